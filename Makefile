@@ -1,0 +1,264 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# xmbuf: one entry point.  `make help` lists the targets.
+#
+# Build variants (objects under build/obj/<variant>):
+#   rel   -O2, what `make` and `make install` ship
+#   dbg   -O1 -DINVARIANTS, what `make test` runs (assertions, poisoning,
+#         double-free detection)
+#   asan  dbg + ASan/UBSan, what `make sanitize` runs
+#
+# Quiet by default; V=1 shows every command.
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BUILD   := build
+BIN     := $(BUILD)/bin
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+DESTDIR ?=
+VERSION := 0.1.0
+ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+CC      := gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+# Debian 12 packages that building and testing need (`make deps`).
+DEPS_PKGS := gcc make pkg-config clang llvm libbpf-dev libxdp-dev xdp-tools \
+	     bpftool libelf-dev zlib1g-dev libcriterion-dev iproute2 \
+	     libpcap-dev tcpdump tshark procps util-linux kmod
+# Benchmark peers, installed by `make bench` only.
+BENCH_PKGS := libdpdk-dev dpdk librte-net-af-xdp23 netsniff-ng
+
+WARN    := -Wall -Wextra -Werror
+INCS    := -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -fvisibility=hidden \
+	       -pthread $(INCS)
+rel_CFLAGS  := -O2 -g
+dbg_CFLAGS  := -O1 -g -DINVARIANTS
+asan_CFLAGS := -O1 -g -DINVARIANTS -fsanitize=address,undefined \
+	       -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+rel_LDFLAGS  :=
+dbg_LDFLAGS  :=
+asan_LDFLAGS := -fsanitize=address,undefined
+LIBS    := $(shell $(PKG_CONFIG) --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
+	   -lelf -lz -pthread -lm
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
+
+VARIANTS := rel dbg asan
+
+# ---------------------------------------------------------------- sources
+LIB_SRCS   := $(sort $(wildcard umem/*.c userspace/*.c))
+BPF_SRCS   := $(sort $(wildcard bpf/*.bpf.c))
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+INTEG_SRCS := $(sort $(wildcard tests/integration/test_*.c))
+TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
+EXAMPLE_DIRS := $(filter-out examples/common,$(patsubst %/,%,$(sort $(dir $(wildcard examples/*/*.c)))))
+COMMON_SRCS := $(sort $(wildcard examples/common/*.c))
+PUB_HDRS   := $(sort $(wildcard umem/xm_*.h userspace/xm_*.h))
+PUB_HDRS   := $(filter-out %_int.h,$(PUB_HDRS))
+
+objs_of = $(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$(2))
+
+# ------------------------------------------------------------ top targets
+.PHONY: all build deps deps-bench test test-unit test-integration sanitize \
+	bench demo install uninstall clean help check check_abi fuzz
+
+all: deps
+	$(Q)$(MAKE) --no-print-directory build
+
+build: $(BUILD)/libxmbuf.a $(BUILD)/libxmbuf.so examples
+
+help:
+	@echo 'xmbuf targets:'
+	@echo '  make            deps, then libxmbuf.a, libxmbuf.so and the examples (build/, build/bin)'
+	@echo '  make deps       install the Debian packages building and testing need'
+	@echo '  make test       unit suites, then integration suites when root'
+	@echo '  make sanitize   the same suites under ASan+UBSan'
+	@echo '  make bench      every benchmark (B=alloc runs one); installs the peers'
+	@echo '  make demo       the main job, end to end, on its own veth pair'
+	@echo '  make install    PREFIX=/usr/local: headers, libraries, xmbuf.pc, BPF objects'
+	@echo '  make check      layering rules and the exported-symbol check'
+	@echo '  make clean      remove build/'
+	@echo '  V=1             show every command'
+
+# Installs what is missing; quiet when everything is present.
+deps:
+	@missing=""; for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "deps: missing packages:$$missing (run 'make deps' as root)" >&2; \
+			exit 1; \
+		fi; \
+		echo "deps: installing$$missing"; \
+		apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+deps-bench: deps
+	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(BENCH_PKGS)"
+
+# ------------------------------------------------------------------ BPF
+$(BUILD)/bpf/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(BUILD)/bpf/%.tmp.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/vmlinux.h $(wildcard bpf/*.h)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
+		-I$(BUILD)/bpf -Ibpf -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp
+	$(Q)mv $@.tmp $@
+
+# -------------------------------------------------------------- library
+define variant_rules
+$(BUILD)/obj/$(1)/%.o: %.c | $(BPF_SKELS)
+	$$(call msg,CC,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
+
+$(BUILD)/obj/$(1)/libxmbuf.a: $(call objs_of,$(1),$(LIB_SRCS))
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@
+	$$(Q)ar rcs $$@ $$^
+
+-include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(wildcard examples/*/*.c)))
+endef
+$(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+
+$(BUILD)/libxmbuf.a: $(BUILD)/obj/rel/libxmbuf.a
+	$(Q)cp $< $@
+
+$(BUILD)/libxmbuf.so: $(call objs_of,rel,$(LIB_SRCS)) libxmbuf.map
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared -Wl,--version-script=libxmbuf.map \
+		-Wl,-soname,libxmbuf.so.0 -o $@ $(call objs_of,rel,$(LIB_SRCS)) $(LIBS)
+
+# ------------------------------------------------------------- examples
+# examples/NAME/*.c + examples/common/*.c -> build/bin/xmbuf-NAME, linked
+# against the shipped static library and the public headers only.
+define example_rule
+$(BIN)/xmbuf-$(notdir $(1)): $(call objs_of,rel,$(wildcard $(1)/*.c) $(COMMON_SRCS)) $(BUILD)/obj/rel/libxmbuf.a
+	$$(call msg,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) -o $$@ $$^ $$(LIBS) -lpcap
+endef
+$(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_rule,$(d))))
+examples: $(foreach d,$(EXAMPLE_DIRS),$(BIN)/xmbuf-$(notdir $(d)))
+.PHONY: examples
+
+# ---------------------------------------------------------------- tests
+# tests/unit/test_X.c -> build/test/<variant>/unit/test_X (Criterion),
+# linked with the variant's static library and tests/lib helpers.
+define test_rules
+$(BUILD)/test/$(1)/%: $(BUILD)/obj/$(1)/tests/%.o $(call objs_of,$(1),$(TESTLIB_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
+	$$(call msg,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
+endef
+$(foreach v,dbg asan,$(eval $(call test_rules,$(v))))
+
+unit_bins  = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(UNIT_SRCS))
+integ_bins = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(INTEG_SRCS))
+
+TEST_VARIANT ?= dbg
+test: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=$(TEST_VARIANT)
+
+sanitize: deps
+	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=asan
+
+_run_tests: $(call unit_bins,$(TEST_VARIANT)) $(call integ_bins,$(TEST_VARIANT)) examples
+	$(Q)tests/run.sh $(BUILD)/test-results/$(TEST_VARIANT) \
+		$(call unit_bins,$(TEST_VARIANT)) -- $(call integ_bins,$(TEST_VARIANT))
+.PHONY: _run_tests
+
+# ---------------------------------------------------------------- bench
+B ?=
+BENCH_NAMES := $(patsubst tests/bench/bench_%.c,%,$(BENCH_SRCS))
+$(BIN)/bench-%: $(BUILD)/obj/rel/tests/bench/bench_%.o $(BUILD)/obj/rel/libxmbuf.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^ $(LIBS)
+
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)$(MAKE) --no-print-directory $(addprefix $(BIN)/bench-,$(BENCH_NAMES))
+	$(Q)tests/bench/run.sh $(if $(B),$(B),$(BENCH_NAMES))
+
+# ----------------------------------------------------------------- demo
+demo: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)tests/demo.sh
+
+# -------------------------------------------------------------- install
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(INCDIR)/xmbuf $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(LIBDIR)/bpf
+	$(Q)install -m 0644 $(PUB_HDRS) $(DESTDIR)$(INCDIR)/xmbuf/
+	$(Q)install -m 0644 $(BUILD)/libxmbuf.a $(DESTDIR)$(LIBDIR)/
+	$(Q)install -m 0755 $(BUILD)/libxmbuf.so $(DESTDIR)$(LIBDIR)/libxmbuf.so.$(VERSION)
+	$(Q)ln -sf libxmbuf.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libxmbuf.so.0
+	$(Q)ln -sf libxmbuf.so.0 $(DESTDIR)$(LIBDIR)/libxmbuf.so
+	$(Q)$(if $(BPF_OBJS),install -m 0644 $(BPF_OBJS) $(DESTDIR)$(LIBDIR)/bpf/,true)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		xmbuf.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/xmbuf.pc
+
+uninstall:
+	$(Q)rm -rf $(DESTDIR)$(INCDIR)/xmbuf $(DESTDIR)$(LIBDIR)/pkgconfig/xmbuf.pc
+	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libxmbuf.*
+
+# ---------------------------------------------------------------- check
+# Layering: umem/ must not know mbufs, rings or sockets; examples use only
+# the public headers.  ABI: every default-visibility symbol is in the
+# version script and the .so exports exactly those.
+check: check_abi
+	@if grep -nE '#include[[:space:]]*[<"](xm_mbuf|xm_port|xm_pkt)[^>"]*[>"]|<linux/if_xdp.h>|<xdp/xsk.h>' umem/*.c umem/*.h; then \
+		echo "check: umem/ must not include mbuf, port or xsk headers" >&2; exit 1; fi
+	@if grep -nE '#include[[:space:]]*"[^"]*_int\.h"' examples/*/*.c examples/*/*.h 2>/dev/null; then \
+		echo "check: examples must use public headers only" >&2; exit 1; fi
+	@echo "check: layering ok"
+
+check_abi: $(BUILD)/libxmbuf.so
+	$(Q)tests/check_abi.sh $(BUILD)/obj/rel/libxmbuf.a $(BUILD)/libxmbuf.so libxmbuf.map
+
+fuzz:
+	@echo "fuzz: no fuzz targets yet"
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs Criterion test binaries and sums their TAP reports.
+#   tests/run.sh RESULTS_DIR UNIT_BIN... -- INTEGRATION_BIN...
+# Unit binaries run as anyone; integration binaries need root (network
+# namespaces, XDP, AF_XDP) and are skipped, loudly, without it.
+# Exit status: 0 only when no test failed.
+set -u
+results=$1; shift
+mkdir -p "$results"
+rm -f "$results"/*.tap
+unit=(); integ=(); side=unit
+for a in "$@"; do
+	if [ "$a" = "--" ]; then side=integ; continue; fi
+	if [ $side = unit ]; then unit+=("$a"); else integ+=("$a"); fi
+done
+
+status=0
+run_one() { # BIN EXTRA_ARGS...
+	local bin=$1; shift
+	local tap="$results/$(basename "$bin").tap"
+	echo "=== $(basename "$bin")"
+	"$bin" --tap="$tap" "$@" || status=1
+}
+
+for b in "${unit[@]}"; do run_one "$b"; done
+
+skipped_integ=0
+if [ ${#integ[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ]; then
+		# Each integration test builds its own namespaces and veth pairs;
+		# one at a time keeps the 2-core machine's timing honest.
+		for b in "${integ[@]}"; do run_one "$b" --jobs 1; done
+	else
+		echo "################################################################"
+		echo "# SKIPPED: ${#integ[@]} integration suite(s) need root"
+		echo "# (network namespaces, veth, XDP, AF_XDP). Run 'make test' as root."
+		echo "################################################################"
+		skipped_integ=${#integ[@]}
+	fi
+fi
+
+pass=0; fail=0; skip=0
+for t in "$results"/*.tap; do
+	[ -f "$t" ] || continue
+	p=$(grep -cE '^ok [0-9]+' "$t" | tr -d ' ')
+	s=$(grep -cE '^ok [0-9]+.*# SKIP' "$t" | tr -d ' ')
+	f=$(grep -cE '^not ok [0-9]+' "$t" | tr -d ' ')
+	pass=$((pass + p - s)); skip=$((skip + s)); fail=$((fail + f))
+done
+[ $skipped_integ -gt 0 ] && echo "(plus $skipped_integ integration suite(s) not run: not root)"
+if [ $fail -gt 0 ]; then status=1; fi
+echo "tests: $pass passed, $fail failed, $skip skipped"
+exit $status
