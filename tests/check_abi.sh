@@ -8,7 +8,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 readelf -sW "$a" | awk '$5 == "GLOBAL" && $6 == "DEFAULT" && $7 != "UND" {print $8}' \
 	| sort -u > "$tmp/objects"
 sed -n 's/^[[:space:]]*\(xm_[A-Za-z0-9_]*\);.*/\1/p' "$map" | sort -u > "$tmp/map"
-nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^XMBUF_' | sort -u > "$tmp/so"
+nm -D --defined-only "$so" | awk '{print $3}' | sed 's/@.*//' | grep -v '^XMBUF_' | sort -u > "$tmp/so"
 rc=0
 if ! diff -u "$tmp/objects" "$tmp/map" > "$tmp/d1"; then
 	echo "check_abi: exported (default visibility) symbols differ from $map:"; cat "$tmp/d1"; rc=1

@@ -173,11 +173,15 @@ static inline char *xm_start(struct xm_mbuf *m)
 }
 
 /*
- * Allocation KPI.  "how" is XM_NOWAIT or XM_WAITOK; type is XM_MT_*;
- * flags may hold XM_PKTHDR and XM_EOR.  Pointer returns are NULL with
- * errno set (ENOBUFS at a limit, EINVAL for bad arguments).  The header
- * returned is initialised: m_next, m_nextpkt NULL, m_len 0, m_data at the
- * start of storage; a packet header is zeroed except its fields noted.
+ * Allocation KPI.  "how" is XM_NOWAIT or XM_WAITOK (exactly one),
+ * optionally | XM_USE_RESERVE; type is XM_MT_DATA .. XM_MT_OOBDATA;
+ * flags may hold XM_PKTHDR and XM_EOR (anything else is EINVAL; only
+ * xm_getm2 drops unknown flags, as m_getm2 does).  Pointer returns are
+ * NULL with errno set (ENOBUFS at a limit, EINVAL for bad arguments, or
+ * for a umem whose hdr_size / meta_size is below XM_MSIZE).  The header
+ * returned is initialised: m_next, m_nextpkt NULL, m_umem set, m_len 0,
+ * m_data at the start of storage; a packet header is zeroed.  The caller
+ * owns the mbuf until xm_free/xm_freem.
  */
 XM_API struct xm_mbuf *xm_get(struct xm_umem *u, int how, short type);
 XM_API struct xm_mbuf *xm_gethdr(struct xm_umem *u, int how, short type);
@@ -185,13 +189,17 @@ XM_API struct xm_mbuf *xm_gethdr(struct xm_umem *u, int how, short type);
 XM_API struct xm_mbuf *xm_getcl(struct xm_umem *u, int how, short type,
 				int flags);
 /**
- * Attaches a 2 KiB cluster to m (which must not have one).
+ * Attaches a 2 KiB cluster to m (which must not have one): XM_EXT_CLUSTER
+ * owned by m's header.  Bytes m held inline are carried over to the
+ * start of the cluster.  On failure m is unchanged.
  * @return 0, on success; -ENOBUFS or -EINVAL otherwise.
  */
 XM_API int xm_clget(struct xm_mbuf *m, int how);
 /**
  * Allocates a cluster of size (XM_MCLBYTES, XM_MJUMPAGESIZE, XM_MJUM9BYTES,
- * XM_MJUM16BYTES) and attaches it to m when m is not NULL.
+ * XM_MJUM16BYTES) and attaches it to m when m is not NULL (as xm_clget;
+ * m must belong to u).  A bare cluster (m NULL) goes back with
+ * xm_zone_free().
  * @return the cluster, or NULL with errno set.
  */
 XM_API void *xm_cljget(struct xm_umem *u, struct xm_mbuf *m, int how,
@@ -208,14 +216,25 @@ XM_API struct xm_mbuf *xm_get2(struct xm_umem *u, int size, int how,
 			       short type, int flags);
 /**
  * A chain with room for len bytes, appended to m when m is not NULL
- * (m_getm2).  All or nothing.
+ * (m_getm2): page clusters while more than XM_MCLBYTES remain (tried
+ * NOWAIT, else 2 KiB clusters), a 2 KiB cluster from XM_MINCLSIZE, else
+ * a plain mbuf; XM_PKTHDR on the first new mbuf only when m is NULL,
+ * XM_EOR on the last.  New mbufs have m_len 0.  All or nothing: on
+ * failure what was built is freed and m is unchanged.  len 0 returns m
+ * unchanged, or NULL (EINVAL) when m is NULL.
  */
 XM_API struct xm_mbuf *xm_getm2(struct xm_umem *u, struct xm_mbuf *m, int len,
 				int how, short type, int flags);
 /**
  * Attaches a caller's buffer to m with a free callback called when the
- * last reference goes (XM_EXT_EXTREF, embedded count).
- * @return 0, on success; -EINVAL otherwise.
+ * last reference goes (XM_EXT_EXTREF, embedded count).  type must be
+ * XM_EXT_EXTREF; flags may hold XM_RDONLY, XM_NOFREE (m's header is not
+ * the library's: never given to a zone) and XM_EOR.  freef receives the
+ * mbuf whose free dropped the last reference (its m_ext carries buf,
+ * size, arg1, arg2); that header is freed after freef returns.  m_len is
+ * left to the caller.
+ * @return 0, on success; -EINVAL (NULL buf or freef, size 0, m already
+ * has storage, other type or flags) otherwise.
  */
 XM_API int xm_extadd(struct xm_mbuf *m, char *buf, uint32_t size,
 		     xm_ext_free_t freef, void *arg1, void *arg2, int flags,
@@ -231,16 +250,22 @@ XM_API void xm_freem_list(struct xm_mbuf *m);
 /** @return 0, on success; -ENOBUFS (nothing taken) or -EINVAL. */
 XM_API int xm_getcl_bulk(struct xm_umem *u, int how, short type, int flags,
 			 struct xm_mbuf **ms, unsigned int n);
-/** Frees n packets (chains). */
+/**
+ * Frees n packets (chains); NULL entries are skipped.  Unshared frames
+ * with paired headers go back to their zones in batches.
+ */
 XM_API void xm_freem_bulk(struct xm_mbuf *const *ms, unsigned int n);
 
 /**
  * Wraps a frame received from an RX ring (no copy): addr is the
  * descriptor's address (region offset of the first byte), len its
- * length.  The frame's paired header is used (XM_EXT_RXFRAME); the frame
- * goes back to its zone with the last reference.  flags may hold
- * XM_PKTHDR.  @return the mbuf, or NULL with errno EINVAL for an address
- * outside the frame zones.
+ * length.  The frame's paired header is used (XM_EXT_RXFRAME, m_type
+ * XM_MT_DATA); the storage is the whole frame stride, so leading space
+ * is the headroom before addr; the frame goes back to its zone with the
+ * last reference.  flags may hold XM_PKTHDR (pkthdr.len = len) and
+ * XM_EOR.  @return the mbuf, or NULL with errno EINVAL for an address
+ * outside the frame zones or a length past the frame's end, EBUSY when
+ * the frame is already wrapped (its header is live).
  */
 XM_API struct xm_mbuf *xm_rxframe(struct xm_umem *u, uint64_t addr,
 				  uint32_t len, int flags);
@@ -263,21 +288,41 @@ XM_API int32_t xm_trailingspace(const struct xm_mbuf *m);
 /** Trims len bytes from the head (len > 0) or the tail (len < 0). */
 XM_API void xm_adj(struct xm_mbuf *m, int len);
 /**
- * Makes the first len bytes contiguous in the first mbuf.
- * @return the chain, or NULL (chain freed, errno set) on failure.
+ * Makes the first len bytes contiguous in the first mbuf.  They are
+ * gathered in place when the first mbuf is writable and has the room
+ * after m_data (inline, cluster or RX frame); otherwise into a new first
+ * mbuf, the smallest that holds len (xm_get2's rule; m_pullup would stop
+ * at XM_MHLEN), which takes over the packet header.
+ * @return the chain, or NULL (chain freed, errno set: EINVAL for len < 0,
+ * len beyond the chain or above XM_MJUMPAGESIZE; ENOBUFS) on failure.
  */
 XM_API struct xm_mbuf *xm_pullup(struct xm_mbuf *m, int len);
 /**
- * Prepends len bytes of room.  @return the chain, or NULL (chain freed).
+ * Prepends len bytes of room (M_PREPEND): in the leading space of the
+ * first mbuf when it is writable, else in a new first mbuf (xm_get2's
+ * size for len, data at its end) that takes over the packet header.
+ * len is at most XM_MJUMPAGESIZE.  pkthdr.len grows by len.
+ * @return the chain, or NULL (chain freed, errno set).
  */
 XM_API struct xm_mbuf *xm_prepend(struct xm_mbuf *m, int len, int how);
-/** Appends len bytes from cp, growing the chain. @return 0 or -ENOBUFS. */
+/**
+ * Appends len bytes from cp: trailing space of the last mbuf when
+ * writable, then new mbufs (NOWAIT).  All or nothing; pkthdr.len grows.
+ * @return 0, or -ENOBUFS / -EINVAL (chain unchanged).
+ */
 XM_API int xm_append(struct xm_mbuf *m, int len, const void *cp);
-/** Copies len bytes at off out of the chain. @return 0 or -EINVAL. */
+/**
+ * Copies len bytes at off out of the chain.
+ * @return 0, or -EINVAL (range beyond the chain; cp untouched).
+ */
 XM_API int xm_copydata(const struct xm_mbuf *m, int off, int len, void *cp);
 /**
- * Copies len bytes from cp into the chain at off, extending it as needed.
- * @return 0 or -ENOBUFS / -EINVAL.
+ * Copies len bytes from cp into the chain at off, extending it as needed
+ * (a gap between the end and off reads as zeros); pkthdr.len becomes
+ * at least off + len.  Never writes storage that is not writable:
+ * -EROFS when [off, off + len) overlaps shared or read-only storage
+ * (xm_dup the packet first).  All or nothing.
+ * @return 0, or -ENOBUFS / -EINVAL / -EROFS (chain unchanged).
  */
 XM_API int xm_copyback(struct xm_mbuf *m, int off, int len, const void *cp,
 		       int how);
@@ -285,22 +330,43 @@ XM_API int xm_copyback(struct xm_mbuf *m, int off, int len, const void *cp,
 XM_API uint32_t xm_length(struct xm_mbuf *m, struct xm_mbuf **last);
 /**
  * Splits the chain at len0: m keeps the first len0 bytes, the rest is
- * returned (with a packet header when m has one).  @return the tail, or
- * NULL (m untouched, errno set).
+ * returned (with a packet header when m has one, carrying the receive
+ * fields: rcvport, rcvqueue, timestamp, flow id).  A cut inside external
+ * storage shares it (a reference) unless the remainder fits inline,
+ * where it is copied so the storage stays unshared.  A cut at the end
+ * returns an empty mbuf.  @return the tail, or NULL (m untouched, errno
+ * set) on failure only.
  */
 XM_API struct xm_mbuf *xm_split(struct xm_mbuf *m, int len0, int how);
-/** Appends chain n to m (packet headers of n dropped). */
+/**
+ * Appends chain n to m; n's packet header is dropped and m's pkthdr.len
+ * grows by n's length (m_cat plus m_catpkt's bookkeeping).  Small mbufs
+ * of n (at most XM_MLEN bytes) are copied into m's writable trailing
+ * space and freed; the rest is linked.  m NULL: nothing happens.
+ */
 XM_API void xm_cat(struct xm_mbuf *m, struct xm_mbuf *n);
 /**
  * Copies len bytes at off (XM_COPYALL for the rest) sharing storage:
- * external storage gains a reference, inline bytes are copied.
- * @return the copy, or NULL with errno set.
+ * external storage gains a reference, inline bytes are copied.  The
+ * packet header is copied when off is 0.  Shared storage is read-only
+ * to every sharer until the others are freed.
+ * @return the copy, or NULL with errno set (EINVAL for a range beyond
+ * the chain or nothing to copy; ENOBUFS, with nothing left allocated).
  */
 #define XM_COPYALL		1000000000
 XM_API struct xm_mbuf *xm_copym(struct xm_mbuf *m, int off, int len, int how);
-/** Deep copy of a packet: no storage shared. @return copy or NULL. */
+/**
+ * Deep copy of a chain into new mbufs and clusters (xm_getm2's shapes):
+ * no storage shared, the packet header copied when m has one.
+ * @return the copy, or NULL with errno set (nothing left allocated).
+ */
 XM_API struct xm_mbuf *xm_dup(const struct xm_mbuf *m, int how);
-/** Copies the packet header of from to to (to must have XM_PKTHDR room). */
+/**
+ * Copies the packet header of from to to; to keeps its storage (and its
+ * XM_EXT, XM_PAIRED, XM_NOFREE, XM_RDONLY flags).
+ * @return 0, on success; -EINVAL when from has no packet header, to ==
+ * from, or to is a plain mbuf with inline data where the header goes.
+ */
 XM_API int xm_dup_pkthdr(struct xm_mbuf *to, const struct xm_mbuf *from);
 /**
  * Non-aborting sanity check of a chain (rte_mbuf_check).

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cache.c - per-thread caches in front of each zone (UMA's per-CPU
+ * caches, for threads) and the fast paths that use them.
+ *
+ *   thread T                               registry (global, locked)
+ *   xm_tls[slot] = { gen, cache } ---+     zones[slot], gens[slot]
+ *                                    |
+ *                                    v
+ *   struct xm_cache: c_alloc bucket (allocs pop, frees push)
+ *                    c_free  bucket (the spare: full or empty)
+ *
+ * Each zone gets a slot in a small registry and a generation number that
+ * is never reused.  A thread's TLS entry for the slot names the cache it
+ * made and the generation it made it for; the fast path uses the cache
+ * only when that generation is the zone's, so a TLS entry left behind by
+ * a destroyed zone is never dereferenced.  Destroying a zone frees every
+ * cache of it, whichever thread made them.  A thread that exits hands its
+ * cached items back to the depot (pthread key destructor), under the
+ * registry lock so that the zone cannot be destroyed meanwhile.
+ *
+ * Fast path (cache hit): no lock, no atomic read-modify-write, no write to
+ * a line another thread writes.  A cache that runs empty or full trades a
+ * whole bucket with the depot (zone.c).  Zones that find no free slot run
+ * without caches (every call locks), reported once.
+ *
+ * Bulk: xm_zone_alloc_bulk() takes all n items or none; on failure
+ * (-ENOBUFS, -EINVAL) nothing is taken and items[] is not written.  It is
+ * a memcpy when the calling thread's loaded bucket holds n.  Items come
+ * out in no particular order.
+ *
+ * KPI:
+ *	xm_zone_alloc, xm_zone_free, xm_zone_alloc_bulk, xm_zone_free_bulk
+ *	xm_zone_cache_flush, xm_umem_cache_flush
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xm_umem_int.h"
+
+static __thread struct xm_tls_slot xm_tls[XM_CACHE_SLOTS]
+	__attribute__((tls_model("initial-exec")));
+
+static struct {
+	pthread_mutex_t lock;
+	struct xm_zone *zones[XM_CACHE_SLOTS];	/* slot 0: never used */
+	uint64_t gens[XM_CACHE_SLOTS];		/* 0 when free */
+	uint64_t next_gen;
+	bool warned;
+} xm_registry = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.next_gen = 1,
+};
+
+static pthread_once_t xm_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t xm_key;
+static bool xm_key_ok;
+
+/* Thread exit: every live cache of this thread goes back to its zone. */
+static void xm_cache_thread_exit(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&xm_registry.lock);
+	for (int s = 1; s < XM_CACHE_SLOTS; s++) {
+		struct xm_tls_slot *e = &xm_tls[s];
+		struct xm_cache *c = e->ts_cache;
+		struct xm_zone *z;
+
+		if (c == NULL)
+			continue;
+		/* A stale entry's cache was freed with its zone. */
+		if (e->ts_gen != 0 && xm_registry.gens[s] == e->ts_gen) {
+			z = xm_registry.zones[s];
+			pthread_mutex_lock(&z->uz_lock);
+			_xm_zone_cache_drain_locked(z, c);
+			z->uz_allocs += atomic_load(&c->c_allocs);
+			z->uz_frees += atomic_load(&c->c_frees);
+			*c->c_pprev = c->c_next;
+			if (c->c_next != NULL)
+				c->c_next->c_pprev = c->c_pprev;
+			pthread_mutex_unlock(&z->uz_lock);
+			free(c);
+		}
+		e->ts_cache = NULL;
+		e->ts_gen = 0;
+	}
+	pthread_mutex_unlock(&xm_registry.lock);
+}
+
+static void xm_key_init(void)
+{
+	xm_key_ok = pthread_key_create(&xm_key, xm_cache_thread_exit) == 0;
+}
+
+void _xm_cache_register(struct xm_zone *z)
+{
+	bool warn = false;
+
+	pthread_mutex_lock(&xm_registry.lock);
+	z->uz_slot = 0;
+	z->uz_gen = UINT64_MAX;	/* matches no TLS entry */
+	for (int s = 1; s < XM_CACHE_SLOTS; s++) {
+		if (xm_registry.zones[s] == NULL) {
+			xm_registry.zones[s] = z;
+			xm_registry.gens[s] = xm_registry.next_gen++;
+			z->uz_slot = (uint32_t)s;
+			z->uz_gen = xm_registry.gens[s];
+			break;
+		}
+	}
+	if (z->uz_slot == 0 && !xm_registry.warned) {
+		xm_registry.warned = true;
+		warn = true;
+	}
+	pthread_mutex_unlock(&xm_registry.lock);
+	if (warn)
+		xm_pr_warn("%s: more than %d zones at once: this one runs "
+			   "without thread caches (slower)\n", z->uz_name,
+			   XM_CACHE_SLOTS - 1);
+}
+
+void _xm_cache_unregister(struct xm_zone *z)
+{
+	struct xm_cache *c, *next;
+
+	pthread_mutex_lock(&xm_registry.lock);
+	if (z->uz_slot != 0) {
+		xm_registry.zones[z->uz_slot] = NULL;
+		xm_registry.gens[z->uz_slot] = 0;
+	}
+	/*
+	 * Other threads' TLS entries still name these caches, but with a
+	 * generation no zone will have again: they never touch them.
+	 */
+	pthread_mutex_lock(&z->uz_lock);
+	for (c = z->uz_caches; c != NULL; c = next) {
+		next = c->c_next;
+		free(c);
+	}
+	z->uz_caches = NULL;
+	pthread_mutex_unlock(&z->uz_lock);
+	pthread_mutex_unlock(&xm_registry.lock);
+}
+
+static struct xm_cache *cache_create(struct xm_zone *z)
+{
+	size_t bucket = sizeof(struct xm_bucket) +
+			(size_t)z->uz_bucket_size * sizeof(void *);
+	size_t len = sizeof(struct xm_cache) + 2 * bucket;
+	struct xm_tls_slot *e = &xm_tls[z->uz_slot];
+	struct xm_cache *c;
+
+	pthread_once(&xm_key_once, xm_key_init);
+	/* Without the key a thread's exit would strand its cached items. */
+	if (!xm_key_ok || pthread_setspecific(xm_key, (void *)1) != 0)
+		return NULL;
+	len = (len + XM_CACHE_LINE - 1) / XM_CACHE_LINE * XM_CACHE_LINE;
+	c = aligned_alloc(XM_CACHE_LINE, len);
+	if (c == NULL)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->c_alloc = (struct xm_bucket *)(c + 1);
+	c->c_free = (struct xm_bucket *)((char *)c->c_alloc + bucket);
+	c->c_alloc->ub_cnt = 0;
+	c->c_free->ub_cnt = 0;
+	atomic_init(&c->c_allocs, 0);
+	atomic_init(&c->c_frees, 0);
+	c->c_zone = z;
+	c->c_gen = z->uz_gen;
+	c->c_slot = z->uz_slot;
+
+	pthread_mutex_lock(&z->uz_lock);
+	c->c_next = z->uz_caches;
+	if (c->c_next != NULL)
+		c->c_next->c_pprev = &c->c_next;
+	c->c_pprev = &z->uz_caches;
+	z->uz_caches = c;
+	pthread_mutex_unlock(&z->uz_lock);
+
+	e->ts_cache = c;
+	e->ts_gen = z->uz_gen;
+	return c;
+}
+
+struct xm_cache *_xm_cache_get(struct xm_zone *z, bool create)
+{
+	struct xm_tls_slot *e;
+
+	if (z->uz_slot == 0)
+		return NULL;
+	e = &xm_tls[z->uz_slot];
+	if (e->ts_gen == z->uz_gen)
+		return e->ts_cache;
+	return create ? cache_create(z) : NULL;
+}
+
+/* ---------------------------------------------------------- fast paths */
+
+void *xm_zone_alloc(struct xm_zone *z, int flags)
+{
+	struct xm_tls_slot *e;
+	struct xm_bucket *b;
+	struct xm_cache *c;
+	void *item;
+
+	if (xm_unlikely(z == NULL || !_xm_alloc_flags_valid(flags))) {
+		errno = EINVAL;
+		return NULL;
+	}
+#ifdef INVARIANTS
+	if (xm_unlikely(atomic_load_explicit(&_xm_fail_armed,
+					     memory_order_relaxed)) &&
+	    _xm_fail_now()) {
+		_xm_zone_fail_injected(z, 1);
+		errno = ENOBUFS;
+		return NULL;
+	}
+#endif
+	e = &xm_tls[z->uz_slot];
+	if (xm_likely(e->ts_gen == z->uz_gen)) {
+		c = e->ts_cache;
+		b = c->c_alloc;
+		if (xm_likely(b->ub_cnt != 0)) {
+			item = b->ub_items[--b->ub_cnt];
+			_xm_counter_add(&c->c_allocs, 1);
+#ifdef INVARIANTS
+			_xm_zone_debug_alloc(z, item);
+#endif
+			return item;
+		}
+	}
+	return _xm_zone_alloc_slow(z, flags);
+}
+
+void xm_zone_free(struct xm_zone *z, void *item)
+{
+	struct xm_tls_slot *e;
+	struct xm_bucket *b;
+	struct xm_cache *c;
+
+	if (item == NULL)
+		return;
+	XM_ASSERT(z != NULL, ("xmbuf: xm_zone_free(NULL, %p)\n", item));
+#ifdef INVARIANTS
+	_xm_zone_debug_free(z, item);
+#endif
+	e = &xm_tls[z->uz_slot];
+	if (xm_likely(e->ts_gen == z->uz_gen &&
+		      !atomic_load_explicit(&z->uz_direct,
+					    memory_order_relaxed))) {
+		c = e->ts_cache;
+		b = c->c_alloc;
+		if (xm_likely(b->ub_cnt < z->uz_bucket_size)) {
+			b->ub_items[b->ub_cnt++] = item;
+			_xm_counter_add(&c->c_frees, 1);
+			return;
+		}
+	}
+	_xm_zone_free_slow(z, item);
+}
+
+int xm_zone_alloc_bulk(struct xm_zone *z, void **items, unsigned int n,
+		       int flags)
+{
+	struct xm_tls_slot *e;
+	struct xm_bucket *b;
+	struct xm_cache *c;
+
+	if (xm_unlikely(z == NULL || (items == NULL && n != 0) ||
+			!_xm_alloc_flags_valid(flags)))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+#ifdef INVARIANTS
+	if (xm_unlikely(atomic_load_explicit(&_xm_fail_armed,
+					     memory_order_relaxed)) &&
+	    _xm_fail_now()) {
+		_xm_zone_fail_injected(z, n);
+		return -ENOBUFS;
+	}
+#endif
+	e = &xm_tls[z->uz_slot];
+	if (xm_likely(e->ts_gen == z->uz_gen)) {
+		c = e->ts_cache;
+		b = c->c_alloc;
+		if (xm_likely(b->ub_cnt >= n)) {
+			b->ub_cnt -= n;
+			memcpy(items, &b->ub_items[b->ub_cnt],
+			       n * sizeof(void *));
+			_xm_counter_add(&c->c_allocs, n);
+#ifdef INVARIANTS
+			for (unsigned int i = 0; i < n; i++)
+				_xm_zone_debug_alloc(z, items[i]);
+#endif
+			return 0;
+		}
+	}
+	return _xm_zone_alloc_bulk_slow(z, items, n, flags);
+}
+
+void xm_zone_free_bulk(struct xm_zone *z, void *const *items, unsigned int n)
+{
+	struct xm_tls_slot *e;
+	struct xm_bucket *b;
+	struct xm_cache *c;
+
+	if (n == 0)
+		return;
+	XM_ASSERT(z != NULL && items != NULL,
+		  ("xmbuf: xm_zone_free_bulk(%p, %p, %u)\n", (void *)z,
+		   (void *)items, n));
+#ifdef INVARIANTS
+	for (unsigned int i = 0; i < n; i++)
+		_xm_zone_debug_free(z, items[i]);
+#endif
+	e = &xm_tls[z->uz_slot];
+	if (xm_likely(e->ts_gen == z->uz_gen &&
+		      !atomic_load_explicit(&z->uz_direct,
+					    memory_order_relaxed))) {
+		c = e->ts_cache;
+		b = c->c_alloc;
+		if (xm_likely(z->uz_bucket_size - b->ub_cnt >= n)) {
+			memcpy(&b->ub_items[b->ub_cnt], items,
+			       n * sizeof(void *));
+			b->ub_cnt += n;
+			_xm_counter_add(&c->c_frees, n);
+			return;
+		}
+	}
+	_xm_zone_free_bulk_slow(z, items, n);
+}
+
+void xm_zone_cache_flush(struct xm_zone *z)
+{
+	struct xm_cache *c;
+
+	if (z == NULL)
+		return;
+	c = _xm_cache_get(z, false);
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&z->uz_lock);
+	_xm_zone_cache_drain_locked(z, c);
+	pthread_mutex_unlock(&z->uz_lock);
+}
+
+void xm_umem_cache_flush(struct xm_umem *u)
+{
+	if (u == NULL)
+		return;
+	for (int i = 0; i < XM_ZONE_MAX; i++)
+		xm_zone_cache_flush(&u->u_zone[i]);
+}

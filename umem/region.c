@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * region.c - the UMEM region: one mapping carved into the frame zones,
+ * the per-frame records beside it, and the O(1) translations between
+ * addresses, offsets, frames and records.
+ *
+ *   u_base                                              u_base + u_size
+ *   |<- clust ->|pad|<- jumbop ->|<- jumbo9 ->|<- jumbo16 ->|<- 2 MiB pad
+ *   every zone starts page aligned; every item starts on a chunk; the
+ *   stride of a zone is its item size rounded up to the chunk size, so a
+ *   9 KiB cluster takes 10240 bytes with 2 KiB chunks, 12288 with 4 KiB.
+ *
+ *   u_meta: record i (u_meta_size bytes) describes chunk i of the region,
+ *   i = offset >> chunk_shift; a frame's record is its first chunk's.
+ *
+ * The region is backed by 2 MiB hugepages when the pool has them (raising
+ * vm.nr_hugepages by the shortfall when we are root and allowed to), else
+ * by 4 KiB pages with MADV_HUGEPAGE; the fallback is reported at WARN with
+ * its reason.  Limits, reserves and capacities follow kern_mbuf.c's
+ * tunables: see xm_umem_create().
+ *
+ * KPI:
+ *	xm_umem_create, xm_umem_destroy
+ *	xm_umem_base, xm_umem_size, xm_umem_chunk_size, xm_umem_hugepages
+ *	xm_umem_addr2off, xm_umem_off2addr, xm_umem_contains
+ *	xm_umem_zone, xm_umem_zone_of, xm_umem_frame_of
+ *	xm_umem_frame_meta, xm_umem_meta_frame
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "xm_umem_int.h"
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT		26
+#endif
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB		(21 << MAP_HUGE_SHIFT)
+#endif
+
+#define XM_MAXMBUFMEM_DEFAULT	(64ULL << 20)
+#define XM_MSIZE_BUDGET		128	/* MSIZE in the nmbufs default */
+#define XM_RESERVE_DEFAULT_MAX	256
+
+#define HP_DIR		"/sys/kernel/mm/hugepages/hugepages-2048kB/"
+#define HP_FREE		HP_DIR "free_hugepages"
+#define HP_RESV		HP_DIR "resv_hugepages"
+#define HP_NR		"/proc/sys/vm/nr_hugepages"
+
+static const char *const xm_zone_names[XM_ZONE_MAX] = {
+	[XM_ZONE_CLUST] = "mbuf_cluster",
+	[XM_ZONE_JUMBOP] = "mbuf_jumbo_page",
+	[XM_ZONE_JUMBO9] = "mbuf_jumbo_9k",
+	[XM_ZONE_JUMBO16] = "mbuf_jumbo_16k",
+	[XM_ZONE_MBUF] = "mbuf",
+};
+
+static const uint32_t xm_frame_sizes[XM_FRAME_ZONES] = {
+	XM_MCLBYTES, XM_MJUMPAGESIZE, XM_MJUM9BYTES, XM_MJUM16BYTES,
+};
+
+static uint64_t roundup_u64(uint64_t x, uint64_t to)
+{
+	return (x + to - 1) / to * to;
+}
+
+/* Reads one unsigned number from a sysfs/procfs file; -1 on failure. */
+static long read_long(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+static int write_long(const char *path, long v)
+{
+	char buf[32];
+	int fd, len, rc = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%ld\n", v);
+	if (write(fd, buf, (size_t)len) != len)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Maps len bytes (a multiple of 2 MiB) on 2 MiB hugepages.  Returns the
+ * mapping or MAP_FAILED with *why describing the reason; *raised gets the
+ * number of pages added to vm.nr_hugepages.
+ */
+/*
+ * Pages nobody has claimed: free_hugepages still counts pages that other
+ * mappings reserved but have not touched yet.
+ */
+static long hugepages_available(void)
+{
+	long free_pages = read_long(HP_FREE);
+	long resv = read_long(HP_RESV);
+
+	if (free_pages < 0)
+		return -1;
+	if (resv > 0)
+		free_pages -= resv;
+	return free_pages < 0 ? 0 : free_pages;
+}
+
+static void *map_hugepages(uint64_t len, uint32_t flags, uint32_t *raised,
+			   char *why, size_t whylen)
+{
+	long need = (long)(len / XM_HUGEPAGE_SIZE);
+	long free_pages = hugepages_available();
+	void *p;
+
+	*raised = 0;
+	if (free_pages < 0) {
+		snprintf(why, whylen, "no 2 MiB hugepage pool (%s)", HP_FREE);
+		return MAP_FAILED;
+	}
+	if (free_pages < need && !(flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES) &&
+	    geteuid() == 0) {
+		long nr = read_long(HP_NR);
+
+		if (nr >= 0 && write_long(HP_NR, nr + need - free_pages) == 0) {
+			long now = read_long(HP_NR);
+
+			if (now > nr)
+				*raised = (uint32_t)(now - nr);
+			free_pages = hugepages_available();
+		}
+	}
+	if (free_pages < need) {
+		snprintf(why, whylen, "%ld 2 MiB hugepages available, %ld "
+			 "needed%s",
+			 free_pages < 0 ? 0 : free_pages, need,
+			 (flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES) ?
+			 " (not raising vm.nr_hugepages: "
+			 "XM_UMEM_F_NO_RESERVE_HUGEPAGES)" :
+			 geteuid() != 0 ? " (not root: cannot raise "
+			 "vm.nr_hugepages)" : " (raising vm.nr_hugepages "
+			 "fell short)");
+		goto out_unraise;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB,
+		 -1, 0);
+	if (p != MAP_FAILED)
+		return p;
+	snprintf(why, whylen, "mmap(MAP_HUGETLB) of %llu bytes: %s",
+		 (unsigned long long)len, strerror(errno));
+out_unraise:
+	if (*raised != 0) {
+		long nr = read_long(HP_NR);
+
+		if (nr >= (long)*raised)
+			(void)write_long(HP_NR, nr - *raised);
+		*raised = 0;
+	}
+	return MAP_FAILED;
+}
+
+/* 4 KiB pages, 2 MiB aligned so transparent hugepages can back it. */
+static void *map_small_pages(uint64_t len)
+{
+	uint64_t over = len + XM_HUGEPAGE_SIZE;
+	char *p, *aligned;
+	uint64_t head, tail;
+
+	p = mmap(NULL, over, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	aligned = (char *)roundup_u64((uintptr_t)p, XM_HUGEPAGE_SIZE);
+	head = (uint64_t)(aligned - p);
+	tail = over - head - len;
+	if (head != 0)
+		munmap(p, head);
+	if (tail != 0)
+		munmap(aligned + len, tail);
+	/* Best effort: THP may be disabled; the pages work either way. */
+	(void)madvise(aligned, len, MADV_HUGEPAGE);
+	return aligned;
+}
+
+static void *map_anon(uint64_t len)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+/* Validated configuration, every default applied. */
+struct umem_cfg {
+	uint64_t maxmbufmem;
+	uint32_t limit[XM_ZONE_MAX];
+	uint64_t capacity[XM_ZONE_MAX];
+	uint32_t reserve[XM_ZONE_MAX];
+	uint32_t chunk_size;
+	uint32_t hdr_size;
+	uint32_t meta_size;
+	uint32_t bucket_size;
+	uint32_t factor;
+	uint32_t flags;
+};
+
+static uint32_t default_limit(uint64_t budget, uint32_t size, uint32_t share)
+{
+	uint64_t n = budget / size / share;
+
+	/* A tiny budget still gets one item per zone. */
+	if (n == 0)
+		n = 1;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static int umem_cfg_parse(const struct xm_umem_opts *opts,
+			  struct umem_cfg *cfg)
+{
+	static const uint32_t share[XM_FRAME_ZONES] = { 4, 4, 6, 6 };
+	uint32_t nmbufs_opt;
+	uint64_t sum = 0;
+
+	if (!XM_OPTS_VALID(opts, xm_umem_opts))
+		return -EINVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->maxmbufmem = XM_OPTS_GET(opts, maxmbufmem, 0);
+	if (cfg->maxmbufmem == 0)
+		cfg->maxmbufmem = XM_MAXMBUFMEM_DEFAULT;
+	cfg->chunk_size = XM_OPTS_GET(opts, chunk_size, 0);
+	if (cfg->chunk_size == 0)
+		cfg->chunk_size = XM_MCLBYTES;
+	if (cfg->chunk_size != 2048 && cfg->chunk_size != 4096) {
+		xm_pr_warn("umem: chunk_size %u: must be 2048 or 4096\n",
+			   cfg->chunk_size);
+		return -EINVAL;
+	}
+	cfg->hdr_size = XM_OPTS_GET(opts, hdr_size, 0);
+	if (cfg->hdr_size == 0)
+		cfg->hdr_size = 128;
+	if (cfg->hdr_size % XM_CACHE_LINE != 0 ||
+	    cfg->hdr_size > XM_HDR_SIZE_MAX) {
+		xm_pr_warn("umem: hdr_size %u: must be a multiple of 64, at "
+			   "most %u\n", cfg->hdr_size, XM_HDR_SIZE_MAX);
+		return -EINVAL;
+	}
+	cfg->meta_size = XM_OPTS_GET(opts, meta_size, 0);
+	if (cfg->meta_size == 0)
+		cfg->meta_size = 128;
+	if (cfg->meta_size % XM_CACHE_LINE != 0 ||
+	    cfg->meta_size > XM_META_SIZE_MAX) {
+		xm_pr_warn("umem: meta_size %u: must be a multiple of 64, at "
+			   "most %u\n", cfg->meta_size, XM_META_SIZE_MAX);
+		return -EINVAL;
+	}
+	cfg->bucket_size = XM_OPTS_GET(opts, bucket_size, 0);
+	if (cfg->bucket_size == 0)
+		cfg->bucket_size = 64;
+	if (cfg->bucket_size > XM_BUCKET_MAX) {
+		xm_pr_warn("umem: bucket_size %u: at most %u\n",
+			   cfg->bucket_size, XM_BUCKET_MAX);
+		return -EINVAL;
+	}
+	cfg->factor = XM_OPTS_GET(opts, capacity_factor, 0);
+	if (cfg->factor == 0)
+		cfg->factor = 1;
+	if (cfg->factor > XM_CAPACITY_FACTOR_MAX) {
+		xm_pr_warn("umem: capacity_factor %u: at most %u\n",
+			   cfg->factor, XM_CAPACITY_FACTOR_MAX);
+		return -EINVAL;
+	}
+	cfg->flags = XM_OPTS_GET(opts, flags, 0);
+	if (cfg->flags & ~(uint32_t)(XM_UMEM_F_NO_HUGEPAGES |
+				     XM_UMEM_F_NO_RESERVE_HUGEPAGES)) {
+		xm_pr_warn("umem: unknown flags 0x%x\n", cfg->flags);
+		return -EINVAL;
+	}
+
+	cfg->limit[XM_ZONE_CLUST] = XM_OPTS_GET(opts, nmbclusters, 0);
+	cfg->limit[XM_ZONE_JUMBOP] = XM_OPTS_GET(opts, nmbjumbop, 0);
+	cfg->limit[XM_ZONE_JUMBO9] = XM_OPTS_GET(opts, nmbjumbo9, 0);
+	cfg->limit[XM_ZONE_JUMBO16] = XM_OPTS_GET(opts, nmbjumbo16, 0);
+	for (int i = 0; i < XM_FRAME_ZONES; i++) {
+		if (cfg->limit[i] == 0)
+			cfg->limit[i] = default_limit(cfg->maxmbufmem,
+						      xm_frame_sizes[i],
+						      share[i]);
+		sum += cfg->limit[i];
+	}
+	nmbufs_opt = XM_OPTS_GET(opts, nmbufs, 0);
+	if (nmbufs_opt == 0) {
+		uint64_t n = cfg->maxmbufmem / XM_MSIZE_BUDGET / 5;
+
+		if (n < sum)
+			n = sum;
+		if (n > UINT32_MAX) {
+			xm_pr_warn("umem: frame zone limits (%llu) exceed "
+				   "what nmbufs can count\n",
+				   (unsigned long long)sum);
+			return -EINVAL;
+		}
+		cfg->limit[XM_ZONE_MBUF] = (uint32_t)n;
+	} else if (nmbufs_opt < sum) {
+		/* kern_mbuf.c raises nmbufs; an explicit value is a bug. */
+		xm_pr_warn("umem: nmbufs %u is below the frame zone limits "
+			   "(%llu)\n", nmbufs_opt, (unsigned long long)sum);
+		return -EINVAL;
+	} else {
+		cfg->limit[XM_ZONE_MBUF] = nmbufs_opt;
+	}
+
+	for (int i = 0; i < XM_ZONE_MAX; i++) {
+		uint32_t r = 0;
+
+		cfg->capacity[i] = (uint64_t)cfg->limit[i] * cfg->factor;
+		if (cfg->capacity[i] > UINT32_MAX) {
+			xm_pr_warn("umem: %s: capacity %llu items is too "
+				   "many\n", xm_zone_names[i],
+				   (unsigned long long)cfg->capacity[i]);
+			return -EINVAL;
+		}
+		if (XM_OPTS_HAS(opts, reserve))
+			r = opts->reserve[i];
+		if (r == 0 && (i == XM_ZONE_CLUST || i == XM_ZONE_JUMBOP)) {
+			r = cfg->limit[i] / 32;
+			if (r > XM_RESERVE_DEFAULT_MAX)
+				r = XM_RESERVE_DEFAULT_MAX;
+		}
+		if (r > cfg->limit[i]) {
+			xm_pr_warn("umem: %s: reserve %u exceeds the limit "
+				   "%u\n", xm_zone_names[i], r, cfg->limit[i]);
+			return -EINVAL;
+		}
+		cfg->reserve[i] = r;
+	}
+	return 0;
+}
+
+/*
+ * Test hook (INVARIANTS builds): make the step-th resource that
+ * xm_umem_create() acquires fail with ENOMEM, so a test can walk every
+ * cleanup path.  Steps: 1 the umem, 2 the region, 3 the records, 4 the
+ * mbuf zone's memory, 5-9 the five zones.  0 turns it off.
+ */
+static _Atomic int xm_create_fail_at;
+
+void _xm_umem_fail_create_at(int step)
+{
+	atomic_store(&xm_create_fail_at, step);
+}
+
+/* True when this acquisition must fail; counts steps down. */
+static bool create_step_fails(int *step)
+{
+#ifdef INVARIANTS
+	int at = atomic_load(&xm_create_fail_at);
+
+	++*step;
+	if (at != 0 && *step == at) {
+		atomic_store(&xm_create_fail_at, 0);
+		errno = ENOMEM;
+		return true;
+	}
+#else
+	(void)step;
+#endif
+	return false;
+}
+
+static uint32_t log2_u32(uint32_t x)
+{
+	return 31 - (uint32_t)__builtin_clz(x);
+}
+
+static uint32_t stride_of(uint32_t size, uint32_t chunk)
+{
+	return (uint32_t)roundup_u64(size, chunk);
+}
+
+static void umem_unmap(struct xm_umem *u)
+{
+	/* Shadow memory outlives a mapping: leave none of it poisoned. */
+	if (u->u_base != NULL) {
+		XM_ASAN_UNPOISON(u->u_base, u->u_size);
+		munmap(u->u_base, u->u_size);
+	}
+	if (u->u_hp_raised != 0) {
+		long nr = read_long(HP_NR);
+
+		/* Give back what we added; pages in use stay as surplus. */
+		if (nr >= (long)u->u_hp_raised)
+			(void)write_long(HP_NR, nr - u->u_hp_raised);
+	}
+	if (u->u_meta != NULL)
+		munmap(u->u_meta, u->u_meta_bytes);
+	if (u->u_hdr_base != NULL) {
+		XM_ASAN_UNPOISON(u->u_hdr_base, u->u_hdr_bytes);
+		munmap(u->u_hdr_base, u->u_hdr_bytes);
+	}
+}
+
+struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts)
+{
+	uint64_t zone_off[XM_FRAME_ZONES], off = 0, page;
+	struct umem_cfg cfg;
+	struct xm_umem *u;
+	char why[256];
+	int rc, nz = 0, step = 0;
+
+	rc = umem_cfg_parse(opts, &cfg);
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	for (int i = 0; i < XM_FRAME_ZONES; i++) {
+		uint32_t stride = stride_of(xm_frame_sizes[i], cfg.chunk_size);
+
+		off = roundup_u64(off, page);
+		zone_off[i] = off;
+		off += cfg.capacity[i] * stride;
+	}
+
+	if (create_step_fails(&step))
+		return NULL;
+	u = aligned_alloc(XM_CACHE_LINE, sizeof(*u));
+	if (u == NULL)
+		return NULL;
+	memset(u, 0, sizeof(*u));
+	u->u_chunk_size = cfg.chunk_size;
+	u->u_chunk_shift = log2_u32(cfg.chunk_size);
+	u->u_meta_size = cfg.meta_size;
+	u->u_hdr_size = cfg.hdr_size;
+	u->u_frames_end = off;
+	u->u_maxmbufmem = cfg.maxmbufmem;
+	u->u_size = roundup_u64(off, XM_HUGEPAGE_SIZE);
+	pthread_mutex_init(&u->u_limit_lock, NULL);
+	pthread_mutex_init(&u->u_hook_lock, NULL);
+
+	if (create_step_fails(&step))
+		goto out_free;
+	if (cfg.flags & XM_UMEM_F_NO_HUGEPAGES) {
+		snprintf(why, sizeof(why), "XM_UMEM_F_NO_HUGEPAGES");
+	} else {
+		void *p = map_hugepages(u->u_size, cfg.flags, &u->u_hp_raised,
+					why, sizeof(why));
+
+		if (p != MAP_FAILED) {
+			u->u_base = p;
+			u->u_hugepages = true;
+		}
+	}
+	if (u->u_base == NULL) {
+		void *p = map_small_pages(u->u_size);
+
+		if (p == MAP_FAILED) {
+			xm_pr_warn("umem: cannot map %llu bytes: %s\n",
+				   (unsigned long long)u->u_size,
+				   strerror(errno));
+			errno = ENOMEM;
+			goto out_free;
+		}
+		u->u_base = p;
+		if (cfg.flags & XM_UMEM_F_NO_HUGEPAGES)
+			xm_pr_debug("umem: %llu bytes on 4 KiB pages (%s)\n",
+				    (unsigned long long)u->u_size, why);
+		else
+			xm_pr_warn("umem: %llu bytes on 4 KiB pages with "
+				   "MADV_HUGEPAGE, not 2 MiB hugepages: %s\n",
+				   (unsigned long long)u->u_size, why);
+	}
+
+	u->u_meta_bytes = roundup_u64((u->u_size >> u->u_chunk_shift) *
+				      cfg.meta_size, page);
+	u->u_meta = create_step_fails(&step) ? MAP_FAILED :
+		    map_anon(u->u_meta_bytes);
+	if (u->u_meta == MAP_FAILED) {
+		u->u_meta = NULL;
+		errno = ENOMEM;
+		goto out_unmap;
+	}
+	u->u_hdr_bytes = roundup_u64(cfg.capacity[XM_ZONE_MBUF] *
+				     cfg.hdr_size, page);
+	u->u_hdr_base = create_step_fails(&step) ? MAP_FAILED :
+			map_anon(u->u_hdr_bytes);
+	if (u->u_hdr_base == MAP_FAILED) {
+		u->u_hdr_base = NULL;
+		errno = ENOMEM;
+		goto out_unmap;
+	}
+
+	for (nz = 0; nz < XM_ZONE_MAX; nz++) {
+		struct xm_zone *z = &u->u_zone[nz];
+		char *base;
+		uint32_t size, stride;
+
+		if (nz < XM_FRAME_ZONES) {
+			size = xm_frame_sizes[nz];
+			stride = stride_of(size, cfg.chunk_size);
+			base = u->u_base + zone_off[nz];
+			off = zone_off[nz];
+		} else {
+			size = stride = cfg.hdr_size;
+			base = u->u_hdr_base;
+			off = UINT64_MAX;
+		}
+		rc = create_step_fails(&step) ? -ENOMEM :
+		     _xm_zone_init(u, z, (enum xm_zone_id)nz, base, off,
+				   size, stride, cfg.limit[nz],
+				   (uint32_t)cfg.capacity[nz], cfg.reserve[nz],
+				   cfg.bucket_size);
+		if (rc < 0) {
+			errno = -rc;
+			goto out_zones;
+		}
+	}
+	return u;
+
+out_zones:
+	while (nz-- > 0)
+		_xm_zone_fini(&u->u_zone[nz]);
+out_unmap:
+	rc = errno;
+	umem_unmap(u);
+	errno = rc;
+out_free:
+	rc = errno;
+	pthread_mutex_destroy(&u->u_hook_lock);
+	pthread_mutex_destroy(&u->u_limit_lock);
+	free(u);
+	errno = rc;
+	return NULL;
+}
+
+void xm_umem_destroy(struct xm_umem *u)
+{
+	if (u == NULL)
+		return;
+	for (int i = 0; i < XM_ZONE_MAX; i++)
+		_xm_zone_fini(&u->u_zone[i]);
+	umem_unmap(u);
+	free(u->u_hooks);
+	pthread_mutex_destroy(&u->u_hook_lock);
+	pthread_mutex_destroy(&u->u_limit_lock);
+	free(u);
+}
+
+/*
+ * The accessors below accept NULL and out-of-range arguments (returning
+ * NULL/0/false, errno EINVAL): they are not the fast path, which uses the
+ * inline forms of xm_umem_int.h.
+ */
+void *xm_umem_base(const struct xm_umem *u)
+{
+	return u != NULL ? u->u_base : NULL;
+}
+
+size_t xm_umem_size(const struct xm_umem *u)
+{
+	return u != NULL ? u->u_size : 0;
+}
+
+uint32_t xm_umem_chunk_size(const struct xm_umem *u)
+{
+	return u != NULL ? u->u_chunk_size : 0;
+}
+
+bool xm_umem_hugepages(const struct xm_umem *u)
+{
+	return u != NULL && u->u_hugepages;
+}
+
+bool xm_umem_contains(const struct xm_umem *u, const void *p)
+{
+	return u != NULL &&
+	       (uint64_t)((const char *)p - u->u_base) < u->u_size;
+}
+
+/* UINT64_MAX (errno EINVAL) when p is not in the region. */
+uint64_t xm_umem_addr2off(const struct xm_umem *u, const void *p)
+{
+	if (!xm_umem_contains(u, p)) {
+		errno = EINVAL;
+		return UINT64_MAX;
+	}
+	return _xm_umem_addr2off(u, p);
+}
+
+/* NULL (errno EINVAL) when off is not in the region. */
+void *xm_umem_off2addr(const struct xm_umem *u, uint64_t off)
+{
+	if (u == NULL || off >= u->u_size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return _xm_umem_off2addr(u, off);
+}
+
+struct xm_zone *xm_umem_zone(struct xm_umem *u, enum xm_zone_id id)
+{
+	if (u == NULL || (unsigned int)id >= XM_ZONE_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return &u->u_zone[id];
+}
+
+struct xm_zone *xm_umem_zone_of(struct xm_umem *u, uint64_t off)
+{
+	struct xm_zone *z = u != NULL ? _xm_umem_zone_of(u, off) : NULL;
+
+	if (z == NULL)
+		errno = EINVAL;
+	return z;
+}
+
+void *xm_umem_frame_of(struct xm_umem *u, uint64_t off)
+{
+	struct xm_zone *z = u != NULL ? _xm_umem_zone_of(u, off) : NULL;
+
+	if (z == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return _xm_zone_item(z, _xm_zone_index(z, u->u_base + off));
+}
+
+void *xm_umem_frame_meta(struct xm_umem *u, uint64_t off)
+{
+	struct xm_zone *z = u != NULL ? _xm_umem_zone_of(u, off) : NULL;
+	uint64_t start;
+
+	if (z == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	start = (uint64_t)((char *)_xm_zone_item(z, _xm_zone_index(z,
+			   u->u_base + off)) - u->u_base);
+	return _xm_umem_chunk_meta(u, start);
+}
+
+void *xm_umem_meta_frame(struct xm_umem *u, const void *meta)
+{
+	uint64_t d, idx, off;
+
+	if (u == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = (uint64_t)((const char *)meta - u->u_meta);
+	idx = d / u->u_meta_size;
+	if (d % u->u_meta_size != 0 || idx >= (u->u_size >> u->u_chunk_shift)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	off = idx << u->u_chunk_shift;
+	if (off >= u->u_frames_end) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return xm_umem_frame_of(u, off);
+}

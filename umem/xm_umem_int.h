@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * xm_umem_int.h - private layout of the UMEM region, its zones and the
+ * per-thread caches.  Not installed.  The mbuf layer may use the inline
+ * accessors at the bottom on its fast path; everything else here is for
+ * umem/ only.
+ *
+ *   struct xm_umem
+ *   +-------------------------------------------------------------+
+ *   | u_base ... u_size          the region (AF_XDP UMEM)         |
+ *   | u_meta, u_meta_size        one record per chunk, by offset  |
+ *   | u_zone[XM_ZONE_MAX]        zones, one cache line apart      |
+ *   +-------------------------------------------------------------+
+ *
+ *   struct xm_zone                       thread T's cache of zone z
+ *   +---------------------------+        +------------------------+
+ *   | read-mostly line:         |        | c_alloc: bucket        |
+ *   |  uz_slot, uz_gen, base,   |  TLS   |  (allocs pop, frees    |
+ *   |  stride, uz_direct        | <----- |   push)                |
+ *   +---------------------------+ slot,  | c_free: bucket (spare, |
+ *   | locked (uz_lock):         |  gen   |   full or empty)       |
+ *   |  uz_stack: depot+reserve  |        +------------------------+
+ *   |  uz_created, uz_limit     |   whole buckets are traded with the
+ *   |  sleepers, counters       |   depot under uz_lock, nothing else
+ *   +---------------------------+
+ *
+ * The depot is a stack of free item pointers sized to the zone's carved
+ * capacity, so a free never needs memory; its bottom
+ * min(uz_stack_cnt, uz_reserve_target) entries are the emergency reserve,
+ * which ordinary allocations do not touch.  A bucket is traded by copying
+ * its pointers on or off the top of the stack under the lock.
+ */
+#ifndef XM_UMEM_INT_H
+#define XM_UMEM_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "xm_common_int.h"
+#include "xm_umem.h"
+
+#define XM_CACHE_LINE		64
+#define XM_HUGEPAGE_SIZE	(2UL << 20)
+#define XM_CACHE_SLOTS		32	/* zones with thread caches at once */
+#define XM_BUCKET_MAX		512	/* largest bucket_size accepted */
+#define XM_CAPACITY_FACTOR_MAX	16
+#define XM_META_SIZE_MAX	4096	/* largest meta_size accepted */
+#define XM_HDR_SIZE_MAX		4096	/* largest hdr_size accepted */
+#define XM_POISON		0xdeadc0deU
+
+/* Per-item debug state (INVARIANTS builds): one byte per carved item. */
+enum xm_item_state {
+	XM_ITEM_UNBORN = 0,		/* never created (in the keg) */
+	XM_ITEM_FRESH,			/* created, free, never written */
+	XM_ITEM_FREE,			/* free and poisoned */
+	XM_ITEM_ALLOCATED,		/* handed out */
+};
+
+/* A cache bucket: a stack of item pointers (UMA's uma_bucket). */
+struct xm_bucket {
+	uint32_t ub_cnt;		/* items held */
+	uint32_t ub_spare;
+	void *ub_items[];		/* bucket_size slots */
+};
+
+/*
+ * One thread's cache of one zone (UMA's per-CPU cache, Bonwick's
+ * loaded/previous magazines).  Written only by its thread; c_allocs and
+ * c_frees are read by xm_zone_stats() on other threads (relaxed).
+ */
+struct xm_cache {
+	struct xm_bucket *c_alloc;	/* loaded: allocs pop, frees push */
+	struct xm_bucket *c_free;	/* previous: full or empty spare */
+	_Atomic uint64_t c_allocs;	/* items handed out from this cache */
+	_Atomic uint64_t c_frees;	/* items taken back into it */
+	struct xm_zone *c_zone;		/* owner zone */
+	struct xm_cache *c_next;	/* zone's list of caches */
+	struct xm_cache **c_pprev;	/* where we are linked from */
+	uint64_t c_gen;			/* zone generation at creation */
+	uint32_t c_slot;		/* zone's TLS slot */
+	uint32_t c_spare;
+};
+
+/* The calling thread's view of one cache slot (TLS, initial-exec). */
+struct xm_tls_slot {
+	uint64_t ts_gen;		/* generation the cache belongs to */
+	struct xm_cache *ts_cache;	/* valid only when ts_gen matches */
+};
+
+struct xm_zone {
+	/* Read-mostly: all the fast path reads. */
+	uint32_t uz_slot;		/* TLS slot; 0 means no caches */
+	uint32_t uz_bucket_size;	/* items per bucket */
+	uint64_t uz_gen;		/* registry generation, never reused */
+	char *uz_base;			/* first item */
+	uint64_t uz_span;		/* capacity * stride bytes */
+	uint32_t uz_stride;		/* distance between items */
+	uint32_t uz_stride_shift;	/* log2(stride), 0 if not a power */
+	uint32_t uz_size;		/* item size */
+	uint32_t uz_capacity;		/* carved items */
+	_Atomic(uint8_t) *uz_state;	/* per-item state (INVARIANTS) */
+	_Atomic int uz_direct;		/* frees bypass caches: sleepers or
+					 * short reserve (rarely written) */
+	enum xm_zone_id uz_id;		/* XM_ZONE_* */
+	struct xm_umem *uz_umem;	/* owner */
+	const char *uz_name;		/* "mbuf_cluster", ... */
+	const char *uz_tunable;		/* "nmbclusters", ... */
+	uint64_t uz_off;		/* region offset of item 0 (frames) */
+
+	/* Under uz_lock. */
+	pthread_mutex_t uz_lock __attribute__((aligned(XM_CACHE_LINE)));
+	pthread_cond_t uz_cv;		/* WAITOK sleepers */
+	void **uz_stack;		/* depot + reserve, capacity slots */
+	uint32_t uz_stack_cnt;		/* items on the stack */
+	uint32_t uz_reserve_target;	/* reserve size set at creation */
+	uint32_t uz_created;		/* keg bump index */
+	_Atomic uint32_t uz_limit;	/* items that may be created */
+	uint32_t uz_sleepers;		/* WAITOK threads asleep */
+	uint32_t uz_spare;
+	uint64_t uz_allocs;		/* allocs not counted by a cache */
+	uint64_t uz_frees;		/* frees not counted by a cache */
+	_Atomic uint64_t uz_failures;	/* items refused */
+	uint64_t uz_sleeps;		/* WAITOK requests that slept */
+	struct xm_cache *uz_caches;	/* every live cache of this zone */
+	struct timespec uz_warn_last;	/* last limit warning */
+	bool uz_warned;			/* uz_warn_last is set */
+} __attribute__((aligned(XM_CACHE_LINE)));
+
+/* The fast path reads one line of the zone. */
+_Static_assert(offsetof(struct xm_zone, uz_direct) + sizeof(int) <=
+	       XM_CACHE_LINE, "fast-path fields of struct xm_zone");
+_Static_assert(offsetof(struct xm_zone, uz_lock) % XM_CACHE_LINE == 0,
+	       "locked fields start a cache line");
+
+struct xm_reclaim_hook {
+	xm_reclaim_fn_t rh_fn;		/* the hook */
+	void *rh_arg;			/* its argument */
+};
+
+struct xm_umem {
+	char *u_base;			/* region start (descriptor offset 0) */
+	uint64_t u_size;		/* mapped bytes */
+	char *u_meta;			/* per-chunk records */
+	uint64_t u_meta_bytes;		/* mapped bytes of u_meta */
+	uint32_t u_chunk_size;		/* 2048 or 4096 */
+	uint32_t u_chunk_shift;		/* log2(u_chunk_size) */
+	uint32_t u_meta_size;		/* bytes per record */
+	uint32_t u_hdr_size;		/* zone_mbuf item size */
+	uint64_t u_frames_end;		/* end offset of the last frame zone */
+	uint64_t u_maxmbufmem;		/* budget the defaults came from */
+	bool u_hugepages;		/* region is on 2 MiB pages */
+	uint32_t u_hp_raised;		/* nr_hugepages we added */
+	char *u_hdr_base;		/* zone_mbuf items */
+	uint64_t u_hdr_bytes;		/* mapped bytes of u_hdr_base */
+	pthread_mutex_t u_limit_lock;	/* serialises xm_zone_set_max */
+	pthread_mutex_t u_hook_lock;	/* guards the reclaim hooks */
+	struct xm_reclaim_hook *u_hooks;	/* registered hooks */
+	uint32_t u_nhooks;		/* used entries */
+	uint32_t u_hooks_cap;		/* allocated entries */
+	struct xm_zone u_zone[XM_ZONE_MAX];	/* the zones */
+};
+
+/*
+ * ASan builds also poison freed items in the shadow memory, so a stray
+ * access to a freed frame is caught at the access, with a stack trace.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define XM_ASAN_POISON(p, n)	ASAN_POISON_MEMORY_REGION((p), (n))
+#define XM_ASAN_UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define XM_ASAN_POISON(p, n)	do { (void)(p); (void)(n); } while (0)
+#define XM_ASAN_UNPOISON(p, n)	do { (void)(p); (void)(n); } while (0)
+#endif
+
+/* ---------------------------------------------------- inline accessors */
+
+/* Region address of offset off (no check). */
+static inline void *_xm_umem_off2addr(const struct xm_umem *u, uint64_t off)
+{
+	return u->u_base + off;
+}
+
+/* Region offset of p (no check). */
+static inline uint64_t _xm_umem_addr2off(const struct xm_umem *u,
+					 const void *p)
+{
+	return (uint64_t)((const char *)p - u->u_base);
+}
+
+/*
+ * Record of the chunk holding offset off (no check).  For a frame's
+ * start (or any offset into a chunk-sized frame) this is the frame's
+ * record, what xm_umem_frame_meta() returns.
+ */
+static inline void *_xm_umem_chunk_meta(const struct xm_umem *u, uint64_t off)
+{
+	return u->u_meta + (off >> u->u_chunk_shift) * u->u_meta_size;
+}
+
+/* Zone by id (no check). */
+static inline struct xm_zone *_xm_umem_zone(struct xm_umem *u,
+					    enum xm_zone_id id)
+{
+	return &u->u_zone[id];
+}
+
+/* Frame zone holding offset off, or NULL. */
+static inline struct xm_zone *_xm_umem_zone_of(struct xm_umem *u,
+					       uint64_t off)
+{
+	for (int i = 0; i < XM_FRAME_ZONES; i++) {
+		struct xm_zone *z = &u->u_zone[i];
+
+		if (off - z->uz_off < z->uz_span)
+			return z;
+	}
+	return NULL;
+}
+
+/* Index of the item containing p; p must be within [base, base + span). */
+static inline uint64_t _xm_zone_index(const struct xm_zone *z, const void *p)
+{
+	uint64_t d = (uint64_t)((const char *)p - z->uz_base);
+
+	if (z->uz_stride_shift != 0)
+		return d >> z->uz_stride_shift;
+	return d / z->uz_stride;
+}
+
+/* True if p is the start of an item of z. */
+static inline bool _xm_zone_owns(const struct xm_zone *z, const void *p)
+{
+	uint64_t d = (uint64_t)((const char *)p - z->uz_base);
+
+	if (d >= z->uz_span)
+		return false;
+	if (z->uz_stride_shift != 0)
+		return (d & (z->uz_stride - 1)) == 0;
+	return d % z->uz_stride == 0;
+}
+
+/* Address of item idx. */
+static inline void *_xm_zone_item(const struct xm_zone *z, uint64_t idx)
+{
+	return z->uz_base + idx * z->uz_stride;
+}
+
+/* Relaxed counter bump by its only writer: no locked instruction. */
+static inline void _xm_counter_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
+			      + n, memory_order_relaxed);
+}
+
+/* ------------------------------------------------ between umem/ files */
+
+/* region.c */
+XM_HIDDEN void _xm_umem_fail_create_at(int step);
+
+/* zone.c */
+XM_HIDDEN int _xm_zone_init(struct xm_umem *u, struct xm_zone *z,
+			    enum xm_zone_id id, char *base, uint64_t off,
+			    uint32_t size, uint32_t stride, uint32_t limit,
+			    uint32_t capacity, uint32_t reserve,
+			    uint32_t bucket_size);
+XM_HIDDEN void _xm_zone_fini(struct xm_zone *z);
+XM_HIDDEN void *_xm_zone_alloc_slow(struct xm_zone *z, int flags);
+XM_HIDDEN void _xm_zone_free_slow(struct xm_zone *z, void *item);
+XM_HIDDEN int _xm_zone_alloc_bulk_slow(struct xm_zone *z, void **items,
+				       unsigned int n, int flags);
+XM_HIDDEN void _xm_zone_free_bulk_slow(struct xm_zone *z, void *const *items,
+				       unsigned int n);
+XM_HIDDEN void _xm_zone_fail_injected(struct xm_zone *z, unsigned int n);
+XM_HIDDEN void _xm_zone_cache_drain_locked(struct xm_zone *z,
+					   struct xm_cache *c);
+XM_HIDDEN void _xm_zone_update_direct_locked(struct xm_zone *z);
+XM_HIDDEN void _xm_zone_debug_alloc(struct xm_zone *z, void *item);
+XM_HIDDEN void _xm_zone_debug_free(struct xm_zone *z, void *item);
+XM_HIDDEN extern _Atomic int _xm_fail_armed;
+
+/* cache.c */
+XM_HIDDEN void _xm_cache_register(struct xm_zone *z);
+XM_HIDDEN void _xm_cache_unregister(struct xm_zone *z);
+XM_HIDDEN struct xm_cache *_xm_cache_get(struct xm_zone *z, bool create);
+
+/* Valid alloc flags: NOWAIT or WAITOK (not both), maybe USE_RESERVE. */
+static inline bool _xm_alloc_flags_valid(int flags)
+{
+	return (unsigned int)flags < 8 && ((0x66U >> flags) & 1) != 0;
+}
+
+#endif /* XM_UMEM_INT_H */
