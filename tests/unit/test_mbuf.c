@@ -226,7 +226,7 @@ static void *free_later(void *arg)
 }
 
 /* WAITOK at the limit sleeps until a cluster comes back, then succeeds. */
-Test(mbuf, getcl_waitok_sleeps_until_a_free, .timeout = 10)
+Test(mbuf, getcl_waitok_sleeps_until_a_free)
 {
 	uint32_t max = xm_zone_get_max(zone(XM_ZONE_CLUST));
 	struct xm_mbuf **ms = calloc(max, sizeof(*ms)), *m;
