@@ -41,9 +41,10 @@ PKG_CONFIG ?= pkg-config
 # Debian 12 packages that building and testing need (`make deps`).
 DEPS_PKGS := gcc make pkg-config clang llvm libbpf-dev libxdp-dev xdp-tools \
 	     bpftool libelf-dev zlib1g-dev libcriterion-dev iproute2 \
-	     libpcap-dev tcpdump tshark procps util-linux kmod
+	     libpcap-dev tcpdump tshark procps util-linux kmod \
+	     libclang-rt-14-dev
 # Benchmark peers, installed by `make bench` only.
-BENCH_PKGS := libdpdk-dev dpdk librte-net-af-xdp23 netsniff-ng
+BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng
 
 WARN    := -Wall -Wextra -Werror
 INCS    := -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
@@ -97,6 +98,7 @@ help:
 	@echo '  make demo       the main job, end to end, on its own veth pair'
 	@echo '  make install    PREFIX=/usr/local: headers, libraries, xmbuf.pc, BPF objects'
 	@echo '  make check      layering rules and the exported-symbol check'
+	@echo '  make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
 	@echo '  make clean      remove build/'
 	@echo '  V=1             show every command'
 
@@ -153,7 +155,7 @@ $(BUILD)/obj/$(1)/libxmbuf.a: $(call objs_of,$(1),$(LIB_SRCS))
 	$$(Q)rm -f $$@
 	$$(Q)ar rcs $$@ $$^
 
--include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(wildcard examples/*/*.c)))
+-include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(wildcard examples/*/*.c) tests/bench/livegen.c tests/bench/peer_raw_rxdrop.c))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
@@ -189,6 +191,18 @@ $(BUILD)/test/$(1)/%: $(BUILD)/obj/$(1)/tests/%.o $(call objs_of,$(1),$(TESTLIB_
 endef
 $(foreach v,dbg asan,$(eval $(call test_rules,$(v))))
 
+# tests/unit/test_lb_*.c also link the load balancer's pure parts: every
+# examples/lb/*.c but its main (lb.c).  A more specific pattern than the
+# one above, so make prefers it.
+LB_PURE_SRCS := $(filter-out examples/lb/lb.c,$(wildcard examples/lb/*.c))
+define lb_test_rules
+$(BUILD)/test/$(1)/unit/test_lb_%: $(BUILD)/obj/$(1)/tests/unit/test_lb_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(LB_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
+	$$(call msg,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
+endef
+$(foreach v,dbg asan,$(eval $(call lb_test_rules,$(v))))
+
 unit_bins  = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(UNIT_SRCS))
 integ_bins = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(INTEG_SRCS))
 
@@ -196,6 +210,7 @@ TEST_VARIANT ?= dbg
 test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=$(TEST_VARIANT)
+	$(Q)$(MAKE) --no-print-directory _fuzz_smoke
 
 sanitize: deps
 	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=asan
@@ -213,10 +228,34 @@ $(BIN)/bench-%: $(BUILD)/obj/rel/tests/bench/bench_%.o $(BUILD)/obj/rel/libxmbuf
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
+# Traffic source and raw libxdp baseline for the port benchmark (bench
+# tools, not bench_* programs): libbpf/libxdp only, no libxmbuf.
+BENCH_TOOLS := $(BIN)/xm-livegen $(BIN)/peer-raw-rxdrop
+$(BIN)/xm-livegen: $(BUILD)/obj/rel/tests/bench/livegen.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^ $(LIBS)
+
+$(BIN)/peer-raw-rxdrop: $(BUILD)/obj/rel/tests/bench/peer_raw_rxdrop.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^ $(LIBS)
+
+# Peers the benchmarks compare against, built by `make bench` only (never
+# by `make` or `make test`): DPDK comes in through pkg-config, read when
+# the rule runs so that a machine without libdpdk-dev still builds the rest.
+PEER_BINS := $(BIN)/peer-dpdk-alloc
+$(BIN)/peer-dpdk-alloc: tests/bench/peer_dpdk_alloc.c tests/bench/bench_util.h
+	$(call msg,CC-LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread $(rel_CFLAGS) \
+		$$($(PKG_CONFIG) --cflags libdpdk) -o $@ $< \
+		$$($(PKG_CONFIG) --libs libdpdk)
+
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory build
-	$(Q)$(MAKE) --no-print-directory $(addprefix $(BIN)/bench-,$(BENCH_NAMES))
-	$(Q)tests/bench/run.sh $(if $(B),$(B),$(BENCH_NAMES))
+	$(Q)$(MAKE) --no-print-directory $(addprefix $(BIN)/bench-,$(BENCH_NAMES)) $(BENCH_TOOLS) $(PEER_BINS)
+	$(Q)BIN=$(BIN) tests/bench/run.sh $(if $(B),$(B),$(BENCH_NAMES))
 
 # ----------------------------------------------------------------- demo
 demo: deps
@@ -256,8 +295,66 @@ check: check_abi
 check_abi: $(BUILD)/libxmbuf.so
 	$(Q)tests/check_abi.sh $(BUILD)/obj/rel/libxmbuf.a $(BUILD)/libxmbuf.so libxmbuf.map
 
-fuzz:
-	@echo "fuzz: no fuzz targets yet"
+# ----------------------------------------------------------------- fuzz
+# tests/fuzz/fuzz_NAME.c -> $(BUILD)/fuzz/fuzz_NAME, a libFuzzer target:
+# clang -fsanitize=fuzzer,address,undefined -DINVARIANTS, linked with the
+# library sources listed in fuzz_NAME_SRCS compiled by clang as well (not
+# the gcc archive).  `make fuzz` runs each for FUZZ_SECONDS with its corpus
+# in $(BUILD)/fuzz/corpus/fuzz_NAME (a target may seed an empty corpus from
+# its --seed-dir=DIR flag, which libFuzzer ignores); crashes are written to
+# $(BUILD)/fuzz/.  `make test` runs every target for FUZZ_TEST_SECONDS
+# when clang's libFuzzer (libclang-rt-14-dev) is installed.
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 10
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 -DINVARIANTS \
+	       -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	       -fno-omit-frame-pointer $(INCS)
+fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c umem/print.c
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+define fuzz_rule
+$(BUILD)/fuzz/$(1): $(BUILD)/fuzz/obj/tests/fuzz/$(1).o $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$($(1)_SRCS))
+	$$(call msg,LD,$$@)
+	$$(Q)$$(CLANG) -fsanitize=fuzzer,address,undefined -o $$@ $$^
+endef
+$(foreach f,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(f))))
+-include $(patsubst %.c,$(BUILD)/fuzz/obj/%.d,$(FUZZ_SRCS) $(foreach f,$(FUZZ_NAMES),$($(f)_SRCS)))
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory _fuzz
+
+_fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
+	$(Q)for f in $(FUZZ_NAMES); do \
+		c=$(BUILD)/fuzz/corpus/$$f; log=$(BUILD)/fuzz/$$f.log; \
+		mkdir -p $$c; \
+		echo "=== $$f: $(FUZZ_SECONDS) s, corpus $$c, log $$log"; \
+		if ! $(BUILD)/fuzz/$$f --seed-dir=$$c $$c \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$f- >$$log 2>&1; then \
+			tail -n 60 $$log; echo "fuzz: $$f FAILED" >&2; exit 1; \
+		fi; \
+		grep -E '^#[0-9]+.*DONE|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' $$log; \
+	done
+
+# The smoke run of `make test`; loudly skipped without libFuzzer.
+_fuzz_smoke:
+	$(Q)mkdir -p $(BUILD)/fuzz
+	$(Q)if printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' | \
+		$(CLANG) -x c -fsanitize=fuzzer -o $(BUILD)/fuzz/.probe - >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory _fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS); \
+	else \
+		echo "################################################################"; \
+		echo "# SKIPPED: fuzz smoke run: clang cannot link -fsanitize=fuzzer"; \
+		echo "# (install libclang-rt-14-dev: 'make deps')"; \
+		echo "################################################################"; \
+	fi
+.PHONY: _fuzz _fuzz_smoke
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
