@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * xm_redirect_frags.bpf.c - one build of bpf/xm_redirect_prog.h (xm_redirect.bpf.c
+ * explains the four builds).
+ */
+#define XM_FRAGS 1
+#include "xm_redirect_prog.h"

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * xm_redirect_kf_frags.bpf.c - one build of bpf/xm_redirect_prog.h (xm_redirect.bpf.c
+ * explains the four builds).
+ */
+#define XM_FRAGS 1
+#define XM_KFUNCS 1
+#include "xm_redirect_prog.h"

@@ -1,0 +1,1429 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_port.c - the AF_XDP port layer on real veth pairs in network
+ * namespaces, against the real kernel.
+ *
+ *   ns A (port under test)                 ns B (peer)
+ *   xv1a  <------------------------------> xv1b  AF_PACKET send/capture
+ *   xv2a  <---------> ns C: xv2b (second pair, forwarding test)
+ *
+ * The test process moves itself into A, so the port and everything it
+ * attaches live there; the peers' sockets are made in B and C.  Every
+ * namespace is deleted in .fini (and by xm_netns_sweep() at the next
+ * start if a run crashed).  Every send loop is bounded in count and
+ * time.  Each test ends with the conservation audit: after the port is
+ * closed and the test's mbufs are freed, no frame is held.
+ *
+ * Needs root; skipped loudly otherwise.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+
+#include "xm_mbuf.h"
+#include "xm_port.h"
+#include "xm_port_int.h"
+#include "xm_umem.h"
+#include "../lib/netns.h"
+
+#define BURST		64
+#define DPORT		9000
+#define STACK_PORT	7777
+
+static struct {
+	struct xm_netns a, b, c;
+	struct xm_veth v1, v2;
+	struct xm_umem *u;
+	struct xm_port *p1, *p2;
+	int saved;			/* root namespace while we are in A */
+	int raw1, raw2, udp;
+	pid_t child;			/* lifecycle test's port holder */
+	char msgs[16384];
+	size_t msglen;
+} F;
+
+/* ------------------------------------------------------------ fixture */
+
+static int capture_print(enum xm_print_level level, const char *fmt,
+			 va_list ap)
+{
+	char line[1024];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (n > 0 && level != XM_PRINT_DEBUG &&
+	    F.msglen + (size_t)n < sizeof(F.msgs)) {
+		memcpy(F.msgs + F.msglen, line, (size_t)n);
+		F.msglen += (size_t)n;
+		F.msgs[F.msglen] = '\0';
+	}
+	if (level != XM_PRINT_DEBUG || getenv("XM_TEST_DEBUG"))
+		fputs(line, stderr);
+	return n;
+}
+
+static void msgs_clear(void)
+{
+	F.msglen = 0;
+	F.msgs[0] = '\0';
+}
+
+static unsigned int msgs_count(const char *needle)
+{
+	unsigned int n = 0;
+
+	for (const char *s = F.msgs; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
+static void setup(void)
+{
+	memset(&F, 0, sizeof(F));
+	F.saved = F.raw1 = F.raw2 = F.udp = -1;
+	F.a.fd = F.b.fd = F.c.fd = -1;
+	if (geteuid() != 0)
+		cr_skip_test("SKIPPED: port integration tests need root "
+			     "(network namespaces, XDP, AF_XDP)");
+	xm_netns_sweep();
+	xm_set_print(capture_print);
+}
+
+static void teardown(void)
+{
+	if (F.child > 0) {
+		kill(F.child, SIGKILL);
+		waitpid(F.child, NULL, 0);
+	}
+	xm_port_close(F.p1);
+	xm_port_close(F.p2);
+	F.p1 = F.p2 = NULL;
+	if (F.raw1 >= 0)
+		close(F.raw1);
+	if (F.raw2 >= 0)
+		close(F.raw2);
+	if (F.udp >= 0)
+		close(F.udp);
+	if (F.u)
+		xm_umem_destroy(F.u);
+	F.u = NULL;
+	if (F.saved >= 0)
+		xm_netns_leave(F.saved);
+	F.saved = -1;
+	xm_netns_destroy(&F.a);
+	xm_netns_destroy(&F.b);
+	xm_netns_destroy(&F.c);
+}
+
+TestSuite(port, .init = setup, .fini = teardown, .timeout = 60);
+
+/*
+ * Namespaces A and B, pair 1 between them (and C with pair 2 when
+ * two_pairs), the umem, and the test process moved into A.
+ */
+static void env(unsigned int mtu, unsigned int queues, bool two_pairs)
+{
+	struct xm_veth_opts vo = { .mtu = mtu, .queues = queues, .index = 1 };
+	XM_OPTS(xm_umem_opts, uo, .maxmbufmem = 96ULL << 20,
+		.flags = XM_UMEM_F_NO_RESERVE_HUGEPAGES);
+
+	cr_assert_eq(xm_netns_create(&F.a), 0);
+	cr_assert_eq(xm_netns_create(&F.b), 0);
+	cr_assert_eq(xm_veth_create(&F.v1, &F.a, &F.b, &vo), 0);
+	if (two_pairs) {
+		cr_assert_eq(xm_netns_create(&F.c), 0);
+		vo.index = 2;
+		cr_assert_eq(xm_veth_create(&F.v2, &F.a, &F.c, &vo), 0);
+	}
+	F.u = xm_umem_create(&uo);
+	cr_assert_not_null(F.u, "xm_umem_create: %s", strerror(errno));
+	cr_assert_eq(xm_netns_enter(&F.a, &F.saved), 0);
+	F.raw1 = xm_raw_open(&F.b, F.v1.b);
+	cr_assert_geq(F.raw1, 0, "raw socket: %s", strerror(-F.raw1));
+	if (two_pairs) {
+		F.raw2 = xm_raw_open(&F.c, F.v2.b);
+		cr_assert_geq(F.raw2, 0, "raw socket: %s", strerror(-F.raw2));
+	}
+}
+
+/* Closes the ports and checks every frame came home. */
+static void audit_home(void)
+{
+	uint64_t held = UINT64_MAX;
+
+	xm_port_close(F.p1);
+	xm_port_close(F.p2);
+	F.p1 = F.p2 = NULL;
+	cr_assert_eq(xm_umem_audit(F.u, &held), 0, "conservation audit");
+	cr_assert_eq(held, 0, "%llu frames not back in their zones",
+		     (unsigned long long)held);
+}
+
+/* The XDP program id attached to ifname in the current namespace. */
+static uint32_t xdp_prog_id(const char *ifname)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int ifindex = (int)if_nametoindex(ifname);
+
+	if (ifindex == 0 || bpf_xdp_query(ifindex, 0, &q) != 0)
+		return 0;
+	return q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+}
+
+/* A frame from the peer of pair 1 to A. */
+static struct xm_tframe frame_to_a(const struct xm_veth *v, uint16_t dport,
+				   uint16_t flow, uint32_t seq)
+{
+	struct xm_tframe t = {
+		.dmac = v->mac_a,
+		.smac = v->mac_b,
+		.family = 4,
+		.saddr = v->ip_b,
+		.daddr = v->ip_a,
+		.sport = (uint16_t)(10000 + flow),
+		.dport = dport,
+		.seq = seq,
+		.flow = flow,
+		.seed = 0x5eed,
+	};
+	return t;
+}
+
+static uint8_t *pkt_bytes(struct xm_mbuf *m, uint32_t *len)
+{
+	static uint8_t buf[16384];
+
+	*len = m->m_pkthdr.len;
+	cr_assert_leq(*len, sizeof(buf));
+	cr_assert_eq(xm_copydata(m, 0, (int)*len, buf), 0);
+	return buf;
+}
+
+static size_t rx_size_of(uint32_t i)
+{
+	return 60 + (i * 7919u) % (1500 - 60 + 1);
+}
+
+/* ------------------------------------------------------------------ RX */
+
+Test(port, rx_10000_sizes_60_to_1500_in_order)
+{
+	enum { N = 10000, FLOWS = 4 };
+	XM_OPTS(xm_port_opts, po, .port_index = 7);
+	struct xm_mbuf *pkts[BURST];
+	uint32_t next_seq[FLOWS] = { 0 };
+	uint8_t frame[1600];
+	uint32_t sent = 0, got = 0, other = 0;
+	uint64_t t0, deadline;
+	struct timespec ts;
+	struct xm_port_stats st;
+
+	env(1500, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert_eq(xm_port_queue_count(F.p1), 1);
+	cr_assert_str_eq(xm_port_name(F.p1), F.v1.a);
+	cr_assert_eq(xm_port_mode(F.p1), XM_PORT_MODE_COPY);
+	cr_assert(!xm_port_multi_buffer(F.p1));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+
+	deadline = xm_now_ms() + 30000;
+	while (got < N && xm_now_ms() < deadline) {
+		/* keep at most 256 in flight: the RX ring never overflows */
+		while (sent < N && sent - got < 256) {
+			uint16_t flow = sent % FLOWS;
+			struct xm_tframe t = frame_to_a(&F.v1, DPORT, flow,
+							sent / FLOWS);
+			size_t len = rx_size_of(sent);
+
+			cr_assert_eq(xm_tframe_build(frame, len, &t), len);
+			cr_assert_eq(xm_raw_send(F.raw1, frame, len), 0);
+			sent++;
+		}
+		uint16_t n = xm_port_rx_burst(F.p1, 0, pkts, BURST);
+
+		if (n == 0)
+			(void)xm_port_poll(F.p1, 0, 10);
+		for (uint16_t i = 0; i < n; i++) {
+			struct xm_mbuf *m = pkts[i];
+			uint32_t len, seq;
+			uint16_t flow, dport;
+			uint8_t *b;
+
+			cr_assert(m->m_flags & XM_PKTHDR);
+			b = pkt_bytes(m, &len);
+			if (!xm_tframe_parse(b, len, &(struct xm_tframe){
+					     .family = 4 }, &seq, &flow,
+					     &dport) || dport != DPORT) {
+				other++;
+				xm_freem(m);
+				continue;
+			}
+			cr_assert_lt(flow, FLOWS);
+			cr_assert_eq(seq, next_seq[flow], "flow %u: seq %u, "
+				     "expected %u", flow, seq, next_seq[flow]);
+			next_seq[flow]++;
+			{
+				uint32_t idx = seq * FLOWS + flow;
+				struct xm_tframe t = frame_to_a(&F.v1, DPORT,
+								flow, seq);
+
+				cr_assert_eq(len, rx_size_of(idx));
+				cr_assert_eq(xm_tframe_build(frame, len, &t),
+					     len);
+				cr_assert_arr_eq(b, frame, len,
+						 "packet %u differs", idx);
+			}
+			cr_assert_eq(m->m_pkthdr.rcvport, 7);
+			cr_assert_eq(m->m_pkthdr.rcvqueue, 0);
+			cr_assert_eq(m->m_pkthdr.nsegs, 1);
+			cr_assert_null(m->m_next);
+			cr_assert(m->m_flags & XM_TSTMP, "no RX timestamp");
+			cr_assert_geq(m->m_pkthdr.rcv_tstamp, t0);
+			if (F.p1->p_xdp.x_kfuncs)
+				cr_assert(m->m_flags & XM_FLOWID,
+					  "kfunc build gave no RSS hash");
+			xm_freem(m);
+			got++;
+		}
+	}
+	cr_assert_eq(got, N, "received %u of %u (%u other frames)", got, N,
+		     other);
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_geq(st.rx_packets, N);
+	cr_assert_geq(st.xdp_seen, N);
+	cr_assert_geq(st.xdp_redirected, N);
+	cr_assert_eq(st.rx_dropped, 0);
+	cr_assert_eq(st.rx_ring_full, 0);
+	cr_assert_eq(st.rx_invalid_descs, 0);
+	cr_assert_eq(st.rx_dropped_sw, 0);
+	cr_assert_gt(st.fill_ring_used, 0, "fill ring empty at rest");
+	cr_assert_eq(st.frames_lent, st.fill_ring_used + st.rx_ring_used);
+	audit_home();
+}
+
+/* -------------------------------------------------------- multi-buffer */
+
+static const size_t mb_sizes[] = { 9014, 60, 4000, 1800, 7001, 3000, 1792,
+				   1793, 8999 };
+#define MB_NSIZES (sizeof(mb_sizes) / sizeof(mb_sizes[0]))
+
+/* Sends count jumbo-ish frames and checks each arrives as a right chain. */
+static void mb_round(uint32_t count, uint32_t first_seq, bool split)
+{
+	uint32_t frame_size = xm_umem_chunk_size(F.u) - XM_PORT_XDP_HEADROOM;
+	struct xm_mbuf *pkts[BURST];
+	static uint8_t frame[9100];
+	uint32_t sent = 0, got = 0, zero_polls_mid_packet = 0;
+	uint64_t deadline = xm_now_ms() + 20000;
+
+	while (got < count && xm_now_ms() < deadline) {
+		while (sent < count && sent - got < 16) {
+			uint32_t seq = first_seq + sent;
+			struct xm_tframe t = frame_to_a(&F.v1, DPORT, 0, seq);
+			size_t len = mb_sizes[seq % MB_NSIZES];
+
+			cr_assert_eq(xm_tframe_build(frame, len, &t), len);
+			cr_assert_eq(xm_raw_send(F.raw1, frame, len), 0);
+			sent++;
+		}
+		uint16_t n = xm_port_rx_burst(F.p1, 0, pkts, BURST);
+
+		if (n == 0 && F.p1->p_q[0].q_part_head)
+			zero_polls_mid_packet++;
+		if (n == 0 && !F.p1->p_q[0].q_part_head)
+			(void)xm_port_poll(F.p1, 0, 10);
+		for (uint16_t i = 0; i < n; i++) {
+			struct xm_mbuf *m = pkts[i];
+			uint32_t seq = first_seq + got;
+			size_t want = mb_sizes[seq % MB_NSIZES];
+			struct xm_tframe t = frame_to_a(&F.v1, DPORT, 0, seq);
+			uint32_t len, segs = 0;
+			const char *why = NULL;
+			uint8_t *b;
+
+			cr_assert(xm_check(m, &why), "bad chain: %s", why);
+			for (struct xm_mbuf *s = m; s; s = s->m_next) {
+				segs++;
+				cr_assert_leq((uint32_t)s->m_len, frame_size);
+			}
+			b = pkt_bytes(m, &len);
+			cr_assert_eq(len, want, "seq %u: %u bytes, want %zu",
+				     seq, len, want);
+			cr_assert_eq(xm_length(m, NULL), want);
+			cr_assert_eq(segs, (want - 1) / frame_size + 1,
+				     "%zu bytes in %u segments", want, segs);
+			cr_assert_eq(m->m_pkthdr.nsegs, segs);
+			cr_assert_eq(xm_tframe_build(frame, want, &t), want);
+			cr_assert_arr_eq(b, frame, want, "seq %u differs", seq);
+			xm_freem(m);
+			got++;
+		}
+	}
+	cr_assert_eq(got, count, "received %u of %u", got, count);
+	if (split)
+		cr_assert_gt(zero_polls_mid_packet, 0,
+			     "no packet straddled two bursts");
+}
+
+Test(port, multibuffer_mtu9000_chains_and_split_bursts)
+{
+	struct xm_port_stats st;
+
+	env(9000, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, NULL);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert(xm_port_multi_buffer(F.p1));
+	cr_assert(F.p1->p_xdp.x_frags, "not the xdp.frags build");
+	mb_round(90, 0, false);
+	/* one descriptor per burst: every chain is put together across
+	 * bursts from the socket's partial-packet state */
+	_xm_port_set_rx_desc_cap(F.p1, 1);
+	mb_round(27, 1000, true);
+	_xm_port_set_rx_desc_cap(F.p1, 2);
+	mb_round(27, 2000, true);
+	_xm_port_set_rx_desc_cap(F.p1, 0);
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_gt(st.rx_descs, st.rx_packets);
+	cr_assert_eq(st.rx_dropped, 0);
+	audit_home();
+}
+
+Test(port, multibuffer_off_drops_jumbo_keeps_small)
+{
+	XM_OPTS(xm_port_opts, po, .multi_buffer = XM_PORT_MB_OFF);
+	struct xm_mbuf *pkts[BURST];
+	static uint8_t frame[9100];
+	struct xm_port_stats st;
+	uint32_t got = 0;
+	uint64_t deadline;
+
+	env(9000, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert(!xm_port_multi_buffer(F.p1));
+	/* the program still has to be the frags build to attach at 9000 */
+	cr_assert(F.p1->p_xdp.x_frags);
+	for (uint32_t i = 0; i < 20; i++) {
+		struct xm_tframe t = frame_to_a(&F.v1, DPORT, 0, i);
+		size_t len = i % 2 ? 8000 : 200;
+
+		cr_assert_eq(xm_tframe_build(frame, len, &t), len);
+		cr_assert_eq(xm_raw_send(F.raw1, frame, len), 0);
+	}
+	deadline = xm_now_ms() + 2000;
+	while (got < 10 && xm_now_ms() < deadline) {
+		uint16_t n = xm_port_rx_burst(F.p1, 0, pkts, BURST);
+
+		for (uint16_t i = 0; i < n; i++) {
+			cr_assert_eq(pkts[i]->m_pkthdr.len, 200);
+			cr_assert_null(pkts[i]->m_next);
+			xm_freem(pkts[i]);
+		}
+		got += n;
+		if (n == 0)
+			(void)xm_port_poll(F.p1, 0, 10);
+	}
+	cr_assert_eq(got, 10);
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_eq(st.rx_dropped, 10, "jumbo frames counted as dropped");
+	audit_home();
+}
+
+/* ------------------------------------------------------------------ TX */
+
+static unsigned int extref_frees;
+
+static void extref_free(struct xm_mbuf *m)
+{
+	(void)m;
+	extref_frees++;
+}
+
+enum tx_shape {
+	TX_CLUSTER,		/* one paired cluster */
+	TX_HDR_INLINE,		/* header bytes inline + cluster payload */
+	TX_THREE_CLUSTERS,	/* three clusters */
+	TX_EXTREF,		/* caller's buffer */
+	TX_JUMBO9,		/* one 9 KiB cluster (jumbo MTU only) */
+	TX_SHAPES,
+};
+
+/* An mbuf with a cluster big enough for len bytes (pkthdr when hdr). */
+static struct xm_mbuf *cl_for(size_t len, bool hdr)
+{
+	int flags = hdr ? XM_PKTHDR : 0;
+	struct xm_mbuf *m;
+
+	if (len <= XM_MJUMPAGESIZE)
+		m = xm_get2(F.u, (int)len, XM_NOWAIT, XM_MT_DATA, flags);
+	else
+		m = xm_getjcl(F.u, XM_NOWAIT, XM_MT_DATA, flags,
+			      len <= XM_MJUM9BYTES ? XM_MJUM9BYTES :
+			      XM_MJUM16BYTES);
+	cr_assert_not_null(m, "no cluster for %zu bytes", len);
+	cr_assert_geq(xm_trailingspace(m), (int32_t)len);
+	return m;
+}
+
+/* Builds the packet for frame[0..len) in the given shape. */
+static struct xm_mbuf *tx_build(enum tx_shape shape, const uint8_t *frame,
+				size_t len, uint8_t *extbuf)
+{
+	struct xm_mbuf *m = NULL, *n, *s;
+	size_t off, piece;
+
+	switch (shape) {
+	case TX_CLUSTER:
+		m = cl_for(len, true);
+		memcpy(m->m_data, frame, len);
+		m->m_len = (int32_t)len;
+		break;
+	case TX_HDR_INLINE:
+		m = xm_gethdr(F.u, XM_NOWAIT, XM_MT_DATA);
+		cr_assert_not_null(m);
+		memcpy(m->m_data, frame, 42);
+		m->m_len = 42;
+		n = cl_for(len - 42, false);
+		memcpy(n->m_data, frame + 42, len - 42);
+		n->m_len = (int32_t)(len - 42);
+		m->m_next = n;
+		break;
+	case TX_THREE_CLUSTERS:
+		/* thirds, at most a 2 KiB cluster each */
+		piece = (len + 2) / 3;
+		if (piece > XM_MCLBYTES)
+			piece = XM_MCLBYTES;
+		m = s = NULL;
+		for (off = 0; off < len; off += piece) {
+			size_t k = len - off < piece ? len - off : piece;
+
+			n = xm_getcl(F.u, XM_NOWAIT, XM_MT_DATA,
+				     m ? 0 : XM_PKTHDR);
+			cr_assert_not_null(n);
+			memcpy(n->m_data, frame + off, k);
+			n->m_len = (int32_t)k;
+			if (m == NULL)
+				m = n;
+			else
+				s->m_next = n;
+			s = n;
+		}
+		break;
+	case TX_EXTREF:
+		m = xm_gethdr(F.u, XM_NOWAIT, XM_MT_DATA);
+		cr_assert_not_null(m);
+		memcpy(extbuf, frame, len);
+		cr_assert_eq(xm_extadd(m, (char *)extbuf, (uint32_t)len,
+				       extref_free, NULL, NULL, 0,
+				       XM_EXT_EXTREF), 0);
+		m->m_data = (char *)extbuf;
+		m->m_len = (int32_t)len;
+		break;
+	case TX_JUMBO9:
+		m = xm_getjcl(F.u, XM_NOWAIT, XM_MT_DATA, XM_PKTHDR,
+			      XM_MJUM9BYTES);
+		cr_assert_not_null(m);
+		memcpy(m->m_data, frame, len);
+		m->m_len = (int32_t)len;
+		break;
+	default:
+		cr_assert_fail("shape");
+	}
+	m->m_pkthdr.len = (uint32_t)len;
+	cr_assert_eq(xm_length(m, NULL), len);
+	return m;
+}
+
+/* A frame from A to the peer of pair v. */
+static struct xm_tframe frame_from_a(const struct xm_veth *v, uint32_t seq)
+{
+	struct xm_tframe t = {
+		.dmac = v->mac_b,
+		.smac = v->mac_a,
+		.family = 4,
+		.saddr = v->ip_a,
+		.daddr = v->ip_b,
+		.sport = 4242,
+		.dport = DPORT,
+		.seq = seq,
+		.seed = 0x7a,
+	};
+	return t;
+}
+
+/* Transmits shapes x sizes and compares what the peer captures. */
+static void tx_round(const size_t *sizes, size_t nsizes, unsigned int shapes,
+		     uint32_t rounds)
+{
+	static uint8_t frame[9100], cap[9200], extbuf[64][9100];
+	uint32_t total = 0, seen = 0;
+	uint64_t deadline;
+
+	for (uint32_t r = 0; r < rounds; r++) {
+		for (unsigned int shape = 0; shape < TX_SHAPES; shape++) {
+			if (!(shapes & (1u << shape)))
+				continue;
+			for (size_t si = 0; si < nsizes; si++) {
+				uint32_t seq = total;
+				struct xm_tframe t = frame_from_a(&F.v1, seq);
+				struct xm_mbuf *m;
+				uint64_t until = xm_now_ms() + 2000;
+
+				cr_assert_eq(xm_tframe_build(frame, sizes[si],
+							     &t), sizes[si]);
+				m = tx_build((enum tx_shape)shape, frame,
+					     sizes[si], extbuf[seq % 64]);
+				while (xm_port_tx_burst(F.p1, 0, &m, 1) != 1) {
+					cr_assert_lt(xm_now_ms(), until,
+						     "TX ring stays full");
+					(void)xm_port_tx_flush(F.p1, 0);
+				}
+				total++;
+				/* compare as we go: the capture buffer and
+				 * the extref buffers stay small */
+				while (seen < total) {
+					uint32_t cseq;
+					uint16_t flow, dport;
+					ssize_t n = xm_raw_recv(F.raw1, cap,
+								sizeof(cap),
+								200);
+					struct xm_tframe e;
+					size_t want;
+
+					if (n == 0) {
+						(void)xm_port_tx_flush(F.p1, 0);
+						cr_assert_lt(xm_now_ms(), until,
+							     "packet %u not "
+							     "captured", seen);
+						continue;
+					}
+					cr_assert_gt(n, 0);
+					if (!xm_tframe_parse(cap, (size_t)n,
+							     &(struct xm_tframe){
+							     .family = 4 },
+							     &cseq, &flow,
+							     &dport) ||
+					    dport != DPORT)
+						continue;
+					cr_assert_eq(cseq, seen,
+						     "captured %u, expected %u",
+						     cseq, seen);
+					e = frame_from_a(&F.v1, cseq);
+					want = (size_t)n;
+					cr_assert_eq(xm_tframe_build(frame, want,
+								     &e), want);
+					cr_assert_arr_eq(cap, frame, want,
+							 "packet %u differs",
+							 cseq);
+					seen++;
+				}
+			}
+		}
+	}
+	deadline = xm_now_ms() + 2000;
+	while (xm_port_tx_pending(F.p1, 0) && xm_now_ms() < deadline)
+		(void)xm_port_tx_flush(F.p1, 0);
+	cr_assert_eq(xm_port_tx_pending(F.p1, 0), 0, "completions missing");
+	cr_assert_eq(seen, total);
+}
+
+Test(port, tx_captured_byte_for_byte_incl_jumbo_chains)
+{
+	static const size_t sizes[] = { 60, 1514, 3000, 9014 };
+	XM_OPTS(xm_port_opts, po, .flags = XM_PORT_F_NO_METADATA);
+	struct xm_port_stats st;
+
+	env(9000, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert(xm_port_multi_buffer(F.p1));
+	extref_frees = 0;
+	tx_round(sizes, 4, (1u << TX_CLUSTER) | (1u << TX_HDR_INLINE) |
+		 (1u << TX_THREE_CLUSTERS) | (1u << TX_EXTREF) |
+		 (1u << TX_JUMBO9), 3);
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_eq(st.tx_packets, 3 * 5 * 4);
+	cr_assert_eq(st.tx_dropped, 0);
+	cr_assert_eq(st.tx_invalid_descs, 0);
+	cr_assert_eq(st.tx_completions, st.tx_descs);
+	cr_assert_gt(st.tx_descs, st.tx_packets, "no multi-descriptor TX");
+	cr_assert_gt(st.tx_copied, 0);
+	cr_assert_eq(extref_frees, 3 * 4, "caller buffers not released");
+	audit_home();
+}
+
+Test(port, tx_without_multibuffer_linearizes_and_full_ring_takes_what_fits)
+{
+	static const size_t sizes[] = { 60, 700, 1514 };
+	XM_OPTS(xm_port_opts, po, .tx_size = 64, .comp_size = 64);
+	struct xm_mbuf *pkts[200];
+	static uint8_t frame[1600];
+	struct xm_port_stats st;
+	uint16_t took;
+	uint64_t deadline;
+
+	env(1500, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert(!xm_port_multi_buffer(F.p1));
+	tx_round(sizes, 3, (1u << TX_CLUSTER) | (1u << TX_HDR_INLINE) |
+		 (1u << TX_THREE_CLUSTERS) | (1u << TX_EXTREF), 2);
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_eq(st.tx_descs, st.tx_packets, "a chain went out in "
+		     "pieces without multi-buffer");
+
+	/* 200 packets at a 64-entry ring: it takes what fits, no more */
+	for (int i = 0; i < 200; i++) {
+		struct xm_tframe t = frame_from_a(&F.v1, 100000 + (uint32_t)i);
+
+		cr_assert_eq(xm_tframe_build(frame, 60, &t), 60);
+		pkts[i] = tx_build(TX_CLUSTER, frame, 60, NULL);
+	}
+	took = xm_port_tx_burst(F.p1, 0, pkts, 200);
+	cr_assert_gt(took, 0);
+	cr_assert_leq(took, 64, "took %u into a 64-entry ring", took);
+	xm_freem_bulk(pkts + took, 200u - took);
+	deadline = xm_now_ms() + 2000;
+	while (xm_port_tx_pending(F.p1, 0) && xm_now_ms() < deadline)
+		(void)xm_port_tx_flush(F.p1, 0);
+	cr_assert_eq(xm_port_tx_pending(F.p1, 0), 0);
+	audit_home();
+}
+
+/* ---------------------------------------------------------- forwarding */
+
+Test(port, forward_two_pairs_same_frame_no_copy)
+{
+	enum { N = 500 };
+	struct xm_mbuf *pkts[BURST];
+	static uint8_t frame[1600], cap[1700];
+	uint32_t fwd = 0, seen = 0, same_off = 0;
+	uint64_t deadline;
+	struct xm_port_stats st1, st2;
+	uint32_t sent = 0;
+
+	env(1500, 1, true);
+	F.p1 = xm_port_open(F.u, F.v1.a, NULL);
+	cr_assert_not_null(F.p1, "open 1: %s", strerror(errno));
+	F.p2 = xm_port_open(F.u, F.v2.a,
+			    &(struct xm_port_opts){ .sz = sizeof(struct
+			      xm_port_opts), .port_index = 1 });
+	cr_assert_not_null(F.p2, "open 2: %s", strerror(errno));
+	cr_assert_eq(_xm_port_registrations(F.u), 1,
+		     "the sockets do not share one UMEM registration");
+
+	deadline = xm_now_ms() + 20000;
+	while (seen < N && xm_now_ms() < deadline) {
+		while (sent < N && sent - seen < 64) {
+			struct xm_tframe t = frame_to_a(&F.v1, DPORT, 0, sent);
+			size_t len = 60 + sent % 1400;
+
+			cr_assert_eq(xm_tframe_build(frame, len, &t), len);
+			cr_assert_eq(xm_raw_send(F.raw1, frame, len), 0);
+			sent++;
+		}
+		uint16_t n = xm_port_rx_burst(F.p1, 0, pkts, BURST);
+
+		for (uint16_t i = 0; i < n; i++) {
+			struct xm_mbuf *m = pkts[i];
+			struct xm_port_queue *q2 = &F.p2->p_q[0];
+			uint64_t off = xm_mtooff(m);
+			uint8_t *eth = xm_mtod(m, uint8_t *);
+
+			cr_assert_neq(off, UINT64_MAX);
+			/* L2 rewrite in place, then out of the other port */
+			memcpy(eth, F.v2.mac_b, 6);
+			memcpy(eth + 6, F.v2.mac_a, 6);
+			cr_assert_eq(xm_port_tx_burst(F.p2, 0, &m, 1), 1);
+			if (q2->q_fifo[(q2->q_fifo_tail - 1) &
+				       q2->q_fifo_mask].te_addr == off)
+				same_off++;
+			fwd++;
+		}
+		(void)xm_port_tx_flush(F.p2, 0);
+		for (;;) {
+			ssize_t c = xm_raw_recv(F.raw2, cap, sizeof(cap),
+						n ? 0 : 10);
+			uint32_t seq;
+			uint16_t flow, dport;
+			struct xm_tframe e;
+
+			if (c <= 0)
+				break;
+			if (!xm_tframe_parse(cap, (size_t)c,
+					     &(struct xm_tframe){ .family = 4 },
+					     &seq, &flow, &dport) ||
+			    dport != DPORT)
+				continue;
+			cr_assert_eq(seq, seen);
+			e = frame_to_a(&F.v1, DPORT, 0, seq);
+			cr_assert_eq(xm_tframe_build(frame, (size_t)c, &e),
+				     (size_t)c);
+			memcpy(frame, F.v2.mac_b, 6);
+			memcpy(frame + 6, F.v2.mac_a, 6);
+			cr_assert_arr_eq(cap, frame, (size_t)c,
+					 "forwarded packet %u differs", seq);
+			seen++;
+		}
+	}
+	cr_assert_eq(seen, N, "captured %u of %u on the far side", seen, N);
+	cr_assert_eq(same_off, fwd, "%u of %u packets left from another frame",
+		     fwd - same_off, fwd);
+	cr_assert_eq(xm_port_stats(F.p1, &st1), 0);
+	cr_assert_eq(xm_port_stats(F.p2, &st2), 0);
+	cr_assert_eq(st2.tx_copied, 0, "forwarding copied");
+	cr_assert_eq(st2.tx_packets, fwd);
+	cr_assert_eq(st1.rx_packets, fwd);
+	deadline = xm_now_ms() + 2000;
+	while (xm_port_tx_pending(F.p2, 0) && xm_now_ms() < deadline)
+		(void)xm_port_tx_flush(F.p2, 0);
+	audit_home();
+}
+
+/* --------------------------------------------------------- multi-queue */
+
+Test(port, multiqueue_4_queues_all_traffic_received)
+{
+	enum { N = 2000, FLOWS = 64 };
+	XM_OPTS(xm_port_opts, po, .rx_size = 256, .fill_size = 512);
+	struct xm_mbuf *pkts[BURST];
+	static uint8_t frame[200];
+	uint32_t per_q[4] = { 0 }, got = 0, sent = 0;
+	uint64_t deadline;
+
+	env(1500, 4, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert_eq(xm_port_queue_count(F.p1), 4, "not every queue opened");
+	for (unsigned int i = 0; i < 4; i++)
+		cr_assert_eq(xm_port_queue_id(F.p1, i), i);
+	cr_assert_eq(xm_port_queue_id(F.p1, 4), UINT32_MAX);
+	cr_assert_eq(_xm_port_registrations(F.u), 1);
+
+	deadline = xm_now_ms() + 20000;
+	while (got < N && xm_now_ms() < deadline) {
+		while (sent < N && sent - got < 128) {
+			struct xm_tframe t = frame_to_a(&F.v1, DPORT,
+							sent % FLOWS, sent);
+
+			cr_assert_eq(xm_tframe_build(frame, 120, &t), 120);
+			cr_assert_eq(xm_raw_send(F.raw1, frame, 120), 0);
+			sent++;
+		}
+		uint32_t round = 0;
+
+		for (unsigned int qi = 0; qi < 4; qi++) {
+			uint16_t n = xm_port_rx_burst(F.p1, qi, pkts, BURST);
+
+			for (uint16_t i = 0; i < n; i++) {
+				cr_assert_eq(pkts[i]->m_pkthdr.rcvqueue,
+					     xm_port_queue_id(F.p1, qi));
+				xm_freem(pkts[i]);
+			}
+			per_q[qi] += n;
+			round += n;
+		}
+		got += round;
+		if (round == 0)
+			usleep(1000);
+	}
+	cr_assert_eq(got, N, "received %u of %u (%u %u %u %u)", got, N,
+		     per_q[0], per_q[1], per_q[2], per_q[3]);
+	for (unsigned int qi = 0; qi < 4; qi++)
+		cr_assert_gt(per_q[qi], 0, "queue %u got nothing (%u %u %u %u)",
+			     qi, per_q[0], per_q[1], per_q[2], per_q[3]);
+	audit_home();
+}
+
+/* ------------------------------------------------------------ steering */
+
+/* Sends t (len bytes) count times; returns the port's arrivals. */
+static uint32_t send_and_count(struct xm_tframe *t, size_t len, uint32_t count)
+{
+	struct xm_mbuf *pkts[BURST];
+	static uint8_t frame[1600];
+	uint32_t got = 0;
+	uint64_t until;
+
+	for (uint32_t i = 0; i < count; i++) {
+		t->seq = i;
+		cr_assert_eq(xm_tframe_build(frame, len, t), len);
+		cr_assert_eq(xm_raw_send(F.raw1, frame, len), 0);
+	}
+	until = xm_now_ms() + 300;
+	while (xm_now_ms() < until) {
+		uint16_t n = xm_port_rx_burst(F.p1, 0, pkts, BURST);
+
+		xm_freem_bulk(pkts, n);
+		got += n;
+		if (n == 0)
+			(void)xm_port_poll(F.p1, 0, 10);
+	}
+	return got;
+}
+
+static uint32_t udp_drain(int fd, int timeout_ms)
+{
+	char buf[2048];
+	uint32_t n = 0;
+	uint64_t until = xm_now_ms() + (uint64_t)timeout_ms;
+
+	while (xm_now_ms() < until) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 20) > 0 &&
+		    recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			n++;
+	}
+	return n;
+}
+
+Test(port, steering_rules_and_stack_reachability)
+{
+	struct xm_port_stats st0, st;
+	struct xm_port_rule r;
+	struct xm_tframe t;
+	uint32_t qid = 0;
+	int idx;
+
+	env(1500, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, NULL);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	F.udp = xm_udp_open(&F.a, F.v1.ip_a, STACK_PORT);
+	cr_assert_geq(F.udp, 0);
+
+	memset(&r, 0, sizeof(r));
+	r.match = XM_RULE_M_PROTO | XM_RULE_M_DST_PORT;
+	r.ip_proto = IPPROTO_UDP;
+	r.dst_port = DPORT;
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), 0);
+	cr_assert_eq(xm_port_rule_count(F.p1), 1);
+
+	t = frame_to_a(&F.v1, DPORT, 0, 0);
+	cr_assert_eq(send_and_count(&t, 100, 20), 20, "matching traffic");
+	t = frame_to_a(&F.v1, STACK_PORT, 0, 0);
+	cr_assert_eq(send_and_count(&t, 100, 20), 0, "unmatched reached port");
+	cr_assert_eq(udp_drain(F.udp, 200), 20,
+		     "unmatched traffic did not reach the UDP socket");
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_geq(st.xdp_rule_hits[0], 20);
+	cr_assert_geq(st.xdp_passed, 20);
+
+	/* an empty rule set takes everything; with the queue's socket out
+	 * of the xskmap, the program hands it to the stack instead */
+	cr_assert_eq(xm_port_rule_clear(F.p1), 0);
+	cr_assert_eq(xm_port_rule_count(F.p1), 0);
+	cr_assert_eq(send_and_count(&t, 100, 10), 10);
+	cr_assert_eq(xm_port_stats(F.p1, &st0), 0);
+	cr_assert_eq(bpf_map_delete_elem(F.p1->p_xdp.x_xsks_fd, &qid), 0);
+	cr_assert_eq(send_and_count(&t, 100, 20), 0);
+	cr_assert_eq(udp_drain(F.udp, 200), 20,
+		     "with no socket bound, traffic did not reach the stack");
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_geq(st.xdp_no_socket - st0.xdp_no_socket, 20);
+	cr_assert_eq(_xm_xdp_set_socket(&F.p1->p_xdp, 0, xm_port_fd(F.p1, 0)),
+		     0);
+
+	/* VLAN, IPv4 source prefix, IPv6 destination prefix, port */
+	memset(&r, 0, sizeof(r));
+	r.match = XM_RULE_M_VLAN;
+	r.vlan_id = 42;
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), 0);
+	memset(&r, 0, sizeof(r));
+	r.match = XM_RULE_M_SRC;
+	r.family = AF_INET;
+	r.src_len = 24;
+	cr_assert_eq(inet_pton(AF_INET, "198.18.7.0", r.src), 1);
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), 1);
+	memset(&r, 0, sizeof(r));
+	r.match = XM_RULE_M_DST | XM_RULE_M_PROTO;
+	r.family = AF_INET6;
+	r.ip_proto = IPPROTO_UDP;
+	r.dst_len = 64;
+	cr_assert_eq(inet_pton(AF_INET6, "2001:2:0:1::", r.dst), 1);
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), 2);
+	memset(&r, 0, sizeof(r));
+	r.match = XM_RULE_M_DST_PORT | XM_RULE_M_FAMILY;
+	r.family = AF_INET;
+	r.dst_port = 5000;
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), 3);
+	cr_assert_eq(xm_port_stats(F.p1, &st0), 0);
+
+	t = frame_to_a(&F.v1, 1, 0, 0);
+	t.vlan = 42;
+	cr_assert_eq(send_and_count(&t, 100, 5), 5, "VLAN 42");
+	t.vlan = 43;
+	cr_assert_eq(send_and_count(&t, 100, 5), 0, "VLAN 43");
+	t = frame_to_a(&F.v1, 1, 0, 0);
+	cr_assert_eq(inet_pton(AF_INET, "198.18.7.9", &t.saddr), 1);
+	cr_assert_eq(send_and_count(&t, 100, 5), 5, "source in prefix");
+	cr_assert_eq(inet_pton(AF_INET, "198.18.8.9", &t.saddr), 1);
+	cr_assert_eq(send_and_count(&t, 100, 5), 0, "source outside prefix");
+	t = frame_to_a(&F.v1, 1, 0, 0);
+	t.family = 6;
+	cr_assert_eq(inet_pton(AF_INET6, "2001:2::2", t.saddr6), 1);
+	cr_assert_eq(inet_pton(AF_INET6, "2001:2:0:1::5", t.daddr6), 1);
+	cr_assert_eq(send_and_count(&t, 120, 5), 5, "IPv6 in prefix");
+	cr_assert_eq(inet_pton(AF_INET6, "2001:2:0:2::5", t.daddr6), 1);
+	cr_assert_eq(send_and_count(&t, 120, 5), 0, "IPv6 outside prefix");
+	t = frame_to_a(&F.v1, 5000, 0, 0);
+	cr_assert_eq(send_and_count(&t, 100, 5), 5, "port 5000");
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(st.xdp_rule_hits[i] - st0.xdp_rule_hits[i], 5,
+			     "rule %d: %llu hits", i, (unsigned long long)
+			     (st.xdp_rule_hits[i] - st0.xdp_rule_hits[i]));
+	cr_assert_eq(st.xdp_passed - st0.xdp_passed, 15);
+
+	/* malformed rules, and the table's end */
+	memset(&r, 0, sizeof(r));
+	r.match = XM_RULE_M_SRC;
+	r.family = 99;
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), -EINVAL);
+	r.family = AF_INET;
+	r.src_len = 33;
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), -EINVAL);
+	memset(&r, 0, sizeof(r));
+	r.match = XM_RULE_M_VLAN;
+	r.vlan_id = 5000;
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), -EINVAL);
+	r.match = 0x8000;
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), -EINVAL);
+	cr_assert_eq(xm_port_rule_add(F.p1, NULL), -EINVAL);
+	memset(&r, 0, sizeof(r));
+	r.match = XM_RULE_M_PROTO;
+	r.ip_proto = IPPROTO_TCP;
+	for (idx = 4; idx < XM_PORT_MAX_RULES; idx++)
+		cr_assert_eq(xm_port_rule_add(F.p1, &r), idx);
+	cr_assert_eq(xm_port_rule_add(F.p1, &r), -ENOSPC);
+	cr_assert_eq(xm_port_rule_count(F.p1), XM_PORT_MAX_RULES);
+	audit_home();
+}
+
+/* ----------------------------------------------------------- lifecycle */
+
+Test(port, killed_owner_program_replaced_stack_reachable_meanwhile)
+{
+	int ready[2];
+	char c;
+	pid_t child;
+	siginfo_t si;
+	uint32_t old_id, new_id;
+	struct xm_tframe t;
+	char expect[128];
+
+	env(1500, 1, false);
+	F.udp = xm_udp_open(&F.a, F.v1.ip_a, STACK_PORT);
+	cr_assert_geq(F.udp, 0);
+	cr_assert_eq(pipe(ready), 0);
+	fflush(NULL);
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		/* a separate process holding a port, as a forwarder would;
+		 * it dies with the test whatever happens */
+		XM_OPTS(xm_umem_opts, uo, .maxmbufmem = 16ULL << 20,
+			.flags = XM_UMEM_F_NO_HUGEPAGES);
+		struct xm_umem *u;
+		struct xm_port *p = NULL;
+		int e;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* its own umem: the parent's, inherited copy-on-write, would
+		 * need a private copy pinned (hugepages may run short) */
+		u = xm_umem_create(&uo);
+		if (u)
+			p = xm_port_open(u, F.v1.a, NULL);
+		e = p ? 0 : errno;
+		c = (char)e;
+		if (write(ready[1], &c, 1) != 1 || p == NULL)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	F.child = child;
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	cr_assert_eq(c, 0, "child could not open its port: %s (%s)",
+		     strerror(c), F.msgs);
+	old_id = xdp_prog_id(F.v1.a);
+	cr_assert_neq(old_id, 0);
+
+	/* while it lives, its program is not taken over */
+	msgs_clear();
+	F.p1 = xm_port_open(F.u, F.v1.a, NULL);
+	cr_assert_null(F.p1);
+	cr_assert_eq(errno, EBUSY);
+	cr_assert_geq(msgs_count("live process"), 1, "message: %s", F.msgs);
+	cr_assert_eq(xdp_prog_id(F.v1.a), old_id);
+
+	/* SIGKILL: no cleanup; the zombie stays unreaped */
+	cr_assert_eq(kill(child, SIGKILL), 0);
+	cr_assert_eq(waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT), 0);
+	cr_assert_eq(xdp_prog_id(F.v1.a), old_id,
+		     "the dead process's program vanished");
+
+	/* its sockets are gone: the program passes traffic to the stack */
+	t = frame_to_a(&F.v1, STACK_PORT, 0, 0);
+	for (uint32_t i = 0; i < 10; i++) {
+		static uint8_t frame[200];
+
+		t.seq = i;
+		cr_assert_eq(xm_tframe_build(frame, 100, &t), 100);
+		cr_assert_eq(xm_raw_send(F.raw1, frame, 100), 0);
+	}
+	cr_assert_eq(udp_drain(F.udp, 300), 10,
+		     "stack unreachable after the owner died");
+
+	/* a new port takes the interface over, atomically */
+	msgs_clear();
+	F.p1 = xm_port_open(F.u, F.v1.a, NULL);
+	cr_assert_not_null(F.p1, "reopen: %s (%s)", strerror(errno), F.msgs);
+	snprintf(expect, sizeof(expect), "left by process %d", (int)child);
+	cr_assert_geq(msgs_count(expect), 1, "messages: %s", F.msgs);
+	new_id = xdp_prog_id(F.v1.a);
+	cr_assert_neq(new_id, 0);
+	cr_assert_neq(new_id, old_id);
+	t = frame_to_a(&F.v1, DPORT, 0, 0);
+	cr_assert_eq(send_and_count(&t, 100, 20), 20,
+		     "the new port does not receive");
+	cr_assert_eq(waitpid(child, NULL, 0), child);
+	F.child = 0;
+
+	/* closing removes our program and nothing else */
+	audit_home();
+	cr_assert_eq(xdp_prog_id(F.v1.a), 0, "program left attached");
+}
+
+/* ------------------------------------------------------------ fallback */
+
+/* Receives count frames of 64.. bytes byte-exact; meta: expect stamps. */
+static void rx_exact(uint32_t count, bool meta)
+{
+	struct xm_mbuf *pkts[BURST];
+	static uint8_t frame[1600];
+	uint32_t got = 0;
+	uint64_t until;
+
+	for (uint32_t i = 0; i < count; i++) {
+		struct xm_tframe t = frame_to_a(&F.v1, DPORT, 0, i);
+
+		cr_assert_eq(xm_tframe_build(frame, 64 + i, &t), 64 + i);
+		cr_assert_eq(xm_raw_send(F.raw1, frame, 64 + i), 0);
+	}
+	until = xm_now_ms() + 3000;
+	while (got < count && xm_now_ms() < until) {
+		uint16_t n = xm_port_rx_burst(F.p1, 0, pkts, BURST);
+
+		for (uint16_t i = 0; i < n; i++, got++) {
+			struct xm_tframe t = frame_to_a(&F.v1, DPORT, 0, got);
+			uint32_t len;
+			uint8_t *b = pkt_bytes(pkts[i], &len);
+
+			cr_assert_eq(len, 64 + got);
+			cr_assert_eq(xm_tframe_build(frame, len, &t), len);
+			cr_assert_arr_eq(b, frame, len);
+			cr_assert_eq(!!(pkts[i]->m_flags & XM_TSTMP), meta);
+			if (meta) {
+				uint32_t magic;
+
+				/* read once, then never trusted again */
+				memcpy(&magic, pkts[i]->m_data - 4, 4);
+				cr_assert_neq(magic, XM_XDP_META_MAGIC);
+			}
+			xm_freem(pkts[i]);
+		}
+		if (n == 0)
+			(void)xm_port_poll(F.p1, 0, 10);
+	}
+	cr_assert_eq(got, count);
+}
+
+Test(port, zero_copy_on_veth_falls_back_to_copy_and_says_so)
+{
+	XM_OPTS(xm_port_opts, po, .mode = XM_PORT_MODE_AUTO);
+	char expect[128];
+
+	env(1500, 2, false);
+	msgs_clear();
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert_eq(xm_port_mode(F.p1), XM_PORT_MODE_COPY);
+	cr_assert_eq(xm_port_queue_count(F.p1), 2);
+	snprintf(expect, sizeof(expect), "%s: zero-copy not supported",
+		 F.v1.a);
+	cr_assert_eq(msgs_count(expect), 1, "want one fallback message for "
+		     "two queues, got: %s", F.msgs);
+	cr_assert_eq(msgs_count("using copy mode"), 1);
+	rx_exact(50, true);
+	audit_home();
+
+	/* strictly zero-copy: a clear error and nothing left behind */
+	msgs_clear();
+	po.mode = XM_PORT_MODE_ZEROCOPY;
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_null(F.p1);
+	cr_assert_eq(errno, EOPNOTSUPP);
+	cr_assert_geq(msgs_count(F.v1.a), 1, "message names no interface: %s",
+		      F.msgs);
+	cr_assert_eq(xdp_prog_id(F.v1.a), 0, "program left attached");
+	audit_home();
+}
+
+Test(port, skb_and_copy_modes_receive)
+{
+	XM_OPTS(xm_port_opts, po, .mode = XM_PORT_MODE_SKB);
+	struct xm_port_stats st;
+
+	env(1500, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open skb: %s", strerror(errno));
+	cr_assert_eq(xm_port_mode(F.p1), XM_PORT_MODE_SKB);
+	rx_exact(100, true);
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_geq(st.xdp_redirected, 100);
+	audit_home();
+	cr_assert_eq(xdp_prog_id(F.v1.a), 0);
+
+	/* copy mode, no need_wakeup, busy polling, no metadata */
+	po.mode = XM_PORT_MODE_COPY;
+	po.flags = XM_PORT_F_NO_NEED_WAKEUP | XM_PORT_F_PREFER_BUSY_POLL |
+		   XM_PORT_F_NO_METADATA;
+	po.busy_poll_usecs = 20;
+	po.busy_poll_budget = 16;
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open copy: %s", strerror(errno));
+	cr_assert_eq(xm_port_mode(F.p1), XM_PORT_MODE_COPY);
+	cr_assert(!xm_port_need_wakeup(F.p1));
+	{
+		int v = 0;
+		socklen_t l = sizeof(v);
+
+		cr_assert_eq(getsockopt(xm_port_fd(F.p1, 0), SOL_SOCKET,
+					SO_BUSY_POLL, &v, &l), 0);
+		cr_assert_eq(v, 20);
+		l = sizeof(v);
+		cr_assert_eq(getsockopt(xm_port_fd(F.p1, 0), SOL_SOCKET,
+					SO_PREFER_BUSY_POLL, &v, &l), 0);
+		cr_assert_eq(v, 1);
+	}
+	rx_exact(100, false);
+	audit_home();
+}
+
+/* ----------------------------------------------------------- bad input */
+
+static void assert_clean(const char *ifname)
+{
+	uint64_t held = UINT64_MAX;
+
+	cr_assert_eq(xdp_prog_id(ifname), 0, "program left attached");
+	cr_assert_eq(xm_umem_audit(F.u, &held), 0);
+	cr_assert_eq(held, 0, "%llu frames held after a failed open",
+		     (unsigned long long)held);
+	cr_assert_eq(_xm_port_registrations(F.u), 0);
+}
+
+static void drop_all_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capset, &h, d) != 0)
+		_exit(100);
+}
+
+static int open_without_caps(void *arg)
+{
+	const char *ifname = arg;
+	XM_OPTS(xm_umem_opts, uo, .maxmbufmem = 16ULL << 20,
+		.flags = XM_UMEM_F_NO_HUGEPAGES);
+	struct xm_umem *u;
+	struct xm_port *p;
+
+	drop_all_caps();
+	msgs_clear();
+	u = xm_umem_create(&uo);
+	if (u == NULL)
+		return 101;
+	p = xm_port_open(u, ifname, NULL);
+	if (p != NULL)
+		return 102;
+	if (errno != EPERM)
+		return 103;
+	if (!strstr(F.msgs, "not permitted") || !strstr(F.msgs, ifname))
+		return 104;
+	return 0;
+}
+
+Test(port, bad_input_clear_errors_nothing_left)
+{
+	XM_OPTS(xm_port_opts, po);
+	uint32_t q5 = 5, q0[2] = { 0, 0 };
+	struct {
+		struct xm_port_opts o;
+		uint64_t extra;
+	} big;
+	struct xm_mbuf *m = NULL;
+	int st;
+
+	env(1500, 1, false);
+
+	msgs_clear();
+	cr_assert_null(xm_port_open(F.u, "xmnope0", NULL));
+	cr_assert_eq(errno, ENODEV);
+	cr_assert_geq(msgs_count("xmnope0"), 1, "%s", F.msgs);
+
+	msgs_clear();
+	po.queues = &q5;
+	po.nqueues = 1;
+	cr_assert_null(xm_port_open(F.u, F.v1.a, &po));
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_geq(msgs_count("queue 5 out of range"), 1, "%s", F.msgs);
+	po.queues = q0;
+	po.nqueues = 2;
+	cr_assert_null(xm_port_open(F.u, F.v1.a, &po));
+	cr_assert_eq(errno, EINVAL);
+	po.queues = NULL;
+	po.nqueues = 0;
+
+	msgs_clear();
+	po.rx_size = 1000;
+	cr_assert_null(xm_port_open(F.u, F.v1.a, &po));
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_geq(msgs_count("not a power of two"), 1, "%s", F.msgs);
+	po.rx_size = 1024;
+	po.fill_size = 1024;
+	cr_assert_null(xm_port_open(F.u, F.v1.a, &po));
+	cr_assert_eq(errno, EINVAL);
+	po.fill_size = 0;
+	po.tx_size = 512;
+	po.comp_size = 256;
+	cr_assert_null(xm_port_open(F.u, F.v1.a, &po));
+	cr_assert_eq(errno, EINVAL);
+	po.tx_size = po.comp_size = 0;
+	po.mode = 9;
+	cr_assert_null(xm_port_open(F.u, F.v1.a, &po));
+	cr_assert_eq(errno, EINVAL);
+	po.mode = 0;
+	po.flags = 0x80000000u;
+	cr_assert_null(xm_port_open(F.u, F.v1.a, &po));
+	cr_assert_eq(errno, EINVAL);
+	po.flags = 0;
+
+	/* bytes past the fields this library knows must be zero */
+	memset(&big, 0, sizeof(big));
+	big.o.sz = sizeof(big);
+	big.extra = 1;
+	cr_assert_null(xm_port_open(F.u, F.v1.a, &big.o));
+	cr_assert_eq(errno, EINVAL);
+
+	/* the chunk size is the umem's: anything but 2048/4096 is refused */
+	{
+		XM_OPTS(xm_umem_opts, uo, .chunk_size = 3000,
+			.flags = XM_UMEM_F_NO_HUGEPAGES);
+
+		cr_assert_null(xm_umem_create(&uo));
+		cr_assert_eq(errno, EINVAL);
+	}
+
+	cr_assert_null(xm_port_open(NULL, F.v1.a, NULL));
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_null(xm_port_open(F.u, "", NULL));
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_null(xm_port_open(F.u, "an-interface-name-too-long", NULL));
+	cr_assert_eq(errno, EINVAL);
+	assert_clean(F.v1.a);
+
+	/* no capabilities: XDP not permitted, said so, nothing attached */
+	st = xm_netns_run(&F.a, open_without_caps, F.v1.a);
+	cr_assert_eq(st, 0, "capability-less open: case %d", st);
+	assert_clean(F.v1.a);
+
+	/* one port per interface per process */
+	F.p1 = xm_port_open(F.u, F.v1.a, NULL);
+	cr_assert_not_null(F.p1);
+	msgs_clear();
+	cr_assert_null(xm_port_open(F.u, F.v1.a, NULL));
+	cr_assert_eq(errno, EBUSY);
+
+	/* the burst calls refuse what is not theirs */
+	errno = 0;
+	cr_assert_eq(xm_port_rx_burst(F.p1, 1, &m, 1), 0);
+	cr_assert_eq(errno, EINVAL);
+	errno = 0;
+	cr_assert_eq(xm_port_tx_burst(F.p1, 1, &m, 1), 0);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(xm_port_rx_burst(NULL, 0, &m, 1), 0);
+	cr_assert_eq(xm_port_tx_burst(F.p1, 0, NULL, 1), 0);
+	cr_assert_eq(xm_port_tx_flush(F.p1, 3), -EINVAL);
+	cr_assert_eq(xm_port_tx_complete(NULL, 0), -EINVAL);
+	cr_assert_eq(xm_port_refill(F.p1, 3), -EINVAL);
+	cr_assert_eq(xm_port_poll(F.p1, 3, 0), -EINVAL);
+	cr_assert_eq(xm_port_fd(F.p1, 3), -EINVAL);
+	cr_assert_eq(xm_port_stats(NULL, NULL), -EINVAL);
+	cr_assert_eq(xm_port_stats(F.p1, NULL), -EINVAL);
+	cr_assert_eq(xm_port_queue_stats(F.p1, 3, NULL), -EINVAL);
+	cr_assert_eq(xm_port_rule_clear(NULL), -EINVAL);
+	xm_port_close(NULL);
+	audit_home();
+	cr_assert_eq(xdp_prog_id(F.v1.a), 0);
+}
+
+/* TX-only and program-less ports: nothing attached, nothing lent in vain. */
+Test(port, tx_only_and_no_prog_ports)
+{
+	static const size_t sizes[] = { 60, 1514 };
+	XM_OPTS(xm_port_opts, po, .flags = XM_PORT_F_TX_ONLY);
+	struct xm_port_stats st;
+
+	env(1500, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert(!xm_port_has_prog(F.p1));
+	cr_assert_eq(xdp_prog_id(F.v1.a), 0);
+	cr_assert_eq(xm_port_rule_add(F.p1, &(struct xm_port_rule){ 0 }),
+		     -EOPNOTSUPP);
+	cr_assert_eq(xm_port_refill(F.p1, 0), -EINVAL);
+	tx_round(sizes, 2, 1u << TX_CLUSTER, 5);
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_eq(st.fill_added, 0);
+	cr_assert_eq(st.tx_packets, 10);
+	audit_home();
+
+	/* no program of ours: the caller steers into xm_port_fd() itself */
+	po.flags = XM_PORT_F_NO_XDP_PROG | XM_PORT_F_RX_ONLY;
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert(!xm_port_has_prog(F.p1));
+	cr_assert(!xm_port_prog_multi(F.p1));
+	cr_assert_eq(xdp_prog_id(F.v1.a), 0);
+	cr_assert_geq(xm_port_fd(F.p1, 0), 0);
+	cr_assert_eq(xm_port_rule_clear(F.p1), -EOPNOTSUPP);
+	cr_assert_eq(xm_port_tx_burst(F.p1, 0, NULL, 0), 0);
+	cr_assert_eq(xm_port_tx_flush(F.p1, 0), -EINVAL, "RX-only has no TX");
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_gt(st.fill_added, 0);
+	audit_home();
+}

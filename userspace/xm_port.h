@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * xm_port.h - the AF_XDP port layer (public KPI of the port half of
+ * userspace/): packets in and out of a network interface as mbufs.
+ *
+ * A port is one interface and a set of its queues, one AF_XDP socket per
+ * queue.  Every socket of the process, on every queue of every port, shares
+ * the one UMEM of the xm_umem region (XDP_SHARED_UMEM), each with its own
+ * fill and completion ring, so a frame received on one port can be
+ * transmitted on another without a copy.  (The kernel fixes zero-copy,
+ * need_wakeup and multi-buffer per registration: a port that needs other
+ * values, zero-copy on a NIC beside copy mode on a veth, registers the
+ * same region a second time; frame offsets stay the same.)
+ *
+ *            XDP program (bpf/xm_redirect.bpf.c), one per interface
+ *   NIC rx q --> rules match? --yes--> xskmap[rx_queue] --> socket q
+ *                     |                    (no socket: XDP_PASS)
+ *                     +--no--> XDP_PASS (kernel stack)
+ *
+ *   socket q:  fill ring   <-- frames from the chunk-size zone (refill)
+ *              RX ring     --> xm_port_rx_burst(): mbufs wrapping frames
+ *              TX ring     <-- xm_port_tx_burst(): chains as descriptors
+ *              completion  --> the in-flight reference is dropped
+ *
+ * Frames given to the kernel (fill ring, RX/TX rings in flight) stay
+ * "held" in the zone audit; after xm_port_close() every one of them is
+ * back in its zone.
+ *
+ * Threading: one thread owns each queue (its rings are single-producer,
+ * single-consumer).  Different queues of a port may be driven by different
+ * threads.  Open, close, rules and statistics may be called from any
+ * thread, but not concurrently with each other on the same port.
+ *
+ * Namespaces and fork: a port lives in the network namespace of the
+ * thread that opened it.  A child process made with fork() must not use
+ * its parent's ports; it creates its own umem and ports (the region is
+ * private memory: registering the parent's copy would pin a private copy
+ * of every page, which can fail when the pages are hugepages).
+ */
+#ifndef XM_PORT_H
+#define XM_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xm_umem.h"
+#include "xm_mbuf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xm_port;
+
+/* Socket / attach mode (xm_port_opts.mode and xm_port_mode()). */
+enum xm_port_mode {
+	XM_PORT_MODE_AUTO = 0,	/* zero-copy, else copy, else SKB; each
+				 * fallback reported once, by name */
+	XM_PORT_MODE_ZEROCOPY,	/* native XDP, zero-copy socket; strict */
+	XM_PORT_MODE_COPY,	/* native XDP, copy-mode socket; strict */
+	XM_PORT_MODE_SKB,	/* generic (SKB) XDP, copy-mode socket */
+};
+
+/* Multi-buffer (XDP_USE_SG, xdp.frags program) (xm_port_opts.multi_buffer). */
+enum xm_port_multi_buffer {
+	XM_PORT_MB_AUTO = 0,	/* on when MTU + 18 (Ethernet, one VLAN
+				 * tag) exceeds a chunk less the 256-byte
+				 * XDP headroom */
+	XM_PORT_MB_ON,
+	XM_PORT_MB_OFF,		/* packets larger than a chunk are dropped */
+};
+
+/* xm_port_opts.flags */
+#define XM_PORT_F_NO_NEED_WAKEUP 0x0001 /* do not bind XDP_USE_NEED_WAKEUP
+					 * (the driver never sleeps waiting
+					 * for a wakeup; default: on) */
+#define XM_PORT_F_PREFER_BUSY_POLL 0x0002 /* SO_PREFER_BUSY_POLL */
+#define XM_PORT_F_NO_METADATA	0x0004	/* the program writes no metadata
+					 * (no timestamp or RSS hash) */
+#define XM_PORT_F_NO_XDP_PROG	0x0008	/* load no program: the caller
+					 * steers into the sockets itself
+					 * (see xm_port_fd()) */
+#define XM_PORT_F_TX_ONLY	0x0010	/* no RX ring, no program, nothing
+					 * lent to the fill ring */
+#define XM_PORT_F_RX_ONLY	0x0020	/* no TX ring */
+
+#define XM_PORT_MAX_QUEUES	64	/* queues per port */
+#define XM_PORT_MAX_RULES	16	/* steering rules per interface */
+
+/*
+ * Open options.  Build with XM_OPTS(xm_port_opts, name, .field = v);
+ * zero means "the default" for every field.
+ */
+struct xm_port_opts {
+	size_t sz;			/* sizeof(struct xm_port_opts) */
+	const uint32_t *queues;		/* queue ids to open (default: all
+					 * RX queues of the interface) */
+	uint32_t nqueues;		/* entries in queues */
+	uint32_t mode;			/* enum xm_port_mode */
+	uint32_t rx_size;		/* RX ring, power of two (1024) */
+	uint32_t tx_size;		/* TX ring, power of two (1024) */
+	uint32_t fill_size;		/* fill ring, power of two, at least
+					 * 2 * rx_size (2 * rx_size) */
+	uint32_t comp_size;		/* completion ring, power of two, at
+					 * least tx_size (tx_size) */
+	uint32_t busy_poll_usecs;	/* SO_BUSY_POLL; 0: off */
+	uint32_t busy_poll_budget;	/* SO_BUSY_POLL_BUDGET; 0: kernel's */
+	uint32_t multi_buffer;		/* enum xm_port_multi_buffer */
+	uint16_t port_index;		/* written to m_pkthdr.rcvport */
+	uint32_t flags;			/* XM_PORT_F_* */
+};
+#define xm_port_opts__last_field flags
+
+/**
+ * @brief **xm_port_open()** opens an AF_XDP port on an interface.
+ * @param u the umem whose region every frame comes from; the port takes
+ * frames from the zone whose item size equals the chunk size (zone_clust
+ * at 2048, zone_jumbop at 4096).  u must outlive the port.
+ * @param ifname the interface, in the calling thread's network namespace.
+ * @param opts options, or NULL for every default.
+ * @return the port, or NULL with errno set, after a message naming the
+ * interface and the cause (through the print sink): ENODEV unknown
+ * interface, EINVAL queue out of range / ring size not a power of two /
+ * bad option, EOPNOTSUPP a strict mode the interface cannot do, EPERM no
+ * CAP_NET_ADMIN / XDP not permitted, EBUSY the interface already has a
+ * port in this process or a live xmbuf program of another process.
+ * On failure nothing is left attached and every frame is back home.
+ *
+ * Loads and attaches bpf/xm_redirect (the xdp.frags build when the MTU
+ * needs multi-buffer) through libxdp, replacing one left by a process that
+ * died (recognised by program name) atomically.  The steering rule set
+ * starts empty: everything arriving on the opened queues is redirected.
+ */
+XM_API struct xm_port *xm_port_open(struct xm_umem *u, const char *ifname,
+				    const struct xm_port_opts *opts);
+
+/**
+ * @brief **xm_port_close()** closes every socket, detaches the program,
+ * reaps outstanding completions and returns every frame lent to the
+ * kernel to its zone.  Packets already handed to the application stay
+ * valid and are freed with xm_freem() as usual.  NULL is allowed.
+ */
+XM_API void xm_port_close(struct xm_port *p);
+
+/**
+ * @brief **xm_port_rx_burst()** receives up to n packets from queue qidx.
+ * @param qidx queue index in the port, 0 .. xm_port_queue_count() - 1
+ * (not the interface's queue id).
+ * @return the number of packets stored in pkts[] (0 when none).
+ *
+ * Each packet is an mbuf chain wrapping its UMEM frames without a copy
+ * (XM_EXT_RXFRAME); multi-buffer packets are chained through m_next with
+ * the packet header on the first mbuf, and a packet whose descriptors
+ * straddle two calls is completed by the later one.  m_pkthdr carries len,
+ * rcvport, rcvqueue (the interface queue id), nsegs, and when the program
+ * provided them rcv_tstamp (XM_TSTMP: nanoseconds, the driver's clock when
+ * it stamps, else CLOCK_MONOTONIC) and flowid/rsstype (XM_FLOWID, the
+ * driver's RSS hash, XM_RSSTYPE_*).
+ * The caller owns the packets and frees them with xm_freem().  The fill
+ * ring is topped up below its watermark in batches.
+ */
+XM_API uint16_t xm_port_rx_burst(struct xm_port *p, unsigned int qidx,
+				 struct xm_mbuf **pkts, uint16_t n);
+
+/*
+ * m_pkthdr.rsstype values set by xm_port_rx_burst() with XM_FLOWID (the
+ * driver's enum xdp_rss_hash_type, folded into FreeBSD's M_HASHTYPE
+ * spirit: what the hash covers).
+ */
+#define XM_RSSTYPE_NONE		0	/* no hash */
+#define XM_RSSTYPE_OPAQUE	1	/* hash of unknown input (L2) */
+#define XM_RSSTYPE_IPV4		2	/* IPv4 addresses */
+#define XM_RSSTYPE_IPV6		3	/* IPv6 addresses */
+#define XM_RSSTYPE_TCP_IPV4	4	/* IPv4 addresses and TCP ports */
+#define XM_RSSTYPE_UDP_IPV4	5
+#define XM_RSSTYPE_TCP_IPV6	6
+#define XM_RSSTYPE_UDP_IPV6	7
+#define XM_RSSTYPE_L4_OTHER	8	/* addresses and another L4 header */
+
+/**
+ * @brief **xm_port_tx_burst()** queues up to n packets for transmission on
+ * queue qidx.
+ * @return the number of packets accepted, taken from the front of pkts[].
+ *
+ * Takes ownership of the packets it accepts; the rest stay the caller's
+ * (a full TX ring takes what fits).  Each UMEM segment of a chain becomes
+ * a descriptor (XDP_PKT_CONTD on all but the last), a segment longer than
+ * the chunk size is split into chunk-size descriptors, a segment outside
+ * the UMEM (inline bytes, a caller's buffer) is copied into a fresh frame.
+ * A frame in flight keeps its reference until the completion ring returns
+ * it.  A packet that cannot be sent at all (chain longer than the kernel's
+ * segment limit without multi-buffer, no frame for a copy) is dropped,
+ * counted in tx_dropped, and counted as accepted.  The kernel is kicked
+ * (sendto) when need_wakeup asks for it.  Completions are reaped on every
+ * call; an application that stops sending calls xm_port_tx_flush() until
+ * xm_port_tx_pending() is 0 (xm_port_close() does it, within bounds).
+ */
+XM_API uint16_t xm_port_tx_burst(struct xm_port *p, unsigned int qidx,
+				 struct xm_mbuf **pkts, uint16_t n);
+
+/**
+ * @brief **xm_port_tx_flush()** kicks the kernel to send what is queued on
+ * qidx (when need_wakeup asks, or always without need_wakeup) and reaps
+ * the completion ring.
+ * @return the number of completions reaped (>= 0); negative error code
+ * (-EINVAL bad qidx) otherwise.
+ */
+XM_API int xm_port_tx_flush(struct xm_port *p, unsigned int qidx);
+
+/**
+ * @brief **xm_port_tx_complete()** reaps the completion ring of qidx only
+ * (no system call), dropping the in-flight references of sent frames.
+ * @return the number of completions reaped; -EINVAL bad qidx.
+ */
+XM_API int xm_port_tx_complete(struct xm_port *p, unsigned int qidx);
+
+/**
+ * @brief **xm_port_tx_pending()** frames of qidx still held by the kernel
+ * for transmission (in the TX ring or awaiting completion).
+ */
+XM_API uint32_t xm_port_tx_pending(struct xm_port *p, unsigned int qidx);
+
+/**
+ * @brief **xm_port_refill()** tops up the fill ring of qidx (rx_burst does
+ * this itself; for applications that wait in poll()).
+ * @return frames added; -EINVAL bad qidx.
+ */
+XM_API int xm_port_refill(struct xm_port *p, unsigned int qidx);
+
+/**
+ * @brief **xm_port_poll()** waits until qidx has received packets, with
+ * poll(2) (which also wakes the driver when need_wakeup is on).
+ * @param timeout_ms as poll(2): -1 forever, 0 no wait.
+ * @return 1 when packets are waiting, 0 on timeout; negative error code
+ * (-EINTR, -EINVAL) otherwise.
+ */
+XM_API int xm_port_poll(struct xm_port *p, unsigned int qidx, int timeout_ms);
+
+/** The socket descriptor of qidx (for epoll, or a caller's own xskmap);
+ * -EINVAL bad qidx.  Owned by the port. */
+XM_API int xm_port_fd(const struct xm_port *p, unsigned int qidx);
+/** Queues (sockets) of the port. */
+XM_API unsigned int xm_port_queue_count(const struct xm_port *p);
+/** Interface queue id of qidx, or UINT32_MAX for a bad qidx. */
+XM_API uint32_t xm_port_queue_id(const struct xm_port *p, unsigned int qidx);
+XM_API int xm_port_ifindex(const struct xm_port *p);
+XM_API const char *xm_port_name(const struct xm_port *p);
+/** The mode actually bound: ZEROCOPY, COPY or SKB (never AUTO). */
+XM_API enum xm_port_mode xm_port_mode(const struct xm_port *p);
+/** "auto", "zero-copy", "copy", "skb". */
+XM_API const char *xm_port_mode_name(enum xm_port_mode mode);
+/** True when the sockets were bound with XDP_USE_SG (multi-buffer). */
+XM_API bool xm_port_multi_buffer(const struct xm_port *p);
+/** True when the sockets use need_wakeup. */
+XM_API bool xm_port_need_wakeup(const struct xm_port *p);
+/** The interface MTU seen at open. */
+XM_API uint32_t xm_port_mtu(const struct xm_port *p);
+/** The umem the port was opened on. */
+XM_API struct xm_umem *xm_port_umem(const struct xm_port *p);
+/** Port index written to m_pkthdr.rcvport. */
+XM_API uint16_t xm_port_index(const struct xm_port *p);
+/** True when an XDP program of ours is attached (not NO_XDP_PROG). */
+XM_API bool xm_port_has_prog(const struct xm_port *p);
+/** True when the program runs as a libxdp dispatcher component, false for
+ * libxdp's single-program fallback (or no program). */
+XM_API bool xm_port_prog_multi(const struct xm_port *p);
+
+/* Statistics: xm_port_stats() sums every queue, one call returns all. */
+struct xm_port_stats {
+	/* software counters, this port's sockets */
+	uint64_t rx_packets;		/* packets returned by rx_burst */
+	uint64_t rx_bytes;		/* their bytes */
+	uint64_t rx_descs;		/* RX descriptors consumed */
+	uint64_t rx_dropped_sw;		/* packets dropped by the port (no
+					 * header, bad descriptor chain) */
+	uint64_t tx_packets;		/* packets accepted by tx_burst */
+	uint64_t tx_bytes;		/* their bytes */
+	uint64_t tx_descs;		/* TX descriptors produced */
+	uint64_t tx_copied;		/* segments copied into a frame */
+	uint64_t tx_dropped;		/* packets accepted but not sendable */
+	uint64_t tx_completions;	/* completion entries reaped */
+	uint64_t tx_wakeups;		/* sendto() kicks */
+	uint64_t fill_added;		/* frames put on fill rings */
+	uint64_t fill_starved;		/* refills that found the zone empty
+					 * even with the reserve */
+	uint64_t fill_reserve;		/* refills that dipped into the
+					 * emergency reserve */
+	/* XDP_STATISTICS (kernel), summed over the sockets */
+	uint64_t rx_dropped;		/* dropped for other reasons */
+	uint64_t rx_invalid_descs;	/* invalid fill descriptors */
+	uint64_t tx_invalid_descs;	/* invalid TX descriptors */
+	uint64_t rx_ring_full;		/* dropped: RX ring full */
+	uint64_t rx_fill_ring_empty_descs; /* fill ring was empty */
+	uint64_t tx_ring_empty_descs;	/* TX ring was empty at a kick */
+	/* ring occupancy now (entries), summed over the sockets */
+	uint32_t rx_ring_used;
+	uint32_t fill_ring_used;
+	uint32_t tx_ring_used;
+	uint32_t comp_ring_used;
+	uint64_t frames_lent;		/* frames the kernel holds: fill ring,
+					 * RX path and TX in flight */
+	/* XDP program per-CPU counters, summed over CPUs (interface-wide) */
+	uint64_t xdp_seen;		/* packets the program saw */
+	uint64_t xdp_redirected;	/* matched and redirected to a socket */
+	uint64_t xdp_passed;		/* matched no rule: XDP_PASS */
+	uint64_t xdp_meta_failed;	/* bpf_xdp_adjust_meta refused */
+	uint64_t xdp_rule_hits[XM_PORT_MAX_RULES]; /* hits per rule index */
+	uint64_t xdp_no_socket;		/* matched, but no socket on that
+					 * queue: passed to the stack */
+	uint64_t rx_wakeups;		/* poll() calls made for the driver */
+};
+
+/**
+ * @brief **xm_port_stats()** fills *st with every counter of the port.
+ * @return 0, on success; negative error code (-EINVAL) otherwise.
+ */
+XM_API int xm_port_stats(struct xm_port *p, struct xm_port_stats *st);
+/** Same for one queue (the XDP program counters stay interface-wide). */
+XM_API int xm_port_queue_stats(struct xm_port *p, unsigned int qidx,
+			       struct xm_port_stats *st);
+
+/*
+ * Steering rules.  Rules are tried in order, first match wins; a packet
+ * matching a rule is redirected to the socket of its RX queue (or passed
+ * to the stack when that queue has none), a packet matching none is passed
+ * to the stack.  An empty rule set redirects everything.  Each field below
+ * is compared only when its XM_RULE_M_* bit is set in match; the packet
+ * may carry one 802.1Q/802.1ad tag.
+ */
+#define XM_RULE_M_PROTO		0x01	/* ip_proto (IPv4 protocol, IPv6
+					 * next header) */
+#define XM_RULE_M_DST_PORT	0x02	/* dst_port (UDP, TCP, SCTP) */
+#define XM_RULE_M_VLAN		0x04	/* vlan_id (0: untagged only) */
+#define XM_RULE_M_SRC		0x08	/* src/src_len of family */
+#define XM_RULE_M_DST		0x10	/* dst/dst_len of family */
+#define XM_RULE_M_FAMILY	0x20	/* IPv4 or IPv6 only (family) */
+
+struct xm_port_rule {
+	uint32_t match;			/* XM_RULE_M_* */
+	uint8_t family;			/* AF_INET or AF_INET6 (with SRC,
+					 * DST or FAMILY) */
+	uint8_t ip_proto;		/* IPPROTO_UDP, ... */
+	uint16_t dst_port;		/* host byte order */
+	uint16_t vlan_id;		/* 0..4095 */
+	uint8_t src_len;		/* prefix length: 0..32 or 0..128 */
+	uint8_t dst_len;		/* prefix length */
+	uint8_t src[16];		/* network byte order: first 4 bytes
+					 * for AF_INET */
+	uint8_t dst[16];		/* network byte order */
+};
+
+/**
+ * @brief **xm_port_rule_add()** appends a steering rule.
+ * @return the rule's index (>= 0, its slot in xdp_rule_hits); negative
+ * error code otherwise: -EINVAL malformed rule, -ENOSPC table full,
+ * -EOPNOTSUPP the port has no program of ours.
+ *
+ * Rules belong to the interface's program; a process opens at most one
+ * port per interface (a second xm_port_open() on it fails with EBUSY), so
+ * they are the port's own.
+ */
+XM_API int xm_port_rule_add(struct xm_port *p, const struct xm_port_rule *r);
+/**
+ * @brief **xm_port_rule_clear()** removes every rule (back to "redirect
+ * everything").  @return 0, on success; negative error code otherwise.
+ */
+XM_API int xm_port_rule_clear(struct xm_port *p);
+/** Rules installed. */
+XM_API unsigned int xm_port_rule_count(const struct xm_port *p);
+
+/* ================================================================
+ * Live frames: an in-kernel transmit engine (userspace/live.c).
+ * ================================================================
+ *
+ * For peak rate without user space per packet: BPF_PROG_RUN with
+ * BPF_F_TEST_XDP_LIVE_FRAMES runs bpf/xm_live.bpf.c once per frame on a
+ * copy of a template (from a kernel page pool), and the program
+ * redirects each copy out of the interface.  Nothing is attached to the
+ * interface and no socket or UMEM is involved; xm_live_send() returns
+ * once every repetition has been handed to the driver.
+ *
+ * Per frame the program can cut the frame to the next size of a cycle (an
+ * IMIX, a sweep: the template is the largest, length fields follow), step
+ * header fields over flows and write a stamp (sequence number, stream id,
+ * TX time), keeping the IPv4 header and TCP/UDP checksums right
+ * incrementally.  The stamp is also what
+ * applications write themselves on the AF_XDP path, so one receiver reads
+ * both:
+ *
+ *   offset +0      +2       +4                +10                  +18
+ *          | 0x584d | stream | sequence, 48 bit | TX time ns, 64 bit |
+ *   big-endian; time is CLOCK_MONOTONIC (bpf_ktime_get_ns()); in live
+ *   frames the stream is opts.stream + the CPU the frame was built on and
+ *   the sequence comes from that CPU's counter (starting at 0).
+ *
+ * Limits: a frame fits one page with the kernel's headroom and
+ * skb_shared_info (XM_LIVE_MAX_FRAME); frames the driver refuses (a veth
+ * whose peer has neither an XDP program nor GRO, a full ring) are dropped
+ * by the kernel without a count here.  Each xm_live_send() builds and
+ * tears down a kernel page pool, which on this project's kernels waits
+ * for an RCU grace period: about 30 ms per call however few frames it
+ * sends (measured), so send tens of thousands of frames per call.  Needs
+ * CAP_BPF + CAP_NET_ADMIN.
+ */
+struct xm_live;
+
+#define XM_LIVE_STAMP_LEN	18	/* bytes of a stamp */
+#define XM_LIVE_STAMP_MAGIC	0x584d	/* "XM", first two bytes */
+#define XM_LIVE_MAX_FIELDS	4	/* stepped header fields */
+#define XM_LIVE_MAX_LENS	3	/* length fields */
+#define XM_LIVE_MAX_SIZES	65536	/* entries of a size cycle */
+#define XM_LIVE_MAX_FRAME	3072	/* largest template (one page) */
+#define XM_LIVE_MAX_BATCH	256	/* kernel batch limit */
+#define XM_LIVE_MAX_FLOWS	(1U << 24)	/* with a flow order */
+
+/* xm_live_field.lf_flags: checksums that cover the field. */
+#define XM_LIVE_F_CSUM_IP	0x1	/* the IPv4 header checksum */
+#define XM_LIVE_F_CSUM_L4	0x2	/* the TCP/UDP checksum */
+#define XM_LIVE_F_CSUM_L4_2X	0x4	/* xm_live_len only: the TCP/UDP
+					 * checksum twice (a UDP length: in
+					 * the header and the pseudo-header) */
+
+/*
+ * A header field stepped over the flows: frame of flow k carries
+ * lf_base + (k / (product of the counts of the fields before it)) %
+ * lf_count, big-endian, in lf_len bytes at lf_off.  Fields are mixed-radix
+ * digits of k, the first one varying fastest, so the first
+ * product-of-counts flows are all distinct.
+ */
+struct xm_live_field {
+	uint32_t lf_off;		/* frame offset, even */
+	uint8_t lf_len;			/* 2 or 4 bytes */
+	uint8_t lf_flags;		/* XM_LIVE_F_CSUM_* */
+	uint16_t lf_spare;		/* 0 */
+	uint32_t lf_base;		/* first value, host order */
+	uint32_t lf_count;		/* values, >= 1 */
+};
+
+/*
+ * A length field rewritten for each frame's size (with size_cycle): the
+ * 16-bit big-endian value frame length - ll_sub at ll_off.  ll_flags say
+ * which checksums its change moves: an IPv4 total length CSUM_IP (and
+ * CSUM_L4 for TCP, whose pseudo-header length moves with it), an IPv6
+ * payload length CSUM_L4 for TCP (0 for UDP), a UDP length CSUM_L4_2X.
+ */
+struct xm_live_len {
+	uint32_t ll_off;		/* frame offset, even */
+	uint16_t ll_sub;		/* bytes before what the field counts */
+	uint8_t ll_flags;		/* XM_LIVE_F_CSUM_* */
+	uint8_t ll_spare;		/* 0 */
+};
+
+/* Open options; build with XM_OPTS(xm_live_opts, name, .field = v). */
+struct xm_live_opts {
+	size_t sz;			/* sizeof(struct xm_live_opts) */
+	uint32_t batch_size;		/* frames per kernel batch (64),
+					 * 1..XM_LIVE_MAX_BATCH */
+	uint32_t stamp_off;		/* stamp offset, even; 0: no stamp */
+	uint32_t ip_csum_off;		/* IPv4 header checksum offset, even;
+					 * 0: none to keep */
+	uint32_t l4_csum_off;		/* TCP/UDP checksum offset, even; 0:
+					 * none (the stamp must then not be
+					 * covered by one) */
+	bool l4_udp;			/* the L4 checksum is UDP's: 0 stays 0
+					 * (none), a result of 0 is 0xffff */
+	uint16_t stream;		/* stream id base (the CPU is added) */
+	uint32_t nflows;		/* flows; 0 or 1: fields not stepped */
+	const uint32_t *flow_order;	/* nflows flow numbers: frame n is
+					 * flow flow_order[n % nflows]; NULL:
+					 * n % nflows (copied at open) */
+	uint32_t nfields;		/* fields[] in use */
+	struct xm_live_field fields[XM_LIVE_MAX_FIELDS];
+	const uint32_t *size_cycle;	/* nsizes frame sizes: frame n is cut
+					 * to size_cycle[n % nsizes]; the
+					 * template must be the largest;
+					 * NULL: frames go as given (copied
+					 * at open) */
+	uint32_t nsizes;		/* 0..XM_LIVE_MAX_SIZES */
+	uint32_t nlens;			/* lens[] in use (with size_cycle) */
+	struct xm_live_len lens[XM_LIVE_MAX_LENS];
+};
+#define xm_live_opts__last_field lens
+
+/**
+ * @brief **xm_live_open()** loads the live-frames program for ifname.
+ * @param ifname the interface frames leave by (this thread's namespace)
+ * @param opts the per-frame work, or NULL for plain repetition
+ * @return the engine, or NULL with errno set, after a message: ENODEV
+ * unknown interface; EINVAL bad options (odd offset, a field length other
+ * than 2 or 4, a count of 0, an offset past XM_LIVE_MAX_FRAME, nflows
+ * above XM_LIVE_MAX_FLOWS with an order, an order entry >= nflows, a
+ * size in the cycle shorter than the stamp and fields need or longer than
+ * XM_LIVE_MAX_FRAME);
+ * EPERM without privilege; what the BPF load returned otherwise.
+ *
+ * Several threads may call xm_live_send() on one engine at once; each
+ * CPU keeps its own sequence counter.
+ */
+XM_API struct xm_live *xm_live_open(const char *ifname,
+				    const struct xm_live_opts *opts);
+
+/**
+ * @brief **xm_live_send()** transmits count copies of frame.
+ * @param frame the template: Ethernet frame without FCS, len bytes,
+ * ETH_HLEN..XM_LIVE_MAX_FRAME, long enough to hold the stamp and every
+ * field of the options, and at least the largest size of the cycle
+ * @return 0, on success; -EINVAL bad arguments; -EINTR when a signal cut
+ * the run short (fewer were sent: xm_live_frames() says how many the
+ * program ran); -errno from BPF_PROG_RUN otherwise.  Block signals in
+ * threads that send large counts, or send in chunks.
+ */
+XM_API int xm_live_send(struct xm_live *l, const void *frame, uint32_t len,
+			uint32_t count);
+
+/**
+ * @brief **xm_live_frames()** frames the program has run on, summed over
+ * CPUs (each was redirected; the driver may still have dropped some).
+ * @return 0, on success; negative error code otherwise.
+ */
+XM_API int xm_live_frames(struct xm_live *l, uint64_t *frames);
+
+/**
+ * @brief **xm_live_cpu_frames()** frames run per CPU: CPU c's count is
+ * also the next sequence number of stream opts.stream + c.
+ * @param frames n entries; CPUs past n are not reported
+ * @return the number of possible CPUs (may exceed n); negative error code
+ * otherwise.
+ */
+XM_API int xm_live_cpu_frames(struct xm_live *l, uint64_t *frames,
+			      unsigned int n);
+
+/** The interface index frames go out of. */
+XM_API int xm_live_ifindex(const struct xm_live *l);
+
+/** @brief **xm_live_close()** unloads the program.  NULL is allowed. */
+XM_API void xm_live_close(struct xm_live *l);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XM_PORT_H */
