@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * fwd.c - xmbuf-fwd: an L2 reflector/forwarder in the manner of xdpsock's
+ * l2fwd and testpmd's macswap.  Each packet received on the input port has
+ * its Ethernet source and destination swapped and leaves by the output
+ * port (the input port itself unless -o is given) in the very frame it
+ * arrived in: both ports share the process's one UMEM, so the mbuf that
+ * rx_burst returns is the mbuf tx_burst takes, and no byte is copied.
+ *
+ *   -i IF, queue q                              -o IF2 (or IF), queue q
+ *   +------------+  rx_burst  +-----------+  tx_burst  +------------+
+ *   | RX ring q  | ---------> | swap MACs | ---------> | TX ring q  |
+ *   +------------+   mbufs    +-----------+  same mbuf +------------+
+ *         ^ fill ring <---- zone_clust <---- completion ring <-+
+ *
+ * One worker thread per queue owns that queue's RX socket on the input
+ * port and the same queue id's TX socket on the output port (rings are
+ * single-producer, single-consumer).  A full TX ring is kicked and tried
+ * once more; what still does not fit is dropped and counted, as testpmd
+ * does without --tx-retry.
+ *
+ * The main thread prints a stats line once a second on stderr and, at the
+ * end (SIGINT/SIGTERM or -d), waits for the workers to drain what they
+ * queued, closes the ports, and audits the UMEM: every frame must be back
+ * in its zone.  The summary goes to stdout, as JSON with --json.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xm_example.h"
+#include "xm_mbuf.h"
+#include "xm_port.h"
+#include "xm_umem.h"
+
+#define FWD_BURST_DEFAULT	64
+#define FWD_BURST_MAX		256
+#define FWD_MAX_SECONDS		(365.0 * 86400)
+#define FWD_DRAIN_NS		1000000000ull	/* wait for TX at exit */
+#define FWD_ETH_ADDRS		12		/* dst + src MAC */
+
+struct fwd;
+
+/* Counters a worker writes and the main thread reads (relaxed atomics). */
+struct fwd_counters {
+	_Atomic uint64_t rx;		/* packets received */
+	_Atomic uint64_t tx;		/* packets accepted by tx_burst */
+	_Atomic uint64_t tx_full;	/* dropped: TX ring full after a kick */
+	_Atomic uint64_t runt;		/* dropped: shorter than two MACs */
+	_Atomic uint64_t busy_cycles;	/* in loops that moved packets */
+};
+
+struct fwd_worker {
+	struct fwd *f;			/* the program state */
+	unsigned int qidx;		/* queue index in both ports */
+	int cpu;			/* pinned to, or -1 */
+	pthread_t thread;		/* its thread */
+	bool started;			/* thread was created */
+	int err;			/* 0, or -errno the worker hit */
+	struct fwd_counters c;		/* its counters */
+} __attribute__((aligned(64)));
+
+struct fwd {
+	struct xm_umem *u;		/* the one UMEM */
+	struct xm_port *in;		/* receives */
+	struct xm_port *out;		/* transmits (== in without -o) */
+	struct fwd_worker *workers;	/* one per queue */
+	unsigned int nworkers;		/* queues */
+	uint16_t burst;			/* packets per rx_burst */
+	bool use_poll;			/* sleep in poll() when idle */
+};
+
+/* ---------------------------------------------------------------- worker */
+
+static inline void swap_macs(uint8_t *eth)
+{
+	uint8_t tmp[6];
+
+	memcpy(tmp, eth, 6);
+	memcpy(eth, eth + 6, 6);
+	memcpy(eth + 6, tmp, 6);
+}
+
+/*
+ * Swaps the MACs of every packet in place and compacts out the ones that
+ * are too short to have an Ethernet header.  RX frames are the worker's
+ * alone (one reference), so writing into them needs no copy.
+ * @return packets left in pkts[].
+ */
+static uint16_t swap_burst(struct fwd_worker *w, struct xm_mbuf **pkts,
+			   uint16_t n)
+{
+	uint16_t kept = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct xm_mbuf *m = pkts[i];
+
+		if (__builtin_expect(m->m_len < FWD_ETH_ADDRS, 0)) {
+			/* Only a malformed multi-buffer chain gets here. */
+			m = xm_pullup(m, FWD_ETH_ADDRS);
+			if (!m) {
+				atomic_fetch_add_explicit(&w->c.runt, 1,
+							  memory_order_relaxed);
+				continue;
+			}
+		}
+		swap_macs(xm_mtod(m, uint8_t *));
+		pkts[kept++] = m;
+	}
+	return kept;
+}
+
+static void *worker_main(void *arg)
+{
+	struct fwd_worker *w = arg;
+	struct fwd *f = w->f;
+	struct xm_mbuf *pkts[FWD_BURST_MAX];
+	unsigned int q = w->qidx;
+	uint64_t drain_end;
+	int err;
+
+	if (w->cpu >= 0) {
+		err = xm_ex_pin_cpu((unsigned int)w->cpu);
+		if (err) {
+			xm_ex_error("queue %u: cannot pin to CPU %d: %s", q,
+				    w->cpu, strerror(-err));
+			w->err = err;
+			xm_ex_stop();
+			return NULL;
+		}
+	}
+
+	while (!xm_ex_stopping()) {
+		uint64_t c0 = xm_ex_cycles();
+		uint16_t n, sent;
+
+		n = xm_port_rx_burst(f->in, q, pkts, f->burst);
+		if (!n) {
+			/* Idle: push out what is queued, reap completions. */
+			if (xm_port_tx_pending(f->out, q))
+				xm_port_tx_flush(f->out, q);
+			if (f->use_poll)
+				xm_port_poll(f->in, q, 100);
+			continue;
+		}
+		atomic_fetch_add_explicit(&w->c.rx, n, memory_order_relaxed);
+		n = swap_burst(w, pkts, n);
+
+		sent = xm_port_tx_burst(f->out, q, pkts, n);
+		if (sent < n) {
+			xm_port_tx_flush(f->out, q);
+			sent += xm_port_tx_burst(f->out, q, pkts + sent,
+						 n - sent);
+		}
+		if (sent < n) {
+			xm_freem_bulk(pkts + sent, n - sent);
+			atomic_fetch_add_explicit(&w->c.tx_full, n - sent,
+						  memory_order_relaxed);
+		}
+		atomic_fetch_add_explicit(&w->c.tx, sent, memory_order_relaxed);
+		xm_port_tx_complete(f->out, q);
+		/* Busy time as testpmd counts it: only loops that moved
+		 * packets, from the RX call to the last completion. */
+		atomic_fetch_add_explicit(&w->c.busy_cycles,
+					  xm_ex_cycles() - c0,
+					  memory_order_relaxed);
+	}
+
+	/* Let what was queued leave, so the frames come home by completion. */
+	drain_end = xm_ex_now_ns() + FWD_DRAIN_NS;
+	while (xm_port_tx_pending(f->out, q) && xm_ex_now_ns() < drain_end) {
+		if (xm_port_tx_flush(f->out, q) == 0)
+			usleep(1000);
+	}
+	/* The thread's cached frames go back to the depot before it dies. */
+	xm_umem_cache_flush(f->u);
+	return NULL;
+}
+
+/* -------------------------------------------------------------- main */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: %s -i IF [-o IF2] [-q QUEUES] [-d SECONDS] [--json] [options]\n"
+"Reflects every packet received on IF with its MAC addresses swapped, out\n"
+"of IF2 (default IF), in the same UMEM frame (zero copy between ports).\n"
+"\n"
+"  -i, --iface IF        input interface (required)\n"
+"  -o, --out IF2         output interface (default: IF)\n"
+"  -q, --queues LIST     queue ids, e.g. 0 or 0-3 or 0,2 (default: all)\n"
+"  -d, --duration SEC    stop after SEC seconds (default: until a signal)\n"
+"  -c, --cpus LIST       pin the workers to these CPUs, round robin\n"
+"  -m, --mode MODE       auto, zero-copy, copy or skb (default auto)\n"
+"  -b, --burst N         packets per burst, 1..%d (default %d)\n"
+"  -p, --poll            sleep in poll() when idle (default: busy spin)\n"
+"  -F, --frames N        cluster frames in the UMEM (default: sized from\n"
+"                        the rings and queues)\n"
+"  -j, --json            final summary as one JSON object on stdout\n"
+"  -Q, --quiet           no live stats line\n"
+"  -v, --verbose         library debug messages\n"
+"  -h, --help            this text\n"
+"\n"
+"Exit status: 0 success, 1 runtime error, 2 usage error.\n",
+		xm_ex_prog(), FWD_BURST_MAX, FWD_BURST_DEFAULT);
+}
+
+static int parse_mode(const char *s, uint32_t *mode)
+{
+	static const struct {
+		const char *name;
+		enum xm_port_mode mode;
+	} modes[] = {
+		{ "auto", XM_PORT_MODE_AUTO },
+		{ "zero-copy", XM_PORT_MODE_ZEROCOPY },
+		{ "zc", XM_PORT_MODE_ZEROCOPY },
+		{ "copy", XM_PORT_MODE_COPY },
+		{ "skb", XM_PORT_MODE_SKB },
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!strcmp(s, modes[i].name)) {
+			*mode = modes[i].mode;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+struct fwd_args {
+	const char *in_name;		/* -i */
+	const char *out_name;		/* -o, or NULL */
+	uint32_t queues[XM_PORT_MAX_QUEUES]; /* -q */
+	int nqueues;			/* 0: all */
+	uint32_t cpus[CPU_SETSIZE];	/* -c */
+	int ncpus;			/* 0: not pinned */
+	double seconds;			/* -d, 0: until a signal */
+	uint32_t mode;			/* -m */
+	uint32_t burst;			/* -b */
+	uint32_t frames;		/* -F, 0: computed */
+	bool use_poll;			/* -p */
+	bool json;			/* -j */
+	bool quiet;			/* -Q */
+	bool verbose;			/* -v */
+};
+
+/* @return -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct fwd_args *a)
+{
+	static const struct option opts[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "burst", required_argument, NULL, 'b' },
+		{ "poll", no_argument, NULL, 'p' },
+		{ "frames", required_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'Q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	a->burst = FWD_BURST_DEFAULT;
+	while ((opt = getopt_long(argc, argv, "i:o:q:d:c:m:b:pF:jQvh", opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			a->in_name = optarg;
+			break;
+		case 'o':
+			a->out_name = optarg;
+			break;
+		case 'q':
+			a->nqueues = xm_ex_parse_list(optarg, 0, 4095,
+						      a->queues,
+						      XM_PORT_MAX_QUEUES);
+			if (a->nqueues < 0)
+				return xm_ex_usage_error(
+					"invalid queue list '%s'", optarg);
+			break;
+		case 'd':
+			if (!xm_ex_parse_seconds(optarg, FWD_MAX_SECONDS,
+						 &a->seconds))
+				return xm_ex_usage_error(
+					"invalid duration '%s'", optarg);
+			break;
+		case 'c':
+			a->ncpus = xm_ex_parse_list(optarg, 0, CPU_SETSIZE - 1,
+						    a->cpus, CPU_SETSIZE);
+			if (a->ncpus < 0)
+				return xm_ex_usage_error(
+					"invalid CPU list '%s'", optarg);
+			break;
+		case 'm':
+			if (parse_mode(optarg, &a->mode))
+				return xm_ex_usage_error(
+					"invalid mode '%s' (auto, zero-copy, "
+					"copy, skb)", optarg);
+			break;
+		case 'b':
+			if (!xm_ex_parse_u32(optarg, 1, FWD_BURST_MAX,
+					     &a->burst))
+				return xm_ex_usage_error(
+					"invalid burst '%s'", optarg);
+			break;
+		case 'p':
+			a->use_poll = true;
+			break;
+		case 'F':
+			if (!xm_ex_parse_u32(optarg, 1024, 1u << 24,
+					     &a->frames))
+				return xm_ex_usage_error(
+					"invalid frame count '%s'", optarg);
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'Q':
+			a->quiet = true;
+			break;
+		case 'v':
+			a->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return XM_EX_OK;
+		default:
+			return xm_ex_usage_error("invalid option");
+		}
+	}
+	if (optind != argc)
+		return xm_ex_usage_error("unexpected argument '%s'",
+					 argv[optind]);
+	if (!a->in_name)
+		return xm_ex_usage_error("-i IF is required");
+	if (a->out_name && !strcmp(a->out_name, a->in_name))
+		a->out_name = NULL;
+	return -1;
+}
+
+static void sum_counters(const struct fwd *f, uint64_t *rx, uint64_t *tx,
+			 uint64_t *tx_full, uint64_t *runt, uint64_t *busy)
+{
+	*rx = *tx = *tx_full = *runt = 0;
+	if (busy)
+		*busy = 0;
+	for (unsigned int i = 0; i < f->nworkers; i++) {
+		const struct fwd_counters *c = &f->workers[i].c;
+
+		*rx += atomic_load_explicit(&c->rx, memory_order_relaxed);
+		*tx += atomic_load_explicit(&c->tx, memory_order_relaxed);
+		*tx_full += atomic_load_explicit(&c->tx_full,
+						 memory_order_relaxed);
+		*runt += atomic_load_explicit(&c->runt, memory_order_relaxed);
+		if (busy)
+			*busy += atomic_load_explicit(&c->busy_cycles,
+						      memory_order_relaxed);
+	}
+}
+
+static void json_port(struct xm_ex_json *j, const char *key,
+		      const char *iface, const char *mode, bool multi_buffer,
+		      const struct xm_port_stats *st)
+{
+	xm_ex_json_object(j, key);
+	xm_ex_json_str(j, "iface", iface);
+	xm_ex_json_str(j, "mode", mode);
+	xm_ex_json_bool(j, "multi_buffer", multi_buffer);
+	xm_ex_json_u64(j, "rx_packets", st->rx_packets);
+	xm_ex_json_u64(j, "rx_bytes", st->rx_bytes);
+	xm_ex_json_u64(j, "tx_packets", st->tx_packets);
+	xm_ex_json_u64(j, "tx_bytes", st->tx_bytes);
+	xm_ex_json_u64(j, "tx_copied", st->tx_copied);
+	xm_ex_json_u64(j, "tx_dropped", st->tx_dropped);
+	xm_ex_json_u64(j, "tx_completions", st->tx_completions);
+	xm_ex_json_u64(j, "tx_wakeups", st->tx_wakeups);
+	xm_ex_json_u64(j, "fill_starved", st->fill_starved);
+	xm_ex_json_u64(j, "rx_dropped", st->rx_dropped);
+	xm_ex_json_u64(j, "rx_ring_full", st->rx_ring_full);
+	xm_ex_json_u64(j, "rx_fill_ring_empty_descs",
+		       st->rx_fill_ring_empty_descs);
+	xm_ex_json_u64(j, "tx_invalid_descs", st->tx_invalid_descs);
+	xm_ex_json_u64(j, "tx_ring_empty_descs", st->tx_ring_empty_descs);
+	xm_ex_json_u64(j, "xdp_seen", st->xdp_seen);
+	xm_ex_json_u64(j, "xdp_redirected", st->xdp_redirected);
+	xm_ex_json_u64(j, "xdp_passed", st->xdp_passed);
+	xm_ex_json_close(j);
+}
+
+/* Everything the summary reports, gathered before the ports close. */
+struct fwd_result {
+	uint64_t rx, tx, tx_full, runt;	/* worker counters */
+	uint64_t busy_cycles;		/* summed over workers */
+	double seconds;			/* run time */
+	struct xm_port_stats in_st;	/* input port */
+	struct xm_port_stats out_st;	/* output port (if separate) */
+	bool have_in_st, have_out_st;	/* the stats calls succeeded */
+	int audit_err;			/* xm_umem_audit() */
+	uint64_t audit_held;		/* frames not home after close */
+	int worker_err;			/* first worker error */
+	char in_mode[16];		/* mode names, kept past close */
+	char out_mode[16];
+	bool in_mb, out_mb;		/* multi-buffer bound */
+};
+
+static void print_summary(const struct fwd *f, const struct fwd_args *a,
+			  const struct fwd_result *r)
+{
+	double rx_mpps = r->seconds > 0 ? (double)r->rx / r->seconds / 1e6 : 0;
+	double tx_mpps = r->seconds > 0 ? (double)r->tx / r->seconds / 1e6 : 0;
+	double cpp = r->rx ? (double)r->busy_cycles / (double)r->rx : 0;
+	const char *stop = xm_ex_stop_signal() == SIGINT ? "SIGINT" :
+			   xm_ex_stop_signal() == SIGTERM ? "SIGTERM" :
+			   r->worker_err ? "error" : "duration";
+
+	if (a->json) {
+		struct xm_ex_json j;
+
+		xm_ex_json_begin(&j, stdout);
+		xm_ex_json_str(&j, "program", xm_ex_prog());
+		xm_ex_json_str(&j, "in", a->in_name);
+		xm_ex_json_str(&j, "out", a->out_name ? a->out_name :
+			       a->in_name);
+		xm_ex_json_str(&j, "mode", r->in_mode);
+		xm_ex_json_u64(&j, "queues", f->nworkers);
+		xm_ex_json_u64(&j, "burst", f->burst);
+		xm_ex_json_double(&j, "duration_s", r->seconds);
+		xm_ex_json_str(&j, "stopped_by", stop);
+		xm_ex_json_u64(&j, "rx_packets", r->rx);
+		xm_ex_json_u64(&j, "tx_packets", r->tx);
+		xm_ex_json_u64(&j, "dropped_tx_full", r->tx_full);
+		xm_ex_json_u64(&j, "dropped_runt", r->runt);
+		xm_ex_json_double(&j, "rx_mpps", rx_mpps);
+		xm_ex_json_double(&j, "tx_mpps", tx_mpps);
+		xm_ex_json_u64(&j, "busy_cycles", r->busy_cycles);
+		xm_ex_json_double(&j, "busy_cycles_per_packet", cpp);
+		if (r->have_in_st)
+			json_port(&j, "port_in", a->in_name, r->in_mode,
+				  r->in_mb, &r->in_st);
+		if (a->out_name && r->have_out_st)
+			json_port(&j, "port_out", a->out_name, r->out_mode,
+				  r->out_mb, &r->out_st);
+		xm_ex_json_object(&j, "audit");
+		xm_ex_json_bool(&j, "ok", r->audit_err == 0 &&
+				r->audit_held == 0);
+		xm_ex_json_u64(&j, "held", r->audit_held);
+		xm_ex_json_close(&j);
+		xm_ex_json_zones(&j, "zones", f->u);
+		if (xm_ex_json_end(&j))
+			xm_ex_error("could not write the JSON summary");
+		return;
+	}
+	printf("%s: %s -> %s (%s), %u queue(s), %.2f s, stopped by %s\n",
+	       xm_ex_prog(), a->in_name, a->out_name ? a->out_name : a->in_name,
+	       r->in_mode, f->nworkers, r->seconds, stop);
+	printf("  rx %llu packets (%.3f Mpps), tx %llu packets (%.3f Mpps)\n",
+	       (unsigned long long)r->rx, rx_mpps, (unsigned long long)r->tx,
+	       tx_mpps);
+	printf("  dropped: tx ring full %llu, runt %llu\n",
+	       (unsigned long long)r->tx_full, (unsigned long long)r->runt);
+	printf("  busy: %.1f cycles/packet\n", cpp);
+	if (r->have_in_st)
+		printf("  kernel: rx_dropped %llu rx_ring_full %llu "
+		       "fill_ring_empty %llu tx_invalid %llu\n",
+		       (unsigned long long)r->in_st.rx_dropped,
+		       (unsigned long long)r->in_st.rx_ring_full,
+		       (unsigned long long)r->in_st.rx_fill_ring_empty_descs,
+		       (unsigned long long)(r->in_st.tx_invalid_descs +
+					    r->out_st.tx_invalid_descs));
+	printf("  audit: %s, %llu frames held after close\n",
+	       r->audit_err == 0 && r->audit_held == 0 ? "ok" : "FAILED",
+	       (unsigned long long)r->audit_held);
+}
+
+/* Frames the UMEM needs: every ring of every queue full, plus slack. */
+static uint32_t frames_needed(unsigned int nqueues, bool separate_out)
+{
+	/* Port defaults: RX 2048, fill 4096, TX 2048, completion 2048. */
+	uint32_t per_queue = 2048 + 4096 + 2048 + 2048;
+
+	if (separate_out)
+		per_queue += 2048 + 2048;
+	/* Bursts in hand and two cache buckets per thread, the reserve. */
+	return nqueues * (per_queue + 2 * FWD_BURST_MAX + 128) + 1024;
+}
+
+int main(int argc, char **argv)
+{
+	struct fwd_args a;
+	struct fwd f = {};
+	struct fwd_result r = {};
+	struct xm_ex_stats stats;
+	static const struct xm_ex_stat_col cols[] = {
+		{ "rx", XM_EX_STAT_RATE },
+		{ "tx", XM_EX_STAT_RATE },
+		{ "drop", XM_EX_STAT_COUNT },
+	};
+	uint64_t t0, deadline = 0;
+	int ret, err, nq;
+
+	xm_ex_set_prog(argv[0]);
+	ret = parse_args(argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	xm_ex_set_print(a.verbose, false);
+	err = xm_ex_signals_install();
+	if (err)
+		return xm_ex_error("cannot install signal handlers: %s",
+				   strerror(-err));
+
+	/*
+	 * The UMEM is sized for every ring of every queue: the queues given,
+	 * or all of the interface's (what the port opens by default; an
+	 * unknown interface is left for xm_port_open() to report).
+	 */
+	nq = a.nqueues;
+	if (!nq) {
+		nq = xm_ex_if_rx_queues(a.in_name);
+		if (nq <= 0)
+			nq = 1;
+		if (nq > XM_PORT_MAX_QUEUES)
+			nq = XM_PORT_MAX_QUEUES;
+	}
+	XM_OPTS(xm_umem_opts, uo,
+		.nmbclusters = a.frames ? a.frames :
+			frames_needed((unsigned int)nq, a.out_name != NULL),
+		.nmbjumbop = 64, .nmbjumbo9 = 16, .nmbjumbo16 = 16);
+	f.u = xm_umem_create(&uo);
+	if (!f.u)
+		return xm_ex_error("cannot create the UMEM: %s",
+				   strerror(errno));
+	f.burst = (uint16_t)a.burst;
+	f.use_poll = a.use_poll;
+
+	XM_OPTS(xm_port_opts, pin,
+		.queues = a.nqueues ? a.queues : NULL,
+		.nqueues = (uint32_t)a.nqueues,
+		.mode = a.mode,
+		.port_index = 0,
+		.flags = a.out_name ? XM_PORT_F_RX_ONLY : 0);
+	f.in = xm_port_open(f.u, a.in_name, &pin);
+	if (!f.in) {
+		ret = xm_ex_error("cannot open port on '%s': %s", a.in_name,
+				  strerror(errno));
+		goto out_umem;
+	}
+	f.nworkers = xm_port_queue_count(f.in);
+	f.out = f.in;
+	if (a.out_name) {
+		uint32_t qids[XM_PORT_MAX_QUEUES];
+
+		for (unsigned int i = 0; i < f.nworkers; i++)
+			qids[i] = xm_port_queue_id(f.in, i);
+		XM_OPTS(xm_port_opts, pout,
+			.queues = qids,
+			.nqueues = f.nworkers,
+			.mode = a.mode,
+			.port_index = 1,
+			.flags = XM_PORT_F_TX_ONLY);
+		f.out = xm_port_open(f.u, a.out_name, &pout);
+		if (!f.out) {
+			ret = xm_ex_error("cannot open port on '%s': %s",
+					  a.out_name, strerror(errno));
+			goto out_in;
+		}
+	}
+	snprintf(r.in_mode, sizeof(r.in_mode), "%s",
+		 xm_port_mode_name(xm_port_mode(f.in)));
+	snprintf(r.out_mode, sizeof(r.out_mode), "%s",
+		 xm_port_mode_name(xm_port_mode(f.out)));
+	r.in_mb = xm_port_multi_buffer(f.in);
+	r.out_mb = xm_port_multi_buffer(f.out);
+
+	f.workers = calloc(f.nworkers, sizeof(*f.workers));
+	if (!f.workers) {
+		ret = xm_ex_error("out of memory");
+		goto out_ports;
+	}
+	if (!a.quiet)
+		fprintf(stderr, "%s: %s -> %s, %u queue(s), mode %s\n",
+			xm_ex_prog(), a.in_name,
+			a.out_name ? a.out_name : a.in_name, f.nworkers,
+			r.in_mode);
+
+	t0 = xm_ex_now_ns();
+	if (a.seconds > 0)
+		deadline = t0 + (uint64_t)(a.seconds * 1e9);
+	xm_ex_stats_init(&stats, cols, 3, 0, a.quiet ? NULL : stderr);
+	for (unsigned int i = 0; i < f.nworkers; i++) {
+		struct fwd_worker *w = &f.workers[i];
+
+		w->f = &f;
+		w->qidx = i;
+		w->cpu = a.ncpus ? (int)a.cpus[i % (unsigned int)a.ncpus] : -1;
+		err = pthread_create(&w->thread, NULL, worker_main, w);
+		if (err) {
+			xm_ex_error("cannot start worker %u: %s", i,
+				    strerror(err));
+			r.worker_err = -err;
+			xm_ex_stop();
+			break;
+		}
+		w->started = true;
+	}
+
+	while (!xm_ex_stopping()) {
+		uint64_t now = xm_ex_now_ns(), v[3], runt;
+
+		if (deadline && now >= deadline) {
+			xm_ex_stop();
+			break;
+		}
+		if (xm_ex_stats_due(&stats, now)) {
+			sum_counters(&f, &v[0], &v[1], &v[2], &runt, NULL);
+			v[2] += runt;
+			xm_ex_stats_print(&stats, v, now);
+		}
+		usleep(deadline && deadline - now < 50000000ull ?
+		       (useconds_t)((deadline - now) / 1000) + 1 : 50000);
+	}
+	r.seconds = (double)(xm_ex_now_ns() - t0) / 1e9;
+
+	for (unsigned int i = 0; i < f.nworkers; i++) {
+		if (!f.workers[i].started)
+			continue;
+		pthread_join(f.workers[i].thread, NULL);
+		if (f.workers[i].err && !r.worker_err)
+			r.worker_err = f.workers[i].err;
+	}
+	sum_counters(&f, &r.rx, &r.tx, &r.tx_full, &r.runt, &r.busy_cycles);
+	r.have_in_st = xm_port_stats(f.in, &r.in_st) == 0;
+	if (f.out != f.in)
+		r.have_out_st = xm_port_stats(f.out, &r.out_st) == 0;
+
+out_ports:
+	if (f.out && f.out != f.in)
+		xm_port_close(f.out);
+out_in:
+	xm_port_close(f.in);
+	if (f.workers) {
+		xm_umem_cache_flush(f.u);
+		r.audit_err = xm_umem_audit(f.u, &r.audit_held);
+		print_summary(&f, &a, &r);
+		if (r.audit_err || r.audit_held) {
+			xm_ex_error("frame audit failed: %llu frames not home",
+				    (unsigned long long)r.audit_held);
+			ret = XM_EX_RUNTIME;
+		} else if (r.worker_err) {
+			ret = XM_EX_RUNTIME;
+		} else {
+			ret = XM_EX_OK;
+		}
+	}
+	free(f.workers);
+out_umem:
+	xm_umem_destroy(f.u);
+	return ret;
+}
