@@ -203,6 +203,29 @@ $(BUILD)/test/$(1)/unit/test_lb_%: $(BUILD)/obj/$(1)/tests/unit/test_lb_%.o $(ca
 endef
 $(foreach v,dbg asan,$(eval $(call lb_test_rules,$(v))))
 
+# tests/unit/test_pktgen_*.c link the generator's pure parts (token
+# bucket, schedules, meter, pcap reader, frames); not its threads or main.
+PG_PURE_SRCS := $(addprefix examples/pktgen/,pg_rate.c pg_sched.c \
+	pg_meter.c pg_pcap.c pg_frame.c)
+define pg_test_rules
+$(BUILD)/test/$(1)/unit/test_pktgen_%: $(BUILD)/obj/$(1)/tests/unit/test_pktgen_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(PG_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
+	$$(call msg,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
+endef
+$(foreach v,dbg asan,$(eval $(call pg_test_rules,$(v))))
+
+# tests/unit/test_capture_*.c link the capture tool's pure parts the same
+# way: every examples/capture/*.c but its main (capture.c).
+CAPTURE_PURE_SRCS := $(filter-out examples/capture/capture.c,$(wildcard examples/capture/*.c))
+define capture_test_rules
+$(BUILD)/test/$(1)/unit/test_capture_%: $(BUILD)/obj/$(1)/tests/unit/test_capture_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(CAPTURE_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
+	$$(call msg,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
+endef
+$(foreach v,dbg asan,$(eval $(call capture_test_rules,$(v))))
+
 unit_bins  = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(UNIT_SRCS))
 integ_bins = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(INTEG_SRCS))
 
@@ -223,6 +246,9 @@ _run_tests: $(call unit_bins,$(TEST_VARIANT)) $(call integ_bins,$(TEST_VARIANT))
 # ---------------------------------------------------------------- bench
 B ?=
 BENCH_NAMES := $(patsubst tests/bench/bench_%.c,%,$(BENCH_SRCS))
+# Benchmarks that are only a function of tests/bench/run.sh (no
+# bench_NAME.c of their own): they run the examples.
+BENCH_SCRIPTS := lb pktgen capture
 $(BIN)/bench-%: $(BUILD)/obj/rel/tests/bench/bench_%.o $(BUILD)/obj/rel/libxmbuf.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
@@ -241,6 +267,18 @@ $(BIN)/peer-raw-rxdrop: $(BUILD)/obj/rel/tests/bench/peer_raw_rxdrop.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
+# The pktgen benchmark's raw libxdp txonly baseline and its XDP sink.
+BENCH_TOOLS += $(BIN)/peer-raw-txpush $(BIN)/xm-sink
+$(BIN)/peer-raw-txpush: $(BUILD)/obj/rel/tests/bench/peer_raw_txpush.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^ $(LIBS)
+
+$(BIN)/xm-sink: $(BUILD)/obj/rel/tests/bench/sink.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^ $(LIBS)
+
 # Peers the benchmarks compare against, built by `make bench` only (never
 # by `make` or `make test`): DPDK comes in through pkg-config, read when
 # the rule runs so that a machine without libdpdk-dev still builds the rest.
@@ -255,12 +293,12 @@ $(BIN)/peer-dpdk-alloc: tests/bench/peer_dpdk_alloc.c tests/bench/bench_util.h
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)$(MAKE) --no-print-directory $(addprefix $(BIN)/bench-,$(BENCH_NAMES)) $(BENCH_TOOLS) $(PEER_BINS)
-	$(Q)BIN=$(BIN) tests/bench/run.sh $(if $(B),$(B),$(BENCH_NAMES))
+	$(Q)BIN=$(BIN) tests/bench/run.sh $(if $(B),$(B),$(BENCH_NAMES) $(BENCH_SCRIPTS))
 
 # ----------------------------------------------------------------- demo
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build
-	$(Q)tests/demo.sh
+	$(Q)BIN=$(BIN) tests/demo.sh
 
 # -------------------------------------------------------------- install
 install: all
@@ -312,6 +350,13 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 -DINVARIANTS \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	       -fno-omit-frame-pointer $(INCS)
 fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c umem/print.c
+fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c \
+	examples/lb/lb_config.c examples/lb/lb_lru.c examples/lb/lb_maglev.c \
+	examples/lb/lb_hash.c
+fuzz_lb_config_SRCS := examples/lb/lb_config.c examples/lb/lb_maglev.c \
+	examples/lb/lb_hash.c
+fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
+fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	$(call msg,CLANG,$@)

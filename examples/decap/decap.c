@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * decap.c - xmbuf-decap: loads bpf/xm_decap.bpf.c, the backend side of
+ * xmbuf-lb's direct server return, onto an interface, configures it and
+ * shows its counters.
+ *
+ *   xmbuf-decap -i IF [--gue-port P]      attach, print counters once a
+ *                                         second, detach at SIGINT/-d
+ *   xmbuf-decap -i IF --persist [...]     attach and exit (a real backend:
+ *                                         the program stays)
+ *   xmbuf-decap -i IF --stats [--json]    counters of the attached program
+ *   xmbuf-decap -i IF --unload            detach it
+ *
+ * A tool, not a library user: it loads its own BPF object (embedded from
+ * the skeleton) with libbpf and attaches it with libxdp (a dispatcher
+ * component where the kernel allows one, else a single program, as on
+ * these machines).  Whoever runs it later finds the program again by
+ * name on the interface and its maps through the program's map ids, so
+ * --persist, --stats and --unload need no bpffs pins.
+ *
+ * Exit status: 0 success, 1 runtime error, 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <xdp/libxdp.h>
+
+#include "xm_example.h"
+
+#include <linux/types.h>
+
+#include "../../bpf/xm_decap_shared.h"
+#include "xm_decap.skel.h"
+
+#define DECAP_PROG_NAME		"xm_decap"
+#define DECAP_MAX_SECONDS	(365.0 * 86400)
+
+static bool verbose;
+
+/*
+ * libxdp warns about what it falls back from (no bpffs, no dispatcher);
+ * we report what failed ourselves, so its messages wait for -v.
+ */
+static int quiet_print(enum libxdp_print_level level, const char *fmt,
+		       va_list args)
+{
+	(void)level;
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int quiet_bpf_print(enum libbpf_print_level level, const char *fmt,
+			   va_list args)
+{
+	if (!verbose && level != LIBBPF_WARN)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* Our program on ifindex, or NULL (errno ENOENT). */
+static struct xdp_program *find_ours(int ifindex, struct xdp_multiprog **mpp,
+				     enum xdp_attach_mode *mode)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p = NULL;
+
+	*mpp = NULL;
+	if (libxdp_get_error(mp) || mp == NULL) {
+		errno = ENOENT;
+		return NULL;
+	}
+	*mode = xdp_multiprog__attach_mode(mp);
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && strcmp(xdp_program__name(p), DECAP_PROG_NAME))
+			p = NULL;
+	} else {
+		while ((p = xdp_multiprog__next_prog(p, mp)) != NULL)
+			if (!strcmp(xdp_program__name(p), DECAP_PROG_NAME))
+				break;
+	}
+	if (p == NULL) {
+		xdp_multiprog__close(mp);
+		errno = ENOENT;
+		return NULL;
+	}
+	*mpp = mp;
+	return p;
+}
+
+/* The fd of the program's map called name (caller closes), or -errno. */
+static int prog_map_fd(int prog_fd, const char *name)
+{
+	struct bpf_prog_info pi;
+	uint32_t ids[16], len = sizeof(pi);
+
+	memset(&pi, 0, sizeof(pi));
+	pi.nr_map_ids = 16;
+	pi.map_ids = (uint64_t)(uintptr_t)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len))
+		return -errno;
+	for (uint32_t i = 0; i < pi.nr_map_ids && i < 16; i++) {
+		struct bpf_map_info mi;
+		uint32_t mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) &&
+		    !strcmp(mi.name, name))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+static int read_stats(int prog_fd, struct xm_decap_stats *sum)
+{
+	struct xm_decap_stats *per;
+	uint32_t zero = 0;
+	int ncpu = libbpf_num_possible_cpus(), fd, err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	fd = prog_map_fd(prog_fd, "xm_decap_stats");
+	if (fd < 0)
+		return fd;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (per == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		err = -errno;
+	} else {
+		for (int c = 0; c < ncpu; c++) {
+			const __u64 *src = (const __u64 *)&per[c];
+			__u64 *dst = (__u64 *)sum;
+
+			for (size_t k = 0; k < sizeof(*sum) / 8; k++)
+				dst[k] += src[k];
+		}
+	}
+	free(per);
+	close(fd);
+	return err;
+}
+
+static int write_config(int prog_fd, uint16_t gue_port)
+{
+	struct xm_decap_config cfg = {
+		.flags = gue_port ? XM_DECAP_F_GUE : 0,
+		.gue_port = (uint16_t)__builtin_bswap16(gue_port),
+	};
+	uint32_t zero = 0;
+	int fd = prog_map_fd(prog_fd, "xm_decap_cfg"), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void print_stats(const struct xm_decap_stats *s, const char *ifname,
+			bool json)
+{
+	if (json) {
+		struct xm_ex_json j;
+
+		xm_ex_json_begin(&j, stdout);
+		xm_ex_json_str(&j, "program", xm_ex_prog());
+		xm_ex_json_str(&j, "iface", ifname);
+		xm_ex_json_u64(&j, "seen", s->seen);
+		xm_ex_json_u64(&j, "ipip", s->ipip);
+		xm_ex_json_u64(&j, "ip6in4", s->ip6in4);
+		xm_ex_json_u64(&j, "ip6ip6", s->ip6ip6);
+		xm_ex_json_u64(&j, "ip4in6", s->ip4in6);
+		xm_ex_json_u64(&j, "gue", s->gue);
+		xm_ex_json_u64(&j, "passed", s->passed);
+		xm_ex_json_u64(&j, "malformed", s->malformed);
+		xm_ex_json_u64(&j, "fragmented", s->fragmented);
+		xm_ex_json_u64(&j, "failed", s->failed);
+		if (xm_ex_json_end(&j))
+			xm_ex_error("could not write the JSON summary");
+		return;
+	}
+	printf("%s: %s: seen %llu, decapsulated ipip %llu ip6in4 %llu ip6ip6 "
+	       "%llu ip4in6 %llu gue %llu, passed %llu, malformed %llu, "
+	       "fragmented %llu, failed %llu\n", xm_ex_prog(), ifname,
+	       (unsigned long long)s->seen, (unsigned long long)s->ipip,
+	       (unsigned long long)s->ip6in4, (unsigned long long)s->ip6ip6,
+	       (unsigned long long)s->ip4in6, (unsigned long long)s->gue,
+	       (unsigned long long)s->passed, (unsigned long long)s->malformed,
+	       (unsigned long long)s->fragmented, (unsigned long long)s->failed);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: %s -i IF [--gue-port PORT] [-m native|skb] [-d SEC] [--json]\n"
+"       %s -i IF --persist [--gue-port PORT] [-m native|skb]\n"
+"       %s -i IF --stats [--json]\n"
+"       %s -i IF --unload\n"
+"Decapsulates IPIP, IP6IP6, 4in6, 6in4 (and GUE to PORT) packets arriving\n"
+"on IF in XDP and passes the inner packet to the stack: the backend side\n"
+"of xmbuf-lb's direct server return.\n"
+"\n"
+"  -i, --iface IF        interface (required)\n"
+"  -g, --gue-port PORT   also decapsulate GUE over UDP to PORT\n"
+"  -m, --mode MODE       native (default) or skb\n"
+"  -P, --persist         attach and exit, leaving the program attached\n"
+"  -s, --stats           print the attached program's counters and exit\n"
+"  -u, --unload          detach the program and exit\n"
+"  -d, --duration SEC    stay attached SEC seconds (default: until a signal)\n"
+"  -j, --json            summary as one JSON object on stdout\n"
+"  -Q, --quiet           no live counters\n"
+"  -v, --verbose         libbpf/libxdp debug messages\n"
+"  -h, --help            this text\n"
+"\n"
+"Exit status: 0 success, 1 runtime error, 2 usage error.\n",
+		xm_ex_prog(), xm_ex_prog(), xm_ex_prog(), xm_ex_prog());
+}
+
+struct decap_args {
+	const char *ifname;		/* -i */
+	uint32_t gue_port;		/* -g, 0: no GUE */
+	enum xdp_attach_mode mode;	/* -m */
+	double seconds;			/* -d, 0: until a signal */
+	bool persist;			/* -P */
+	bool stats;			/* -s */
+	bool unload;			/* -u */
+	bool json;			/* -j */
+	bool quiet;			/* -Q */
+};
+
+static int parse_args(int argc, char **argv, struct decap_args *a)
+{
+	static const struct option opts[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "gue-port", required_argument, NULL, 'g' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "persist", no_argument, NULL, 'P' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "unload", no_argument, NULL, 'u' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'Q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	a->mode = XDP_MODE_NATIVE;
+	while ((opt = getopt_long(argc, argv, "i:g:m:Psud:jQvh", opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			a->ifname = optarg;
+			break;
+		case 'g':
+			if (!xm_ex_parse_u32(optarg, 1, 65535, &a->gue_port))
+				return xm_ex_usage_error("invalid port '%s'",
+							 optarg);
+			break;
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				a->mode = XDP_MODE_NATIVE;
+			else if (!strcmp(optarg, "skb"))
+				a->mode = XDP_MODE_SKB;
+			else
+				return xm_ex_usage_error("invalid mode '%s' "
+							 "(native, skb)", optarg);
+			break;
+		case 'P':
+			a->persist = true;
+			break;
+		case 's':
+			a->stats = true;
+			break;
+		case 'u':
+			a->unload = true;
+			break;
+		case 'd':
+			if (!xm_ex_parse_seconds(optarg, DECAP_MAX_SECONDS,
+						 &a->seconds))
+				return xm_ex_usage_error("invalid duration '%s'",
+							 optarg);
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'Q':
+			a->quiet = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return XM_EX_OK;
+		default:
+			return xm_ex_usage_error("invalid option");
+		}
+	}
+	if (optind != argc)
+		return xm_ex_usage_error("unexpected argument '%s'",
+					 argv[optind]);
+	if (!a->ifname)
+		return xm_ex_usage_error("-i IF is required");
+	if (a->persist + a->stats + a->unload > 1)
+		return xm_ex_usage_error("--persist, --stats and --unload "
+					 "exclude each other");
+	return -1;
+}
+
+/* --stats and --unload: act on the program already attached. */
+static int existing(const struct decap_args *a, int ifindex)
+{
+	struct xdp_multiprog *mp;
+	enum xdp_attach_mode mode = XDP_MODE_UNSPEC;
+	struct xdp_program *p = find_ours(ifindex, &mp, &mode);
+	struct xm_decap_stats st;
+	int err = 0;
+
+	if (p == NULL)
+		return xm_ex_error("no %s program on %s", DECAP_PROG_NAME,
+				   a->ifname);
+	if (a->stats) {
+		err = read_stats(xdp_program__fd(p), &st);
+		if (err)
+			xm_ex_error("cannot read the counters: %s",
+				    strerror(-err));
+		else
+			print_stats(&st, a->ifname, a->json);
+	} else {
+		err = xdp_multiprog__is_legacy(mp) ?
+		      xdp_multiprog__detach(mp) :
+		      xdp_program__detach(p, ifindex, mode, 0);
+		if (err)
+			xm_ex_error("cannot detach from %s: %s", a->ifname,
+				    strerror(-err));
+		else
+			fprintf(stderr, "%s: detached from %s\n", xm_ex_prog(),
+				a->ifname);
+	}
+	xdp_multiprog__close(mp);
+	return err ? XM_EX_RUNTIME : XM_EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct xm_ex_stat_col cols[] = {
+		{ "seen", XM_EX_STAT_RATE },
+		{ "decap", XM_EX_STAT_RATE },
+		{ "malformed", XM_EX_STAT_COUNT },
+	};
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, po, .prog_name = DECAP_PROG_NAME);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "xm_decap");
+	struct decap_args a;
+	struct xdp_program *xp;
+	struct bpf_object *obj;
+	struct xm_decap_stats st;
+	struct xm_ex_stats stats;
+	const void *bytes;
+	size_t sz = 0;
+	uint64_t deadline = 0;
+	int ifindex, ret, err;
+
+	xm_ex_set_prog(argv[0]);
+	ret = parse_args(argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	libxdp_set_print(quiet_print);
+	libbpf_set_print(quiet_bpf_print);
+	ifindex = (int)if_nametoindex(a.ifname);
+	if (ifindex == 0)
+		return xm_ex_error("no interface '%s'", a.ifname);
+	if (a.stats || a.unload)
+		return existing(&a, ifindex);
+
+	err = xm_ex_signals_install();
+	if (err)
+		return xm_ex_error("cannot install signal handlers: %s",
+				   strerror(-err));
+	bytes = xm_decap_bpf__elf_bytes(&sz);
+	obj = bpf_object__open_mem(bytes, sz, &oo);
+	if (obj == NULL || libbpf_get_error(obj))
+		return xm_ex_error("cannot open the BPF object: %s",
+				   strerror(obj ? -(int)libbpf_get_error(obj)
+						: errno));
+	po.obj = obj;
+	xp = xdp_program__create(&po);
+	err = (int)libxdp_get_error(xp);
+	if (err) {
+		bpf_object__close(obj);
+		return xm_ex_error("cannot create the XDP program: %s",
+				   strerror(-err));
+	}
+	err = xdp_program__attach(xp, ifindex, a.mode, 0);
+	if (err) {
+		ret = xm_ex_error("cannot attach to %s (%s mode): %s", a.ifname,
+				  a.mode == XDP_MODE_SKB ? "skb" : "native",
+				  strerror(-err));
+		goto out_close;
+	}
+	err = write_config(xdp_program__fd(xp), (uint16_t)a.gue_port);
+	if (err) {
+		ret = xm_ex_error("cannot configure the program: %s",
+				  strerror(-err));
+		goto out_detach;
+	}
+	fprintf(stderr, "%s: attached to %s (%s mode, %s)%s\n", xm_ex_prog(),
+		a.ifname, a.mode == XDP_MODE_SKB ? "skb" : "native",
+		a.gue_port ? "IPIP, IP6IP6 and GUE" : "IPIP and IP6IP6",
+		a.persist ? ", staying" : "");
+	if (a.persist) {
+		/* Closing our handles leaves the attachment in place. */
+		xdp_program__close(xp);
+		bpf_object__close(obj);
+		return XM_EX_OK;
+	}
+
+	if (a.seconds > 0)
+		deadline = xm_ex_now_ns() + (uint64_t)(a.seconds * 1e9);
+	xm_ex_stats_init(&stats, cols, 3, 0, a.quiet ? NULL : stderr);
+	while (!xm_ex_stopping()) {
+		uint64_t now = xm_ex_now_ns();
+
+		if (deadline && now >= deadline)
+			break;
+		if (xm_ex_stats_due(&stats, now) &&
+		    read_stats(xdp_program__fd(xp), &st) == 0) {
+			uint64_t v[3] = {
+				st.seen, st.ipip + st.ip6in4 + st.ip6ip6 +
+				st.ip4in6 + st.gue, st.malformed,
+			};
+
+			xm_ex_stats_print(&stats, v, now);
+		}
+		usleep(50000);
+	}
+	ret = XM_EX_OK;
+	err = read_stats(xdp_program__fd(xp), &st);
+	if (err)
+		ret = xm_ex_error("cannot read the counters: %s", strerror(-err));
+	else
+		print_stats(&st, a.ifname, a.json);
+out_detach:
+	err = xdp_program__detach(xp, ifindex, a.mode, 0);
+	if (err)
+		ret = xm_ex_error("cannot detach from %s: %s", a.ifname,
+				  strerror(-err));
+out_close:
+	xdp_program__close(xp);
+	bpf_object__close(obj);
+	return ret;
+}

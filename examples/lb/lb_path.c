@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * lb_path.c - the per-packet decision (see lb_path.h for the model).
+ *
+ * Direct server return: only client-to-VIP packets come through here;
+ * the backend decapsulates (bpf/xm_decap.bpf.c or a kernel tunnel) and
+ * answers the client itself, from the VIP.  So the balancer rewrites
+ * nothing in the client's packet: it prepends, and the inner packet's
+ * checksums stay as they were.
+ *
+ * The outer source address is the VIP-side configuration's src-prefix
+ * with its host bits taken from the flow hash (Katran's trick): a backend
+ * NIC whose RSS hashes only the outer addresses of an IPIP packet still
+ * spreads flows over its queues, and every packet of one flow, fragments
+ * included, keeps one outer source, so it stays on one queue.  IPv6 outer
+ * headers also get a flow label from the hash.
+ *
+ * Counters are single-writer: each is a relaxed atomic load and store
+ * (plain moves on x86), so another thread reads whole values.
+ *
+ * A burst goes through in two passes (lb.c): lb_path_classify() parses
+ * and hashes every frame and prefetches its connection-table bucket,
+ * then lb_path_decide() looks each flow up and encapsulates, by which
+ * time the buckets are in cache.  lb_path_process() is both for one
+ * frame.
+ *
+ * KPI:
+ *   lb_path_classify()    parse, find the service, hash, prefetch
+ *   lb_path_decide()      table lookup, backend, encapsulation or ICMP
+ *   lb_path_process()     both: one frame's verdict
+ *   lb_path_stats_read()  the counters, from another thread
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "lb_maglev.h"
+#include "lb_path.h"
+
+#define cnt_add(field, v)						\
+	__atomic_store_n(&(field), __atomic_load_n(&(field),		\
+			 __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
+#define cnt_inc(field)		cnt_add(field, 1)
+
+#define LB_MAX_L2		(XM_PKT_ETH_HLEN + XM_PKT_MAX_VLANS * \
+				 XM_PKT_VLAN_HLEN)
+#define NS_PER_S		1000000000ull
+
+static inline enum lb_verdict drop(uint64_t *counter)
+{
+	cnt_inc(*counter);
+	return LB_DROP;
+}
+
+/* Outer IPv4 source: the prefix with its host bits from the hash. */
+static uint32_t outer_src4(const struct lb_prefix *pf, uint64_t h)
+{
+	uint32_t host = pf->p_len ? (1u << (32 - pf->p_len)) - 1 : ~0u;
+
+	return htonl(ntohl(pf->p_addr.a_v4) | ((uint32_t)(h >> 16) & host));
+}
+
+/* Outer IPv6 source: host bits from the hash, at most the low 64. */
+static void outer_src6(const struct lb_prefix *pf, uint64_t h,
+		       union xm_pkt_addr *out)
+{
+	uint64_t low = 0, mask;
+
+	*out = pf->p_addr;
+	mask = pf->p_len <= 64 ? ~0ull : (1ull << (128 - pf->p_len)) - 1;
+	for (int i = 8; i < 16; i++)
+		low = low << 8 | out->a_v6[i];
+	low = (low & ~mask) | ((h >> 16 | h << 48) & mask);
+	for (int i = 15; i >= 8; i--, low >>= 8)
+		out->a_v6[i] = (uint8_t)low;
+}
+
+/* Replies per second per worker, a one-second bucket. */
+static bool icmp_allowed(struct lb_path *w, const struct lb_config *c,
+			 uint64_t now_ns)
+{
+	uint64_t elapsed, cap = (uint64_t)c->c_icmp_rate * NS_PER_S;
+
+	if (c->c_icmp_rate == 0)
+		return true;
+	elapsed = now_ns - w->p_icmp_last_ns;
+	if (elapsed > NS_PER_S)
+		elapsed = NS_PER_S;
+	w->p_icmp_last_ns = now_ns;
+	w->p_icmp_credit += elapsed * c->c_icmp_rate;
+	if (w->p_icmp_credit > cap)
+		w->p_icmp_credit = cap;
+	if (w->p_icmp_credit < NS_PER_S)
+		return false;
+	w->p_icmp_credit -= NS_PER_S;
+	return true;
+}
+
+/*
+ * The packet does not fit the path once encapsulated: tell the client the
+ * MTU that does fit (RFC 1191 / RFC 8201), from the VIP, as a router on
+ * the way would.  Built over the frame (it is ours to reuse).
+ */
+static enum lb_verdict too_big(struct lb_path *w, const struct lb_config *c,
+			       uint8_t *frame, uint32_t len, uint32_t tailroom,
+			       const struct xm_pkt_info *pi, uint32_t mtu,
+			       uint32_t overhead, uint64_t now_ns,
+			       struct lb_result *r)
+{
+	uint32_t fits = mtu - overhead;
+	int n;
+
+	cnt_inc(w->p_st.too_big);
+	/* IPv4 without DF would be fragmented by a router; we do not
+	 * fragment, and IPv6 links cannot be below 1280. */
+	if ((pi->pi_ip.ip_version == 4 && !(pi->pi_flags & XM_PKT_F_DF)) ||
+	    (pi->pi_ip.ip_version == 6 && fits < 1280) ||
+	    !icmp_allowed(w, c, now_ns))
+		return drop(&w->p_st.too_big_dropped);
+	n = xm_pkt_build_too_big(frame, len + tailroom, frame, pi, fits, NULL);
+	if (n <= 0)
+		return drop(&w->p_st.too_big_dropped);
+	r->r_off = 0;
+	r->r_len = (uint32_t)n;
+	cnt_inc(w->p_st.icmp_sent);
+	return LB_REPLY;
+}
+
+bool lb_path_classify(struct lb_path *w, const struct lb_config *c,
+		      const uint8_t *frame, uint32_t len, struct lb_pkt *k)
+{
+	struct xm_pkt_info *pi = &k->k_pi;
+	struct lb_flow *f = &k->k_flow;
+	int vi;
+
+	cnt_inc(w->p_st.rx);
+	if (xm_pkt_parse(frame, len, pi) != 0) {
+		cnt_inc(w->p_st.malformed_why[pi->pi_err < XM_PKT_ERR_MAX ?
+					      pi->pi_err : 0]);
+		cnt_inc(w->p_st.malformed);
+		return false;
+	}
+	if (!(pi->pi_flags & (XM_PKT_F_IPV4 | XM_PKT_F_IPV6))) {
+		cnt_inc(w->p_st.not_ip);
+		return false;
+	}
+	if (pi->pi_proto != XM_PKT_IPPROTO_TCP &&
+	    pi->pi_proto != XM_PKT_IPPROTO_UDP) {
+		cnt_inc(w->p_st.not_tcp_udp);
+		return false;
+	}
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->f_src, pi->pi_ip.ip_src.a_v6_32, sizeof(f->f_src));
+	memcpy(f->f_dst, pi->pi_ip.ip_dst.a_v6_32, sizeof(f->f_dst));
+	f->f_proto = pi->pi_proto;
+	if (pi->pi_ip.ip_version == 6)
+		f->f_flags |= LB_FLOW_V6;
+	if (pi->pi_flags & XM_PKT_F_FRAG) {
+		/*
+		 * Every fragment of a datagram, the first one too, goes by
+		 * (src, dst, proto): later ones have no ports.
+		 */
+		f->f_flags |= LB_FLOW_FRAG;
+		vi = lb_config_frag_vip(c, pi->pi_ip.ip_version,
+					&pi->pi_ip.ip_dst, pi->pi_proto);
+		if (vi == -2) {
+			cnt_inc(w->p_st.frag_no_owner);
+			return false;
+		}
+		if (vi >= 0)
+			cnt_inc(w->p_st.frags);
+	} else {
+		f->f_sport = pi->pi_sport;
+		f->f_dport = pi->pi_dport;
+		vi = lb_config_vip(c, pi->pi_ip.ip_version, &pi->pi_ip.ip_dst,
+				   pi->pi_proto, pi->pi_dport);
+	}
+	if (vi < 0) {
+		cnt_inc(w->p_st.no_service);
+		return false;
+	}
+	k->k_vip = vi;
+	k->k_hash = lb_flow_hash(&c->c_sipkey, f);
+	lb_lru_prefetch(w->p_lru, k->k_hash);
+	return true;
+}
+
+enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
+			       uint8_t *frame, uint32_t len,
+			       uint32_t headroom, uint32_t tailroom,
+			       uint64_t now_ns, const struct lb_pkt *k,
+			       struct lb_result *r)
+{
+	const struct xm_pkt_info *pip = &k->k_pi;
+	const struct lb_flow *f = &k->k_flow;
+	struct lb_lru_entry *e;
+	const struct lb_vip *v;
+	const struct lb_backend *b;
+	struct lb_cnt *vc, *bc;
+	struct xm_pkt_encap en;
+	uint8_t l2[LB_MAX_L2];
+	uint32_t l2len, overhead, mtu, bi;
+	uint64_t h = k->k_hash;
+	bool first;
+	int vi = k->k_vip, n;
+
+	v = &c->c_vips[vi];
+	e = lb_lru_lookup(w->p_lru, h, f);
+	if (e != NULL && e->e_gen == c->c_gen) {
+		bi = e->e_backend;
+	} else if (e != NULL) {
+		/* Resolved under an older configuration: find it again. */
+		const struct lb_idmap *im =
+			lb_config_backend_by_id(c, e->e_backend_id);
+
+		if (im != NULL && im->im_vip == (uint16_t)vi) {
+			bi = im->im_be;
+		} else {
+			bi = v->v_table[h % c->c_table_size];
+			if (bi == LB_MAGLEV_NONE) {
+				lb_lru_remove(w->p_lru, e);
+				return drop(&w->p_st.no_backend);
+			}
+			e->e_backend_id = v->v_be[bi].be_id;
+			cnt_inc(w->p_st.rescheduled);
+		}
+		e->e_gen = c->c_gen;
+		e->e_backend = (uint16_t)bi;
+	} else {
+		bi = v->v_table[h % c->c_table_size];
+		if (bi == LB_MAGLEV_NONE)
+			return drop(&w->p_st.no_backend);
+		e = lb_lru_insert(w->p_lru, h, f);
+		e->e_backend_id = v->v_be[bi].be_id;
+		e->e_gen = c->c_gen;
+		e->e_backend = (uint16_t)bi;
+		/* A flow starts with a SYN (TCP) or with any packet (UDP,
+		 * fragments); a TCP packet without SYN was in a table that
+		 * lost it, or on another balancer. */
+		first = pip->pi_proto != XM_PKT_IPPROTO_TCP ||
+			!(pip->pi_flags & XM_PKT_F_L4) ||
+			(pip->pi_tcp_flags & (XM_PKT_TCP_SYN | XM_PKT_TCP_ACK)) ==
+			XM_PKT_TCP_SYN;
+		vc = &c->c_stats[w->p_worker][vi];
+		bc = &c->c_stats[w->p_worker][c->c_nvips + v->v_be[bi].be_stat];
+		if (first) {
+			cnt_inc(vc->new_flows);
+			cnt_inc(bc->new_flows);
+		} else {
+			cnt_inc(vc->lru_misses);
+			cnt_inc(bc->lru_misses);
+		}
+	}
+	b = &v->v_be[bi];
+
+	/* Outer headers. */
+	memset(&en, 0, sizeof(en));
+	en.en_outer.ip_version = b->be_family;
+	en.en_outer.ip_tos = pip->pi_ip.ip_tos;
+	en.en_outer.ip_ttl = 64;
+	en.en_outer.ip_dst = b->be_addr;
+	if (b->be_family == 4) {
+		en.en_outer.ip_frag = XM_PKT_IP_DF;
+		en.en_outer.ip_src.a_v4 = outer_src4(&c->c_src4, h);
+		overhead = XM_PKT_IPV4_HLEN;
+	} else {
+		en.en_outer.ip_flowlabel = (uint32_t)(h >> 40) & 0xfffff;
+		outer_src6(&c->c_src6, h, &en.en_outer.ip_src);
+		overhead = XM_PKT_IPV6_HLEN;
+	}
+	switch (c->c_encap) {
+	case LB_ENCAP_GUE:
+		en.en_type = XM_PKT_ENCAP_GUE;
+		overhead += XM_PKT_UDP_HLEN + XM_PKT_GUE_HLEN;
+		break;
+	case LB_ENCAP_GUE_DIRECT:
+		en.en_type = XM_PKT_ENCAP_GUE_DIRECT;
+		overhead += XM_PKT_UDP_HLEN;
+		break;
+	default:
+		en.en_type = XM_PKT_ENCAP_IPIP;
+		break;
+	}
+	if (en.en_type != XM_PKT_ENCAP_IPIP) {
+		/* Entropy for the backend's RSS over the outer 4-tuple. */
+		en.en_sport = (uint16_t)(0x8000 | (h >> 48));
+		en.en_dport = c->c_gue_port;
+		/*
+		 * Over IPv6 a zero UDP checksum is refused unless the
+		 * receiver opts in (RFC 6936; Linux's udp6zerocsumrx), so
+		 * pay for a real one there; over IPv4 zero means none.
+		 */
+		if (b->be_family == 6)
+			en.en_flags = XM_PKT_ENCAP_F_UDP_CSUM;
+	}
+
+	mtu = c->c_mtu ? c->c_mtu : w->p_if_mtu;
+	if (pip->pi_l3_len + overhead > mtu)
+		return too_big(w, c, frame, len, tailroom, pip, mtu, overhead,
+			       now_ns, r);
+	if (headroom < overhead)
+		return drop(&w->p_st.no_headroom);
+
+	/*
+	 * The outer headers go where the end of the L2 header was, so keep
+	 * a copy of it first, then put it back in front of them.
+	 */
+	l2len = pip->pi_l3_off;
+	memcpy(l2, frame, l2len);
+	n = xm_pkt_encap(frame + l2len, headroom + l2len, pip->pi_l3_len, &en);
+	if (n < 0 || (uint32_t)n != overhead)
+		return drop(&w->p_st.no_headroom);
+	memcpy(frame - n, l2, l2len);
+	memcpy(frame - n, b->be_has_mac ? b->be_mac : c->c_gw_mac, 6);
+	memcpy(frame - n + 6, w->p_mac, 6);
+	frame[-n + (int)l2len - 2] = b->be_family == 4 ? 0x08 : 0x86;
+	frame[-n + (int)l2len - 1] = b->be_family == 4 ? 0x00 : 0xdd;
+	r->r_off = -n;
+	r->r_len = l2len + (uint32_t)n + pip->pi_l3_len;
+
+	vc = &c->c_stats[w->p_worker][vi];
+	bc = &c->c_stats[w->p_worker][c->c_nvips + b->be_stat];
+	cnt_inc(vc->packets);
+	cnt_add(vc->bytes, len);
+	cnt_inc(bc->packets);
+	cnt_add(bc->bytes, len);
+	cnt_inc(w->p_st.forwarded);
+	return LB_FORWARD;
+}
+
+enum lb_verdict lb_path_process(struct lb_path *w, const struct lb_config *c,
+				uint8_t *frame, uint32_t len,
+				uint32_t headroom, uint32_t tailroom,
+				uint64_t now_ns, struct lb_result *r)
+{
+	struct lb_pkt k;
+
+	if (!lb_path_classify(w, c, frame, len, &k))
+		return LB_DROP;
+	return lb_path_decide(w, c, frame, len, headroom, tailroom, now_ns,
+			      &k, r);
+}
+
+void lb_path_stats_read(const struct lb_path *w, struct lb_path_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)&w->p_st;
+	uint64_t *dst = (uint64_t *)st;
+
+	/* The struct is nothing but uint64_t counters. */
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}

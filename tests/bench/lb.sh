@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# lb.sh - the load balancer benchmark (`make bench B=lb`, through run.sh's
+# bench_lb): xmbuf-lb (one VIP, 16 backends, many flows) against
+# xmbuf-fwd's plain MAC swap, fed by the same live-frames source in the
+# same invocation, in alternating turns.
+#
+#   netns G (gen)                       netns R (program under test, CPU 1)
+#   xm-livegen -c 0  ==> vG ======== vR ==> AF_XDP socket
+#   (UDP to 198.18.0.2:9,  ^  veth      |    lb:  xmbuf-lb: Maglev + LRU +
+#    FLOWS source ports)   |            |         IPIP encap in headroom,
+#   --sink vG: counts -----+            |         next hop = vG's MAC
+#   frames whose destination <----------+    fwd: xmbuf-fwd: MAC swap
+#   MAC is vG's
+#
+# Both programs send every frame back out of vR with vG's MAC as
+# destination (the balancer because its configuration names vG as the
+# gateway, the forwarder by swapping), so one sink counts both the same
+# way.  The balancer's frames are 20 bytes longer (outer IPv4 header).
+#
+# Figures: frames the sink counted divided by the source's sending time;
+# medians over rounds; the ratio is the median of the per-round ratios.
+#
+# Environment:
+#   BIN          binaries (default build/bin)
+#   LB_ROUNDS    rounds (default 5)
+#   LB_SECONDS   seconds of traffic per case (default 3)
+#   LB_SIZE      frame size without FCS (default 64)
+#   LB_FLOWS     distinct flows (UDP source ports, default 60000)
+#
+# Exit status: 0 when every case ran; 1 otherwise; 77 (skip) when not
+# root.
+set -u
+
+BIN=${BIN:-build/bin}
+ROUNDS=${LB_ROUNDS:-5}
+SECS=${LB_SECONDS:-3}
+SIZE=${LB_SIZE:-64}
+FLOWS=${LB_FLOWS:-60000}
+GEN_CPU=0
+RX_CPU=1
+
+if [ "$(id -u)" != 0 ]; then
+	echo "# lb: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
+	exit 77
+fi
+
+id=$$
+NS_G=xmlg$id
+NS_R=xmlr$id
+VG=xlg$id
+VR=xlr$id
+TMP=$(mktemp -d /tmp/xmbuf-lbbench.XXXXXX) || exit 1
+pids=()
+
+die() {
+	echo "lb: $*" >&2
+	exit 1
+}
+
+teardown() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	ip netns del "$NS_G" 2>/dev/null
+	ip netns del "$NS_R" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap teardown EXIT
+trap 'exit 1' INT TERM
+
+for b in xm-livegen xmbuf-lb xmbuf-fwd; do
+	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... bench builds it)"
+done
+
+# ------------------------------------------------------------ the network
+ip netns add "$NS_G" || die "cannot create namespace $NS_G"
+ip netns add "$NS_R" || die "cannot create namespace $NS_R"
+ip link add "$VG" netns "$NS_G" type veth peer name "$VR" netns "$NS_R" ||
+	die "cannot create veth pair"
+for ns in "$NS_G" "$NS_R"; do
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+done
+ip -n "$NS_G" link set "$VG" up
+ip -n "$NS_R" link set "$VR" up
+ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
+ip -n "$NS_R" addr add 198.18.0.2/30 dev "$VR"
+GEN_MAC=$(ip netns exec "$NS_G" cat "/sys/class/net/$VG/address")
+RX_MAC=$(ip netns exec "$NS_R" cat "/sys/class/net/$VR/address")
+
+# One VIP (the source's destination), 16 backends behind the gateway.
+{
+	echo "# xmbuf-lb benchmark: one service, 16 backends"
+	echo "key 0123456789abcdef0123456789abcdef"
+	echo "src-prefix 198.18.128.0/17"
+	echo "gateway $GEN_MAC"
+	echo "vip 198.18.0.2 udp 9"
+	for i in $(seq 1 16); do
+		echo "  backend 198.18.1.$i"
+	done
+} > "$TMP/lb.conf"
+
+gen() { # OUT
+	ip netns exec "$NS_G" "$BIN/xm-livegen" -i "$VG" -c $GEN_CPU \
+		-d "$SECS" -s "$SIZE" -f "$FLOWS" --src-mac "$GEN_MAC" \
+		--dst-mac "$RX_MAC" --src-ip 198.18.0.1 --dst-ip 198.18.0.2 \
+		--sink "$VG" > "$1" 2> "$1.err"
+}
+
+key() { # FILE KEY
+	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
+}
+
+rate() { # COUNT GEN_OUT -> "received_mpps offered_mpps"
+	awk -v n="$1" -v t="$(key "$2" elapsed_s)" -v o="$(key "$2" tx_mpps)" \
+	    'BEGIN { if (n == "" || t <= 0) exit 1
+		     printf "%.4f %.4f\n", n / t / 1e6, o }'
+}
+
+wait_for() { # FILE PATTERN PID
+	local i
+	for i in $(seq 1 200); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+fail_case() { # NAME FILE...
+	local n=$1 f; shift
+	echo "lb: case $n failed:" >&2
+	for f in "$@"; do
+		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
+	done
+	return 1
+}
+
+# Runs the program under test, sends, stops it; RES gets the figure.
+run_case() { # NAME OUT READY_PATTERN CMD...
+	local name=$1 out=$2 ready=$3 pid; shift 3
+	ip netns exec "$NS_R" "$@" > "$out" 2> "$out.err" &
+	pid=$!
+	pids+=("$pid")
+	if ! wait_for "$out.err" "$ready" "$pid"; then
+		fail_case "$name" "$out" "$out.err"; return 1
+	fi
+	if ! gen "$out.gen"; then
+		kill -INT "$pid"; wait "$pid"
+		fail_case "$name (source)" "$out.gen" "$out.gen.err"; return 1
+	fi
+	kill -INT "$pid"
+	if ! wait "$pid"; then
+		fail_case "$name" "$out" "$out.err"; return 1
+	fi
+	pids=()
+	RES=$(rate "$(key "$out.gen" sink_good)" "$out.gen")
+}
+
+one() { # CASE ROUND
+	local c=$1 r=$2
+	RES=""
+	case $c in
+	lb)  run_case lb "$TMP/lb.$r" "steering rule(s)" "$BIN/xmbuf-lb" \
+		-i "$VR" -c "$TMP/lb.conf" -q 0 -C $RX_CPU \
+		-d $((SECS + 30)) --json ;;
+	fwd) run_case fwd "$TMP/fwd.$r" "queue(s), mode" "$BIN/xmbuf-fwd" \
+		-i "$VR" -q 0 -c $RX_CPU -d $((SECS + 30)) --json ;;
+	esac || return 1
+	[ -n "$RES" ] || { echo "lb: case $c gave no figure" >&2; return 1; }
+	echo "$r $c $RES" >> "$TMP/results"
+	echo "# round $r $c: $RES (Mpps received, Mpps offered)"
+}
+
+echo "# lb: $ROUNDS rounds, $SECS s per case, $SIZE-byte frames, $FLOWS" \
+     "flows, one VIP with 16 backends, source on CPU $GEN_CPU, program" \
+     "under test on CPU $RX_CPU, veth copy mode"
+status=0
+: > "$TMP/results"
+for r in $(seq 1 "$ROUNDS"); do
+	# Alternate who goes first.
+	if [ $((r % 2)) -eq 1 ]; then order="lb fwd"; else order="fwd lb"; fi
+	for c in $order; do
+		one "$c" "$r" || { status=1; break 2; }
+	done
+done
+
+# The balancer's own view of round 1: flows, drops, per-backend spread.
+if [ -s "$TMP/lb.1" ]; then
+	awk 'BEGIN { RS = "," }
+	     /"rx_packets"|"forwarded"|"total"|"flows"|"evictions"/ {
+		gsub(/[{}"]/, ""); printf "# lb round 1: %s\n", $0 }' \
+		"$TMP/lb.1" | head -n 8
+fi
+
+awk -v rounds="$ROUNDS" '
+function median(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function figure(bench, c,    r, n, a) {
+	n = 0
+	for (r = 1; r <= rounds; r++)
+		if ((r, c) in v)
+			a[++n] = v[r, c]
+	if (n == 0) { bad = 1; return }
+	printf "BENCH %s %.3f Mpps\n", bench, median(a, n)
+}
+function ratio(bench, num, den,    r, n, a, list) {
+	n = 0; list = ""
+	for (r = 1; r <= rounds; r++)
+		if ((r, num) in v && (r, den) in v && v[r, den] > 0) {
+			a[++n] = v[r, num] / v[r, den]
+			list = list sprintf(" %.3f", a[n])
+		}
+	if (n == 0) { bad = 1; return }
+	printf "# %s rounds:%s\n", bench, list
+	printf "BENCH %s %.3f ratio\n", bench, median(a, n)
+}
+{ v[$1, $2] = $3 }
+END {
+	figure("lb_mpps", "lb")
+	figure("lb_fwd_mpps", "fwd")
+	ratio("lb_vs_fwd_ratio", "lb", "fwd")
+	exit bad
+}' "$TMP/results" || status=1
+exit $status
