@@ -230,10 +230,12 @@ unit_bins  = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(UNIT_SRCS))
 integ_bins = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(INTEG_SRCS))
 
 TEST_VARIANT ?= dbg
+# The fuzz smoke runs first so that the runner's summary line
+# ("tests: N passed, N failed, N skipped") is the last thing printed.
 test: deps
 	$(Q)$(MAKE) --no-print-directory build
-	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=$(TEST_VARIANT)
 	$(Q)$(MAKE) --no-print-directory _fuzz_smoke
+	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=$(TEST_VARIANT)
 
 sanitize: deps
 	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=asan
