@@ -22,8 +22,9 @@
  *   JSON       xm_ex_json_begin/end/object/array/close/u64/i64/double/
  *              bool/str, xm_ex_json_zones
  */
-#include <dirent.h>
 #include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <math.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -31,7 +32,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xm_example.h"
 
@@ -194,23 +198,33 @@ bool xm_ex_parse_mac(const char *s, uint8_t mac[6])
 
 int xm_ex_if_rx_queues(const char *ifname)
 {
-	char path[64 + IF_NAMESIZE];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr;
+	int fd, n;
 
 	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE ||
 	    strchr(ifname, '/'))
 		return -ENODEV;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
-	d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? -ENODEV : -errno;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "rx-", 3))
-			n++;
-	closedir(d);
-	return n ? n : 1;
+	/* The ethtool ioctl, as xm_port_open() counts them: it answers for
+	 * the calling thread's network namespace, which sysfs does not
+	 * after a bare setns() (sysfs shows the namespace it was mounted
+	 * in). */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ch;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0) {
+		n = (int)(ch.rx_count > ch.combined_count ? ch.rx_count :
+			  ch.combined_count);
+	} else if (errno == ENODEV) {
+		n = -ENODEV;
+	} else {
+		n = 1;	/* no channels op: a single-queue device */
+	}
+	close(fd);
+	return n == 0 ? 1 : n;
 }
 
 int xm_ex_pin_cpu(unsigned int cpu)

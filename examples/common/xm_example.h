@@ -66,8 +66,10 @@ int xm_ex_parse_list(const char *s, uint32_t lo, uint32_t hi, uint32_t *out,
 bool xm_ex_parse_mac(const char *s, uint8_t mac[6]);
 
 /**
- * RX queues of an interface in this network namespace, from sysfs (what
- * a port opens by default).  @return the count, or -errno (-ENODEV).
+ * RX queues of an interface in the calling thread's network namespace,
+ * counted as xm_port_open() counts them (ethtool channels; 1 without
+ * them): what a port opens by default.  @return the count, or -errno
+ * (-ENODEV).
  */
 int xm_ex_if_rx_queues(const char *ifname);
 

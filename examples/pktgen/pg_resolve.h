@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pg_resolve.h - interface facts and destination MAC resolution without
+ * sending anything: the kernel's routing and neighbour tables
+ * (rtnetlink), and for a veth the MAC of its peer (which may sit in
+ * another namespace: asked through IFLA_TARGET_NETNSID).
+ */
+#ifndef PG_RESOLVE_H
+#define PG_RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xm_pkt.h"
+
+/** MAC, MTU and index of an interface.  @return 0 or -errno. */
+int pg_if_info(const char *ifname, uint8_t mac[6], uint32_t *mtu,
+	       int *ifindex);
+
+/**
+ * The MAC to send to for dst out of ifname: the next hop's entry in the
+ * neighbour table (the route's gateway, or dst itself when on-link),
+ * else the peer of a veth.  how receives "neighbour table" or "veth peer".
+ * @return 0; -ENOENT (nothing known: err says what was tried), -errno.
+ */
+int pg_resolve_mac(const char *ifname, int family,
+		   const union xm_pkt_addr *dst, uint8_t mac[6],
+		   const char **how, char *err, size_t errlen);
+
+#endif /* PG_RESOLVE_H */

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# pktgen.sh - the packet generator benchmark (`make bench B=pktgen`,
+# through run.sh's bench_pktgen): peak transmit rate of xmbuf-pktgen's
+# AF_XDP engine and live-frames engine against a raw libxdp txpush loop
+# (peer-raw-txpush), netsniff-ng's trafgen and DPDK testpmd txonly on its
+# AF_XDP driver, all into the same sink in the same invocation.
+#
+#   netns G (sender under test, CPU 0)        netns S (sink)
+#   xmbuf-pktgen | peer-raw-txpush |  vG ====== vS  [xm-sink: XDP_DROP,
+#   trafgen | testpmd txonly            veth        count every frame]
+#
+# The sink (bpf/xm_test_dropk.bpf.c, k = 1) runs in the sender's softirq
+# on the sender's CPU (a veth delivers there), so each sender's figure
+# includes the same receive cost.  Every sender gets 64-byte UDP/IPv4
+# frames (FCS excluded) and one CPU: CPU 0 (testpmd: its forwarding
+# lcore on CPU 0, the main lcore on 1), at nice -10 all alike, so that
+# other work on the 2-core machine disturbs the comparison less.
+#
+# Figure: frames the sink counted per second over the steady part of the
+# run (from 0.5 s after the first frame to 0.3 s before the last), read
+# from the sink's 10 Hz log, so no sender's start-up or teardown counts.
+# Each round runs every case once, the order rotating between rounds;
+# figures are medians over rounds, ratios the median of per-round
+# ratios.  The ratios compare the AF_XDP engine (the framework's own
+# path); the live engine is reported for the record.
+#
+# Environment:
+#   BIN              binaries (default build/bin)
+#   PKTGEN_ROUNDS    rounds (default 5)
+#   PKTGEN_SECONDS   seconds each sender runs (default 4)
+#   PKTGEN_CASES     cases (default: afxdp live raw trafgen dpdk)
+#
+# Exit status: 0 when every case ran; 1 otherwise (what failed is shown);
+# 77 (skip) when not root.
+set -u
+
+BIN=${BIN:-build/bin}
+ROUNDS=${PKTGEN_ROUNDS:-5}
+SECS=${PKTGEN_SECONDS:-4}
+SIZE=64
+GEN_CPU=0
+TESTPMD=${TESTPMD:-dpdk-testpmd}
+TRAFGEN=${TRAFGEN:-trafgen}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "# pktgen: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
+	exit 77
+fi
+
+id=$$
+NICE=(nice -n -10)
+NS_G=xmpg$id
+NS_S=xmps$id
+VG=xpg$id
+VS=xps$id
+TMP=$(mktemp -d /tmp/xmbuf-pktgen.XXXXXX) || exit 1
+pids=()
+
+die() {
+	echo "pktgen: $*" >&2
+	exit 1
+}
+
+teardown() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	ip netns del "$NS_G" 2>/dev/null
+	ip netns del "$NS_S" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap teardown EXIT
+trap 'exit 1' INT TERM
+
+read -r -a cases <<< "${PKTGEN_CASES:-afxdp live raw trafgen dpdk}"
+for c in "${cases[@]}"; do
+	case $c in
+	afxdp|live) b=$BIN/xmbuf-pktgen ;;
+	raw) b=$BIN/peer-raw-txpush ;;
+	trafgen) b=$(command -v "$TRAFGEN") ||
+		die "no $TRAFGEN (Debian package netsniff-ng; make bench installs it)" ;;
+	dpdk) b=$(command -v "$TESTPMD") ||
+		die "no $TESTPMD (Debian package dpdk; make bench installs it)" ;;
+	*) die "unknown case '$c'" ;;
+	esac
+	[ -x "$b" ] || die "missing $b (make BUILD=... bench builds it)"
+done
+[ -x "$BIN/xm-sink" ] || die "missing $BIN/xm-sink"
+
+# ------------------------------------------------------------ the network
+ip netns add "$NS_G" || die "cannot create namespace $NS_G"
+ip netns add "$NS_S" || die "cannot create namespace $NS_S"
+ip link add "$VG" netns "$NS_G" type veth peer name "$VS" netns "$NS_S" ||
+	die "cannot create veth pair"
+for ns in "$NS_G" "$NS_S"; do
+	# No IPv6: router solicitations and DAD would be stray packets.
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+done
+ip -n "$NS_G" link set "$VG" up
+ip -n "$NS_S" link set "$VS" up
+ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
+ip -n "$NS_S" addr add 198.18.0.2/30 dev "$VS"
+G_MAC=$(ip netns exec "$NS_G" cat "/sys/class/net/$VG/address")
+S_MAC=$(ip netns exec "$NS_S" cat "/sys/class/net/$VS/address")
+
+# trafgen's frame: the same 64 bytes the others send (UDP/IPv4
+# 198.18.0.1:1024 -> 198.18.0.2:9, IP checksum filled, UDP checksum 0).
+hexmac() { echo "$1" | sed 's/^/0x/; s/:/, 0x/g'; }
+cat > "$TMP/trafgen.cfg" <<EOF
+{
+  $(hexmac "$S_MAC"), $(hexmac "$G_MAC"), c16(0x0800),
+  0x45, 0x00, c16(50), c16(0), 0x40, 0x00, 64, 17, csumip(14, 33),
+  198, 18, 0, 1, 198, 18, 0, 2,
+  c16(1024), c16(9), c16(30), c16(0),
+  fill(0x00, 22)
+}
+EOF
+
+fail_case() { # NAME FILE...
+	local n=$1 f; shift
+	echo "pktgen: case $n failed:" >&2
+	for f in "$@"; do
+		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
+	done
+	return 1
+}
+
+# Waits until FILE contains PATTERN or PID died; 20 s at most.
+wait_for() { # FILE PATTERN PID
+	local i
+	for i in $(seq 1 200); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# The steady rate in a sink log ("time count" lines): from 0.5 s after
+# the count first moved to 0.3 s before it last moved.  Prints Mpps.
+steady_rate() { # LOG
+	awk '
+	{ t[NR] = $1; c[NR] = $2 }
+	END {
+		first = 0; last = 0
+		for (i = 2; i <= NR; i++)
+			if (c[i] > c[i - 1]) { if (!first) first = i - 1; last = i }
+		if (!first) exit 1
+		w0 = t[first] + 0.5; w1 = t[last] - 0.3
+		a = 0; b = 0
+		for (i = first; i <= last; i++) {
+			if (!a && t[i] >= w0) a = i
+			if (t[i] <= w1) b = i
+		}
+		if (!a || b <= a) exit 1
+		printf "%.4f\n", (c[b] - c[a]) / (t[b] - t[a]) / 1e6
+	}' "$1"
+}
+
+# Runs one sender for SECS seconds into a fresh sink; sets RES to its
+# Mpps.  Runs in this shell (not a subshell): teardown must see its pids.
+run_case() { # CASE OUT
+	local c=$1 out=$2 sink_pid pid rc=0
+	ip netns exec "$NS_S" "$BIN/xm-sink" -i "$VS" -d $((SECS + 60)) \
+		> "$out.sink" 2> "$out.sink.err" &
+	sink_pid=$!
+	pids+=("$sink_pid")
+	if ! wait_for "$out.sink.err" "ready on" "$sink_pid"; then
+		fail_case "$c (sink)" "$out.sink.err"; return 1
+	fi
+	case $c in
+	afxdp|live)
+		ip netns exec "$NS_G" "${NICE[@]}" "$BIN/xmbuf-pktgen" tx -i "$VG" \
+			--engine "$([ "$c" = live ] && echo live || echo afxdp)" \
+			-s $SIZE -d "$SECS" -c $GEN_CPU --dst-mac "$S_MAC" -Q \
+			--json > "$out" 2> "$out.err" || rc=1
+		;;
+	raw)
+		ip netns exec "$NS_G" "${NICE[@]}" "$BIN/peer-raw-txpush" -i "$VG" -s $SIZE \
+			-d "$SECS" -c $GEN_CPU --dst-mac "$S_MAC" \
+			> "$out" 2> "$out.err" || rc=1
+		;;
+	trafgen)
+		# -P 1: one process, which trafgen binds to CPU 0 itself
+		ip netns exec "$NS_G" "${NICE[@]}" timeout -s INT "$SECS" "$TRAFGEN" \
+			-o "$VG" -i "$TMP/trafgen.cfg" -P 1 -C \
+			> "$out" 2> "$out.err"
+		rc=$?
+		[ $rc = 124 ] || [ $rc = 0 ] && rc=0
+		;;
+	dpdk)
+		# non-interactive testpmd exits when stdin closes; the
+		# forwarding lcore is CPU 0 like the others' sender
+		sleep "$SECS" | ip netns exec "$NS_G" "${NICE[@]}" "$TESTPMD" -l 0,1 \
+			--main-lcore 1 --no-pci --no-huge -m 256 --no-shconf \
+			--log-level=lib.eal:error \
+			--vdev "net_af_xdp0,iface=$VG,start_queue=0,queue_count=1" \
+			-- --forward-mode=txonly --txpkts=$SIZE \
+			--eth-peer=0,"$S_MAC" --txd=2048 --burst=64 \
+			--total-num-mbufs=16384 --auto-start \
+			> "$out" 2>&1 || rc=1
+		;;
+	esac
+	sleep 0.3
+	kill -INT "$sink_pid" 2>/dev/null
+	wait "$sink_pid"
+	pids=("${pids[@]/$sink_pid}")
+	if [ $rc != 0 ]; then
+		fail_case "$c" "$out" "$out.err"; return 1
+	fi
+	if ! RES=$(steady_rate "$out.sink"); then
+		fail_case "$c (no steady traffic at the sink)" "$out" \
+			"$out.err" "$out.sink"
+		return 1
+	fi
+}
+
+echo "# pktgen: $ROUNDS rounds, $SECS s per sender, $SIZE-byte frames," \
+     "sender on CPU $GEN_CPU, XDP_DROP sink on the veth peer (same CPU)"
+: > "$TMP/results"
+status=0
+for r in $(seq 1 "$ROUNDS"); do
+	n=${#cases[@]}
+	for i in $(seq 0 $((n - 1))); do
+		c=${cases[$(( (i + r - 1) % n ))]}
+		RES=""
+		if ! run_case "$c" "$TMP/$c.$r"; then
+			status=1
+			break 2
+		fi
+		echo "$r $c $RES" >> "$TMP/results"
+		echo "# round $r $c: $RES Mpps at the sink"
+	done
+done
+
+# what our sender said about itself, for the record
+if [ -s "$TMP/afxdp.1" ]; then
+	echo "# xmbuf-pktgen afxdp round 1: $(head -c 600 "$TMP/afxdp.1")"
+fi
+
+awk -v rounds="$ROUNDS" '
+function median(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function figure(bench, c, remark,    r, n, a) {
+	n = 0
+	for (r = 1; r <= rounds; r++)
+		if ((r, c) in v)
+			a[++n] = v[r, c]
+	if (n == 0) { bad = 1; return }
+	if (remark)
+		printf "# %s %.3f Mpps (median)\n", bench, median(a, n)
+	else
+		printf "BENCH %s %.3f Mpps\n", bench, median(a, n)
+}
+function ratio(bench, num, den,    r, n, a, list) {
+	n = 0; list = ""
+	for (r = 1; r <= rounds; r++)
+		if ((r, num) in v && (r, den) in v && v[r, den] > 0) {
+			a[++n] = v[r, num] / v[r, den]
+			list = list sprintf(" %.3f", a[n])
+		}
+	if (n == 0) { bad = 1; return }
+	printf "# %s rounds:%s\n", bench, list
+	printf "BENCH %s %.3f ratio\n", bench, median(a, n)
+}
+{ v[$1, $2] = $3; seen[$2] = 1 }
+END {
+	if ("raw" in seen) figure("raw_txpush_mpps", "raw", 1)
+	if ("trafgen" in seen) figure("trafgen_mpps", "trafgen", 1)
+	if ("dpdk" in seen) figure("dpdk_txonly_mpps", "dpdk", 1)
+	if ("afxdp" in seen) figure("pktgen_afxdp_mpps", "afxdp", 0)
+	if ("live" in seen) figure("pktgen_live_mpps", "live", 0)
+	if ("raw" in seen) ratio("pktgen_vs_raw_ratio", "afxdp", "raw")
+	if ("trafgen" in seen)
+		ratio("pktgen_vs_trafgen_ratio", "afxdp", "trafgen")
+	if ("dpdk" in seen)
+		ratio("pktgen_vs_dpdk_txonly_ratio", "afxdp", "dpdk")
+	exit bad
+}' "$TMP/results" || status=1
+exit $status

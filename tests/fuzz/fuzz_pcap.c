@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * fuzz_pcap.c - libFuzzer target for xmbuf-pktgen's pcap reader
+ * (examples/pktgen/pg_pcap.c).
+ *
+ * Every input is a file image.  pg_pcap_parse() must return 0 or -EINVAL
+ * with a message (or -ENOMEM), read nothing outside the input (ASan
+ * catches that: libFuzzer hands an exact-size buffer), and on success
+ * describe packets that all lie inside the input, in file order, each
+ * 14..max_len bytes, no more of them than allowed.  A broken property
+ * aborts with its name.
+ *
+ * Built and run by `make fuzz` (the Makefile's fuzz_pcap_SRCS), corpus in
+ * $(BUILD)/fuzz/corpus/fuzz_pcap; --seed-dir=DIR (ignored by libFuzzer)
+ * writes a few good files into an empty DIR to start from.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../../examples/pktgen/pg_pcap.h"
+
+#define FUZZ_MAX_PKTS	64
+#define FUZZ_MAX_LEN	9000
+
+static void fail(const char *why)
+{
+	fprintf(stderr, "fuzz_pcap: property broken: %s\n", why);
+	abort();
+}
+
+/* A good file: header (µs or ns, either byte order) and n records. */
+static size_t make_seed(uint8_t *b, int nsec, int swap, int n)
+{
+	uint32_t hdr[6] = { nsec ? 0xa1b23c4du : 0xa1b2c3d4u, 0x00040002u, 0,
+			    0, 65535, 1 };
+	size_t off = 0;
+
+	for (int i = 0; i < 6; i++) {
+		uint32_t v = swap ? __builtin_bswap32(hdr[i]) : hdr[i];
+
+		if (swap && i == 1)	/* two 16-bit fields, each swapped */
+			v = 0x04000200u;	/* bytes 00 02 00 04 */
+		memcpy(b + off, &v, 4);
+		off += 4;
+	}
+	for (int p = 0; p < n; p++) {
+		uint32_t len = (uint32_t)(60 + 37 * p);
+		uint32_t rec[4] = { (uint32_t)p, 5, len, len };
+
+		for (int i = 0; i < 4; i++) {
+			uint32_t v = swap ? __builtin_bswap32(rec[i]) : rec[i];
+
+			memcpy(b + off, &v, 4);
+			off += 4;
+		}
+		for (uint32_t k = 0; k < len; k++)
+			b[off++] = (uint8_t)(k * 7 + (uint32_t)p);
+	}
+	return off;
+}
+
+static int dir_is_empty(const char *path)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int empty = 1;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+static void write_seeds(const char *dir)
+{
+	static uint8_t b[8192];
+	char path[4096];
+	int k = 0;
+
+	for (int nsec = 0; nsec < 2; nsec++) {
+		for (int swap = 0; swap < 2; swap++) {
+			size_t n = make_seed(b, nsec, swap, 1 + nsec + 2 * swap);
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/seed-%d", dir, k++);
+			f = fopen(path, "wb");
+			if (!f) {
+				perror(path);
+				continue;
+			}
+			fwrite(b, 1, n, f);
+			fclose(f);
+		}
+	}
+	fprintf(stderr, "fuzz_pcap: wrote %d seeds to %s\n", k, dir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static const char opt[] = "--seed-dir=";
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = (*argv)[i];
+
+		if (strncmp(a, opt, sizeof(opt) - 1) == 0) {
+			a += sizeof(opt) - 1;
+			mkdir(a, 0755);
+			if (dir_is_empty(a))
+				write_seeds(a);
+		}
+	}
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pg_pcap pc;
+	char err[256] = "";
+	const uint8_t *prev = data;
+	int rc;
+
+	rc = pg_pcap_parse(data, size, FUZZ_MAX_PKTS, FUZZ_MAX_LEN, &pc, err,
+			   sizeof(err));
+	if (rc != 0 && rc != -EINVAL && rc != -ENOMEM)
+		fail("unexpected return value");
+	if (rc != 0) {
+		if (err[0] == '\0')
+			fail("an error without a message");
+		if (pc.pc_npkts || pc.pc_pkts)
+			fail("an error left packets behind");
+		return 0;
+	}
+	if (pc.pc_npkts == 0 || pc.pc_npkts > FUZZ_MAX_PKTS)
+		fail("packet count out of bounds");
+	for (uint32_t i = 0; i < pc.pc_npkts; i++) {
+		const struct pg_pcap_pkt *p = &pc.pc_pkts[i];
+
+		if (p->pp_len < PG_PCAP_MIN_PKT || p->pp_len > FUZZ_MAX_LEN ||
+		    p->pp_len > pc.pc_max_len)
+			fail("packet length out of bounds");
+		if (p->pp_data < prev || p->pp_data < data + 24 + 16 ||
+		    p->pp_data + p->pp_len > data + size)
+			fail("packet outside the input or out of order");
+		prev = p->pp_data + p->pp_len;
+	}
+	pg_pcap_free(&pc);
+	return 0;
+}

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * test_live.c - the library's live-frames engine (userspace/live.c,
+ * xm_live_* in xm_port.h) on a veth pair of the test's own.
+ *
+ *   ns A: xm_live_send() -> xv1a ====== xv1b [xm_test_dropk, k = 0:
+ *                                              count, XDP_PASS] -> AF_PACKET
+ *
+ * The peer needs an XDP program for a veth to take redirected frames;
+ * xm_test_dropk with k = 0 counts IP frames and passes them to the stack,
+ * where the test's AF_PACKET socket reads them back.  Checked: every
+ * repetition leaves (peer count = frames run = per-CPU sum), each copy
+ * carries the stamp (magic, stream = base + CPU, consecutive sequence
+ * numbers, a TX time between the call's start and end), flow fields step
+ * as a mixed radix or follow a given order, a size cycle cuts frames
+ * with right length fields, and every checksum verifies.  Every option
+ * and argument the API refuses is refused with EINVAL / ENODEV.
+ *
+ * Needs root (BPF, namespaces); skipped loudly without it, except the
+ * argument checks that fail before anything is loaded.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+
+#include "../lib/netns.h"
+#include "xm_pkt.h"
+#include "xm_port.h"
+#include "../../examples/pktgen/pg_stamp.h"
+#include "xm_test_dropk.skel.h"
+
+static struct xm_netns ns_a, ns_b;
+static struct xm_veth v;
+static struct xm_test_dropk_bpf *peer;
+static struct bpf_link *peer_link;
+static int saved_ns = -1, raw = -1;
+
+static int quiet(enum xm_print_level l, const char *f, va_list ap)
+{
+	(void)l;
+	(void)f;
+	(void)ap;
+	return 0;
+}
+
+static void setup(void)
+{
+	int err, s;
+
+	xm_set_print(quiet);
+	if (geteuid() != 0)
+		cr_skip_test("SKIPPED: live frames need root (BPF, netns)");
+	(void)xm_netns_sweep();
+	err = xm_netns_create(&ns_a);
+	cr_assert_eq(err, 0, "namespace: %s", strerror(-err));
+	err = xm_netns_create(&ns_b);
+	cr_assert_eq(err, 0, "namespace: %s", strerror(-err));
+	err = xm_veth_create(&v, &ns_a, &ns_b,
+			     &(struct xm_veth_opts){ .index = 1 });
+	cr_assert_eq(err, 0, "veth: %s", strerror(-err));
+	err = xm_netns_enter(&ns_b, &s);
+	cr_assert_eq(err, 0);
+	peer = xm_test_dropk_bpf__open();
+	cr_assert_not_null(peer);
+	err = xm_test_dropk_bpf__load(peer);
+	if (!err) {
+		peer_link = bpf_program__attach_xdp(peer->progs.xm_test_dropk,
+						    (int)if_nametoindex(v.b));
+		err = peer_link ? 0 : -errno;
+	}
+	xm_netns_leave(s);
+	cr_assert_eq(err, 0, "peer program: %s", strerror(-err));
+	raw = xm_raw_open(&ns_b, v.b);
+	cr_assert_geq(raw, 0, "raw socket: %s", strerror(-raw));
+	/* the engine's calls come from ns A */
+	err = xm_netns_enter(&ns_a, &saved_ns);
+	cr_assert_eq(err, 0);
+}
+
+static void teardown(void)
+{
+	if (saved_ns >= 0) {
+		xm_netns_leave(saved_ns);
+		saved_ns = -1;
+	}
+	if (raw >= 0)
+		close(raw);
+	raw = -1;
+	bpf_link__destroy(peer_link);
+	peer_link = NULL;
+	xm_test_dropk_bpf__destroy(peer);
+	peer = NULL;
+	xm_veth_destroy(&v);
+	xm_netns_destroy(&ns_b);
+	xm_netns_destroy(&ns_a);
+}
+
+TestSuite(live, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(live_args, .timeout = 30);
+
+static uint64_t peer_seen(void)
+{
+	uint32_t k = 0;
+	uint64_t n = 0;
+
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(peer->maps.xm_dropk_cnt),
+					 &k, &n), 0);
+	return n;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A UDP/IPv4 template with every checksum right; *pi describes it. */
+static uint32_t template(uint8_t *buf, uint32_t size, struct xm_pkt_info *pi)
+{
+	struct xm_pkt_tmpl t = {
+		.t_eth = { .eth_src = { 2, 0, 0, 0, 1, 1 } },
+		.t_ip = { .ip_version = 4 },
+		.t_proto = XM_PKT_IPPROTO_UDP,
+		.t_sport = 1000,
+		.t_dport = 9,
+	};
+	int n;
+
+	memcpy(t.t_eth.eth_dst, v.mac_b, 6);
+	t.t_ip.ip_src.a_v4 = v.ip_a;
+	/* not B's own address: its stack answers nothing */
+	t.t_ip.ip_dst.a_v4 = htonl(0xc6120163);
+	t.t_payload_len = size - 42;
+	n = xm_pkt_build_frame(buf, size, &t);
+	cr_assert_eq(n, (int)size);
+	cr_assert_eq(xm_pkt_parse(buf, size, pi), 0);
+	return size;
+}
+
+/* Reads one IPv4 UDP frame from the peer (skipping the stack's chatter). */
+static ssize_t read_frame(uint8_t *buf, size_t cap)
+{
+	for (;;) {
+		ssize_t n = xm_raw_recv(raw, buf, cap, 2000);
+
+		if (n <= 0 || (n >= 24 && buf[12] == 0x08 && buf[13] == 0x00 &&
+			       buf[23] == 17))
+			return n;
+	}
+}
+
+Test(live, plain_repetition_and_counters)
+{
+	uint8_t f[64], got[2048];
+	struct xm_pkt_info pi;
+	struct xm_live *l;
+	uint64_t frames = 0, *pc;
+	int ncpu;
+
+	template(f, sizeof(f), &pi);
+	l = xm_live_open(v.a, NULL);
+	cr_assert_not_null(l, "open: %s", strerror(errno));
+	cr_assert_eq(xm_live_ifindex(l), (int)if_nametoindex(v.a));
+	cr_assert_eq(xm_live_send(l, f, sizeof(f), 300), 0);
+	cr_assert_eq(xm_live_frames(l, &frames), 0);
+	cr_assert_eq(frames, 300);
+	cr_assert_eq(peer_seen(), 300);
+	ncpu = libbpf_num_possible_cpus();
+	pc = calloc((size_t)ncpu, sizeof(*pc));
+	cr_assert_eq(xm_live_cpu_frames(l, pc, (unsigned int)ncpu), ncpu);
+	frames = 0;
+	for (int c = 0; c < ncpu; c++)
+		frames += pc[c];
+	cr_assert_eq(frames, 300);
+	/* as sent: byte for byte */
+	cr_assert_eq(read_frame(got, sizeof(got)), 64);
+	cr_assert_eq(memcmp(got, f, 64), 0);
+	free(pc);
+	xm_live_close(l);
+}
+
+Test(live, stamps_flows_and_sizes)
+{
+	static const uint32_t cycle[3] = { 100, 60, 300 };
+	static const uint32_t order[4] = { 3, 0, 2, 1 };
+	uint8_t f[300], got[2048];
+	struct xm_pkt_info pi;
+	struct xm_live *l;
+	uint64_t t0, t1;
+	cpu_set_t set;
+	int cpu;
+
+	template(f, sizeof(f), &pi);
+	XM_OPTS(xm_live_opts, o,
+		.stamp_off = pi.pi_payload_off,
+		.ip_csum_off = pi.pi_l3_off + 10,
+		.l4_csum_off = pi.pi_l4_off + 6,
+		.l4_udp = true,
+		.stream = 40,
+		.nflows = 4,
+		.flow_order = order,
+		.nfields = 2,
+		.size_cycle = cycle,
+		.nsizes = 3,
+		.nlens = 2);
+	/* source port over 2 values, then the source address over 2 */
+	o.fields[0] = (struct xm_live_field){ .lf_off = pi.pi_l4_off,
+		.lf_len = 2, .lf_flags = XM_LIVE_F_CSUM_L4, .lf_base = 2000,
+		.lf_count = 2 };
+	o.fields[1] = (struct xm_live_field){ .lf_off = pi.pi_l3_off + 12,
+		.lf_len = 4, .lf_flags = XM_LIVE_F_CSUM_IP | XM_LIVE_F_CSUM_L4,
+		.lf_base = 0xc6120a00, .lf_count = 2 };
+	o.lens[0] = (struct xm_live_len){ .ll_off = pi.pi_l3_off + 2,
+		.ll_sub = (uint16_t)pi.pi_l3_off, .ll_flags = XM_LIVE_F_CSUM_IP };
+	o.lens[1] = (struct xm_live_len){ .ll_off = pi.pi_l4_off + 4,
+		.ll_sub = (uint16_t)pi.pi_l4_off,
+		.ll_flags = XM_LIVE_F_CSUM_L4_2X };
+	l = xm_live_open(v.a, &o);
+	cr_assert_not_null(l, "open: %s", strerror(errno));
+	/* one CPU, so one stream with consecutive numbers */
+	cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+	t0 = now_ns();
+	cr_assert_eq(xm_live_send(l, f, sizeof(f), 12), 0);
+	t1 = now_ns();
+	for (uint64_t i = 0; i < 12; i++) {
+		struct xm_pkt_info gp;
+		struct pg_stamp st = { 0 };
+		ssize_t n = read_frame(got, sizeof(got));
+		uint32_t k = order[i % 4];
+
+		cr_assert_eq(n, (ssize_t)cycle[i % 3], "frame %llu: %zd bytes",
+			     (unsigned long long)i, n);
+		cr_assert_eq(xm_pkt_parse(got, (uint32_t)n, &gp), 0,
+			     "frame %llu: %s", (unsigned long long)i,
+			     xm_pkt_strerror(gp.pi_err));
+		cr_assert(xm_pkt_csum_ok(got, &gp), "frame %llu checksum",
+			  (unsigned long long)i);
+		cr_assert(pg_stamp_read(got + gp.pi_payload_off,
+					(uint32_t)n - gp.pi_payload_off, &st));
+		cr_assert_eq(st.st_stream, 40 + cpu);
+		cr_assert_eq(st.st_seq, i);
+		cr_assert(st.st_tx_ns >= t0 && st.st_tx_ns <= t1);
+		cr_assert_eq(gp.pi_sport, 2000 + k % 2);
+		cr_assert_eq(ntohl(gp.pi_ip.ip_src.a_v4), 0xc6120a00 + k / 2);
+	}
+	xm_live_close(l);
+}
+
+Test(live, send_refuses_bad_arguments)
+{
+	static const uint32_t cycle[2] = { 120, 150 };
+	uint8_t f[200];
+	struct xm_pkt_info pi;
+	struct xm_live *l;
+
+	template(f, sizeof(f), &pi);
+	XM_OPTS(xm_live_opts, o, .stamp_off = 100, .size_cycle = cycle,
+		.nsizes = 2);
+	l = xm_live_open(v.a, &o);
+	cr_assert_not_null(l);
+	cr_assert_eq(xm_live_send(l, f, 117, 1), -EINVAL);	/* stamp */
+	cr_assert_eq(xm_live_send(l, f, 149, 1), -EINVAL);	/* cycle */
+	cr_assert_eq(xm_live_send(l, f, 150, 0), -EINVAL);
+	cr_assert_eq(xm_live_send(l, NULL, 150, 1), -EINVAL);
+	cr_assert_eq(xm_live_send(NULL, f, 150, 1), -EINVAL);
+	cr_assert_eq(xm_live_send(l, f, XM_LIVE_MAX_FRAME + 1, 1), -EINVAL);
+	cr_assert_eq(xm_live_frames(l, NULL), -EINVAL);
+	cr_assert_eq(xm_live_frames(NULL, (uint64_t[1]){ 0 }), -EINVAL);
+	cr_assert_eq(xm_live_cpu_frames(l, NULL, 4), -EINVAL);
+	cr_assert_eq(xm_live_ifindex(NULL), -EINVAL);
+	cr_assert_eq(xm_live_send(l, f, 150, 5), 0);
+	xm_live_close(l);
+	xm_live_close(NULL);
+}
+
+/* Refused before anything is loaded: no root needed. */
+static void expect_einval(const struct xm_live_opts *o)
+{
+	errno = 0;
+	cr_assert_null(xm_live_open("lo", o));
+	cr_assert_eq(errno, EINVAL);
+}
+
+Test(live_args, bad_options_are_refused)
+{
+	static const uint32_t bad_order[2] = { 0, 2 };
+	static const uint32_t small[2] = { 60, 10 };
+
+	xm_set_print(quiet);
+	errno = 0;
+	cr_assert_null(xm_live_open("xmnope0", NULL));
+	cr_assert_eq(errno, ENODEV);
+	cr_assert_null(xm_live_open(NULL, NULL));
+	cr_assert_eq(errno, EINVAL);
+
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+					      .stamp_off = 43 });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+					      .stamp_off = XM_LIVE_MAX_FRAME });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+					      .batch_size = 257 });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+					      .ip_csum_off = 25 });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+					      .nfields = 5 });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+		.nfields = 1, .fields = { { .lf_off = 34, .lf_len = 3,
+					    .lf_count = 2 } } });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+		.nfields = 1, .fields = { { .lf_off = 34, .lf_len = 2,
+					    .lf_count = 0 } } });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+		.nfields = 1, .fields = { { .lf_off = 34, .lf_len = 2,
+					    .lf_base = 65535,
+					    .lf_count = 2 } } });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+		.nfields = 1, .fields = { { .lf_off = 34, .lf_len = 2,
+					    .lf_count = 2, .lf_flags = 8 } } });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+					      .nflows = 1, .flow_order =
+					      bad_order });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+					      .nsizes = 2 });
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+					      .nlens = 1 });
+	/* a size the stamp does not fit */
+	expect_einval(&(struct xm_live_opts){ .sz = sizeof(struct xm_live_opts),
+					      .stamp_off = 42, .size_cycle =
+					      small, .nsizes = 2 });
+	/* an options struct from a newer library with unknown bytes set */
+	{
+		struct {
+			struct xm_live_opts o;
+			uint64_t future;
+		} big = { .o = { .sz = sizeof(big) }, .future = 1 };
+
+		expect_einval(&big.o);
+	}
+}
+
+Test(live, an_order_entry_out_of_range_is_refused)
+{
+	static const uint32_t bad_order[2] = { 0, 2 };
+
+	errno = 0;
+	cr_assert_null(xm_live_open(v.a, &(struct xm_live_opts){
+		.sz = sizeof(struct xm_live_opts), .nflows = 2,
+		.flow_order = bad_order }));
+	cr_assert_eq(errno, EINVAL);
+}

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * test_pktgen_rate.c - the generator's token bucket
+ * (examples/pktgen/pg_rate.c) driven by a fake clock: the long-run rate
+ * is exact (within the bucket's depth, whatever the pattern of wake-ups),
+ * the depth caps what a stalled sender may burst, waits are computed to
+ * the nanosecond, bits and packets both work, and bad parameters are
+ * refused.  No real time is measured here.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <criterion/criterion.h>
+
+#include "../../examples/pktgen/pg_rate.h"
+
+TestSuite(pktgen_rate, .timeout = 30);
+
+/* A deterministic generator for wake-up jitter. */
+static uint64_t rng = 88172645463325252ull;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/*
+ * A sender that wakes at jittered times, sends what the bucket allows in
+ * bursts of at most `burst` units, and runs for `secs` fake seconds.
+ * @return units sent.
+ */
+static uint64_t simulate(uint64_t rate, uint64_t depth, uint32_t burst,
+			 uint64_t max_step_ns, double secs, uint64_t *spilled)
+{
+	struct pg_rate r;
+	uint64_t now = 1000000000ull, end, sent = 0;
+
+	cr_assert_eq(pg_rate_init(&r, rate, depth, 0, now), 0);
+	end = now + (uint64_t)(secs * 1e9);
+	while (now < end) {
+		uint64_t avail = pg_rate_avail(&r, now);
+		uint64_t n = avail < burst ? avail : burst;
+
+		if (n) {
+			pg_rate_spend(&r, n);
+			sent += n;
+		}
+		now += 1 + next_rand() % max_step_ns;
+	}
+	/* what accrued up to `end` but was not yet taken */
+	sent += pg_rate_avail(&r, end);
+	*spilled = pg_rate_spilled(&r);
+	return sent;
+}
+
+Test(pktgen_rate, long_run_rate_is_exact)
+{
+	/* rates from 10 kpps to 10 Mpps, wake-ups every 0..50 us */
+	static const uint64_t rates[] = { 10000, 123457, 1000000, 9999991 };
+
+	for (unsigned int i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		uint64_t depth = rates[i] / 100 + 64;
+		uint64_t spilled;
+		uint64_t got = simulate(rates[i], depth, 1u << 20, 50000, 3.0,
+					&spilled);
+		uint64_t want = rates[i] * 3;
+
+		cr_assert_eq(spilled, 0);
+		/* exact up to one unit of rounding */
+		cr_assert(got + 1 >= want && got <= want + 1,
+			  "rate %llu: %llu units in 3 s, want %llu",
+			  (unsigned long long)rates[i],
+			  (unsigned long long)got, (unsigned long long)want);
+	}
+}
+
+Test(pktgen_rate, stalls_shorter_than_the_depth_lose_nothing)
+{
+	/* 1 Mpps, 10 ms deep; wake-ups up to 5 ms apart */
+	uint64_t spilled;
+	uint64_t got = simulate(1000000, 10000, 1u << 20, 5000000, 4.0,
+				&spilled);
+
+	cr_assert(got + 1 >= 4000000 && got <= 4000001, "got %llu",
+		  (unsigned long long)got);
+	cr_assert_eq(spilled, 0);
+}
+
+Test(pktgen_rate, a_sender_slower_than_the_rate_is_reported)
+{
+	/* 1 Mpps asked, 10 per wake-up every 25 us on average: ~400 kpps
+	 * can go out; what cannot is counted, nothing is created or lost */
+	uint64_t spilled;
+	uint64_t got = simulate(1000000, 1000, 10, 50000, 2.0, &spilled);
+
+	cr_assert_lt(got, 1000000);
+	cr_assert_gt(spilled, 1000000);
+	cr_assert(got + spilled >= 2000000 - 1 && got + spilled <= 2000000 + 1,
+		  "sent %llu + spilled %llu", (unsigned long long)got,
+		  (unsigned long long)spilled);
+}
+
+Test(pktgen_rate, stalls_longer_than_the_depth_are_capped)
+{
+	struct pg_rate r;
+	uint64_t now = 0;
+
+	cr_assert_eq(pg_rate_init(&r, 1000000, 500, 0, now), 0);
+	cr_assert_eq(pg_rate_spilled(&r), 0);
+	/* a full second asleep: only the depth may go out at once, and
+	 * the rest is reported as lost */
+	cr_assert_eq(pg_rate_avail(&r, now + 1000000000ull), 500);
+	cr_assert_eq(pg_rate_spilled(&r), 1000000 - 500);
+	pg_rate_spend(&r, 500);
+	cr_assert_eq(pg_rate_avail(&r, now + 1000000000ull), 0);
+	/* one microsecond later, one more unit */
+	cr_assert_eq(pg_rate_avail(&r, now + 1000001000ull), 1);
+}
+
+Test(pktgen_rate, wait_is_exact)
+{
+	struct pg_rate r;
+	uint64_t t = 5000, w;
+
+	cr_assert_eq(pg_rate_init(&r, 300000, 1000, 0, t), 0);
+	cr_assert_eq(pg_rate_avail(&r, t), 0);
+	/* 64 packets at 300 kpps: 213333.33 ns, rounded up */
+	w = pg_rate_wait_ns(&r, 64);
+	cr_assert_eq(w, 213334);
+	cr_assert_eq(pg_rate_avail(&r, t + w - 1), 63);
+	cr_assert_eq(pg_rate_avail(&r, t + w), 64);
+	cr_assert_eq(pg_rate_wait_ns(&r, 64), 0);
+	/* a wait for more than the depth waits for the depth */
+	pg_rate_spend(&r, 64);
+	cr_assert_eq(pg_rate_wait_ns(&r, 5000),
+		     pg_rate_wait_ns(&r, 1000));
+}
+
+Test(pktgen_rate, initial_tokens_and_spend_floor)
+{
+	struct pg_rate r;
+
+	cr_assert_eq(pg_rate_init(&r, 1000, 100, 40, 0), 0);
+	cr_assert_eq(pg_rate_avail(&r, 0), 40);
+	/* initial above the depth is capped */
+	cr_assert_eq(pg_rate_init(&r, 1000, 100, 4000, 0), 0);
+	cr_assert_eq(pg_rate_avail(&r, 0), 100);
+	/* spending more than there is leaves zero, never wraps */
+	pg_rate_spend(&r, 1000);
+	cr_assert_eq(pg_rate_avail(&r, 0), 0);
+	/* time going backwards adds nothing */
+	cr_assert_eq(pg_rate_avail(&r, 0), 0);
+}
+
+Test(pktgen_rate, bits_per_second)
+{
+	/* 1 Gbps of 1518-byte frames: 82345.19 frames per second */
+	struct pg_rate r;
+	uint64_t now = 0, frames = 0, cost = 1518 * 8;
+
+	cr_assert_eq(pg_rate_init(&r, 1000000000ull, 64 * cost, 0, now), 0);
+	for (int step = 0; step < 2000000; step++) {
+		now += 1000;			/* 1 us ticks for 2 s */
+		while (pg_rate_avail(&r, now) >= cost) {
+			pg_rate_spend(&r, cost);
+			frames++;
+		}
+	}
+	cr_assert(frames >= 164690 && frames <= 164691, "frames %llu",
+		  (unsigned long long)frames);
+}
+
+Test(pktgen_rate, unlimited)
+{
+	struct pg_rate r;
+
+	cr_assert_eq(pg_rate_init(&r, 0, 1, 0, 0), 0);
+	cr_assert(pg_rate_unlimited(&r));
+	cr_assert_eq(pg_rate_avail(&r, 12345), UINT64_MAX);
+	cr_assert_eq(pg_rate_wait_ns(&r, 1000000), 0);
+	pg_rate_spend(&r, 77);
+	cr_assert_eq(pg_rate_avail(&r, 0), UINT64_MAX);
+}
+
+Test(pktgen_rate, bad_parameters_are_refused)
+{
+	struct pg_rate r;
+
+	/* a depth whose unit-ns would overflow 64 bits */
+	cr_assert_eq(pg_rate_init(&r, 1000, UINT64_MAX / 1000, 0, 0), -EINVAL);
+	cr_assert_eq(pg_rate_init(&r, UINT64_MAX, 10, 0, 0), -EINVAL);
+	/* depth 0 is raised to 1 */
+	cr_assert_eq(pg_rate_init(&r, 1000, 0, 5, 0), 0);
+	cr_assert_eq(pg_rate_avail(&r, 0), 1);
+}
+
+Test(pktgen_rate, no_overflow_at_extremes)
+{
+	struct pg_rate r;
+
+	/* 1 Tbps, a huge depth, a decade asleep */
+	cr_assert_eq(pg_rate_init(&r, 1000000000000ull, 1000000000ull, 0, 0),
+		     0);
+	cr_assert_eq(pg_rate_avail(&r, 315360000ull * 1000000000ull),
+		     1000000000ull);
+}
+
+Test(pktgen_rate, burst_size)
+{
+	/* 50 us of packets, clamped to 1..max */
+	cr_assert_eq(pg_rate_burst(100000, 64, 50000), 5);
+	cr_assert_eq(pg_rate_burst(1000, 64, 50000), 1);
+	cr_assert_eq(pg_rate_burst(10000000, 64, 50000), 64);
+	cr_assert_eq(pg_rate_burst(0, 64, 50000), 64);
+	cr_assert_eq(pg_rate_burst(1000000, 0, 50000), 1);
+}
