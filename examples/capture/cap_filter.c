@@ -1,0 +1,972 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * cap_filter.c - tcpdump expression -> superset of XDP steering rules
+ * (what is translated and why a superset: cap_filter.h).
+ *
+ * A set is a union of terms; a term is one xm_port_rule (a conjunction
+ * of field tests) or a "non-IP" term standing for ARP/RARP frames (with
+ * at most a VLAN test), which no rule can single out.  Conjunction is the
+ * pairwise merge of two sets' terms (empty merges vanish), disjunction
+ * their concatenation; both drop terms another term already covers.
+ * Negation and anything not understood become the universal term.
+ *
+ *   "udp and (dst port 53 or host 198.18.0.1)"
+ *     udp                  {proto 17}
+ *     dst port 53          {dport 53}
+ *     host 198.18.0.1      {v4 src /32} u {v4 dst /32} u {non-IP}
+ *     or                   {dport 53} u {src} u {dst} u {non-IP}
+ *     and                  {17,dport 53} u {17,src} u {17,dst}
+ *                          (udp and non-IP: empty)
+ *
+ * The grammar is libpcap's as far as it goes here: "and" and "or" have
+ * equal precedence and associate left to right, "not" binds tighter, and
+ * a bare address or number after and/or reuses the qualifiers of the
+ * primitive before it ("port 53 or 80").  The expression has already
+ * passed pcap_compile, so an input this parser rejects is valid libpcap
+ * it does not know: the answer is then "push nothing", never an error.
+ *
+ * KPI (example-private): cap_filter_translate, cap_filter_rule_str
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cap_filter.h"
+
+#define TOK_MAX		128	/* tokens in an expression we translate */
+#define TOK_LEN		64	/* characters in one token */
+#define SET_MAX		64	/* terms while computing (16 at the end) */
+#define DEPTH_MAX	32	/* nesting of parentheses and "not" */
+
+#define PROTO_TCP	6
+#define PROTO_UDP	17
+#define PROTO_SCTP	132
+#define PROTO_ICMP	1
+#define PROTO_ICMP6	58
+
+#define M_IP		(XM_RULE_M_PROTO | XM_RULE_M_DST_PORT | XM_RULE_M_SRC | \
+			 XM_RULE_M_DST | XM_RULE_M_FAMILY)
+#define M_FAM		(XM_RULE_M_SRC | XM_RULE_M_DST | XM_RULE_M_FAMILY)
+
+enum tok_kind {
+	T_END,
+	T_WORD,
+	T_LP,
+	T_RP,
+	T_AND,
+	T_OR,
+	T_NOT,
+};
+
+struct term {
+	struct xm_port_rule r;		/* the tests */
+	bool nonip;			/* ARP/RARP frames only */
+};
+
+struct set {
+	unsigned int n;			/* terms */
+	struct term t[SET_MAX];		/* their union */
+};
+
+/* Qualifiers of a primitive, kept for a following bare ID. */
+enum q_proto { QP_NONE, QP_IP, QP_IP6, QP_ARP, QP_TCP, QP_UDP, QP_SCTP };
+enum q_dir { QD_ANY, QD_SRC, QD_DST, QD_AND };
+enum q_type { QT_NONE, QT_HOST, QT_NET, QT_PORT };
+
+struct qual {
+	enum q_proto proto;		/* ip, ip6, arp, tcp, udp, sctp */
+	enum q_dir dir;			/* src, dst, src or/and dst */
+	enum q_type type;		/* host, net, port */
+};
+
+struct parser {
+	enum tok_kind kind[TOK_MAX + 1];	/* tokens, T_END last */
+	char text[TOK_MAX + 1][TOK_LEN];	/* their words */
+	unsigned int ntok;			/* tokens */
+	unsigned int pos;			/* next token */
+	unsigned int vlans;			/* "vlan" keywords seen */
+	unsigned int depth;			/* recursion */
+	struct qual last;			/* previous primitive */
+	bool have_last;				/* last is set */
+	bool failed;				/* not translatable */
+	char why[160];				/* first reason */
+};
+
+static void fail(struct parser *ps, const char *fmt, const char *arg)
+{
+	if (ps->failed)
+		return;
+	ps->failed = true;
+	snprintf(ps->why, sizeof(ps->why), fmt, arg ? arg : "");
+}
+
+/* ------------------------------------------------------------ tokens */
+
+static bool word_char(int c)
+{
+	return isalnum(c) || c == '.' || c == ':' || c == '/' || c == '-' ||
+	       c == '_';
+}
+
+static void tokenize(struct parser *ps, const char *s)
+{
+	unsigned int n = 0;
+
+	while (*s && !ps->failed) {
+		enum tok_kind k = T_WORD;
+		size_t len = 0;
+
+		if (isspace((unsigned char)*s)) {
+			s++;
+			continue;
+		}
+		if (n == TOK_MAX) {
+			fail(ps, "expression too long to translate%s", NULL);
+			break;
+		}
+		ps->text[n][0] = '\0';
+		if (*s == '(' || *s == ')') {
+			k = *s == '(' ? T_LP : T_RP;
+			s++;
+		} else if (s[0] == '&' && s[1] == '&') {
+			k = T_AND;
+			s += 2;
+		} else if (s[0] == '|' && s[1] == '|') {
+			k = T_OR;
+			s += 2;
+		} else if (s[0] == '!' && s[1] != '=') {
+			k = T_NOT;
+			s++;
+		} else if (word_char((unsigned char)*s)) {
+			while (word_char((unsigned char)s[len]))
+				len++;
+			if (len >= TOK_LEN) {
+				fail(ps, "token too long to translate%s", NULL);
+				break;
+			}
+			memcpy(ps->text[n], s, len);
+			ps->text[n][len] = '\0';
+			s += len;
+			if (!strcmp(ps->text[n], "and"))
+				k = T_AND;
+			else if (!strcmp(ps->text[n], "or"))
+				k = T_OR;
+			else if (!strcmp(ps->text[n], "not"))
+				k = T_NOT;
+		} else {
+			char op[2] = { *s, '\0' };
+
+			fail(ps, "operator '%s' is not translated", op);
+			break;
+		}
+		ps->kind[n++] = k;
+	}
+	ps->kind[n] = T_END;
+	ps->text[n][0] = '\0';
+	ps->ntok = n;
+}
+
+static enum tok_kind peek(const struct parser *ps, unsigned int ahead)
+{
+	unsigned int at = ps->pos + ahead;
+
+	return at < ps->ntok ? ps->kind[at] : T_END;
+}
+
+static const char *peek_word(const struct parser *ps, unsigned int ahead)
+{
+	unsigned int at = ps->pos + ahead;
+
+	return at < ps->ntok && ps->kind[at] == T_WORD ? ps->text[at] : "";
+}
+
+/* ------------------------------------------------------- term algebra */
+
+static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned int bits)
+{
+	unsigned int full = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, full))
+		return false;
+	if (rest) {
+		uint8_t m = (uint8_t)(0xff << (8 - rest));
+
+		return (a[full] & m) == (b[full] & m);
+	}
+	return true;
+}
+
+static void prefix_mask(uint8_t *a, unsigned int bits, unsigned int alen)
+{
+	for (unsigned int i = 0; i < alen; i++) {
+		unsigned int b = bits > i * 8 ? bits - i * 8 : 0;
+
+		if (b >= 8)
+			continue;
+		a[i] &= (uint8_t)(0xff << (8 - b));
+	}
+	for (unsigned int i = alen; i < 16; i++)
+		a[i] = 0;
+}
+
+static unsigned int fam_bytes(uint8_t family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+/* Intersects prefix (b, blen) into (a, *alen).  @return false if empty. */
+static bool prefix_meet(uint8_t *a, uint8_t *alen, const uint8_t *b,
+			uint8_t blen)
+{
+	unsigned int common = *alen < blen ? *alen : blen;
+
+	if (!prefix_equal(a, b, common))
+		return false;
+	if (blen > *alen) {
+		memcpy(a, b, 16);
+		*alen = blen;
+	}
+	return true;
+}
+
+/* The conjunction of two terms.  @return false when it is empty. */
+static bool term_meet(const struct term *x, const struct term *y,
+		      struct term *out)
+{
+	const struct xm_port_rule *a = &x->r, *b = &y->r;
+	struct xm_port_rule *r = &out->r;
+
+	*out = *x;
+	out->nonip = x->nonip || y->nonip;
+	r->match = a->match | b->match;
+	if (out->nonip && (r->match & M_IP))
+		return false;
+	if ((a->match & b->match & XM_RULE_M_VLAN) && a->vlan_id != b->vlan_id)
+		return false;
+	if (b->match & XM_RULE_M_VLAN)
+		r->vlan_id = b->vlan_id;
+	if ((a->match & M_FAM) && (b->match & M_FAM) && a->family != b->family)
+		return false;
+	if (b->match & M_FAM)
+		r->family = b->family;
+	if ((a->match & b->match & XM_RULE_M_PROTO) &&
+	    a->ip_proto != b->ip_proto)
+		return false;
+	if (b->match & XM_RULE_M_PROTO)
+		r->ip_proto = b->ip_proto;
+	if ((a->match & b->match & XM_RULE_M_DST_PORT) &&
+	    a->dst_port != b->dst_port)
+		return false;
+	if (b->match & XM_RULE_M_DST_PORT)
+		r->dst_port = b->dst_port;
+	/* ports exist for TCP, UDP and SCTP only */
+	if ((r->match & XM_RULE_M_DST_PORT) && (r->match & XM_RULE_M_PROTO) &&
+	    r->ip_proto != PROTO_TCP && r->ip_proto != PROTO_UDP &&
+	    r->ip_proto != PROTO_SCTP)
+		return false;
+	if (b->match & XM_RULE_M_SRC) {
+		if (!(a->match & XM_RULE_M_SRC)) {
+			memcpy(r->src, b->src, 16);
+			r->src_len = b->src_len;
+		} else if (!prefix_meet(r->src, &r->src_len, b->src,
+					b->src_len)) {
+			return false;
+		}
+	}
+	if (b->match & XM_RULE_M_DST) {
+		if (!(a->match & XM_RULE_M_DST)) {
+			memcpy(r->dst, b->dst, 16);
+			r->dst_len = b->dst_len;
+		} else if (!prefix_meet(r->dst, &r->dst_len, b->dst,
+					b->dst_len)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* True when every packet term y admits, term x admits too. */
+static bool term_covers(const struct term *x, const struct term *y)
+{
+	const struct xm_port_rule *a = &x->r, *b = &y->r;
+
+	if (x->nonip && !y->nonip)
+		return false;
+	if (y->nonip && (a->match & M_IP))
+		return false;
+	if ((a->match & XM_RULE_M_VLAN) &&
+	    (!(b->match & XM_RULE_M_VLAN) || a->vlan_id != b->vlan_id))
+		return false;
+	if (y->nonip)
+		return true;
+	if ((a->match & M_FAM) && (!(b->match & M_FAM) ||
+				   a->family != b->family))
+		return false;
+	if ((a->match & XM_RULE_M_PROTO) &&
+	    (!(b->match & XM_RULE_M_PROTO) || a->ip_proto != b->ip_proto))
+		return false;
+	if ((a->match & XM_RULE_M_DST_PORT) &&
+	    (!(b->match & XM_RULE_M_DST_PORT) || a->dst_port != b->dst_port))
+		return false;
+	if ((a->match & XM_RULE_M_SRC) &&
+	    (!(b->match & XM_RULE_M_SRC) || b->src_len < a->src_len ||
+	     !prefix_equal(a->src, b->src, a->src_len)))
+		return false;
+	if ((a->match & XM_RULE_M_DST) &&
+	    (!(b->match & XM_RULE_M_DST) || b->dst_len < a->dst_len ||
+	     !prefix_equal(a->dst, b->dst, a->dst_len)))
+		return false;
+	return true;
+}
+
+static void set_universe(struct set *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->n = 1;
+}
+
+static bool set_is_universe(const struct set *s)
+{
+	for (unsigned int i = 0; i < s->n; i++)
+		if (s->t[i].r.match == 0 && !s->t[i].nonip)
+			return true;
+	return false;
+}
+
+/* Adds t unless covered; drops what t covers.  Overflow: universe. */
+static void set_add(struct set *s, const struct term *t)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < s->n; i++)
+		if (term_covers(&s->t[i], t))
+			return;
+	for (unsigned int i = 0; i < s->n; i++)
+		if (!term_covers(t, &s->t[i]))
+			s->t[k++] = s->t[i];
+	s->n = k;
+	if (s->n == SET_MAX) {
+		set_universe(s);
+		return;
+	}
+	s->t[s->n++] = *t;
+}
+
+static void set_union(struct set *a, const struct set *b)
+{
+	for (unsigned int i = 0; i < b->n; i++)
+		set_add(a, &b->t[i]);
+}
+
+static void set_meet(struct set *a, const struct set *b)
+{
+	struct set *out = calloc(1, sizeof(*out));
+
+	if (!out) {
+		set_universe(a);
+		return;
+	}
+	for (unsigned int i = 0; i < a->n; i++) {
+		for (unsigned int j = 0; j < b->n; j++) {
+			struct term t;
+
+			if (term_meet(&a->t[i], &b->t[j], &t))
+				set_add(out, &t);
+		}
+	}
+	*a = *out;
+	free(out);
+}
+
+static void set_one(struct set *s, const struct term *t)
+{
+	memset(s, 0, sizeof(*s));
+	s->t[0] = *t;
+	s->n = 1;
+}
+
+/* ---------------------------------------------------------- primitives */
+
+static bool parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	v = strtoul(s, &end, 10);
+	if (*end || v > 65535)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+/*
+ * An address for host/net: IPv4 dotted (1..4 octets for net: libpcap's
+ * "net 10.1" is 10.1.0.0/16), IPv6 (with ':'), each with an optional
+ * "/len" for net.  @return false when not numeric or not valid.
+ */
+static bool parse_addr(const char *s, bool net, uint8_t *family,
+		       uint8_t addr[16], uint8_t *len)
+{
+	char buf[TOK_LEN];
+	char *slash;
+	long plen = -1;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		char *end;
+
+		if (!net)
+			return false;
+		*slash = '\0';
+		plen = strtol(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || plen < 0)
+			return false;
+	}
+	memset(addr, 0, 16);
+	if (strchr(buf, ':')) {
+		if (inet_pton(AF_INET6, buf, addr) != 1 || plen > 128)
+			return false;
+		*family = AF_INET6;
+		*len = (uint8_t)(plen < 0 ? 128 : plen);
+	} else {
+		unsigned int oct = 0;
+		const char *p = buf;
+
+		while (*p) {
+			char *end;
+			unsigned long v;
+
+			if (!isdigit((unsigned char)*p) || oct == 4)
+				return false;
+			v = strtoul(p, &end, 10);
+			if (v > 255)
+				return false;
+			addr[oct++] = (uint8_t)v;
+			if (*end == '.' && end[1])
+				p = end + 1;
+			else if (*end)
+				return false;
+			else
+				p = end;
+		}
+		if (oct == 0 || (!net && oct != 4) || plen > 32)
+			return false;
+		*family = AF_INET;
+		*len = (uint8_t)(plen < 0 ? (long)oct * 8 : plen);
+	}
+	prefix_mask(addr, *len, fam_bytes(*family));
+	return true;
+}
+
+static void term_proto(struct term *t, uint8_t proto)
+{
+	memset(t, 0, sizeof(*t));
+	t->r.match = XM_RULE_M_PROTO;
+	t->r.ip_proto = proto;
+}
+
+/* [tcp|udp|sctp] [dir] port N */
+static void prim_port(struct parser *ps, const struct qual *q, const char *id,
+		      struct set *out)
+{
+	uint8_t protos[3];
+	unsigned int np = 0;
+	struct set *dst, *src;
+	uint16_t port;
+
+	if (!parse_port(id, &port)) {
+		fail(ps, "port '%s' is not a number", id);
+		return;
+	}
+	switch (q->proto) {
+	case QP_NONE:
+		protos[np++] = PROTO_TCP;
+		protos[np++] = PROTO_UDP;
+		protos[np++] = PROTO_SCTP;
+		break;
+	case QP_TCP:
+		protos[np++] = PROTO_TCP;
+		break;
+	case QP_UDP:
+		protos[np++] = PROTO_UDP;
+		break;
+	case QP_SCTP:
+		protos[np++] = PROTO_SCTP;
+		break;
+	default:
+		fail(ps, "this qualifier of 'port' is not translated%s", NULL);
+		return;
+	}
+	dst = calloc(1, sizeof(*dst));
+	src = calloc(1, sizeof(*src));
+	if (!dst || !src) {
+		fail(ps, "out of memory%s", NULL);
+		goto out;
+	}
+	/* the destination port is a rule field; a source port is not, so
+	 * "src port" stands for the protocols that have ports */
+	for (unsigned int i = 0; i < np; i++) {
+		struct term t;
+
+		term_proto(&t, protos[i]);
+		set_add(src, &t);
+		if (q->proto != QP_NONE) {
+			t.r.match |= XM_RULE_M_DST_PORT;
+			t.r.dst_port = port;
+			set_add(dst, &t);
+		}
+	}
+	if (q->proto == QP_NONE) {
+		struct term t = { .r = { .match = XM_RULE_M_DST_PORT,
+					 .dst_port = port } };
+
+		set_add(dst, &t);
+	}
+	switch (q->dir) {
+	case QD_DST:
+		*out = *dst;
+		break;
+	case QD_SRC:
+		*out = *src;
+		break;
+	case QD_ANY:
+		*out = *dst;
+		set_union(out, src);
+		break;
+	case QD_AND:
+		*out = *dst;
+		set_meet(out, src);
+		break;
+	}
+out:
+	free(dst);
+	free(src);
+}
+
+/* [ip|ip6|arp|rarp] [dir] host|net ADDR */
+static void prim_addr(struct parser *ps, const struct qual *q, const char *id,
+		      struct set *out)
+{
+	struct term s = { 0 }, d = { 0 }, nonip = { .nonip = true };
+	uint8_t family, addr[16], len;
+
+	if (!parse_addr(id, q->type == QT_NET, &family, addr, &len)) {
+		fail(ps, "'%s' is not a numeric address (names are resolved "
+			 "by libpcap only)", id);
+		return;
+	}
+	if (q->proto == QP_ARP) {
+		set_one(out, &nonip);
+		return;
+	}
+	if ((q->proto == QP_IP && family != AF_INET) ||
+	    (q->proto == QP_IP6 && family != AF_INET6) ||
+	    (q->proto != QP_NONE && q->proto != QP_IP && q->proto != QP_IP6)) {
+		fail(ps, "this qualifier of an address is not translated%s",
+		     NULL);
+		return;
+	}
+	s.r.match = XM_RULE_M_SRC;
+	s.r.family = family;
+	memcpy(s.r.src, addr, 16);
+	s.r.src_len = len;
+	d.r.match = XM_RULE_M_DST;
+	d.r.family = family;
+	memcpy(d.r.dst, addr, 16);
+	d.r.dst_len = len;
+	memset(out, 0, sizeof(*out));
+	switch (q->dir) {
+	case QD_SRC:
+		set_add(out, &s);
+		break;
+	case QD_DST:
+		set_add(out, &d);
+		break;
+	case QD_ANY:
+		set_add(out, &s);
+		set_add(out, &d);
+		break;
+	case QD_AND: {
+		struct term both;
+
+		if (term_meet(&s, &d, &both))
+			set_add(out, &both);
+		break;
+	}
+	}
+	/* libpcap: an IPv4 host/net without "ip" is also ARP's and RARP's
+	 * sender or target */
+	if (q->proto == QP_NONE && family == AF_INET)
+		set_add(out, &nonip);
+}
+
+static bool word_proto(const char *w, enum q_proto *p)
+{
+	static const struct {
+		const char *name;
+		enum q_proto proto;
+	} names[] = {
+		{ "ip", QP_IP }, { "ip6", QP_IP6 }, { "arp", QP_ARP },
+		{ "rarp", QP_ARP }, { "tcp", QP_TCP }, { "udp", QP_UDP },
+		{ "sctp", QP_SCTP },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(w, names[i].name)) {
+			*p = names[i].proto;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool word_type(const char *w, enum q_type *t)
+{
+	if (!strcmp(w, "host"))
+		*t = QT_HOST;
+	else if (!strcmp(w, "net"))
+		*t = QT_NET;
+	else if (!strcmp(w, "port"))
+		*t = QT_PORT;
+	else
+		return false;
+	return true;
+}
+
+/* A protocol keyword standing alone ("udp", "ip6", "arp"). */
+static void prim_proto(enum q_proto p, struct set *out)
+{
+	struct term t = { 0 };
+
+	switch (p) {
+	case QP_IP:
+	case QP_IP6:
+		t.r.match = XM_RULE_M_FAMILY;
+		t.r.family = p == QP_IP ? AF_INET : AF_INET6;
+		break;
+	case QP_ARP:
+		t.nonip = true;
+		break;
+	case QP_TCP:
+		term_proto(&t, PROTO_TCP);
+		break;
+	case QP_UDP:
+		term_proto(&t, PROTO_UDP);
+		break;
+	case QP_SCTP:
+		term_proto(&t, PROTO_SCTP);
+		break;
+	case QP_NONE:
+		break;
+	}
+	set_one(out, &t);
+}
+
+static bool is_id(const char *w)
+{
+	return isdigit((unsigned char)w[0]) || strchr(w, ':') != NULL;
+}
+
+static void parse_primitive(struct parser *ps, struct set *out)
+{
+	struct qual q = { QP_NONE, QD_ANY, QT_NONE };
+	const char *w = peek_word(ps, 0);
+	bool any = false;
+
+	set_universe(out);
+	if (peek(ps, 0) != T_WORD) {
+		fail(ps, "unexpected token%s", NULL);
+		return;
+	}
+	if (!strcmp(w, "vlan")) {
+		ps->pos++;
+		ps->vlans++;
+		if (ps->vlans > 2) {
+			fail(ps, "more than two 'vlan' keywords%s", NULL);
+			return;
+		}
+		w = peek_word(ps, 0);
+		if (*w && isdigit((unsigned char)*w)) {
+			uint16_t id;
+
+			ps->pos++;
+			if (!parse_port(w, &id) || id > 4095) {
+				fail(ps, "vlan id '%s' is not translated", w);
+				return;
+			}
+			/* only the first tag is a rule field; id 0 (priority
+			 * tagged) reads as "untagged" to the rules */
+			if (ps->vlans == 1 && id != 0) {
+				struct term t = { .r = {
+					.match = XM_RULE_M_VLAN,
+					.vlan_id = id } };
+
+				set_one(out, &t);
+			}
+		}
+		return;
+	}
+	/* primitives no rule can narrow, but whose extent is known: they
+	 * stand for everything and leave the rest of the expression to be
+	 * translated ("udp and greater 200" still pushes "udp") */
+	if (!strcmp(w, "less") || !strcmp(w, "greater")) {
+		uint16_t n;
+
+		ps->pos++;
+		if (!parse_port(peek_word(ps, 0), &n)) {
+			fail(ps, "'%s' takes a number here", w);
+			return;
+		}
+		ps->pos++;
+		return;
+	}
+	if (!strcmp(w, "broadcast") || !strcmp(w, "multicast") ||
+	    !strcmp(w, "inbound") || !strcmp(w, "outbound")) {
+		ps->pos++;
+		return;
+	}
+	if (!strcmp(w, "icmp") || !strcmp(w, "icmp6")) {
+		struct term t;
+
+		term_proto(&t, w[4] ? PROTO_ICMP6 : PROTO_ICMP);
+		t.r.match |= XM_RULE_M_FAMILY;
+		t.r.family = w[4] ? AF_INET6 : AF_INET;
+		ps->pos++;
+		set_one(out, &t);
+		return;
+	}
+	if (word_proto(w, &q.proto)) {
+		ps->pos++;
+		any = true;
+	}
+	w = peek_word(ps, 0);
+	if (!strcmp(w, "src") || !strcmp(w, "dst")) {
+		bool src = w[0] == 's';
+
+		ps->pos++;
+		any = true;
+		q.dir = src ? QD_SRC : QD_DST;
+		/* "src or dst", "dst and src", ... (libpcap's dqual) */
+		if ((peek(ps, 0) == T_OR || peek(ps, 0) == T_AND) &&
+		    !strcmp(peek_word(ps, 1), src ? "dst" : "src")) {
+			q.dir = peek(ps, 0) == T_OR ? QD_ANY : QD_AND;
+			ps->pos += 2;
+		}
+	}
+	w = peek_word(ps, 0);
+	if (word_type(w, &q.type)) {
+		ps->pos++;
+		any = true;
+	}
+	w = peek_word(ps, 0);
+	if (!*w || !is_id(w)) {
+		/* a protocol alone, or an unknown keyword */
+		if (q.dir == QD_ANY && q.type == QT_NONE && q.proto != QP_NONE) {
+			prim_proto(q.proto, out);
+			return;
+		}
+		fail(ps, *w ? "'%s' is not translated" :
+			      "incomplete primitive%s", w);
+		return;
+	}
+	if (!any) {
+		/* a bare ID reuses the previous primitive's qualifiers */
+		if (!ps->have_last) {
+			fail(ps, "bare '%s' is not translated", w);
+			return;
+		}
+		q = ps->last;
+	}
+	ps->pos++;
+	if (q.type == QT_NONE)
+		q.type = QT_HOST;
+	ps->last = q;
+	ps->have_last = true;
+	if (q.type == QT_PORT)
+		prim_port(ps, &q, w, out);
+	else
+		prim_addr(ps, &q, w, out);
+}
+
+static void parse_expr(struct parser *ps, struct set *out);
+
+static void parse_unary(struct parser *ps, struct set *out)
+{
+	if (++ps->depth > DEPTH_MAX) {
+		fail(ps, "expression nested too deeply%s", NULL);
+		set_universe(out);
+		return;
+	}
+	switch (peek(ps, 0)) {
+	case T_NOT:
+		ps->pos++;
+		parse_unary(ps, out);
+		/* the complement of a superset is no superset of anything */
+		set_universe(out);
+		break;
+	case T_LP:
+		ps->pos++;
+		parse_expr(ps, out);
+		if (peek(ps, 0) != T_RP)
+			fail(ps, "unbalanced parentheses%s", NULL);
+		else
+			ps->pos++;
+		break;
+	default:
+		parse_primitive(ps, out);
+		break;
+	}
+	ps->depth--;
+}
+
+static void parse_expr(struct parser *ps, struct set *out)
+{
+	struct set *rhs = calloc(1, sizeof(*rhs));
+
+	if (!rhs) {
+		fail(ps, "out of memory%s", NULL);
+		set_universe(out);
+		return;
+	}
+	parse_unary(ps, out);
+	while (!ps->failed && (peek(ps, 0) == T_AND || peek(ps, 0) == T_OR)) {
+		bool is_and = peek(ps, 0) == T_AND;
+
+		ps->pos++;
+		parse_unary(ps, rhs);
+		if (is_and)
+			set_meet(out, rhs);
+		else
+			set_union(out, rhs);
+	}
+	free(rhs);
+}
+
+int cap_filter_translate(const char *expr, struct cap_filter_rules *out)
+{
+	struct parser *ps;
+	struct set *s;
+	bool had_nonip = false;
+
+	if (!expr || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->all = true;
+	ps = calloc(1, sizeof(*ps));
+	s = calloc(1, sizeof(*s));
+	if (!ps || !s) {
+		snprintf(out->why, sizeof(out->why), "out of memory");
+		goto out;
+	}
+	tokenize(ps, expr);
+	if (!ps->failed && ps->ntok == 0)
+		fail(ps, "empty expression%s", NULL);
+	if (!ps->failed)
+		parse_expr(ps, s);
+	if (!ps->failed && peek(ps, 0) != T_END)
+		fail(ps, "'%s' is not translated", ps->text[ps->pos]);
+	if (ps->failed) {
+		snprintf(out->why, sizeof(out->why), "%s", ps->why);
+		goto out;
+	}
+	/* Non-IP terms: a rule can only say "this VLAN", or nothing. */
+	for (unsigned int i = 0; i < s->n; i++) {
+		if (!s->t[i].nonip)
+			continue;
+		had_nonip = true;
+		s->t[i].nonip = false;
+		s->t[i].r.match &= XM_RULE_M_VLAN;
+	}
+	if (had_nonip) {
+		struct set *copy = calloc(1, sizeof(*copy));
+
+		if (!copy) {
+			snprintf(out->why, sizeof(out->why), "out of memory");
+			goto out;
+		}
+		for (unsigned int i = 0; i < s->n; i++)
+			set_add(copy, &s->t[i]);
+		*s = *copy;
+		free(copy);
+	}
+	if (s->n == 0) {
+		snprintf(out->why, sizeof(out->why),
+			 "the expression matches no packet");
+	} else if (set_is_universe(s)) {
+		snprintf(out->why, sizeof(out->why), "%s",
+			 had_nonip ? "an IPv4 'host' or 'net' without 'ip' "
+				     "also matches ARP and RARP, which the "
+				     "kernel rules cannot tell apart (write "
+				     "'ip host ...')" :
+				     "the expression can match any packet "
+				     "(or uses 'not')");
+	} else if (s->n > XM_PORT_MAX_RULES) {
+		snprintf(out->why, sizeof(out->why),
+			 "it needs %u rules, more than the %u the kernel "
+			 "side holds", s->n, XM_PORT_MAX_RULES);
+	} else {
+		out->all = false;
+		out->nrules = s->n;
+		for (unsigned int i = 0; i < s->n; i++)
+			out->rules[i] = s->t[i].r;
+	}
+out:
+	free(ps);
+	free(s);
+	return 0;
+}
+
+const char *cap_filter_rule_str(const struct xm_port_rule *r, char *buf,
+				size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t off = 0;
+	int n;
+
+	buf[0] = '\0';
+#define APPEND(...)							\
+	do {								\
+		n = snprintf(buf + off, len - off, __VA_ARGS__);	\
+		if (n > 0 && (size_t)n < len - off)			\
+			off += (size_t)n;				\
+	} while (0)
+	if (r->match & XM_RULE_M_VLAN)
+		APPEND("%svlan %u", off ? " " : "", r->vlan_id);
+	if ((r->match & XM_RULE_M_FAMILY) ||
+	    ((r->match & M_FAM) && !(r->match & XM_RULE_M_PROTO)))
+		APPEND("%s%s", off ? " " : "",
+		       r->family == AF_INET6 ? "ip6" : "ip");
+	if (r->match & XM_RULE_M_PROTO) {
+		const char *name = r->ip_proto == PROTO_TCP ? "tcp" :
+				   r->ip_proto == PROTO_UDP ? "udp" :
+				   r->ip_proto == PROTO_SCTP ? "sctp" :
+				   r->ip_proto == PROTO_ICMP ? "icmp" :
+				   r->ip_proto == PROTO_ICMP6 ? "icmp6" : NULL;
+
+		if (name)
+			APPEND("%s%s", off ? " " : "", name);
+		else
+			APPEND("%sproto %u", off ? " " : "", r->ip_proto);
+	}
+	if (r->match & XM_RULE_M_SRC) {
+		inet_ntop(r->family, r->src, a, sizeof(a));
+		APPEND("%ssrc %s/%u", off ? " " : "", a, r->src_len);
+	}
+	if (r->match & XM_RULE_M_DST) {
+		inet_ntop(r->family, r->dst, a, sizeof(a));
+		APPEND("%sdst %s/%u", off ? " " : "", a, r->dst_len);
+	}
+	if (r->match & XM_RULE_M_DST_PORT)
+		APPEND("%sdst port %u", off ? " " : "", r->dst_port);
+	if (!off)
+		APPEND("any");
+#undef APPEND
+	return buf;
+}

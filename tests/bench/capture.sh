@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# capture.sh - the capture benchmark (`make bench B=capture`, through
+# run.sh's bench_capture): the highest offered rate at which a capture
+# tool writes every packet to a file on tmpfs, for xmbuf-capture
+# (pcapng), tcpdump -w (pcap, -B 256 MiB) and netsniff-ng (pcap, 256 MiB
+# ring), all fed by the same source in the same invocation.
+#
+#   netns G (gen)                            netns C (capture)
+#   xmbuf-pktgen tx --engine live -c 0 ==> vG ===== vC ==> tool on CPU 1
+#   (BPF_PROG_RUN live frames, rate R)          |  file on a private tmpfs
+#                                               filter "udp dst port 9"
+#
+# The source is xmbuf-pktgen's live-frames engine (in the kernel, so the
+# source itself reaches several Mpps), rate-limited to R, 64-byte UDP
+# frames, pinned to CPU 0; on a veth, the receiving side's kernel work
+# (XDP and the AF_XDP copy for xmbuf-capture; GRO, the IP stack and
+# AF_PACKET's ring for the others) runs on that CPU too, which is part of
+# what is compared.  vC has GRO on: without it a veth drops frames
+# redirected into it unless an XDP program is attached, and tcpdump and
+# netsniff-ng attach none.  Each tool gets the filter "udp dst port 9" so
+# stray packets of the stack (ICMP errors going out) are not counted.
+#
+# A trial at rate R sends R x CAPTURE_SECONDS packets; it passes when the
+# file (counted by capinfos, not by the tool) holds every packet the
+# source sent.  A failed trial is tried once more (the machines are
+# shared and noisy).  The search climbs a ladder (x1.5 from
+# CAPTURE_START) until a rate fails, then bisects CAPTURE_BISECT times;
+# when the source cannot reach R (it achieved under 97%), the rate it did
+# achieve is the offered rate and the climb stops there ("source-
+# limited": the tool's limit is at least that).  Rounds run the tools in
+# an order that rotates; figures are medians over rounds, ratios the
+# median of per-round ratios.
+#
+# Environment:
+#   BIN              binaries (default build/bin)
+#   CAPTURE_ROUNDS   rounds (default 3)
+#   CAPTURE_SECONDS  seconds of traffic per trial (default 2)
+#   CAPTURE_START    first rate of the ladder, pps (default 250000)
+#   CAPTURE_MAX      highest rate tried, pps (default 8000000)
+#   CAPTURE_BISECT   bisection steps after the ladder (default 3)
+#   CAPTURE_TOOLS    tools to run (default: xmbuf tcpdump netsniff)
+#   CAPTURE_NAPI     softirq (default): vC's receive path runs on the
+#                    source's CPU, as described above; threaded: vC's
+#                    NAPI runs as a kernel thread pinned to the tools'
+#                    CPU, so each tool's whole receive cost (kernel and
+#                    user space) shares one core and the source has the
+#                    other to itself
+#
+# Exit status: 0 when every trial ran; 1 otherwise; 77 (skip) when not
+# root.
+set -u
+
+BIN=${BIN:-build/bin}
+ROUNDS=${CAPTURE_ROUNDS:-3}
+SECS=${CAPTURE_SECONDS:-2}
+START=${CAPTURE_START:-250000}
+MAX=${CAPTURE_MAX:-8000000}
+BISECT=${CAPTURE_BISECT:-3}
+NAPI=${CAPTURE_NAPI:-softirq}
+GEN_CPU=0
+CAP_CPU=1
+FILTER="udp dst port 9"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "# capture: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
+	exit 77
+fi
+
+id=$$
+NS_G=xmcg$id
+NS_C=xmcc$id
+VG=xcg$id
+VC=xcc$id
+TMP=$(mktemp -d /tmp/xmbuf-capbench.XXXXXX) || exit 1
+FS=$TMP/fs
+mounted=0
+pid=""
+
+die() {
+	echo "capture: $*" >&2
+	exit 1
+}
+
+teardown() {
+	if [ -n "$pid" ]; then
+		kill -INT "$pid" 2> /dev/null
+		sleep 0.5
+		kill -KILL "$pid" 2> /dev/null
+		wait "$pid" 2> /dev/null
+	fi
+	ip netns del "$NS_G" 2> /dev/null
+	ip netns del "$NS_C" 2> /dev/null
+	[ $mounted = 1 ] && umount "$FS" 2> /dev/null
+	rm -rf "$TMP"
+}
+trap teardown EXIT
+trap 'exit 1' INT TERM
+
+read -r -a tools <<< "${CAPTURE_TOOLS:-xmbuf tcpdump netsniff}"
+for b in xmbuf-pktgen xmbuf-capture; do
+	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... build)"
+done
+command -v capinfos > /dev/null || die "no capinfos (Debian package wireshark-common, with tshark: make deps)"
+for t in "${tools[@]}"; do
+	case $t in
+	tcpdump) command -v tcpdump > /dev/null || die "no tcpdump (make deps)" ;;
+	netsniff) command -v netsniff-ng > /dev/null || die "no netsniff-ng (make bench installs it)" ;;
+	xmbuf) ;;
+	*) die "unknown tool '$t' (xmbuf, tcpdump, netsniff)" ;;
+	esac
+done
+
+# ------------------------------------------------------------ the network
+mkdir -p "$FS" || die "mkdir $FS"
+mount -t tmpfs -o size=8g,mode=0700 xmbuf-capbench "$FS" || die "cannot mount a tmpfs"
+mounted=1
+ip netns add "$NS_G" || die "cannot create namespace $NS_G"
+ip netns add "$NS_C" || die "cannot create namespace $NS_C"
+ip link add "$VG" netns "$NS_G" type veth peer name "$VC" netns "$NS_C" ||
+	die "cannot create veth pair"
+for ns in "$NS_G" "$NS_C"; do
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+done
+ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
+ip -n "$NS_C" addr add 198.18.0.2/30 dev "$VC"
+ip -n "$NS_G" link set "$VG" up
+ip -n "$NS_C" link set "$VC" up
+ip netns exec "$NS_C" ethtool -K "$VC" gro on > /dev/null 2>&1 ||
+	die "cannot turn GRO on for $VC"
+MAC_C=$(ip netns exec "$NS_C" cat "/sys/class/net/$VC/address")
+case $NAPI in
+softirq) ;;
+threaded)
+	ip netns exec "$NS_C" sh -c "echo 1 > /sys/class/net/$VC/threaded" ||
+		die "cannot make $VC's NAPI threaded"
+	napi=$(pgrep "^napi/$VC-" | head -n 1)
+	[ -n "$napi" ] || die "no NAPI thread for $VC"
+	taskset -pc $CAP_CPU "$napi" > /dev/null || die "cannot pin $napi"
+	;;
+*) die "CAPTURE_NAPI is softirq or threaded" ;;
+esac
+
+json() { # KEY FILE
+	grep -o "\"$1\":[-0-9.e+]*" "$2" | head -n 1 | cut -d: -f2
+}
+
+# Waits until FILE contains PATTERN or PID died; 20 s at most.
+wait_for() { # FILE PATTERN PID
+	local i
+	for i in $(seq 1 200); do
+		grep -q -- "$2" "$1" 2> /dev/null && return 0
+		kill -0 "$3" 2> /dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# Starts TOOL writing to FILE in the background; sets pid.
+start_tool() { # TOOL FILE LOG
+	local t=$1 f=$2 log=$3 ready
+	case $t in
+	xmbuf)
+		ip netns exec "$NS_C" "$BIN/xmbuf-capture" -i "$VC" -w "$f" \
+			-B 65536 --cpus $CAP_CPU --json --duration 600 \
+			$FILTER > "$log.out" 2> "$log" &
+		ready="capturing on" ;;
+	tcpdump)
+		ip netns exec "$NS_C" taskset -c $CAP_CPU tcpdump -i "$VC" \
+			-B 262144 -w "$f" -n -q $FILTER > "$log.out" 2> "$log" &
+		ready="listening on" ;;
+	netsniff)
+		ip netns exec "$NS_C" netsniff-ng --in "$VC" --out "$f" -s \
+			-S 256MiB -b $CAP_CPU "$FILTER" > "$log" 2>&1 &
+		ready="Running!" ;;
+	esac
+	pid=$!
+	if ! wait_for "$log" "$ready" "$pid"; then
+		echo "capture: $t did not start:" >&2
+		tail -n 20 "$log" >&2
+		return 1
+	fi
+	# the program needs a moment between saying so and being ready
+	sleep 0.5
+}
+
+stop_tool() {
+	kill -INT "$pid" 2> /dev/null
+	wait "$pid"
+	local rc=$?
+	pid=""
+	return $rc
+}
+
+# One trial: TOOL at RATE, in this shell (teardown must see its process).
+# Sets TRIAL to "PASS|FAIL offered_pps count sent".
+trial() { # TOOL RATE
+	local t=$1 rate=$2 f log n sent got txpps
+	f=$FS/trial.$t
+	log=$TMP/$t.log
+	n=$(awk -v r="$rate" -v s="$SECS" 'BEGIN { printf "%d", r * s }')
+	rm -f "$f"
+	start_tool "$t" "$f" "$log" || return 1
+	if ! ip netns exec "$NS_G" "$BIN/xmbuf-pktgen" tx -i "$VG" \
+		--dst-mac "$MAC_C" --src 198.18.0.1 --dst 198.18.0.2 -s 60 \
+		-n "$n" -r "$rate" --engine live -c $GEN_CPU --json -Q \
+		> "$TMP/gen.json" 2> "$TMP/gen.err"; then
+		stop_tool
+		echo "capture: xmbuf-pktgen failed:" >&2
+		cat "$TMP/gen.err" >&2
+		return 1
+	fi
+	# tcpdump hands a ring block over when it is full or a second has
+	# passed (libpcap's TPACKET_V3 timeout): every tool gets that long
+	# before it is stopped, so the tail of a trial is not lost to it
+	sleep 1.5
+	stop_tool
+	sent=$(json sent "$TMP/gen.json")
+	txpps=$(json tx_pps "$TMP/gen.json")
+	got=$(capinfos -c -M "$f" 2> /dev/null | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }')
+	rm -f "$f"
+	[ -n "$got" ] || got=0
+	if [ -z "$sent" ] || [ -z "$txpps" ]; then
+		echo "capture: no summary from xmbuf-pktgen" >&2
+		return 1
+	fi
+	if [ "$got" = "$sent" ]; then
+		TRIAL="PASS $txpps $got $sent"
+	else
+		TRIAL="FAIL $txpps $got $sent"
+		# what the tool says about where the rest went
+		case $t in
+		xmbuf) echo "# xmbuf: $(grep -o '"\(received\|written\|dropped_[a-z_]*\|filtered_[a-z]*\|xdp_[a-z]*\)":[0-9]*' "$log.out" | paste -sd' ')" >&2 ;;
+		tcpdump) echo "# tcpdump: $(grep -h 'packets' "$log" | paste -sd',')" >&2 ;;
+		netsniff) echo "# netsniff-ng: $(grep -h 'packets' "$log" | tr -s ' ' | paste -sd',')" >&2 ;;
+		esac
+	fi
+}
+
+# Passes RATE (twice tried)?  Sets OFFERED to the rate the source made,
+# SATURATED=1 when it fell short of RATE.
+passes() { # TOOL RATE
+	local attempt verdict got sent
+	for attempt in 1 2; do
+		trial "$1" "$2" || return 2
+		read -r verdict OFFERED got sent <<< "$TRIAL"
+		SATURATED=$(awk -v o="$OFFERED" -v r="$2" 'BEGIN { print (o < 0.97 * r) ? 1 : 0 }')
+		echo "# $1 $(awk -v r="$2" 'BEGIN { printf "%.3f", r / 1e6 }') Mpps asked," \
+		     "$(awk -v o="$OFFERED" 'BEGIN { printf "%.3f", o / 1e6 }') offered:" \
+		     "$got of $sent written ($verdict, try $attempt)" >&2
+		[ "$verdict" = PASS ] && return 0
+	done
+	return 1
+}
+
+# The highest zero-loss offered rate of TOOL, in pps, into BEST.
+search() { # TOOL
+	local t=$1 rate=$START lo=0 hi=0 i rc
+	while :; do
+		passes "$t" "$rate"
+		rc=$?
+		[ $rc = 2 ] && return 1
+		if [ $rc = 0 ]; then
+			lo=$OFFERED
+			if [ "$SATURATED" = 1 ]; then
+				echo "# $t: source-limited at $(awk -v o="$OFFERED" 'BEGIN { printf "%.3f", o / 1e6 }') Mpps" >&2
+				BEST=$lo
+				return 0
+			fi
+			rate=$(awk -v r="$rate" 'BEGIN { printf "%d", r * 1.5 }')
+			if [ "$rate" -gt "$MAX" ]; then
+				BEST=$lo
+				return 0
+			fi
+		else
+			hi=$rate
+			break
+		fi
+	done
+	for i in $(seq 1 "$BISECT"); do
+		rate=$(awk -v a="$lo" -v b="$hi" 'BEGIN { printf "%d", (a + b) / 2 }')
+		passes "$t" "$rate"
+		rc=$?
+		[ $rc = 2 ] && return 1
+		if [ $rc = 0 ]; then
+			lo=$OFFERED
+		else
+			hi=$rate
+		fi
+	done
+	BEST=$lo
+}
+
+echo "# capture: $ROUNDS rounds, $SECS s per trial, 64-byte frames (60 without FCS)," \
+     "live-frames source on CPU $GEN_CPU, tools on CPU $CAP_CPU, $NAPI NAPI," \
+     "files on tmpfs, filter '$FILTER'"
+: > "$TMP/results"
+status=0
+for r in $(seq 1 "$ROUNDS"); do
+	n=${#tools[@]}
+	for i in $(seq 0 $((n - 1))); do
+		t=${tools[$(( (i + r - 1) % n ))]}
+		if ! search "$t"; then
+			echo "capture: $t failed in round $r" >&2
+			status=1
+			break 2
+		fi
+		echo "$r $t $BEST" >> "$TMP/results"
+		echo "# round $r $t: $(awk -v o="$BEST" 'BEGIN { printf "%.3f", o / 1e6 }') Mpps with zero loss"
+	done
+done
+
+awk -v rounds="$ROUNDS" '
+function median(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function figure(bench, t,    r, n, a) {
+	n = 0
+	for (r = 1; r <= rounds; r++)
+		if ((r, t) in v)
+			a[++n] = v[r, t] / 1e6
+	if (n == 0) return
+	printf "BENCH %s %.3f Mpps\n", bench, median(a, n)
+}
+function ratio(bench, num, den,    r, n, a, list) {
+	n = 0; list = ""
+	for (r = 1; r <= rounds; r++)
+		if ((r, num) in v && (r, den) in v && v[r, den] > 0) {
+			a[++n] = v[r, num] / v[r, den]
+			list = list sprintf(" %.3f", a[n])
+		}
+	if (n == 0) return
+	printf "# %s rounds:%s\n", bench, list
+	printf "BENCH %s %.3f ratio\n", bench, median(a, n)
+}
+{ v[$1, $2] = $3 }
+END {
+	figure("capture_zero_loss_mpps", "xmbuf")
+	figure("capture_tcpdump_zero_loss_mpps", "tcpdump")
+	figure("capture_netsniff_zero_loss_mpps", "netsniff")
+	ratio("capture_vs_tcpdump_ratio", "xmbuf", "tcpdump")
+	ratio("capture_vs_netsniff_ratio", "xmbuf", "netsniff")
+}' "$TMP/results"
+exit $status
