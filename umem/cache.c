@@ -4,10 +4,10 @@
  * caches, for threads) and the fast paths that use them.
  *
  *   thread T                               registry (global, locked)
- *   xm_tls[slot] = { gen, cache } ---+     zones[slot], gens[slot]
- *                                    |
- *                                    v
- *   struct xm_cache: c_alloc bucket (allocs pop, frees push)
+ *   _xm_tls[slot] = { gen, cache, -+     zones[slot], gens[slot]
+ *                     bucket }  |  |
+ *                               |  v
+ *   struct xm_cache: c_alloc bucket (allocs pop, frees push) <- bucket
  *                    c_free  bucket (the spare: full or empty)
  *
  * Each zone gets a slot in a small registry and a generation number that
@@ -22,7 +22,14 @@
  * Fast path (cache hit): no lock, no atomic read-modify-write, no write to
  * a line another thread writes.  A cache that runs empty or full trades a
  * whole bucket with the depot (zone.c).  Zones that find no free slot run
- * without caches (every call locks), reported once.
+ * without caches (every call locks), reported once.  The cache hits are
+ * static inlines of xm_umem_int.h (_xm_zone_alloc_cached,
+ * _xm_zone_free_cached) so that the mbuf layer inlines them; the calls
+ * here add the argument checks and the slow paths.  The TLS slot holds
+ * the loaded bucket itself (one dependent load fewer than through the
+ * cache; the owning thread updates it whenever c_alloc changes), and a
+ * per-thread hint remembers the slot of the zone used last, so that a hit
+ * on the same zone does not wait for a load of z->uz_slot.
  *
  * Bulk: xm_zone_alloc_bulk() takes all n items or none; on failure
  * (-ENOBUFS, -EINVAL) nothing is taken and items[] is not written.  It is
@@ -39,7 +46,9 @@
 
 #include "xm_umem_int.h"
 
-static __thread struct xm_tls_slot xm_tls[XM_CACHE_SLOTS]
+__thread struct xm_tls_slot _xm_tls[XM_CACHE_SLOTS]
+	__attribute__((tls_model("initial-exec")));
+__thread struct xm_tls_hint _xm_tls_hint
 	__attribute__((tls_model("initial-exec")));
 
 static struct {
@@ -63,7 +72,7 @@ static void xm_cache_thread_exit(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&xm_registry.lock);
 	for (int s = 1; s < XM_CACHE_SLOTS; s++) {
-		struct xm_tls_slot *e = &xm_tls[s];
+		struct xm_tls_slot *e = &_xm_tls[s];
 		struct xm_cache *c = e->ts_cache;
 		struct xm_zone *z;
 
@@ -83,8 +92,11 @@ static void xm_cache_thread_exit(void *arg)
 			free(c);
 		}
 		e->ts_cache = NULL;
+		e->ts_bucket = NULL;
 		e->ts_gen = 0;
 	}
+	_xm_tls_hint.th_zone = NULL;
+	_xm_tls_hint.th_slot = NULL;
 	pthread_mutex_unlock(&xm_registry.lock);
 }
 
@@ -148,7 +160,7 @@ static struct xm_cache *cache_create(struct xm_zone *z)
 	size_t bucket = sizeof(struct xm_bucket) +
 			(size_t)z->uz_bucket_size * sizeof(void *);
 	size_t len = sizeof(struct xm_cache) + 2 * bucket;
-	struct xm_tls_slot *e = &xm_tls[z->uz_slot];
+	struct xm_tls_slot *e = &_xm_tls[z->uz_slot];
 	struct xm_cache *c;
 
 	pthread_once(&xm_key_once, xm_key_init);
@@ -179,85 +191,69 @@ static struct xm_cache *cache_create(struct xm_zone *z)
 	pthread_mutex_unlock(&z->uz_lock);
 
 	e->ts_cache = c;
+	e->ts_bucket = c->c_alloc;
 	e->ts_gen = z->uz_gen;
 	return c;
 }
 
 struct xm_cache *_xm_cache_get(struct xm_zone *z, bool create)
 {
-	struct xm_tls_slot *e;
+	struct xm_tls_slot *e = &_xm_tls[z->uz_slot];
 
+	/*
+	 * The hint may name a stale slot for z (a destroyed zone's memory
+	 * reused): every slow path comes here, and puts it right.
+	 */
+	_xm_tls_hint.th_zone = z;
+	_xm_tls_hint.th_slot = e;
 	if (z->uz_slot == 0)
 		return NULL;
-	e = &xm_tls[z->uz_slot];
 	if (e->ts_gen == z->uz_gen)
 		return e->ts_cache;
 	return create ? cache_create(z) : NULL;
+}
+
+/*
+ * Exchanges the loaded and the spare bucket of the calling thread's cache
+ * c, and points the TLS slot at the new loaded bucket: the fast paths
+ * use ts_bucket, never c_alloc, so the two must change together.  Only
+ * the owning thread swaps (every slow path gets c from its own slot).
+ */
+void _xm_cache_swap(struct xm_cache *c)
+{
+	struct xm_bucket *b = c->c_alloc;
+
+	XM_ASSERT(_xm_tls[c->c_slot].ts_cache == c &&
+		  _xm_tls[c->c_slot].ts_gen == c->c_gen,
+		  ("xmbuf: %s: cache %p is not the calling thread's\n",
+		   __func__, (void *)c));
+	c->c_alloc = c->c_free;
+	c->c_free = b;
+	_xm_tls[c->c_slot].ts_bucket = c->c_alloc;
 }
 
 /* ---------------------------------------------------------- fast paths */
 
 void *xm_zone_alloc(struct xm_zone *z, int flags)
 {
-	struct xm_tls_slot *e;
-	struct xm_bucket *b;
-	struct xm_cache *c;
 	void *item;
 
 	if (xm_unlikely(z == NULL || !_xm_alloc_flags_valid(flags))) {
 		errno = EINVAL;
 		return NULL;
 	}
-#ifdef INVARIANTS
-	if (xm_unlikely(atomic_load_explicit(&_xm_fail_armed,
-					     memory_order_relaxed)) &&
-	    _xm_fail_now()) {
-		_xm_zone_fail_injected(z, 1);
-		errno = ENOBUFS;
-		return NULL;
-	}
-#endif
-	e = &xm_tls[z->uz_slot];
-	if (xm_likely(e->ts_gen == z->uz_gen)) {
-		c = e->ts_cache;
-		b = c->c_alloc;
-		if (xm_likely(b->ub_cnt != 0)) {
-			item = b->ub_items[--b->ub_cnt];
-			_xm_counter_add(&c->c_allocs, 1);
-#ifdef INVARIANTS
-			_xm_zone_debug_alloc(z, item);
-#endif
-			return item;
-		}
-	}
+	if (xm_likely(_xm_zone_alloc_cached(z, &item)))
+		return item;
 	return _xm_zone_alloc_slow(z, flags);
 }
 
 void xm_zone_free(struct xm_zone *z, void *item)
 {
-	struct xm_tls_slot *e;
-	struct xm_bucket *b;
-	struct xm_cache *c;
-
 	if (item == NULL)
 		return;
 	XM_ASSERT(z != NULL, ("xmbuf: xm_zone_free(NULL, %p)\n", item));
-#ifdef INVARIANTS
-	_xm_zone_debug_free(z, item);
-#endif
-	e = &xm_tls[z->uz_slot];
-	if (xm_likely(e->ts_gen == z->uz_gen &&
-		      !atomic_load_explicit(&z->uz_direct,
-					    memory_order_relaxed))) {
-		c = e->ts_cache;
-		b = c->c_alloc;
-		if (xm_likely(b->ub_cnt < z->uz_bucket_size)) {
-			b->ub_items[b->ub_cnt++] = item;
-			_xm_counter_add(&c->c_frees, 1);
-			return;
-		}
-	}
-	_xm_zone_free_slow(z, item);
+	if (xm_unlikely(!_xm_zone_free_cached(z, item)))
+		_xm_zone_free_slow(z, item);
 }
 
 int xm_zone_alloc_bulk(struct xm_zone *z, void **items, unsigned int n,
@@ -280,10 +276,10 @@ int xm_zone_alloc_bulk(struct xm_zone *z, void **items, unsigned int n,
 		return -ENOBUFS;
 	}
 #endif
-	e = &xm_tls[z->uz_slot];
+	e = _xm_tls_slot_of(z);
 	if (xm_likely(e->ts_gen == z->uz_gen)) {
 		c = e->ts_cache;
-		b = c->c_alloc;
+		b = e->ts_bucket;
 		if (xm_likely(b->ub_cnt >= n)) {
 			b->ub_cnt -= n;
 			memcpy(items, &b->ub_items[b->ub_cnt],
@@ -314,13 +310,14 @@ void xm_zone_free_bulk(struct xm_zone *z, void *const *items, unsigned int n)
 	for (unsigned int i = 0; i < n; i++)
 		_xm_zone_debug_free(z, items[i]);
 #endif
-	e = &xm_tls[z->uz_slot];
-	if (xm_likely(e->ts_gen == z->uz_gen &&
-		      !atomic_load_explicit(&z->uz_direct,
-					    memory_order_relaxed))) {
+	e = _xm_tls_slot_of(z);
+	if (xm_likely(e->ts_gen == z->uz_gen)) {
 		c = e->ts_cache;
-		b = c->c_alloc;
-		if (xm_likely(z->uz_bucket_size - b->ub_cnt >= n)) {
+		b = e->ts_bucket;
+		/* Room for n, and frees not bypassing caches (max 0). */
+		if (xm_likely((uint64_t)b->ub_cnt + n <=
+			      atomic_load_explicit(&z->uz_free_max,
+						   memory_order_relaxed))) {
 			memcpy(&b->ub_items[b->ub_cnt], items,
 			       n * sizeof(void *));
 			b->ub_cnt += n;

@@ -16,8 +16,10 @@
  * The region is backed by 2 MiB hugepages when the pool has them (raising
  * vm.nr_hugepages by the shortfall when we are root and allowed to), else
  * by 4 KiB pages with MADV_HUGEPAGE; the fallback is reported at WARN with
- * its reason.  Limits, reserves and capacities follow kern_mbuf.c's
- * tunables: see xm_umem_create().
+ * its reason.  Hugepages are faulted in at creation (map_hugepages()), so
+ * that the pool shrinking later cannot fail a store or an AF_XDP pin.
+ * Limits, reserves and capacities follow kern_mbuf.c's tunables: see
+ * xm_umem_create().
  *
  * KPI:
  *	xm_umem_create, xm_umem_destroy
@@ -42,10 +44,27 @@
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB		(21 << MAP_HUGE_SHIFT)
 #endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23
+#endif
 
 #define XM_MAXMBUFMEM_DEFAULT	(64ULL << 20)
 #define XM_MSIZE_BUDGET		128	/* MSIZE in the nmbufs default */
 #define XM_RESERVE_DEFAULT_MAX	256
+
+/*
+ * Default items per cache bucket.  A thread trades a whole bucket with
+ * the depot, under the zone lock, each time its cache runs empty or full,
+ * so a bigger bucket means fewer trades when frames cross threads (a
+ * producer/consumer pair, bench-alloc xthread: 51 ns per frame at 64,
+ * 42 at 128, DPDK's 256-entry cache 53).  But a thread may park two
+ * buckets' worth of each zone, which other threads cannot see (zone.c's
+ * XXX), so zones smaller than XM_BUCKET_SMALL_LIMIT keep the smaller
+ * bucket: two of 128 would be more than a quarter of such a zone.
+ */
+#define XM_BUCKET_DEFAULT	128
+#define XM_BUCKET_SMALL		64
+#define XM_BUCKET_SMALL_LIMIT	1024
 
 #define HP_DIR		"/sys/kernel/mm/hugepages/hugepages-2048kB/"
 #define HP_FREE		HP_DIR "free_hugepages"
@@ -162,10 +181,35 @@ static void *map_hugepages(uint64_t len, uint32_t flags, uint32_t *raised,
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB,
 		 -1, 0);
-	if (p != MAP_FAILED)
+	if (p == MAP_FAILED) {
+		snprintf(why, whylen, "mmap(MAP_HUGETLB) of %llu bytes: %s",
+			 (unsigned long long)len, strerror(errno));
+		goto out_unraise;
+	}
+	/*
+	 * Fault every page in now, while a failure can still fall back.
+	 * The reservation mmap() took is meant to guarantee these faults,
+	 * but it does not survive other processes resizing the pool while
+	 * more mappings reserve (seen on 6.18: HugePages_Rsvd wraps below
+	 * zero and reserved pages go back to the buddy allocator).  The
+	 * first fault would then come from XDP_UMEM_REG's long-term pin,
+	 * which fails with EFAULT (ENOMEM when part of the region was in),
+	 * or from a store, which gets SIGBUS.  A page that is in belongs to
+	 * the mapping: no later change of the pool can take it.
+	 */
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
 		return p;
-	snprintf(why, whylen, "mmap(MAP_HUGETLB) of %llu bytes: %s",
-		 (unsigned long long)len, strerror(errno));
+	if (errno == EINVAL) {
+		/* before Linux 5.14: the faults stay lazy, as they were */
+		xm_pr_debug("umem: MADV_POPULATE_WRITE not supported; "
+			    "hugepages are faulted in on first use\n");
+		return p;
+	}
+	snprintf(why, whylen, "MADV_POPULATE_WRITE: %s: the %ld hugepages "
+		 "mmap(MAP_HUGETLB) had reserved could not be faulted in "
+		 "(the pool shrank under the mapping: vm.nr_hugepages "
+		 "resized meanwhile?)", strerror(errno), need);
+	munmap(p, len);
 out_unraise:
 	if (*raised != 0) {
 		long nr = read_long(HP_NR);
@@ -269,9 +313,8 @@ static int umem_cfg_parse(const struct xm_umem_opts *opts,
 			   "most %u\n", cfg->meta_size, XM_META_SIZE_MAX);
 		return -EINVAL;
 	}
+	/* 0: the default, chosen per zone at creation (bucket_of). */
 	cfg->bucket_size = XM_OPTS_GET(opts, bucket_size, 0);
-	if (cfg->bucket_size == 0)
-		cfg->bucket_size = 64;
 	if (cfg->bucket_size > XM_BUCKET_MAX) {
 		xm_pr_warn("umem: bucket_size %u: at most %u\n",
 			   cfg->bucket_size, XM_BUCKET_MAX);
@@ -388,9 +431,39 @@ static uint32_t log2_u32(uint32_t x)
 	return 31 - (uint32_t)__builtin_clz(x);
 }
 
+/* Bucket size of a zone whose limit is set to limit. */
+static uint32_t bucket_of(const struct umem_cfg *cfg, uint32_t limit)
+{
+	if (cfg->bucket_size != 0)
+		return cfg->bucket_size;
+	return limit < XM_BUCKET_SMALL_LIMIT ? XM_BUCKET_SMALL :
+	       XM_BUCKET_DEFAULT;
+}
+
 static uint32_t stride_of(uint32_t size, uint32_t chunk)
 {
 	return (uint32_t)roundup_u64(size, chunk);
+}
+
+/*
+ * The shift-and-add form of _xm_umem_frame_record(), when records are a
+ * power of two no larger than a chunk; otherwise it multiplies.
+ */
+static void umem_frame_record_init(struct xm_umem *u)
+{
+	uint32_t meta_shift = log2_u32(u->u_meta_size);
+	uint32_t k;
+
+	if ((u->u_meta_size & (u->u_meta_size - 1)) != 0 ||
+	    meta_shift > u->u_chunk_shift)
+		return;
+	k = u->u_chunk_shift - meta_shift;
+	/* The region is 2 MiB aligned: u_base >> k drops no bits. */
+	XM_ASSERT(((uintptr_t)u->u_base & ((1UL << k) - 1)) == 0,
+		  ("xmbuf: %s: region %p not aligned\n", __func__,
+		   (void *)u->u_base));
+	u->u_meta_bias = (uintptr_t)u->u_meta - ((uintptr_t)u->u_base >> k);
+	u->u_meta_rshift = k;
 }
 
 static void umem_unmap(struct xm_umem *u)
@@ -447,6 +520,7 @@ struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts)
 	u->u_chunk_size = cfg.chunk_size;
 	u->u_chunk_shift = log2_u32(cfg.chunk_size);
 	u->u_meta_size = cfg.meta_size;
+	u->u_meta_rshift = 64;
 	u->u_hdr_size = cfg.hdr_size;
 	u->u_frames_end = off;
 	u->u_maxmbufmem = cfg.maxmbufmem;
@@ -505,6 +579,7 @@ struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts)
 		errno = ENOMEM;
 		goto out_unmap;
 	}
+	umem_frame_record_init(u);
 
 	for (nz = 0; nz < XM_ZONE_MAX; nz++) {
 		struct xm_zone *z = &u->u_zone[nz];
@@ -525,7 +600,7 @@ struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts)
 		     _xm_zone_init(u, z, (enum xm_zone_id)nz, base, off,
 				   size, stride, cfg.limit[nz],
 				   (uint32_t)cfg.capacity[nz], cfg.reserve[nz],
-				   cfg.bucket_size);
+				   bucket_of(&cfg, cfg.limit[nz]));
 		if (rc < 0) {
 			errno = -rc;
 			goto out_zones;

@@ -95,7 +95,9 @@ struct xm_umem_opts {
 	uint32_t chunk_size;		/* 2048 (default) or 4096 */
 	uint32_t hdr_size;		/* zone_mbuf item size (default 128) */
 	uint32_t meta_size;		/* per-frame record size (default 128) */
-	uint32_t bucket_size;		/* items per cache bucket (default 64) */
+	uint32_t bucket_size;		/* items per cache bucket, every
+					 * zone (default 128; 64 for a zone
+					 * whose limit is below 1024) */
 	uint32_t reserve[XM_ZONE_MAX];	/* emergency reserve per zone;
 					 * default: clust and jumbop hold
 					 * min(256, limit / 32), others 0 */

@@ -19,9 +19,10 @@
  * warning names the tunable, the umem's reclaim hooks run with no zone
  * lock held (mb_reclaim), the allocation is retried once, then XM_NOWAIT
  * fails with ENOBUFS and XM_WAITOK sleeps on uz_cv.  While anyone sleeps,
- * or while the reserve is below its target, uz_direct sends every free
- * straight to the depot: a thread cache would hide the item from the
- * sleeper, or keep the reserve short.
+ * or while the reserve is below its target, frees bypass the caches
+ * (uz_free_max is 0: no thread's bucket has room) and go straight to
+ * the depot: a thread cache would hide the item from the sleeper, or
+ * keep the reserve short.
  *
  * XXX: a WAITOK sleeper sees only the depot and the keg: items parked in
  * other threads' caches stay invisible until those threads free more
@@ -233,13 +234,14 @@ static uint32_t depot_avail_locked(const struct xm_zone *z)
 
 void _xm_zone_update_direct_locked(struct xm_zone *z)
 {
-	int direct = z->uz_sleepers != 0 ||
-		     z->uz_stack_cnt < z->uz_reserve_target;
+	bool direct = z->uz_sleepers != 0 ||
+		      z->uz_stack_cnt < z->uz_reserve_target;
+	uint32_t max = direct ? 0 : z->uz_bucket_size;
 
 	/* Store only on change: the line is read by every fast path. */
-	if (atomic_load_explicit(&z->uz_direct, memory_order_relaxed) !=
-	    direct)
-		atomic_store_explicit(&z->uz_direct, direct,
+	if (atomic_load_explicit(&z->uz_free_max, memory_order_relaxed) !=
+	    max)
+		atomic_store_explicit(&z->uz_free_max, max,
 				      memory_order_relaxed);
 }
 
@@ -361,23 +363,26 @@ static void *cache_pop(struct xm_cache *c)
 	return b->ub_items[--b->ub_cnt];
 }
 
-static void cache_swap(struct xm_cache *c)
-{
-	struct xm_bucket *b = c->c_alloc;
-
-	c->c_alloc = c->c_free;
-	c->c_free = b;
-}
-
 void *_xm_zone_alloc_slow(struct xm_zone *z, int flags)
 {
-	struct xm_cache *c = _xm_cache_get(z, true);
+	struct xm_cache *c;
 	bool retried = false;
 	void *item;
 
+#ifdef INVARIANTS
+	/* The fast path defers to us while injection is armed. */
+	if (xm_unlikely(atomic_load_explicit(&_xm_fail_armed,
+					     memory_order_relaxed)) &&
+	    _xm_fail_now()) {
+		_xm_zone_fail_injected(z, 1);
+		errno = ENOBUFS;
+		return NULL;
+	}
+#endif
+	c = _xm_cache_get(z, true);
 	if (c != NULL) {
 		if (c->c_alloc->ub_cnt == 0 && c->c_free->ub_cnt != 0)
-			cache_swap(c);
+			_xm_cache_swap(c);
 		if (c->c_alloc->ub_cnt != 0)
 			goto pop;
 	}
@@ -389,7 +394,7 @@ void *_xm_zone_alloc_slow(struct xm_zone *z, int flags)
 		 */
 		if (c != NULL) {
 			if (c->c_alloc->ub_cnt == 0 && c->c_free->ub_cnt != 0)
-				cache_swap(c);
+				_xm_cache_swap(c);
 			if (c->c_alloc->ub_cnt != 0 ||
 			    (z->uz_sleepers == 0 &&
 			     zone_fill_locked(z, c->c_alloc))) {
@@ -438,7 +443,7 @@ void _xm_zone_free_slow(struct xm_zone *z, void *item)
 {
 	struct xm_cache *c = NULL;
 
-	if (!atomic_load_explicit(&z->uz_direct, memory_order_relaxed))
+	if (!_xm_zone_direct(z))
 		c = _xm_cache_get(z, true);
 	if (c != NULL) {
 		if (c->c_alloc->ub_cnt == z->uz_bucket_size) {
@@ -449,7 +454,7 @@ void _xm_zone_free_slow(struct xm_zone *z, void *item)
 				pthread_mutex_unlock(&z->uz_lock);
 				c->c_free->ub_cnt = 0;
 			}
-			cache_swap(c);
+			_xm_cache_swap(c);
 		}
 		c->c_alloc->ub_items[c->c_alloc->ub_cnt++] = item;
 		_xm_counter_add(&c->c_frees, 1);
@@ -470,7 +475,7 @@ static void cache_take(struct xm_cache *c, void **items, uint32_t n)
 	b->ub_cnt -= k;
 	memcpy(items, &b->ub_items[b->ub_cnt], k * sizeof(void *));
 	if (k < n) {
-		cache_swap(c);
+		_xm_cache_swap(c);
 		b = c->c_alloc;
 		b->ub_cnt -= n - k;
 		memcpy(items + k, &b->ub_items[b->ub_cnt],
@@ -571,7 +576,7 @@ void _xm_zone_free_bulk_slow(struct xm_zone *z, void *const *items,
 	struct xm_bucket *b;
 	uint32_t k;
 
-	if (!atomic_load_explicit(&z->uz_direct, memory_order_relaxed))
+	if (!_xm_zone_direct(z))
 		c = _xm_cache_get(z, true);
 	if (c != NULL) {
 		/* Fill the loaded bucket, then the spare if it is empty. */
@@ -588,7 +593,7 @@ void _xm_zone_free_bulk_slow(struct xm_zone *z, void *const *items,
 			_xm_counter_add(&c->c_frees, k);
 			if (n == 0 || c->c_free->ub_cnt != 0)
 				break;
-			cache_swap(c);
+			_xm_cache_swap(c);
 		}
 		if (n == 0)
 			return;
@@ -621,7 +626,7 @@ int _xm_zone_init(struct xm_umem *u, struct xm_zone *z, enum xm_zone_id id,
 	z->uz_span = (uint64_t)capacity * stride;
 	z->uz_bucket_size = bucket_size;
 	atomic_init(&z->uz_limit, limit);
-	atomic_init(&z->uz_direct, 0);
+	atomic_init(&z->uz_free_max, bucket_size);
 	atomic_init(&z->uz_failures, 0);
 
 	z->uz_stack = malloc((size_t)capacity * sizeof(void *) + 1);

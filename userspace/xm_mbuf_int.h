@@ -78,6 +78,19 @@ static inline void xm_mb_set_flags_type(struct xm_mbuf *m, uint32_t flags,
 	memcpy((char *)m + XM_MB_FLAGS_WORD, &w, sizeof(w));
 }
 
+/*
+ * m_len and the flags word side by side, as one 8-byte store: an
+ * allocation sets both, and a burst of them is bound by stores.
+ */
+static inline void xm_mb_set_len_flags_type(struct xm_mbuf *m, int32_t len,
+					    uint32_t flags, uint32_t type)
+{
+	uint64_t w = (uint32_t)len |
+		     (uint64_t)((flags & 0xffffffu) | (type << 24)) << 32;
+
+	memcpy(&m->m_len, &w, sizeof(w));
+}
+
 /* The count this mbuf's storage is referenced by (owner's or its own). */
 static inline volatile uint32_t *xm_mb_refcntp(const struct xm_mbuf *m)
 {

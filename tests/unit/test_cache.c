@@ -342,6 +342,82 @@ Test(cache, bucket_of_one)
 	audit_clean(z, 0);
 }
 
+/*
+ * The per-thread hint (zone used last -> its TLS slot) may name a slot
+ * that is not the zone's, as when a destroyed zone's memory is reused by
+ * a new zone registered in another slot.  Such a hint must send the call
+ * to the slow path, which puts it right, and never touch the other
+ * slot's cache.
+ */
+static void make_hint_stale(struct xm_zone *zz, struct xm_zone *other)
+{
+	_xm_tls_hint.th_zone = zz;
+	_xm_tls_hint.th_slot = &_xm_tls[other->uz_slot];
+}
+
+Test(cache, stale_hint_is_not_trusted)
+{
+	struct xm_zone *other;
+	struct xm_bucket *ob;
+	uint32_t ocnt;
+	void *item;
+
+	u = mk_umem(64, 8);
+	z = xm_umem_zone(u, XM_ZONE_CLUST);
+	other = xm_umem_zone(u, XM_ZONE_JUMBOP);
+	cr_assert_neq(z->uz_slot, other->uz_slot);
+	/* This thread gets a cache of each zone, a few items in each. */
+	xm_zone_free(other, xm_zone_alloc(other, XM_NOWAIT));
+	xm_zone_free(z, xm_zone_alloc(z, XM_NOWAIT));
+	ob = _xm_tls[other->uz_slot].ts_bucket;
+	ocnt = ob->ub_cnt;
+	cr_assert_gt(ocnt, 0);
+
+	make_hint_stale(z, other);
+	item = xm_zone_alloc(z, XM_NOWAIT);
+	cr_assert(xm_zone_owns(z, item), "%p is not of %s", item,
+		  xm_zone_name(z));
+	cr_expect_eq(_xm_tls_hint.th_slot, &_xm_tls[z->uz_slot]);
+	cr_expect_eq(ob->ub_cnt, ocnt, "the other zone's cache was used");
+
+	make_hint_stale(z, other);
+	xm_zone_free(z, item);
+	cr_expect_eq(_xm_tls_hint.th_slot, &_xm_tls[z->uz_slot]);
+	cr_expect_eq(ob->ub_cnt, ocnt, "freed into the other zone's cache");
+	cr_expect_gt(st(z).cached, 0, "the free went to z's own cache");
+	audit_clean(z, 0);
+	audit_clean(other, 0);
+}
+
+/*
+ * The TLS slot keeps the loaded bucket itself: it must follow every
+ * exchange of the loaded and spare buckets, in both directions.
+ */
+Test(cache, slot_follows_bucket_swaps)
+{
+	enum { B = 4, N = 3 * B };
+	struct xm_tls_slot *e;
+	struct xm_cache *c;
+	void *v[N];
+
+	u = mk_umem(64, B);
+	z = xm_umem_zone(u, XM_ZONE_CLUST);
+	e = &_xm_tls[z->uz_slot];
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < N; i++) {
+			cr_assert_not_null(v[i] = xm_zone_alloc(z, XM_NOWAIT));
+			c = e->ts_cache;
+			cr_assert_eq(e->ts_bucket, c->c_alloc, "alloc %d", i);
+		}
+		for (int i = 0; i < N; i++) {
+			xm_zone_free(z, v[i]);
+			c = e->ts_cache;
+			cr_assert_eq(e->ts_bucket, c->c_alloc, "free %d", i);
+		}
+	}
+	audit_clean(z, 0);
+}
+
 /* ---------------------------------------------------------- stress */
 
 #define QCAP	32

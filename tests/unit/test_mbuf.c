@@ -1023,6 +1023,64 @@ Test(mbuf, rxframe_wraps_without_allocating)
 	mt_assert_clean(tu);
 }
 
+/*
+ * A paired header keeps its storage fields across uses (only the count
+ * and the type word are reset): they must follow the kind of use, the
+ * item size for an allocation, the stride for an RX frame.  A 9 KiB
+ * cluster has both different (9216 in a 10240-byte stride).
+ */
+Test(mbuf, paired_header_follows_the_kind_of_use)
+{
+	uint32_t stride = xm_zone_stride(zone(XM_ZONE_JUMBO9));
+	struct xm_mbuf *m;
+	char *frame;
+
+	cr_assert_neq(stride, XM_MJUM9BYTES);
+	m = xm_getjcl(tu, XM_NOWAIT, XM_MT_DATA, XM_PKTHDR, XM_MJUM9BYTES);
+	cr_assert_not_null(m);
+	frame = m->m_ext.ext_buf;
+	assert_paired(m, XM_ZONE_JUMBO9, XM_EXT_PACKET);
+	cr_assert_eq(m->m_ext.ext_size, XM_MJUM9BYTES);
+	xm_freem(m);
+	for (int round = 0; round < 2; round++) {
+		/* The thread's cache is LIFO: the same frame each time. */
+		cr_assert_eq(xm_cljget(tu, NULL, XM_NOWAIT, XM_MJUM9BYTES),
+			     frame);
+		m = xm_rxframe(tu, frame_off(frame) + 64, 100, XM_PKTHDR);
+		cr_assert_not_null(m, "%s", strerror(errno));
+		assert_paired(m, XM_ZONE_JUMBO9, XM_EXT_RXFRAME);
+		cr_assert_eq(m->m_ext.ext_size, stride);
+		cr_assert_eq(m->m_data, frame + 64);
+		xm_freem(m);
+
+		m = xm_getjcl(tu, XM_NOWAIT, XM_MT_DATA, 0, XM_MJUM9BYTES);
+		cr_assert_eq(m->m_ext.ext_buf, frame);
+		assert_paired(m, XM_ZONE_JUMBO9, XM_EXT_PACKET);
+		cr_assert_eq(m->m_ext.ext_size, XM_MJUM9BYTES);
+		cr_assert_eq(m->m_data, frame);
+		cr_assert_eq(xm_trailingspace(m), XM_MJUM9BYTES);
+		xm_freem(m);
+	}
+	mt_assert_clean(tu);
+}
+
+/* A stray write into an idle paired header is caught when it is reused. */
+Test(mbuf, overwritten_idle_paired_header_panics, .signal = SIGABRT)
+{
+	struct xm_mbuf *m = xm_getcl(tu, XM_NOWAIT, XM_MT_DATA, 0);
+	struct xm_mbuf *rec;
+	char *frame;
+
+	cr_assert_not_null(m);
+	frame = m->m_ext.ext_buf;
+	xm_freem(m);
+	rec = xm_umem_frame_meta(tu, frame_off(frame));
+	rec->m_ext.ext_arg1 = zone(XM_ZONE_JUMBOP);
+	m = xm_getcl(tu, XM_NOWAIT, XM_MT_DATA, 0);
+	cr_log_error("reused %p without noticing (frame %p)", (void *)m,
+		     (void *)frame);
+}
+
 Test(mbuf, rxframe_refuses_a_frame_already_wrapped)
 {
 	void *frame = xm_cljget(tu, NULL, XM_NOWAIT, XM_MCLBYTES);
@@ -1131,6 +1189,71 @@ Test(mbuf, space_helpers_follow_writability)
 }
 
 /* ------------------------------------- umems our headers do not fit */
+
+/*
+ * The frame -> paired header translation has a shift-and-add form for
+ * power-of-two records no larger than a chunk and a general one for the
+ * rest: both must land on the frame's own record (xm_umem_frame_meta),
+ * for every frame zone, through allocation, bursts and RX wrapping.
+ */
+struct record_case {
+	uint32_t meta_size;
+	uint32_t chunk_size;
+};
+
+ParameterizedTestParameters(mbuf, paired_header_is_the_record_for_any_size)
+{
+	static struct record_case cases[] = {
+		{ 128, 2048 }, { 128, 4096 }, { 2048, 2048 }, { 4096, 4096 },
+		{ 192, 2048 }, { 4096, 2048 }, { 3072, 4096 },
+	};
+
+	return cr_make_param_array(struct record_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct record_case *c, mbuf,
+		  paired_header_is_the_record_for_any_size)
+{
+	static const int sizes[] = {
+		XM_MCLBYTES, XM_MJUMPAGESIZE, XM_MJUM9BYTES, XM_MJUM16BYTES,
+	};
+	struct xm_umem *u = mt_umem_create(c->meta_size, 0, c->chunk_size);
+	struct xm_mbuf *ms[8], *m;
+	char *frame;
+
+	for (int i = 0; i < 4; i++) {
+		for (int k = 0; k < 8; k++) {
+			m = xm_getjcl(u, XM_NOWAIT, XM_MT_DATA, XM_PKTHDR,
+				      sizes[i]);
+			cr_assert_not_null(m, "%d: %s", sizes[i],
+					   strerror(errno));
+			frame = m->m_ext.ext_buf;
+			cr_assert_eq((void *)m, xm_umem_frame_meta(u,
+				     xm_umem_addr2off(u, frame)),
+				     "meta %u chunk %u size %d: not the "
+				     "frame's record", c->meta_size,
+				     c->chunk_size, sizes[i]);
+			cr_assert_eq(xm_umem_meta_frame(u, m), frame);
+			ms[k] = m;
+		}
+		xm_freem_bulk(ms, 8);
+	}
+	cr_assert_eq(xm_getcl_bulk(u, XM_NOWAIT, XM_MT_DATA, 0, ms, 8), 0);
+	for (int k = 0; k < 8; k++)
+		cr_assert_eq((void *)ms[k], xm_umem_frame_meta(u,
+			     xm_umem_addr2off(u, ms[k]->m_ext.ext_buf)));
+	frame = ms[7]->m_ext.ext_buf;
+	xm_freem_bulk(ms, 8);
+	cr_assert_eq(xm_cljget(u, NULL, XM_NOWAIT, XM_MCLBYTES), frame);
+	m = xm_rxframe(u, xm_umem_addr2off(u, frame) + 100, 60, 0);
+	cr_assert_not_null(m, "%s", strerror(errno));
+	cr_assert_eq((void *)m, xm_umem_frame_meta(u,
+		     xm_umem_addr2off(u, frame)));
+	xm_freem(m);
+	cr_assert_eq(mt_held(u), 0);
+	xm_umem_destroy(u);
+}
 
 Test(mbuf, small_records_refuse_paired_headers)
 {
