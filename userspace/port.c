@@ -74,8 +74,12 @@
 #define XM_PORT_L2_OVERHEAD	18
 /* How long close waits for TX completions before taking frames back. */
 #define XM_PORT_DRAIN_MS	500
-/* How long open waits for a queue a closed socket has not yet let go. */
-#define XM_PORT_BUSY_MS		1000
+/*
+ * How long open waits for a queue a closed socket has not yet let go: the
+ * kernel lets go from a workqueue item under rtnl_lock, which namespace
+ * teardown elsewhere on the machine can hold for seconds.
+ */
+#define XM_PORT_BUSY_MS		5000
 
 /* ------------------------------------------------------ registrations */
 
@@ -821,12 +825,47 @@ int xm_port_poll(struct xm_port *p, unsigned int qidx, int timeout_ms)
 
 /* -------------------------------------------------------------- sockets */
 
+/* The system calls that make a socket, in order: what failed, by name. */
+enum xm_sock_step {
+	XM_STEP_SOCKET,
+	XM_STEP_UMEM_REG,
+	XM_STEP_FILL_RING,
+	XM_STEP_COMP_RING,
+	XM_STEP_RX_RING,
+	XM_STEP_TX_RING,
+	XM_STEP_OFFSETS,
+	XM_STEP_MMAP_FILL,
+	XM_STEP_MMAP_COMP,
+	XM_STEP_MMAP_RX,
+	XM_STEP_MMAP_TX,
+	XM_STEP_BIND,
+	XM_STEP_ZC_CHECK,
+	XM_STEP_ALLOC,
+};
+
+static const char *const xm_step_names[] = {
+	[XM_STEP_SOCKET] = "socket(AF_XDP)",
+	[XM_STEP_UMEM_REG] = "setsockopt(XDP_UMEM_REG)",
+	[XM_STEP_FILL_RING] = "setsockopt(XDP_UMEM_FILL_RING)",
+	[XM_STEP_COMP_RING] = "setsockopt(XDP_UMEM_COMPLETION_RING)",
+	[XM_STEP_RX_RING] = "setsockopt(XDP_RX_RING)",
+	[XM_STEP_TX_RING] = "setsockopt(XDP_TX_RING)",
+	[XM_STEP_OFFSETS] = "getsockopt(XDP_MMAP_OFFSETS)",
+	[XM_STEP_MMAP_FILL] = "mmap(fill ring)",
+	[XM_STEP_MMAP_COMP] = "mmap(completion ring)",
+	[XM_STEP_MMAP_RX] = "mmap(RX ring)",
+	[XM_STEP_MMAP_TX] = "mmap(TX ring)",
+	[XM_STEP_BIND] = "bind",
+	[XM_STEP_ZC_CHECK] = "getsockopt(XDP_OPTIONS) zero-copy check",
+	[XM_STEP_ALLOC] = "calloc(registration)",
+};
+
 /*
  * Creates and binds q's socket, zero-copy or copy, joining a compatible
  * registration when there is one.  *step names what failed.
  */
 static int xm_sock_open(struct xm_port *p, struct xm_port_queue *q, bool zc,
-			const char **step)
+			enum xm_sock_step *step)
 {
 	struct xdp_mmap_offsets off;
 	struct sockaddr_xdp sxdp;
@@ -841,7 +880,7 @@ static int xm_sock_open(struct xm_port *p, struct xm_port_queue *q, bool zc,
 		    (reg->ur_sg || !p->p_sg))
 			break;
 
-	*step = "socket(AF_XDP)";
+	*step = XM_STEP_SOCKET;
 	fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -855,41 +894,54 @@ static int xm_sock_open(struct xm_port *p, struct xm_port_queue *q, bool zc,
 			.flags = 0,
 		};
 
-		*step = "UMEM registration";
+		/* the kernel pins every page of the region here */
+		*step = XM_STEP_UMEM_REG;
 		if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)))
 			goto out_errno;
 	}
-	*step = "ring setup";
 	/* every socket has its own fill and completion ring */
+	*step = XM_STEP_FILL_RING;
 	if (setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &p->p_fill_size,
-		       sizeof(p->p_fill_size)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &p->p_comp_size,
+		       sizeof(p->p_fill_size)))
+		goto out_errno;
+	*step = XM_STEP_COMP_RING;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &p->p_comp_size,
 		       sizeof(p->p_comp_size)))
 		goto out_errno;
+	*step = XM_STEP_RX_RING;
 	if (p->p_rx && setsockopt(fd, SOL_XDP, XDP_RX_RING, &p->p_rx_size,
 				  sizeof(p->p_rx_size)))
 		goto out_errno;
+	*step = XM_STEP_TX_RING;
 	if (p->p_tx && setsockopt(fd, SOL_XDP, XDP_TX_RING, &p->p_tx_size,
 				  sizeof(p->p_tx_size)))
 		goto out_errno;
+	*step = XM_STEP_OFFSETS;
 	optlen = sizeof(off);
 	if (getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen))
 		goto out_errno;
+	*step = XM_STEP_MMAP_FILL;
 	err = xm_ring_map(fd, &off.fr, p->p_fill_size, sizeof(uint64_t),
 			  (off_t)XDP_UMEM_PGOFF_FILL_RING, &q->q_fill);
-	if (err == 0)
+	if (err == 0) {
+		*step = XM_STEP_MMAP_COMP;
 		err = xm_ring_map(fd, &off.cr, p->p_comp_size,
 				  sizeof(uint64_t),
 				  (off_t)XDP_UMEM_PGOFF_COMPLETION_RING,
 				  &q->q_comp);
-	if (err == 0 && p->p_rx)
+	}
+	if (err == 0 && p->p_rx) {
+		*step = XM_STEP_MMAP_RX;
 		err = xm_ring_map(fd, &off.rx, p->p_rx_size,
 				  sizeof(struct xdp_desc), XDP_PGOFF_RX_RING,
 				  &q->q_rx);
-	if (err == 0 && p->p_tx)
+	}
+	if (err == 0 && p->p_tx) {
+		*step = XM_STEP_MMAP_TX;
 		err = xm_ring_map(fd, &off.tx, p->p_tx_size,
 				  sizeof(struct xdp_desc), XDP_PGOFF_TX_RING,
 				  &q->q_tx);
+	}
 	if (err)
 		goto out_unmap;
 
@@ -908,11 +960,12 @@ static int xm_sock_open(struct xm_port *p, struct xm_port_queue *q, bool zc,
 		if (p->p_sg)
 			sxdp.sxdp_flags |= XDP_USE_SG;
 	}
-	*step = "bind";
+	*step = XM_STEP_BIND;
 	if (bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp))) {
 		err = -errno;
 		goto out_unmap;
 	}
+	*step = XM_STEP_ZC_CHECK;
 	memset(&xo, 0, sizeof(xo));
 	optlen = sizeof(xo);
 	if (getsockopt(fd, SOL_XDP, XDP_OPTIONS, &xo, &optlen) == 0 &&
@@ -922,6 +975,7 @@ static int xm_sock_open(struct xm_port *p, struct xm_port_queue *q, bool zc,
 	}
 
 	if (reg == NULL) {
+		*step = XM_STEP_ALLOC;
 		reg = calloc(1, sizeof(*reg));
 		if (reg == NULL) {
 			err = -ENOMEM;
@@ -966,7 +1020,7 @@ out_unmap:
  * a socket that really owns the queue outlasts it.
  */
 static int xm_sock_open_retry(struct xm_port *p, struct xm_port_queue *q,
-			      bool zc, const char **step)
+			      bool zc, enum xm_sock_step *step)
 {
 	struct timespec t0, t;
 	int err;
@@ -974,7 +1028,7 @@ static int xm_sock_open_retry(struct xm_port *p, struct xm_port_queue *q,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		err = xm_sock_open(p, q, zc, step);
-		if (err != -EBUSY || strcmp(*step, "bind") != 0)
+		if (err != -EBUSY || *step != XM_STEP_BIND)
 			return err;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000 +
@@ -1324,11 +1378,79 @@ static int xm_port_prog(struct xm_port *p)
 	return 0;
 }
 
+/*
+ * Why XDP_UMEM_REG failed, where the errno alone does not say.  The
+ * kernel pins every page of the region there (pin_user_pages() with
+ * FOLL_WRITE | FOLL_LONGTERM), faulting in those not yet present: a
+ * fault that fails on the first page comes back as EFAULT, one on a
+ * later page as ENOMEM (the pin fell short).  A hugetlb fault fails
+ * when the pool has no page for it.
+ */
+static const char *xm_umem_reg_cause(const struct xm_port *p, int err)
+{
+	bool huge = xm_umem_hugepages(p->p_umem);
+
+	switch (err) {
+	case -EFAULT:
+	case -ENOMEM:
+		if (huge)
+			return "a 2 MiB hugepage of the region could not be "
+			       "faulted in to be pinned: the hugepage pool "
+			       "lost pages the mapping had reserved (was "
+			       "vm.nr_hugepages lowered?); keep the pool "
+			       "steady or create the umem with "
+			       "XM_UMEM_F_NO_HUGEPAGES";
+		return err == -EFAULT ?
+		       "part of the region is not mapped writable" :
+		       "out of memory faulting in and pinning its pages";
+	case -ENOBUFS:
+		return "RLIMIT_MEMLOCK is below the region's size: raise it "
+		       "or grant CAP_IPC_LOCK";
+	case -EINVAL:
+		return "the kernel refuses the region's address, length or "
+		       "chunk size";
+	default:
+		return "";
+	}
+}
+
+/* Names the socket, the system call and the cause of a failed open. */
+static void xm_sock_report(const struct xm_port *p,
+			   const struct xm_port_queue *q, bool zc,
+			   enum xm_sock_step step, int err)
+{
+	if (err == -EPERM || err == -EACCES) {
+		xm_pr_warn("%s: queue %u: AF_XDP socket not permitted: %s "
+			   "failed (%s): CAP_NET_RAW and CAP_NET_ADMIN are "
+			   "needed\n", p->p_name, q->q_queue_id,
+			   xm_step_names[step], xm_errname(err));
+	} else if (err == -EBUSY && step == XM_STEP_BIND) {
+		xm_pr_warn("%s: queue %u already has an AF_XDP socket (bind: "
+			   "%s)\n", p->p_name, q->q_queue_id, xm_errname(err));
+	} else if (step == XM_STEP_UMEM_REG) {
+		const char *cause = xm_umem_reg_cause(p, err);
+
+		xm_pr_warn("%s: queue %u: %s of the umem (%llu bytes at %p "
+			   "on %s pages) failed: %s (%s)%s%s\n", p->p_name,
+			   q->q_queue_id, xm_step_names[step],
+			   (unsigned long long)p->p_nchunks * p->p_chunk,
+			   (void *)p->p_base,
+			   xm_umem_hugepages(p->p_umem) ? "2 MiB" : "4 KiB",
+			   strerror(-err), xm_errname(err),
+			   cause[0] ? ": " : "", cause);
+	} else {
+		xm_pr_warn("%s: queue %u: %s socket: %s failed: %s (%s)\n",
+			   p->p_name, q->q_queue_id, zc ? "zero-copy" : "copy",
+			   xm_step_names[step], strerror(-err),
+			   xm_errname(err));
+	}
+}
+
 /* Opens every socket; the first decides the mode. */
 static int xm_port_sockets(struct xm_port *p, const uint32_t *queues,
 			   const struct xm_port_opts *opts)
 {
-	const char *step = "";
+	enum xm_sock_step step = XM_STEP_SOCKET;
 	bool zc;
 	int err;
 
@@ -1340,7 +1462,13 @@ static int xm_port_sockets(struct xm_port *p, const uint32_t *queues,
 
 		q->q_queue_id = queues[i];
 		err = xm_sock_open_retry(p, q, zc, &step);
+		/*
+		 * Only the bind (and the mode it gave) depend on zero-copy:
+		 * anything failing before it, the UMEM registration above
+		 * all, fails the same in copy mode and is reported as such.
+		 */
 		if (err && i == 0 && zc && p->p_mode == XM_PORT_MODE_AUTO &&
+		    (step == XM_STEP_BIND || step == XM_STEP_ZC_CHECK) &&
 		    xm_fallback_ok(err)) {
 			xm_pr_info("%s: zero-copy not supported (%s), using "
 				   "copy mode\n", p->p_name, xm_errname(err));
@@ -1349,23 +1477,7 @@ static int xm_port_sockets(struct xm_port *p, const uint32_t *queues,
 			err = xm_sock_open_retry(p, q, zc, &step);
 		}
 		if (err) {
-			const char *what = zc ? "zero-copy" : "copy";
-
-			if (err == -EPERM || err == -EACCES)
-				xm_pr_warn("%s: queue %u: AF_XDP socket not "
-					   "permitted (%s): CAP_NET_RAW and "
-					   "CAP_NET_ADMIN are needed\n",
-					   p->p_name, q->q_queue_id,
-					   xm_errname(err));
-			else if (err == -EBUSY)
-				xm_pr_warn("%s: queue %u already has an AF_XDP "
-					   "socket (%s)\n", p->p_name,
-					   q->q_queue_id, xm_errname(err));
-			else
-				xm_pr_warn("%s: queue %u: %s socket: %s failed: "
-					   "%s (%s)\n", p->p_name,
-					   q->q_queue_id, what, step,
-					   strerror(-err), xm_errname(err));
+			xm_sock_report(p, q, zc, step, err);
 			return err;
 		}
 		if (zc && p->p_mode == XM_PORT_MODE_AUTO)

@@ -124,7 +124,12 @@ struct xm_port_opts {
  * interface, EINVAL queue out of range / ring size not a power of two /
  * bad option, EOPNOTSUPP a strict mode the interface cannot do, EPERM no
  * CAP_NET_ADMIN / XDP not permitted, EBUSY the interface already has a
- * port in this process or a live xmbuf program of another process.
+ * port in this process or a live xmbuf program of another process;
+ * from the UMEM registration (XDP_UMEM_REG, which pins the whole region):
+ * EFAULT / ENOMEM a page of the region could not be faulted in and
+ * pinned, ENOBUFS RLIMIT_MEMLOCK too low.  The message names the system
+ * call that failed.  Only a failed bind falls back from zero-copy to copy
+ * mode (XM_PORT_MODE_AUTO).
  * On failure nothing is left attached and every frame is back home.
  *
  * Loads and attaches bpf/xm_redirect (the xdp.frags build when the MTU
