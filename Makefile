@@ -234,6 +234,7 @@ TEST_VARIANT ?= dbg
 # ("tests: N passed, N failed, N skipped") is the last thing printed.
 test: deps
 	$(Q)$(MAKE) --no-print-directory build
+	$(Q)tests/install/check.sh $(BUILD)
 	$(Q)$(MAKE) --no-print-directory _fuzz_smoke
 	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=$(TEST_VARIANT)
 
