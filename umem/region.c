@@ -122,13 +122,12 @@ static int write_long(const char *path, long v)
 }
 
 /*
- * Maps len bytes (a multiple of 2 MiB) on 2 MiB hugepages.  Returns the
- * mapping or MAP_FAILED with *why describing the reason; *raised gets the
- * number of pages added to vm.nr_hugepages.
- */
-/*
  * Pages nobody has claimed: free_hugepages still counts pages that other
- * mappings reserved but have not touched yet.
+ * mappings reserved but have not touched yet.  The kernel's reserved count
+ * can underflow when the pool is resized while reservations are held
+ * (seen on 6.18: resv_hugepages read as 2^64 - 100); strtol clamps such a
+ * value to LONG_MAX, and a reservation larger than the free pages cannot
+ * be real, so it is ignored then rather than hiding every free page.
  */
 static long hugepages_available(void)
 {
@@ -137,10 +136,16 @@ static long hugepages_available(void)
 
 	if (free_pages < 0)
 		return -1;
-	if (resv > 0)
+	if (resv > 0 && resv <= free_pages)
 		free_pages -= resv;
-	return free_pages < 0 ? 0 : free_pages;
+	return free_pages;
 }
+
+/*
+ * Maps len bytes (a multiple of 2 MiB) on 2 MiB hugepages.  Returns the
+ * mapping or MAP_FAILED with *why describing the reason; *raised gets the
+ * number of pages added to vm.nr_hugepages.
+ */
 
 static void *map_hugepages(uint64_t len, uint32_t flags, uint32_t *raised,
 			   char *why, size_t whylen)
