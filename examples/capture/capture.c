@@ -606,28 +606,6 @@ static void usage(FILE *out)
 		CAP_RX_RING_MAX * XM_MCLBYTES / 1024);
 }
 
-static int parse_mode(const char *s, uint32_t *mode)
-{
-	static const struct {
-		const char *name;
-		enum xm_port_mode mode;
-	} modes[] = {
-		{ "auto", XM_PORT_MODE_AUTO },
-		{ "zero-copy", XM_PORT_MODE_ZEROCOPY },
-		{ "zc", XM_PORT_MODE_ZEROCOPY },
-		{ "copy", XM_PORT_MODE_COPY },
-		{ "skb", XM_PORT_MODE_SKB },
-	};
-
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (!strcmp(s, modes[i].name)) {
-			*mode = modes[i].mode;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 /* -C: a count of 1,000,000 bytes, or with k/m/g binary units. */
 static bool parse_size(const char *s, uint64_t *bytes)
 {
@@ -780,25 +758,17 @@ static int parse_args(int argc, char **argv, struct cap_args *a)
 			a->json = true;
 			break;
 		case OPT_QUEUES:
-			a->nqueues = xm_ex_parse_list(optarg, 0, 4095,
-						      a->queues,
-						      XM_PORT_MAX_QUEUES);
-			if (a->nqueues < 0)
-				return xm_ex_usage_error(
-					"invalid queue list '%s'", optarg);
+			if (xm_ex_opt_queues(optarg, a->queues, &a->nqueues))
+				return XM_EX_USAGE;
 			break;
 		case OPT_CPUS:
-			a->ncpus = xm_ex_parse_list(optarg, 0, CPU_SETSIZE - 1,
-						    a->cpus, CPU_SETSIZE);
-			if (a->ncpus < 0)
-				return xm_ex_usage_error(
-					"invalid CPU list '%s'", optarg);
+			if (xm_ex_opt_cpus(optarg, a->cpus, CPU_SETSIZE,
+					   &a->ncpus))
+				return XM_EX_USAGE;
 			break;
 		case OPT_MODE:
-			if (parse_mode(optarg, &a->mode))
-				return xm_ex_usage_error(
-					"invalid mode '%s' (auto, zero-copy, "
-					"copy, skb)", optarg);
+			if (xm_ex_opt_mode(optarg, &a->mode))
+				return XM_EX_USAGE;
 			break;
 		case OPT_DURATION:
 			if (!xm_ex_parse_seconds(optarg, CAP_MAX_SECONDS,
@@ -1102,7 +1072,7 @@ static int open_ports(struct capture *c)
 {
 	const struct cap_args *a = c->a;
 	uint32_t rx = CAP_RX_RING_DEFAULT, fill;
-	int nq;
+	unsigned int nq;
 
 	/* -B: what may wait in the RX ring for the writer (tcpdump's
 	 * kernel buffer); the fill ring is twice that, the port's rule */
@@ -1119,22 +1089,10 @@ static int open_ports(struct capture *c)
 				CAP_RX_RING_MAX * XM_MCLBYTES / 1024);
 	}
 	fill = 2 * rx;
-	nq = a->nqueues;
-	if (!nq) {
-		nq = xm_ex_if_rx_queues(a->ifname);
-		if (nq <= 0)
-			nq = 1;
-		if (nq > XM_PORT_MAX_QUEUES)
-			nq = XM_PORT_MAX_QUEUES;
-	}
-	XM_OPTS(xm_umem_opts, uo,
-		.nmbclusters = frames_needed((unsigned int)nq, fill, rx,
-					     a->tap != NULL),
-		.nmbjumbop = 64, .nmbjumbo9 = 16, .nmbjumbo16 = 16);
-	c->u = xm_umem_create(&uo);
+	nq = xm_ex_queues_for(a->ifname, a->nqueues);
+	c->u = xm_ex_umem_create(frames_needed(nq, fill, rx, a->tap != NULL));
 	if (!c->u)
-		return xm_ex_error("cannot create the UMEM: %s",
-				   strerror(errno));
+		return XM_EX_RUNTIME;
 	XM_OPTS(xm_port_opts, pin,
 		.queues = a->nqueues ? a->queues : NULL,
 		.nqueues = (uint32_t)a->nqueues,

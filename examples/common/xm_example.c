@@ -13,8 +13,12 @@
  *   names      xm_ex_set_prog, xm_ex_prog, xm_ex_error, xm_ex_usage_error,
  *              xm_ex_set_print
  *   parsing    xm_ex_parse_u64, xm_ex_parse_u32, xm_ex_parse_seconds,
- *              xm_ex_parse_list, xm_ex_parse_mac, xm_ex_if_rx_queues,
- *              xm_ex_pin_cpu, xm_ex_now_ns
+ *              xm_ex_parse_list, xm_ex_parse_mac, xm_ex_parse_mode,
+ *              xm_ex_if_rx_queues, xm_ex_queues_for, xm_ex_pin_cpu,
+ *              xm_ex_now_ns
+ *   setup      xm_ex_umem_create
+ *   options    xm_ex_opt_queues, xm_ex_opt_cpus, xm_ex_opt_mode,
+ *              xm_ex_opt_frames
  *   signals    xm_ex_signals_install, xm_ex_stopping, xm_ex_stop,
  *              xm_ex_stop_signal
  *   stats line xm_ex_stats_init, xm_ex_stats_due, xm_ex_stats_print,
@@ -38,6 +42,7 @@
 #include <unistd.h>
 
 #include "xm_example.h"
+#include "xm_port.h"
 
 static const char *prog_name = "xmbuf";
 
@@ -194,6 +199,96 @@ bool xm_ex_parse_mac(const char *s, uint8_t mac[6])
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];
 	return true;
+}
+
+unsigned int xm_ex_queues_for(const char *ifname, int nqueues)
+{
+	int nq = nqueues;
+
+	if (nq > 0)
+		return (unsigned int)nq;
+	nq = xm_ex_if_rx_queues(ifname);
+	if (nq <= 0)
+		return 1;
+	if (nq > XM_PORT_MAX_QUEUES)
+		return XM_PORT_MAX_QUEUES;
+	return (unsigned int)nq;
+}
+
+struct xm_umem *xm_ex_umem_create(uint32_t nclusters)
+{
+	XM_OPTS(xm_umem_opts, uo,
+		.nmbclusters = nclusters,
+		.nmbjumbop = 64, .nmbjumbo9 = 16, .nmbjumbo16 = 16);
+	struct xm_umem *u = xm_umem_create(&uo);
+
+	if (!u) {
+		int err = errno;
+
+		xm_ex_error("cannot create the UMEM: %s", strerror(err));
+		errno = err;
+	}
+	return u;
+}
+
+int xm_ex_parse_mode(const char *s, uint32_t *mode)
+{
+	static const struct {
+		const char *name;
+		enum xm_port_mode mode;
+	} modes[] = {
+		{ "auto", XM_PORT_MODE_AUTO },
+		{ "zero-copy", XM_PORT_MODE_ZEROCOPY },
+		{ "zc", XM_PORT_MODE_ZEROCOPY },
+		{ "copy", XM_PORT_MODE_COPY },
+		{ "skb", XM_PORT_MODE_SKB },
+	};
+
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!strcmp(s, modes[i].name)) {
+			*mode = modes[i].mode;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * The option helpers below keep one wording per mistake across the
+ * examples, so the integration tests (and users' scripts) can match it.
+ */
+int xm_ex_opt_queues(const char *arg, uint32_t *queues, int *nqueues)
+{
+	*nqueues = xm_ex_parse_list(arg, 0, 4095, queues, XM_PORT_MAX_QUEUES);
+	if (*nqueues < 0)
+		return xm_ex_usage_error("invalid queue list '%s'", arg);
+	return 0;
+}
+
+int xm_ex_opt_cpus(const char *arg, uint32_t *cpus, unsigned int max,
+		   int *ncpus)
+{
+	*ncpus = xm_ex_parse_list(arg, 0, CPU_SETSIZE - 1, cpus, max);
+	if (*ncpus < 0)
+		return xm_ex_usage_error("invalid CPU list '%s'", arg);
+	return 0;
+}
+
+int xm_ex_opt_mode(const char *arg, uint32_t *mode)
+{
+	if (xm_ex_parse_mode(arg, mode))
+		return xm_ex_usage_error("invalid mode '%s' (auto, zero-copy, "
+					 "copy, skb)", arg);
+	return 0;
+}
+
+int xm_ex_opt_frames(const char *arg, uint32_t *frames)
+{
+	if (!xm_ex_parse_u32(arg, 1024, 1u << 24, frames))
+		return xm_ex_usage_error("invalid frame count '%s'", arg);
+	return 0;
 }
 
 int xm_ex_if_rx_queues(const char *ifname)

@@ -64,6 +64,27 @@ int xm_ex_parse_list(const char *s, uint32_t lo, uint32_t hi, uint32_t *out,
 		     unsigned int max);
 /** "aa:bb:cc:dd:ee:ff". */
 bool xm_ex_parse_mac(const char *s, uint8_t mac[6]);
+/**
+ * A port mode (enum xm_port_mode) by name: auto, zero-copy (or zc), copy,
+ * skb.  @return 0, or -EINVAL for any other name.
+ */
+int xm_ex_parse_mode(const char *s, uint32_t *mode);
+
+/*
+ * The datapath options every port-opening example spells the same way
+ * (-q/--queues, --cpus, -m/--mode, -F/--frames): each parses optarg and,
+ * when it is wrong, prints the same usage error in every example.
+ * @return 0, or XM_EX_USAGE after the message.
+ */
+/** Queue ids in [0, 4095], at most XM_PORT_MAX_QUEUES of them. */
+int xm_ex_opt_queues(const char *arg, uint32_t *queues, int *nqueues);
+/** CPU ids in [0, CPU_SETSIZE), at most max of them. */
+int xm_ex_opt_cpus(const char *arg, uint32_t *cpus, unsigned int max,
+		   int *ncpus);
+/** A port mode, see xm_ex_parse_mode(). */
+int xm_ex_opt_mode(const char *arg, uint32_t *mode);
+/** UMEM cluster frames, 1024..2^24. */
+int xm_ex_opt_frames(const char *arg, uint32_t *frames);
 
 /**
  * RX queues of an interface in the calling thread's network namespace,
@@ -72,6 +93,19 @@ bool xm_ex_parse_mac(const char *s, uint8_t mac[6]);
  * (-ENODEV).
  */
 int xm_ex_if_rx_queues(const char *ifname);
+/**
+ * The queues a port on ifname will open: nqueues when the user gave a
+ * list (nqueues > 0), else all of the interface's RX queues, within
+ * [1, XM_PORT_MAX_QUEUES] (an unknown interface counts 1 and is left
+ * for xm_port_open() to report).  For sizing the UMEM before the port.
+ */
+unsigned int xm_ex_queues_for(const char *ifname, int nqueues);
+/**
+ * A UMEM of nclusters 2 KiB clusters plus the examples' usual few jumbo
+ * clusters (64 page-size, 16 of 9 KiB and of 16 KiB).  On failure prints
+ * "cannot create the UMEM: ..." and returns NULL (errno set).
+ */
+struct xm_umem *xm_ex_umem_create(uint32_t nclusters);
 
 /** Pins the calling thread to one CPU.  @return 0 or -errno. */
 int xm_ex_pin_cpu(unsigned int cpu);

@@ -211,28 +211,6 @@ static void usage(FILE *out)
 		xm_ex_prog(), FWD_BURST_MAX, FWD_BURST_DEFAULT);
 }
 
-static int parse_mode(const char *s, uint32_t *mode)
-{
-	static const struct {
-		const char *name;
-		enum xm_port_mode mode;
-	} modes[] = {
-		{ "auto", XM_PORT_MODE_AUTO },
-		{ "zero-copy", XM_PORT_MODE_ZEROCOPY },
-		{ "zc", XM_PORT_MODE_ZEROCOPY },
-		{ "copy", XM_PORT_MODE_COPY },
-		{ "skb", XM_PORT_MODE_SKB },
-	};
-
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (!strcmp(s, modes[i].name)) {
-			*mode = modes[i].mode;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 struct fwd_args {
 	const char *in_name;		/* -i */
 	const char *out_name;		/* -o, or NULL */
@@ -283,12 +261,8 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			a->out_name = optarg;
 			break;
 		case 'q':
-			a->nqueues = xm_ex_parse_list(optarg, 0, 4095,
-						      a->queues,
-						      XM_PORT_MAX_QUEUES);
-			if (a->nqueues < 0)
-				return xm_ex_usage_error(
-					"invalid queue list '%s'", optarg);
+			if (xm_ex_opt_queues(optarg, a->queues, &a->nqueues))
+				return XM_EX_USAGE;
 			break;
 		case 'd':
 			if (!xm_ex_parse_seconds(optarg, FWD_MAX_SECONDS,
@@ -297,17 +271,13 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 					"invalid duration '%s'", optarg);
 			break;
 		case 'c':
-			a->ncpus = xm_ex_parse_list(optarg, 0, CPU_SETSIZE - 1,
-						    a->cpus, CPU_SETSIZE);
-			if (a->ncpus < 0)
-				return xm_ex_usage_error(
-					"invalid CPU list '%s'", optarg);
+			if (xm_ex_opt_cpus(optarg, a->cpus, CPU_SETSIZE,
+					   &a->ncpus))
+				return XM_EX_USAGE;
 			break;
 		case 'm':
-			if (parse_mode(optarg, &a->mode))
-				return xm_ex_usage_error(
-					"invalid mode '%s' (auto, zero-copy, "
-					"copy, skb)", optarg);
+			if (xm_ex_opt_mode(optarg, &a->mode))
+				return XM_EX_USAGE;
 			break;
 		case 'b':
 			if (!xm_ex_parse_u32(optarg, 1, FWD_BURST_MAX,
@@ -319,10 +289,8 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			a->use_poll = true;
 			break;
 		case 'F':
-			if (!xm_ex_parse_u32(optarg, 1024, 1u << 24,
-					     &a->frames))
-				return xm_ex_usage_error(
-					"invalid frame count '%s'", optarg);
+			if (xm_ex_opt_frames(optarg, &a->frames))
+				return XM_EX_USAGE;
 			break;
 		case 'j':
 			a->json = true;
@@ -508,7 +476,8 @@ int main(int argc, char **argv)
 		{ "drop", XM_EX_STAT_COUNT },
 	};
 	uint64_t t0, deadline = 0;
-	int ret, err, nq;
+	unsigned int nq;
+	int ret, err;
 
 	xm_ex_set_prog(argv[0]);
 	ret = parse_args(argc, argv, &a);
@@ -525,22 +494,11 @@ int main(int argc, char **argv)
 	 * or all of the interface's (what the port opens by default; an
 	 * unknown interface is left for xm_port_open() to report).
 	 */
-	nq = a.nqueues;
-	if (!nq) {
-		nq = xm_ex_if_rx_queues(a.in_name);
-		if (nq <= 0)
-			nq = 1;
-		if (nq > XM_PORT_MAX_QUEUES)
-			nq = XM_PORT_MAX_QUEUES;
-	}
-	XM_OPTS(xm_umem_opts, uo,
-		.nmbclusters = a.frames ? a.frames :
-			frames_needed((unsigned int)nq, a.out_name != NULL),
-		.nmbjumbop = 64, .nmbjumbo9 = 16, .nmbjumbo16 = 16);
-	f.u = xm_umem_create(&uo);
+	nq = xm_ex_queues_for(a.in_name, a.nqueues);
+	f.u = xm_ex_umem_create(a.frames ? a.frames :
+				frames_needed(nq, a.out_name != NULL));
 	if (!f.u)
-		return xm_ex_error("cannot create the UMEM: %s",
-				   strerror(errno));
+		return XM_EX_RUNTIME;
 	f.burst = (uint16_t)a.burst;
 	f.use_poll = a.use_poll;
 

@@ -652,21 +652,6 @@ struct lb_args {
 	bool verbose;			/* -v */
 };
 
-static int parse_mode(const char *s, uint32_t *mode)
-{
-	if (!strcmp(s, "auto"))
-		*mode = XM_PORT_MODE_AUTO;
-	else if (!strcmp(s, "zero-copy") || !strcmp(s, "zc"))
-		*mode = XM_PORT_MODE_ZEROCOPY;
-	else if (!strcmp(s, "copy"))
-		*mode = XM_PORT_MODE_COPY;
-	else if (!strcmp(s, "skb"))
-		*mode = XM_PORT_MODE_SKB;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 /* @return -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct lb_args *a)
 {
@@ -701,11 +686,8 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 			a->config = optarg;
 			break;
 		case 'q':
-			a->nqueues = xm_ex_parse_list(optarg, 0, 4095, a->queues,
-						      XM_PORT_MAX_QUEUES);
-			if (a->nqueues < 0)
-				return xm_ex_usage_error(
-					"invalid queue list '%s'", optarg);
+			if (xm_ex_opt_queues(optarg, a->queues, &a->nqueues))
+				return XM_EX_USAGE;
 			break;
 		case 't':
 			a->check = true;
@@ -717,17 +699,13 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 					"invalid duration '%s'", optarg);
 			break;
 		case 'C':
-			a->ncpus = xm_ex_parse_list(optarg, 0, CPU_SETSIZE - 1,
-						    a->cpus, CPU_SETSIZE);
-			if (a->ncpus < 0)
-				return xm_ex_usage_error(
-					"invalid CPU list '%s'", optarg);
+			if (xm_ex_opt_cpus(optarg, a->cpus, CPU_SETSIZE,
+					   &a->ncpus))
+				return XM_EX_USAGE;
 			break;
 		case 'm':
-			if (parse_mode(optarg, &a->mode))
-				return xm_ex_usage_error(
-					"invalid mode '%s' (auto, zero-copy, "
-					"copy, skb)", optarg);
+			if (xm_ex_opt_mode(optarg, &a->mode))
+				return XM_EX_USAGE;
 			break;
 		case 'b':
 			if (!xm_ex_parse_u32(optarg, 1, LB_BURST_MAX, &a->burst))
@@ -738,10 +716,8 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 			a->use_poll = true;
 			break;
 		case 'F':
-			if (!xm_ex_parse_u32(optarg, 1024, 1u << 24,
-					     &a->frames))
-				return xm_ex_usage_error(
-					"invalid frame count '%s'", optarg);
+			if (xm_ex_opt_frames(optarg, &a->frames))
+				return XM_EX_USAGE;
 			break;
 		case 'j':
 			a->json = true;
@@ -889,14 +865,11 @@ int main(int argc, char **argv)
 				   a.ifname, strerror(-e));
 	}
 
-	XM_OPTS(xm_umem_opts, uo,
-		.nmbclusters = a.frames ? a.frames :
-			frames_needed(a.nqueues ? (unsigned int)a.nqueues : 4),
-		.nmbjumbop = 64, .nmbjumbo9 = 16, .nmbjumbo16 = 16);
-	lb.u = xm_umem_create(&uo);
+	lb.u = xm_ex_umem_create(a.frames ? a.frames :
+		frames_needed(a.nqueues ? (unsigned int)a.nqueues : 4));
 	if (!lb.u) {
 		lb_config_free(c);
-		return xm_ex_error("cannot create the UMEM: %s", strerror(errno));
+		return XM_EX_RUNTIME;
 	}
 	XM_OPTS(xm_port_opts, po,
 		.queues = a.nqueues ? a.queues : NULL,

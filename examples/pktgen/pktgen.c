@@ -213,21 +213,6 @@ static bool parse_port_range(const char *s, uint16_t *lo, uint32_t *count)
 	return true;
 }
 
-static int parse_mode(const char *s, uint32_t *mode)
-{
-	if (!strcmp(s, "auto"))
-		*mode = XM_PORT_MODE_AUTO;
-	else if (!strcmp(s, "zero-copy") || !strcmp(s, "zc"))
-		*mode = XM_PORT_MODE_ZEROCOPY;
-	else if (!strcmp(s, "copy"))
-		*mode = XM_PORT_MODE_COPY;
-	else if (!strcmp(s, "skb"))
-		*mode = XM_PORT_MODE_SKB;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 enum {
 	OPT_DST_MAC = 256,
 	OPT_SRC_MAC,
@@ -391,19 +376,12 @@ static int parse_args(int argc, char **argv, struct pg_args *a)
 			a->ifname = optarg;
 			break;
 		case 'q':
-			a->nqueues = xm_ex_parse_list(optarg, 0, 4095,
-						      a->queues,
-						      XM_PORT_MAX_QUEUES);
-			if (a->nqueues < 0)
-				return xm_ex_usage_error("invalid queue list "
-							 "'%s'", optarg);
+			if (xm_ex_opt_queues(optarg, a->queues, &a->nqueues))
+				return XM_EX_USAGE;
 			break;
 		case 'c':
-			a->ncpus = xm_ex_parse_list(optarg, 0, CPU_SETSIZE - 1,
-						    a->cpus, 64);
-			if (a->ncpus < 0)
-				return xm_ex_usage_error("invalid CPU list '%s'",
-							 optarg);
+			if (xm_ex_opt_cpus(optarg, a->cpus, 64, &a->ncpus))
+				return XM_EX_USAGE;
 			break;
 		case 'n':
 			if (!xm_ex_parse_u64(optarg, 1, UINT64_MAX / 2,
@@ -418,9 +396,8 @@ static int parse_args(int argc, char **argv, struct pg_args *a)
 							 "'%s'", optarg);
 			break;
 		case 'm':
-			if (parse_mode(optarg, &a->mode))
-				return xm_ex_usage_error("invalid mode '%s' "
-					"(auto, zero-copy, copy, skb)", optarg);
+			if (xm_ex_opt_mode(optarg, &a->mode))
+				return XM_EX_USAGE;
 			break;
 		case 's':
 			size_arg = optarg;
@@ -549,20 +526,14 @@ static int parse_args(int argc, char **argv, struct pg_args *a)
 			a->rx_ifname = optarg;
 			break;
 		case OPT_RX_QUEUES:
-			a->nrx_queues = xm_ex_parse_list(optarg, 0, 4095,
-							 a->rx_queues,
-							 XM_PORT_MAX_QUEUES);
-			if (a->nrx_queues < 0)
-				return xm_ex_usage_error("invalid queue list "
-							 "'%s'", optarg);
+			if (xm_ex_opt_queues(optarg, a->rx_queues,
+					     &a->nrx_queues))
+				return XM_EX_USAGE;
 			break;
 		case OPT_RX_CPUS:
-			a->nrx_cpus = xm_ex_parse_list(optarg, 0,
-						       CPU_SETSIZE - 1,
-						       a->rx_cpus, 64);
-			if (a->nrx_cpus < 0)
-				return xm_ex_usage_error("invalid CPU list '%s'",
-							 optarg);
+			if (xm_ex_opt_cpus(optarg, a->rx_cpus, 64,
+					   &a->nrx_cpus))
+				return XM_EX_USAGE;
 			break;
 		case OPT_DRAIN:
 			if (!xm_ex_parse_seconds(optarg, 60, &a->drain_s))

@@ -51,6 +51,8 @@
 # Exit status: 0 when every trial ran; 1 otherwise; 77 (skip) when not
 # root.
 set -u
+BENCH_NAME=capture
+. "$(dirname "$0")/lib.sh" || exit 1
 
 BIN=${BIN:-build/bin}
 ROUNDS=${CAPTURE_ROUNDS:-3}
@@ -63,10 +65,7 @@ GEN_CPU=0
 CAP_CPU=1
 FILTER="udp dst port 9"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "# capture: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
-	exit 77
-fi
+bench_need_root
 
 id=$$
 NS_G=xmcg$id
@@ -77,11 +76,6 @@ TMP=$(mktemp -d /tmp/xmbuf-capbench.XXXXXX) || exit 1
 FS=$TMP/fs
 mounted=0
 pid=""
-
-die() {
-	echo "capture: $*" >&2
-	exit 1
-}
 
 teardown() {
 	if [ -n "$pid" ]; then
@@ -120,10 +114,7 @@ ip netns add "$NS_G" || die "cannot create namespace $NS_G"
 ip netns add "$NS_C" || die "cannot create namespace $NS_C"
 ip link add "$VG" netns "$NS_G" type veth peer name "$VC" netns "$NS_C" ||
 	die "cannot create veth pair"
-for ns in "$NS_G" "$NS_C"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
+bench_no_ipv6 "$NS_G" "$NS_C"
 ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
 ip -n "$NS_C" addr add 198.18.0.2/30 dev "$VC"
 ip -n "$NS_G" link set "$VG" up
@@ -312,14 +303,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 
-awk -v rounds="$ROUNDS" '
-function median(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -v rounds="$ROUNDS" "$BENCH_AWK_MEDIAN"'
 function figure(bench, t,    r, n, a) {
 	n = 0
 	for (r = 1; r <= rounds; r++)

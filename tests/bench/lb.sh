@@ -32,6 +32,8 @@
 # Exit status: 0 when every case ran; 1 otherwise; 77 (skip) when not
 # root.
 set -u
+BENCH_NAME=lb
+. "$(dirname "$0")/lib.sh" || exit 1
 
 BIN=${BIN:-build/bin}
 ROUNDS=${LB_ROUNDS:-5}
@@ -41,10 +43,7 @@ FLOWS=${LB_FLOWS:-60000}
 GEN_CPU=0
 RX_CPU=1
 
-if [ "$(id -u)" != 0 ]; then
-	echo "# lb: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
-	exit 77
-fi
+bench_need_root
 
 id=$$
 NS_G=xmlg$id
@@ -54,19 +53,8 @@ VR=xlr$id
 TMP=$(mktemp -d /tmp/xmbuf-lbbench.XXXXXX) || exit 1
 pids=()
 
-die() {
-	echo "lb: $*" >&2
-	exit 1
-}
-
 teardown() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null
-	done
+	bench_stop_pids "${pids[@]}"
 	ip netns del "$NS_G" 2>/dev/null
 	ip netns del "$NS_R" 2>/dev/null
 	rm -rf "$TMP"
@@ -83,10 +71,7 @@ ip netns add "$NS_G" || die "cannot create namespace $NS_G"
 ip netns add "$NS_R" || die "cannot create namespace $NS_R"
 ip link add "$VG" netns "$NS_G" type veth peer name "$VR" netns "$NS_R" ||
 	die "cannot create veth pair"
-for ns in "$NS_G" "$NS_R"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
+bench_no_ipv6 "$NS_G" "$NS_R"
 ip -n "$NS_G" link set "$VG" up
 ip -n "$NS_R" link set "$VR" up
 ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
@@ -199,14 +184,7 @@ if [ -s "$TMP/lb.1" ]; then
 		"$TMP/lb.1" | head -n 8
 fi
 
-awk -v rounds="$ROUNDS" '
-function median(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -v rounds="$ROUNDS" "$BENCH_AWK_MEDIAN"'
 function figure(bench, c,    r, n, a) {
 	n = 0
 	for (r = 1; r <= rounds; r++)

@@ -35,6 +35,8 @@
 # Exit status: 0 when every case ran; 1 otherwise (what failed is shown);
 # 77 (skip) when not root.
 set -u
+BENCH_NAME=pktgen
+. "$(dirname "$0")/lib.sh" || exit 1
 
 BIN=${BIN:-build/bin}
 ROUNDS=${PKTGEN_ROUNDS:-5}
@@ -44,10 +46,7 @@ GEN_CPU=0
 TESTPMD=${TESTPMD:-dpdk-testpmd}
 TRAFGEN=${TRAFGEN:-trafgen}
 
-if [ "$(id -u)" != 0 ]; then
-	echo "# pktgen: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
-	exit 77
-fi
+bench_need_root
 
 id=$$
 NICE=(nice -n -10)
@@ -58,19 +57,8 @@ VS=xps$id
 TMP=$(mktemp -d /tmp/xmbuf-pktgen.XXXXXX) || exit 1
 pids=()
 
-die() {
-	echo "pktgen: $*" >&2
-	exit 1
-}
-
 teardown() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null
-	done
+	bench_stop_pids "${pids[@]}"
 	ip netns del "$NS_G" 2>/dev/null
 	ip netns del "$NS_S" 2>/dev/null
 	rm -rf "$TMP"
@@ -98,11 +86,7 @@ ip netns add "$NS_G" || die "cannot create namespace $NS_G"
 ip netns add "$NS_S" || die "cannot create namespace $NS_S"
 ip link add "$VG" netns "$NS_G" type veth peer name "$VS" netns "$NS_S" ||
 	die "cannot create veth pair"
-for ns in "$NS_G" "$NS_S"; do
-	# No IPv6: router solicitations and DAD would be stray packets.
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
+bench_no_ipv6 "$NS_G" "$NS_S"
 ip -n "$NS_G" link set "$VG" up
 ip -n "$NS_S" link set "$VS" up
 ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
@@ -245,14 +229,7 @@ if [ -s "$TMP/afxdp.1" ]; then
 	echo "# xmbuf-pktgen afxdp round 1: $(head -c 600 "$TMP/afxdp.1")"
 fi
 
-awk -v rounds="$ROUNDS" '
-function median(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -v rounds="$ROUNDS" "$BENCH_AWK_MEDIAN"'
 function figure(bench, c, remark,    r, n, a) {
 	n = 0
 	for (r = 1; r <= rounds; r++)

@@ -50,6 +50,8 @@
 # Exit status: 0 when every case ran; 1 otherwise (what failed is shown);
 # 77 (skip) when not root.
 set -u
+BENCH_NAME=port
+. "$(dirname "$0")/lib.sh" || exit 1
 
 BIN=${BIN:-build/bin}
 ROUNDS=${PORT_ROUNDS:-5}
@@ -62,10 +64,7 @@ TESTPMD=${TESTPMD:-dpdk-testpmd}
 RT=()
 [ "${PORT_RT:-1}" = 1 ] && RT=(chrt -f 50)
 
-if [ "$(id -u)" != 0 ]; then
-	echo "# port: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
-	exit 77
-fi
+bench_need_root
 
 id=$$
 NS_G=xmbg$id
@@ -76,20 +75,9 @@ TMP=$(mktemp -d /tmp/xmbuf-port.XXXXXX) || exit 1
 pids=()
 pmd_fd_open=0
 
-die() {
-	echo "port: $*" >&2
-	exit 1
-}
-
 teardown() {
-	local p
 	[ $pmd_fd_open = 1 ] && exec 7>&-
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null
-	done
+	bench_stop_pids "${pids[@]}"
 	ip netns del "$NS_G" 2>/dev/null
 	ip netns del "$NS_R" 2>/dev/null
 	rm -rf "$TMP"
@@ -117,11 +105,7 @@ ip netns add "$NS_G" || die "cannot create namespace $NS_G"
 ip netns add "$NS_R" || die "cannot create namespace $NS_R"
 ip link add "$VG" netns "$NS_G" type veth peer name "$VR" netns "$NS_R" ||
 	die "cannot create veth pair"
-for ns in "$NS_G" "$NS_R"; do
-	# No IPv6: router solicitations and DAD would be stray packets.
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
+bench_no_ipv6 "$NS_G" "$NS_R"
 ip -n "$NS_G" link set "$VG" up
 ip -n "$NS_R" link set "$VR" up
 ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
@@ -334,14 +318,7 @@ if [ -s "$TMP/fwd_xmbuf.1" ]; then
 	echo "# xmbuf-fwd round 1: $(head -c 800 "$TMP/fwd_xmbuf.1")"
 fi
 
-awk -v rounds="$ROUNDS" '
-function median(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -v rounds="$ROUNDS" "$BENCH_AWK_MEDIAN"'
 function figure(bench, c,    r, n, a) {
 	n = 0
 	for (r = 1; r <= rounds; r++)

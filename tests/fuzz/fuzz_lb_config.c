@@ -15,15 +15,14 @@
  * Built and run by `make fuzz` (fuzz_lb_config_SRCS in the Makefile);
  * --seed-dir=DIR writes a few configurations into an empty DIR.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../../examples/lb/lb_config.h"
 #include "../../examples/lb/lb_maglev.h"
+#include "fuzz_seed_dir.h"
 
 /* Builds cost table-size x services: keep a fuzz input's under this. */
 #define BUILD_SLOTS_MAX		(1u << 20)
@@ -54,54 +53,27 @@ static void fail(const char *why, const char *detail)
 	abort();
 }
 
-static int dir_is_empty(const char *path)
+/* --seed-dir: every seed configuration, with either selector byte. */
+static void write_seeds(const char *dir)
 {
-	struct dirent *de;
-	DIR *d = opendir(path);
-	int empty = 1;
+	char path[4096];
 
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			empty = 0;
-			break;
+	for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
+		for (uint8_t sel = 0; sel < 2; sel++) {
+			snprintf(path, sizeof(path), "%s/conf-%zu-%u", dir, k,
+				 sel);
+			(void)fuzz_write_seed(path, &sel, 1, seeds[k],
+					      strlen(seeds[k]));
 		}
-	closedir(d);
-	return empty;
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const char opt[] = "--seed-dir=";
 	char err[LB_ERRLEN];
 
-	for (int i = 1; i < *argc; i++) {
-		const char *a = (*argv)[i];
-		char path[4096];
-
-		if (strncmp(a, opt, sizeof(opt) - 1))
-			continue;
-		a += sizeof(opt) - 1;
-		mkdir(a, 0755);
-		if (!dir_is_empty(a))
-			continue;
-		for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
-			for (uint8_t sel = 0; sel < 2; sel++) {
-				FILE *f;
-
-				snprintf(path, sizeof(path), "%s/conf-%zu-%u",
-					 a, k, sel);
-				f = fopen(path, "wb");
-				if (f == NULL)
-					continue;
-				fwrite(&sel, 1, 1, f);
-				fputs(seeds[k], f);
-				fclose(f);
-			}
-		}
-	}
+	fuzz_seed_dirs(*argc, *argv, write_seeds);
 	running = lb_config_parse(seeds[0], strlen(seeds[0]), "seed", NULL, err,
 				  sizeof(err));
 	if (running == NULL || lb_config_build(running, NULL, 1, err,

@@ -23,13 +23,12 @@
  * the MTU, and the packet library's own seeds (tests/fuzz/
  * pkt_fuzz_common.h), each under every selector.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "pkt_fuzz_common.h"
+#include "fuzz_seed_dir.h"
 #include "../../examples/lb/lb_config.h"
 #include "../../examples/lb/lb_lru.h"
 #include "../../examples/lb/lb_path.h"
@@ -60,36 +59,14 @@ static void fail(const char *why)
 	abort();
 }
 
-static int dir_is_empty(const char *path)
-{
-	struct dirent *de;
-	DIR *d = opendir(path);
-	int empty = 1;
-
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			empty = 0;
-			break;
-		}
-	closedir(d);
-	return empty;
-}
 
 static void write_seed(const char *dir, int *n, uint8_t sel,
 		       const uint8_t *frame, uint32_t len)
 {
 	char path[4096];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/lb-seed-%03d", dir, (*n)++);
-	f = fopen(path, "wb");
-	if (f == NULL)
-		return;
-	fwrite(&sel, 1, 1, f);
-	fwrite(frame, 1, len, f);
-	fclose(f);
+	(void)fuzz_write_seed(path, &sel, 1, frame, len);
 }
 
 /* Frames for the services above, through the library's builder. */
@@ -157,19 +134,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	static const char *const encap[3] = { "encap ipip\n",
 					      "encap gue 6080\n",
 					      "encap gue-direct 6081\n" };
-	static const char opt[] = "--seed-dir=";
 	char text[2048], err[LB_ERRLEN];
 
-	for (int i = 1; i < *argc; i++) {
-		const char *a = (*argv)[i];
-
-		if (strncmp(a, opt, sizeof(opt) - 1) == 0) {
-			a += sizeof(opt) - 1;
-			mkdir(a, 0755);
-			if (dir_is_empty(a))
-				write_seeds(a);
-		}
-	}
+	fuzz_seed_dirs(*argc, *argv, write_seeds);
 	for (int i = 0; i < 3; i++) {
 		int n = snprintf(text, sizeof(text), "%s%s", encap[i],
 				 conf_text);

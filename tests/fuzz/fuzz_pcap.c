@@ -14,14 +14,13 @@
  * $(BUILD)/fuzz/corpus/fuzz_pcap; --seed-dir=DIR (ignored by libFuzzer)
  * writes a few good files into an empty DIR to start from.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../../examples/pktgen/pg_pcap.h"
+#include "fuzz_seed_dir.h"
 
 #define FUZZ_MAX_PKTS	64
 #define FUZZ_MAX_LEN	9000
@@ -63,23 +62,6 @@ static size_t make_seed(uint8_t *b, int nsec, int swap, int n)
 	return off;
 }
 
-static int dir_is_empty(const char *path)
-{
-	struct dirent *de;
-	DIR *d = opendir(path);
-	int empty = 1;
-
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			empty = 0;
-			break;
-		}
-	}
-	closedir(d);
-	return empty;
-}
 
 static void write_seeds(const char *dir)
 {
@@ -90,16 +72,13 @@ static void write_seeds(const char *dir)
 	for (int nsec = 0; nsec < 2; nsec++) {
 		for (int swap = 0; swap < 2; swap++) {
 			size_t n = make_seed(b, nsec, swap, 1 + nsec + 2 * swap);
-			FILE *f;
+			int err;
 
 			snprintf(path, sizeof(path), "%s/seed-%d", dir, k++);
-			f = fopen(path, "wb");
-			if (!f) {
-				perror(path);
-				continue;
-			}
-			fwrite(b, 1, n, f);
-			fclose(f);
+			err = fuzz_write_seed(path, NULL, 0, b, n);
+			if (err)
+				fprintf(stderr, "%s: %s\n", path,
+					strerror(-err));
 		}
 	}
 	fprintf(stderr, "fuzz_pcap: wrote %d seeds to %s\n", k, dir);
@@ -108,18 +87,7 @@ static void write_seeds(const char *dir)
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const char opt[] = "--seed-dir=";
-
-	for (int i = 1; i < *argc; i++) {
-		const char *a = (*argv)[i];
-
-		if (strncmp(a, opt, sizeof(opt) - 1) == 0) {
-			a += sizeof(opt) - 1;
-			mkdir(a, 0755);
-			if (dir_is_empty(a))
-				write_seeds(a);
-		}
-	}
+	fuzz_seed_dirs(*argc, *argv, write_seeds);
 	return 0;
 }
 

@@ -21,31 +21,13 @@
  * --seed-dir=DIR (ignored by libFuzzer, which skips "--" flags) writes the
  * seed corpus into DIR when DIR is empty.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "pkt_fuzz_common.h"
+#include "fuzz_seed_dir.h"
 
-static int dir_is_empty(const char *path)
-{
-	struct dirent *de;
-	DIR *d = opendir(path);
-	int empty = 1;
-
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			empty = 0;
-			break;
-		}
-	}
-	closedir(d);
-	return empty;
-}
 
 static void write_seeds(const char *dir)
 {
@@ -54,16 +36,13 @@ static void write_seeds(const char *dir)
 	int n = pkt_seeds(seeds);
 
 	for (int i = 0; i < n; i++) {
-		FILE *f;
+		int err;
 
 		snprintf(path, sizeof(path), "%s/seed-%02d", dir, i);
-		f = fopen(path, "wb");
-		if (f == NULL) {
-			perror(path);
-			continue;
-		}
-		fwrite(seeds[i].s_buf, 1, seeds[i].s_len, f);
-		fclose(f);
+		err = fuzz_write_seed(path, NULL, 0, seeds[i].s_buf,
+				      seeds[i].s_len);
+		if (err)
+			fprintf(stderr, "%s: %s\n", path, strerror(-err));
 	}
 	fprintf(stderr, "fuzz_pkt: wrote %d seeds to %s\n", n, dir);
 }
@@ -71,18 +50,7 @@ static void write_seeds(const char *dir)
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const char opt[] = "--seed-dir=";
-
-	for (int i = 1; i < *argc; i++) {
-		const char *a = (*argv)[i];
-
-		if (strncmp(a, opt, sizeof(opt) - 1) == 0) {
-			a += sizeof(opt) - 1;
-			mkdir(a, 0755);
-			if (dir_is_empty(a))
-				write_seeds(a);
-		}
-	}
+	fuzz_seed_dirs(*argc, *argv, write_seeds);
 	return 0;
 }
 

@@ -38,7 +38,6 @@
 #include <limits.h>
 #include <linux/if_link.h>
 #include <net/if.h>
-#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -48,7 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,6 +56,7 @@
 #include <criterion/criterion.h>
 
 #include "../lib/netns.h"
+#include "../lib/proc.h"
 
 #define MAX_FRAME	9000
 #define MAX_PKTS	600
@@ -147,26 +146,12 @@ static void net_teardown(void)
 static const char *capture_path(void)
 {
 	static char path[PATH_MAX + 32];
-	char exe[PATH_MAX];
-	const char *env = getenv("XMBUF_CAPTURE");
-	ssize_t n;
+	const char *p = xm_example_path("xmbuf-capture", "XMBUF_CAPTURE", path,
+					sizeof(path));
 
-	if (env && *env)
-		return env;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	cr_assert(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
-	exe[n] = '\0';
-	/* BUILD/test/VARIANT/integration/test_capture -> BUILD */
-	for (int i = 0; i < 4; i++) {
-		char *slash = strrchr(exe, '/');
-
-		cr_assert(slash, "unexpected test binary path");
-		*slash = '\0';
-	}
-	snprintf(path, sizeof(path), "%s/bin/xmbuf-capture", exe);
-	cr_assert(access(path, X_OK) == 0,
-		  "%s not found (make examples, or set XMBUF_CAPTURE)", path);
-	return path;
+	cr_assert(p, "xmbuf-capture not found (make examples, or set "
+		  "XMBUF_CAPTURE)");
+	return p;
 }
 
 /* True when no XDP program of any mode is attached to ifname in ns. */
@@ -219,8 +204,7 @@ static void child_spawn(struct child *c, const struct xm_netns *ns,
 			const char *const *args)
 {
 	const char *argv[48];
-	int po[2], pe[2], n = 0;
-	pid_t parent = getpid();
+	int n = 0;
 
 	memset(c, 0, sizeof(*c));
 	buf_reserve(&c->out, 4096);
@@ -230,58 +214,26 @@ static void child_spawn(struct child *c, const struct xm_netns *ns,
 	for (; args && args[n - 1] && n < 47; n++)
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
-	cr_assert(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0);
-	c->pid = fork();
-	cr_assert(c->pid >= 0, "fork: %s", strerror(errno));
-	if (c->pid == 0) {
-		int saved;
-
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
-		    getppid() != parent)
-			_exit(125);
-		if (ns && xm_netns_enter(ns, &saved) != 0)
-			_exit(126);
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
+	c->pid = xm_proc_spawn(ns, argv, 0, &c->out_fd, &c->err_fd);
+	cr_assert(c->pid > 0, "spawn: %s", strerror(-c->pid));
 	live_child = c->pid;
-	close(po[1]);
-	close(pe[1]);
-	c->out_fd = po[0];
-	c->err_fd = pe[0];
 }
 
 static void child_read(int *fd, struct out_buf *b)
 {
-	ssize_t n;
-
 	buf_reserve(b, 65536);
-	n = read(*fd, b->p + b->len, 65536);
-	if (n <= 0) {
-		close(*fd);
-		*fd = -1;
-		return;
-	}
-	b->len += (size_t)n;
-	b->p[b->len] = '\0';
+	xm_proc_read(fd, b->p, &b->len, b->cap);
 }
 
 static bool child_pump(struct child *c, int timeout_ms)
 {
-	struct pollfd p[2] = {
-		{ .fd = c->out_fd, .events = POLLIN },
-		{ .fd = c->err_fd, .events = POLLIN },
-	};
+	int ready = xm_proc_poll(c->out_fd, c->err_fd, timeout_ms);
 
-	if (c->out_fd < 0 && c->err_fd < 0)
+	if (ready < 0)
 		return false;
-	if (poll(p, 2, timeout_ms) <= 0)
-		return true;
-	if (c->out_fd >= 0 && (p[0].revents & (POLLIN | POLLHUP)))
+	if (ready & 1)
 		child_read(&c->out_fd, &c->out);
-	if (c->err_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
+	if (ready & 2)
 		child_read(&c->err_fd, &c->err);
 	return true;
 }
@@ -306,24 +258,19 @@ static int child_finish(struct child *c, int sig, int ms)
 		kill(c->pid, sig);
 	while (xm_now_ms() < end && child_pump(c, 50))
 		;
-	while (waitpid(c->pid, &status, WNOHANG) == 0) {
-		if (xm_now_ms() >= end) {
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &status, 0);
-			live_child = 0;
-			cr_log_error("xmbuf-capture overstayed; stderr:\n%s",
-				     c->err.p);
-			c->status = -1;
-			return -1;
-		}
-		usleep(10000);
-	}
+	status = xm_proc_reap(c->pid, end);
 	live_child = 0;
+	if (status == -ETIMEDOUT) {
+		cr_log_error("xmbuf-capture overstayed; stderr:\n%s",
+			     c->err.p);
+		c->status = -1;
+		return -1;
+	}
 	if (c->out_fd >= 0)
 		close(c->out_fd);
 	if (c->err_fd >= 0)
 		close(c->err_fd);
-	c->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	c->status = status < 0 ? -1 : status;
 	return c->status;
 }
 

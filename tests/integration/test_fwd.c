@@ -30,14 +30,12 @@
 #include <limits.h>
 #include <linux/if_link.h>
 #include <net/if.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +43,7 @@
 #include <criterion/criterion.h>
 
 #include "../lib/netns.h"
+#include "../lib/proc.h"
 
 #define NPKTS		1000	/* frames per forwarding test */
 #define MIN_FRAME	60
@@ -105,26 +104,11 @@ static void net_teardown(void)
 static const char *fwd_path(void)
 {
 	static char path[PATH_MAX + 32];
-	char exe[PATH_MAX];
-	ssize_t n;
-	const char *env = getenv("XMBUF_FWD");
+	const char *p = xm_example_path("xmbuf-fwd", "XMBUF_FWD", path,
+					sizeof(path));
 
-	if (env && *env)
-		return env;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	cr_assert(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
-	exe[n] = '\0';
-	/* BUILD/test/VARIANT/integration/test_fwd -> BUILD */
-	for (int i = 0; i < 4; i++) {
-		char *slash = strrchr(exe, '/');
-
-		cr_assert(slash, "unexpected test binary path");
-		*slash = '\0';
-	}
-	snprintf(path, sizeof(path), "%s/bin/xmbuf-fwd", exe);
-	cr_assert(access(path, X_OK) == 0,
-		  "%s not found (make examples, or set XMBUF_FWD)", path);
-	return path;
+	cr_assert(p, "xmbuf-fwd not found (make examples, or set XMBUF_FWD)");
+	return p;
 }
 
 /* True when no XDP program of any mode is attached to ifname in ns. */
@@ -160,73 +144,30 @@ static void child_spawn(struct child *c, const struct xm_netns *ns,
 			const char *const *args)
 {
 	const char *argv[32];
-	int po[2], pe[2];
 	int n = 0;
-	pid_t parent;
 
 	memset(c, 0, sizeof(*c));
 	argv[n++] = fwd_path();
 	for (; args && args[n - 1] && n < 31; n++)
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
-	cr_assert(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0);
-	parent = getpid();
-	c->pid = fork();
-	cr_assert(c->pid >= 0, "fork: %s", strerror(errno));
-	if (c->pid == 0) {
-		int saved;
-
-		/* Dies with the test even if the test crashes past .fini. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
-		    getppid() != parent)
-			_exit(125);
-		if (ns && xm_netns_enter(ns, &saved) != 0)
-			_exit(126);
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
+	c->pid = xm_proc_spawn(ns, argv, 0, &c->out_fd, &c->err_fd);
+	cr_assert(c->pid > 0, "spawn: %s", strerror(-c->pid));
 	live_child = c->pid;
-	close(po[1]);
-	close(pe[1]);
-	c->out_fd = po[0];
-	c->err_fd = pe[0];
-}
-
-static void child_read(struct child *c, int fd_slot_out, char *buf,
-		       size_t *len)
-{
-	int *fd = fd_slot_out ? &c->out_fd : &c->err_fd;
-	ssize_t n;
-
-	n = read(*fd, buf + *len, OUT_MAX - 1 - *len);
-	if (n <= 0) {
-		close(*fd);
-		*fd = -1;
-		return;
-	}
-	*len += (size_t)n;
-	buf[*len] = '\0';
 }
 
 /* Reads what the child wrote for up to timeout_ms.  @return false when
  * both pipes are closed. */
 static bool child_pump(struct child *c, int timeout_ms)
 {
-	struct pollfd p[2] = {
-		{ .fd = c->out_fd, .events = POLLIN },
-		{ .fd = c->err_fd, .events = POLLIN },
-	};
+	int ready = xm_proc_poll(c->out_fd, c->err_fd, timeout_ms);
 
-	if (c->out_fd < 0 && c->err_fd < 0)
+	if (ready < 0)
 		return false;
-	if (poll(p, 2, timeout_ms) <= 0)
-		return true;
-	if (c->out_fd >= 0 && (p[0].revents & (POLLIN | POLLHUP)))
-		child_read(c, 1, c->out, &c->out_len);
-	if (c->err_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
-		child_read(c, 0, c->err, &c->err_len);
+	if (ready & 1)
+		xm_proc_read(&c->out_fd, c->out, &c->out_len, OUT_MAX);
+	if (ready & 2)
+		xm_proc_read(&c->err_fd, c->err, &c->err_len, OUT_MAX);
 	return true;
 }
 
@@ -255,22 +196,17 @@ static int child_finish(struct child *c, int sig, int ms)
 		kill(c->pid, sig);
 	while (xm_now_ms() < end && child_pump(c, 50))
 		;
-	while (waitpid(c->pid, &status, WNOHANG) == 0) {
-		if (xm_now_ms() >= end) {
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &status, 0);
-			live_child = 0;
-			cr_log_error("xmbuf-fwd overstayed; stderr:\n%s", c->err);
-			return -1;
-		}
-		usleep(10000);
-	}
+	status = xm_proc_reap(c->pid, end);
 	live_child = 0;
+	if (status == -ETIMEDOUT) {
+		cr_log_error("xmbuf-fwd overstayed; stderr:\n%s", c->err);
+		return -1;
+	}
 	if (c->out_fd >= 0)
 		close(c->out_fd);
 	if (c->err_fd >= 0)
 		close(c->err_fd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return status < 0 ? -1 : status;
 }
 
 static int run_fwd(struct child *c, const struct xm_netns *ns,

@@ -45,7 +45,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -55,6 +54,7 @@
 
 #include "xm_pkt.h"
 #include "../lib/netns.h"
+#include "../lib/proc.h"
 
 #define NBE		3		/* backends */
 #define NLB		2		/* balancers */
@@ -80,25 +80,10 @@ static const char *bin_path(const char *name, const char *env)
 {
 	static char path[2][PATH_MAX + 64];
 	static int slot;
-	char exe[PATH_MAX], *p = path[slot ^= 1];
-	const char *e = getenv(env);
-	ssize_t n;
+	const char *p = xm_example_path(name, env, path[slot ^= 1],
+					sizeof(path[0]));
 
-	if (e && *e)
-		return e;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	cr_assert(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
-	exe[n] = '\0';
-	/* BUILD/test/VARIANT/integration/test_lb -> BUILD */
-	for (int i = 0; i < 4; i++) {
-		char *slash = strrchr(exe, '/');
-
-		cr_assert(slash, "unexpected test binary path");
-		*slash = '\0';
-	}
-	snprintf(p, PATH_MAX + 64, "%s/bin/%s", exe, name);
-	cr_assert(access(p, X_OK) == 0, "%s not found (make examples, or set "
-		  "%s)", p, env);
+	cr_assert(p, "%s not found (make examples, or set %s)", name, env);
 	return p;
 }
 
@@ -174,15 +159,8 @@ static struct lbproc lbs[NLB];
 
 static void lb_read(int *fd, char *buf, size_t *len)
 {
-	ssize_t n = read(*fd, buf + *len, OUT_MAX - 1 - *len);
-
-	if (n <= 0) {
-		close(*fd);
-		*fd = -1;
+	if (xm_proc_read(fd, buf, len, OUT_MAX) <= 0)
 		return;
-	}
-	*len += (size_t)n;
-	buf[*len] = '\0';
 	/* Keep the last part of a long stderr: the live lines repeat. */
 	if (*len > OUT_MAX - 4096) {
 		memmove(buf, buf + *len / 2, *len - *len / 2 + 1);
@@ -192,18 +170,13 @@ static void lb_read(int *fd, char *buf, size_t *len)
 
 static bool lb_pump(struct lbproc *l, int ms)
 {
-	struct pollfd p[2] = {
-		{ .fd = l->out_fd, .events = POLLIN },
-		{ .fd = l->err_fd, .events = POLLIN },
-	};
+	int ready = xm_proc_poll(l->out_fd, l->err_fd, ms);
 
-	if (l->out_fd < 0 && l->err_fd < 0)
+	if (ready < 0)
 		return false;
-	if (poll(p, 2, ms) <= 0)
-		return true;
-	if (l->out_fd >= 0 && (p[0].revents & (POLLIN | POLLHUP)))
+	if (ready & 1)
 		lb_read(&l->out_fd, l->out, &l->out_len);
-	if (l->err_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
+	if (ready & 2)
 		lb_read(&l->err_fd, l->err, &l->err_len);
 	return true;
 }
@@ -241,8 +214,7 @@ static void lb_spawn(struct lbproc *l, const struct xm_netns *ns,
 		     const char *const *args)
 {
 	const char *argv[24];
-	int po[2], pe[2], n = 0;
-	pid_t parent = getpid();
+	int n = 0;
 
 	l->out = l->out ? l->out : malloc(OUT_MAX);
 	l->err = l->err ? l->err : malloc(OUT_MAX);
@@ -253,27 +225,8 @@ static void lb_spawn(struct lbproc *l, const struct xm_netns *ns,
 	for (; args[n - 1] && n < 23; n++)
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
-	cr_assert(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0);
-	fflush(NULL);
-	l->pid = fork();
-	cr_assert(l->pid >= 0, "fork: %s", strerror(errno));
-	if (l->pid == 0) {
-		int saved;
-
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
-		    getppid() != parent)
-			_exit(125);
-		if (ns && xm_netns_enter(ns, &saved) != 0)
-			_exit(126);
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	l->out_fd = po[0];
-	l->err_fd = pe[0];
+	l->pid = xm_proc_spawn(ns, argv, 0, &l->out_fd, &l->err_fd);
+	cr_assert(l->pid > 0, "spawn: %s", strerror(-l->pid));
 }
 
 /*
@@ -291,22 +244,16 @@ static int lb_finish(struct lbproc *l, int sig, int ms)
 		kill(l->pid, sig);
 	while (xm_now_ms() < end && lb_pump(l, 50))
 		;
-	while (waitpid(l->pid, &status, WNOHANG) == 0) {
-		if (xm_now_ms() >= end) {
-			kill(l->pid, SIGKILL);
-			waitpid(l->pid, &status, 0);
-			l->pid = 0;
-			return -1;
-		}
-		usleep(10000);
-	}
+	status = xm_proc_reap(l->pid, end);
 	l->pid = 0;
+	if (status == -ETIMEDOUT)
+		return -1;
 	if (l->out_fd >= 0)
 		close(l->out_fd);
 	if (l->err_fd >= 0)
 		close(l->err_fd);
 	l->out_fd = l->err_fd = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return status < 0 ? -1 : status;
 }
 
 /* Starts balancer i on its interface with conf and waits until it runs. */

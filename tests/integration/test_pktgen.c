@@ -38,15 +38,12 @@
 #include <math.h>
 #include <linux/if_link.h>
 #include <net/if.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +52,7 @@
 #include <criterion/criterion.h>
 
 #include "../lib/netns.h"
+#include "../lib/proc.h"
 #include "xm_pkt.h"
 #include "../../examples/pktgen/pg_stamp.h"
 #include "xm_test_dropk.skel.h"
@@ -175,26 +173,12 @@ TestSuite(pktgen_args, .fini = net_teardown, .timeout = 60);
 static const char *pktgen_path(void)
 {
 	static char path[PATH_MAX + 32];
-	char exe[PATH_MAX];
-	const char *env = getenv("XMBUF_PKTGEN");
-	ssize_t n;
+	const char *p = xm_example_path("xmbuf-pktgen", "XMBUF_PKTGEN", path,
+					sizeof(path));
 
-	if (env && *env)
-		return env;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	cr_assert(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
-	exe[n] = '\0';
-	/* BUILD/test/VARIANT/integration/test_pktgen -> BUILD */
-	for (int i = 0; i < 4; i++) {
-		char *slash = strrchr(exe, '/');
-
-		cr_assert(slash, "unexpected test binary path");
-		*slash = '\0';
-	}
-	snprintf(path, sizeof(path), "%s/bin/xmbuf-pktgen", exe);
-	cr_assert(access(path, X_OK) == 0,
-		  "%s not found (make examples, or set XMBUF_PKTGEN)", path);
-	return path;
+	cr_assert(p, "xmbuf-pktgen not found (make examples, or set "
+		  "XMBUF_PKTGEN)");
+	return p;
 }
 
 /* ------------------------------------------------------- the children */
@@ -225,8 +209,7 @@ static struct child *child_spawn(const struct xm_netns *ns,
 {
 	struct child *c = NULL;
 	const char *argv[48];
-	int po[2], pe[2], n = 0, slot = -1;
-	pid_t parent = getpid();
+	int n = 0, slot = -1;
 
 	for (int i = 0; i < 4; i++)
 		if (!child_busy[i] && children[i] == 0) {
@@ -242,63 +225,25 @@ static struct child *child_spawn(const struct xm_netns *ns,
 	for (; args[n - 1] && n < 47; n++)
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
-	cr_assert(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0);
-	c->pid = fork();
-	cr_assert(c->pid >= 0, "fork: %s", strerror(errno));
-	if (c->pid == 0) {
-		int saved;
-
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
-		    getppid() != parent)
-			_exit(125);
-		if (ns && xm_netns_enter(ns, &saved) != 0)
-			_exit(126);
-		/* The machines have two cores, shared with whatever else
-		 * runs; the generator's threads get a larger share of them
-		 * (nice -10, inherited by its threads), so the test measures
-		 * the tool and not the scheduler. */
-		(void)setpriority(PRIO_PROCESS, 0, -10);
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
+	/* The machines have two cores, shared with whatever else runs; the
+	 * generator's threads get a larger share of them (nice -10), so the
+	 * test measures the tool and not the scheduler. */
+	c->pid = xm_proc_spawn(ns, argv, -10, &c->out_fd, &c->err_fd);
+	cr_assert(c->pid > 0, "spawn: %s", strerror(-c->pid));
 	children[c->slot] = c->pid;
-	close(po[1]);
-	close(pe[1]);
-	c->out_fd = po[0];
-	c->err_fd = pe[0];
 	return c;
-}
-
-static void child_read(int *fd, char *buf, size_t *len)
-{
-	ssize_t n = read(*fd, buf + *len, OUT_MAX - 1 - *len);
-
-	if (n <= 0) {
-		close(*fd);
-		*fd = -1;
-		return;
-	}
-	*len += (size_t)n;
-	buf[*len] = '\0';
 }
 
 static bool child_pump(struct child *c, int timeout_ms)
 {
-	struct pollfd p[2] = {
-		{ .fd = c->out_fd, .events = POLLIN },
-		{ .fd = c->err_fd, .events = POLLIN },
-	};
+	int ready = xm_proc_poll(c->out_fd, c->err_fd, timeout_ms);
 
-	if (c->out_fd < 0 && c->err_fd < 0)
+	if (ready < 0)
 		return false;
-	if (poll(p, 2, timeout_ms) <= 0)
-		return true;
-	if (c->out_fd >= 0 && (p[0].revents & (POLLIN | POLLHUP)))
-		child_read(&c->out_fd, c->out, &c->out_len);
-	if (c->err_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
-		child_read(&c->err_fd, c->err, &c->err_len);
+	if (ready & 1)
+		xm_proc_read(&c->out_fd, c->out, &c->out_len, OUT_MAX);
+	if (ready & 2)
+		xm_proc_read(&c->err_fd, c->err, &c->err_len, OUT_MAX);
 	return true;
 }
 
@@ -322,23 +267,18 @@ static int child_finish(struct child *c, int ms)
 
 	while (xm_now_ms() < end && child_pump(c, 50))
 		;
-	while (waitpid(c->pid, &status, WNOHANG) == 0) {
-		if (xm_now_ms() >= end) {
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &status, 0);
-			children[c->slot] = 0;
-			cr_log_error("xmbuf-pktgen overstayed; stderr:\n%s",
-				     c->err);
-			return -1;
-		}
-		usleep(10000);
-	}
+	status = xm_proc_reap(c->pid, end);
 	children[c->slot] = 0;
+	if (status == -ETIMEDOUT) {
+		cr_log_error("xmbuf-pktgen overstayed; stderr:\n%s",
+			     c->err);
+		return -1;
+	}
 	if (c->out_fd >= 0)
 		close(c->out_fd);
 	if (c->err_fd >= 0)
 		close(c->err_fd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return status < 0 ? -1 : status;
 }
 
 static int run(struct child **out, const struct xm_netns *ns,
@@ -436,7 +376,7 @@ static bool receiver_starved(const char *json, int attempt)
 	full = ju64(json, "rx_ring_full");
 	if (!full || attempt == ATTEMPTS)
 		return false;
-	cr_log_warn("attempt %d: the receiver was starved (%llu frames found "
+	cr_log_info("attempt %d: the receiver was starved (%llu frames found "
 		    "its ring full); again", attempt, (unsigned long long)full);
 	return true;
 }
@@ -655,7 +595,7 @@ Test(pktgen, rate_is_accurate_at_two_rates, .timeout = 120)
 			if (fabs(got / want - 1) <= RATE_BOUND || !spilled ||
 			    attempt == 3)
 				break;
-			cr_log_warn("the sender was starved; again");
+			cr_log_info("the sender was starved; again");
 			child_release(tx);
 		}
 		cr_assert(fabs(got / want - 1) <= RATE_BOUND,

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# lib.sh - what the wire benchmarks (port.sh, lb.sh, pktgen.sh,
+# capture.sh) share; sourced, never run:
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# Only definitions: sourcing it creates no namespace, starts no process
+# and changes no option of the caller (each script keeps its own
+# `set -u`, traps and cleanup).
+
+# bench_no_ipv6 NS...: IPv6 off in each namespace.  Router solicitations
+# and duplicate address detection would be stray packets in a count.
+bench_no_ipv6() {
+	local ns
+	for ns in "$@"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	done
+}
+
+# awk's median(a, n) of a[1..n] (sorts a in place; the mean of the two
+# middle values when n is even).  Prepended to a script's own program:
+#   awk -v rounds="$ROUNDS" "$BENCH_AWK_MEDIAN"'...'
+# Insertion sort: a benchmark has a handful of rounds.
+BENCH_AWK_MEDIAN='
+function median(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+'
+
+# bench_need_root: a wire benchmark builds namespaces, veths and XDP
+# programs; without root it is skipped (exit 77, the runner's "skip").
+# Uses BENCH_NAME, the script's name in messages.
+bench_need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "# $BENCH_NAME: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
+		exit 77
+	fi
+}
+
+# die MESSAGE: "NAME: MESSAGE" on stderr, exit 1 (the EXIT trap cleans).
+die() {
+	echo "$BENCH_NAME: $*" >&2
+	exit 1
+}
+
+# bench_stop_pids PID...: asks each background program to stop, then
+# reaps them all (first every signal, then every wait, so they wind
+# down in parallel).
+bench_stop_pids() {
+	local p
+	for p in "$@"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "$@"; do
+		wait "$p" 2>/dev/null
+	done
+}
