@@ -482,8 +482,14 @@ static void umem_unmap(struct xm_umem *u)
 		long nr = read_long(HP_NR);
 
 		/* Give back what we added; pages in use stay as surplus. */
-		if (nr >= (long)u->u_hp_raised)
-			(void)write_long(HP_NR, nr - u->u_hp_raised);
+		if (nr >= (long)u->u_hp_raised) {
+			int err = write_long(HP_NR, nr - u->u_hp_raised);
+
+			if (err != 0)
+				xm_pr_warn("umem: could not give back %u 2 MiB "
+					   "hugepages to vm.nr_hugepages: %s\n",
+					   u->u_hp_raised, strerror(-err));
+		}
 	}
 	if (u->u_meta != NULL)
 		munmap(u->u_meta, u->u_meta_bytes);

@@ -1090,7 +1090,13 @@ static int open_ports(struct capture *c)
 	}
 	fill = 2 * rx;
 	nq = xm_ex_queues_for(a->ifname, a->nqueues);
-	c->u = xm_ex_umem_create(frames_needed(nq, fill, rx, a->tap != NULL));
+	/*
+	 * After -Z the process can no longer write vm.nr_hugepages, so the
+	 * umem could not give back pages it reserved there: use hugepages
+	 * only when the pool already has them.
+	 */
+	c->u = xm_ex_umem_create(frames_needed(nq, fill, rx, a->tap != NULL),
+				 a->user ? XM_UMEM_F_NO_RESERVE_HUGEPAGES : 0);
 	if (!c->u)
 		return XM_EX_RUNTIME;
 	XM_OPTS(xm_port_opts, pin,

@@ -215,11 +215,12 @@ unsigned int xm_ex_queues_for(const char *ifname, int nqueues)
 	return (unsigned int)nq;
 }
 
-struct xm_umem *xm_ex_umem_create(uint32_t nclusters)
+struct xm_umem *xm_ex_umem_create(uint32_t nclusters, uint32_t flags)
 {
 	XM_OPTS(xm_umem_opts, uo,
 		.nmbclusters = nclusters,
-		.nmbjumbop = 64, .nmbjumbo9 = 16, .nmbjumbo16 = 16);
+		.nmbjumbop = 64, .nmbjumbo9 = 16, .nmbjumbo16 = 16,
+		.flags = flags);
 	struct xm_umem *u = xm_umem_create(&uo);
 
 	if (!u) {

@@ -102,10 +102,11 @@ int xm_ex_if_rx_queues(const char *ifname);
 unsigned int xm_ex_queues_for(const char *ifname, int nqueues);
 /**
  * A UMEM of nclusters 2 KiB clusters plus the examples' usual few jumbo
- * clusters (64 page-size, 16 of 9 KiB and of 16 KiB).  On failure prints
- * "cannot create the UMEM: ..." and returns NULL (errno set).
+ * clusters (64 page-size, 16 of 9 KiB and of 16 KiB), created with the
+ * XM_UMEM_F_* flags given.  On failure prints "cannot create the UMEM:
+ * ..." and returns NULL (errno set).
  */
-struct xm_umem *xm_ex_umem_create(uint32_t nclusters);
+struct xm_umem *xm_ex_umem_create(uint32_t nclusters, uint32_t flags);
 
 /** Pins the calling thread to one CPU.  @return 0 or -errno. */
 int xm_ex_pin_cpu(unsigned int cpu);

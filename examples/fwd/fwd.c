@@ -496,7 +496,7 @@ int main(int argc, char **argv)
 	 */
 	nq = xm_ex_queues_for(a.in_name, a.nqueues);
 	f.u = xm_ex_umem_create(a.frames ? a.frames :
-				frames_needed(nq, a.out_name != NULL));
+				frames_needed(nq, a.out_name != NULL), 0);
 	if (!f.u)
 		return XM_EX_RUNTIME;
 	f.burst = (uint16_t)a.burst;

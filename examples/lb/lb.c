@@ -866,7 +866,7 @@ int main(int argc, char **argv)
 	}
 
 	lb.u = xm_ex_umem_create(a.frames ? a.frames :
-		frames_needed(a.nqueues ? (unsigned int)a.nqueues : 4));
+		frames_needed(a.nqueues ? (unsigned int)a.nqueues : 4), 0);
 	if (!lb.u) {
 		lb_config_free(c);
 		return XM_EX_RUNTIME;
