@@ -18,6 +18,8 @@
  * by 4 KiB pages with MADV_HUGEPAGE; the fallback is reported at WARN with
  * its reason.  Hugepages are faulted in at creation (map_hugepages()), so
  * that the pool shrinking later cannot fail a store or an AF_XDP pin.
+ * The region is MADV_DONTFORK: a child made with fork() has no mapping
+ * there (see umem_dontfork() and xm_umem.h).
  * Limits, reserves and capacities follow kern_mbuf.c's tunables: see
  * xm_umem_create().
  *
@@ -30,6 +32,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +259,54 @@ static void *map_anon(uint64_t len)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
+/*
+ * fork() generation of this process: 0 in the process that loaded the
+ * library, one more in each child (an atfork handler).  A umem records
+ * the generation it was created in, so xm_umem_destroy() can tell that it
+ * runs in a child, where the region is not mapped.  Comparing pids would
+ * not do: a child in a new pid namespace can have its parent's pid.
+ */
+static atomic_ulong xm_fork_gen;
+static pthread_once_t xm_atfork_once = PTHREAD_ONCE_INIT;
+
+static void umem_forked_child(void)
+{
+	atomic_fetch_add_explicit(&xm_fork_gen, 1, memory_order_relaxed);
+}
+
+static void umem_atfork_register(void)
+{
+	int err = pthread_atfork(NULL, NULL, umem_forked_child);
+
+	if (err != 0)
+		xm_pr_warn("umem: pthread_atfork: %s; xm_umem_destroy() in a "
+			   "forked child will not know it is one\n",
+			   strerror(err));
+}
+
+/*
+ * Keeps the region out of fork().  Once XDP_UMEM_REG has pinned it, the
+ * pages cannot be shared copy-on-write with a child (the first write by
+ * either process would leave the device writing to one copy while the
+ * parent reads another), so fork() copies every pinned page of a private
+ * mapping at once: a fork of a process holding a 64 MiB UMEM allocates
+ * 64 MiB, and fails with ENOMEM when the pages are hugepages and the pool
+ * has none left (copy_hugetlb_page_range()).  With MADV_DONTFORK the
+ * child gets no mapping at all there, the way DPDK and rdma-core
+ * (ibv_fork_init) keep registered memory out of children.  A failure
+ * leaves fork() as it was, so it is reported, not fatal.
+ */
+static void umem_dontfork(struct xm_umem *u)
+{
+	if (madvise(u->u_base, u->u_size, MADV_DONTFORK) == 0) {
+		u->u_dontfork = true;
+		return;
+	}
+	xm_pr_warn("umem: madvise(MADV_DONTFORK) of the region: %s; a fork() "
+		   "will copy the pinned region into the child\n",
+		   strerror(errno));
+}
+
 /* Validated configuration, every default applied. */
 struct umem_cfg {
 	uint64_t maxmbufmem;
@@ -471,14 +523,20 @@ static void umem_frame_record_init(struct xm_umem *u)
 	u->u_meta_rshift = k;
 }
 
-static void umem_unmap(struct xm_umem *u)
+/*
+ * forked: called in a child of the creator.  The region is not mapped
+ * there (MADV_DONTFORK; something else may be by now), and the hugepages
+ * raised are the creator's to give back.
+ */
+static void umem_unmap(struct xm_umem *u, bool forked)
 {
 	/* Shadow memory outlives a mapping: leave none of it poisoned. */
 	if (u->u_base != NULL) {
 		XM_ASAN_UNPOISON(u->u_base, u->u_size);
-		munmap(u->u_base, u->u_size);
+		if (!forked || !u->u_dontfork)
+			munmap(u->u_base, u->u_size);
 	}
-	if (u->u_hp_raised != 0) {
+	if (u->u_hp_raised != 0 && !forked) {
 		long nr = read_long(HP_NR);
 
 		/* Give back what we added; pages in use stay as surplus. */
@@ -538,6 +596,9 @@ struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts)
 	u->u_size = roundup_u64(off, XM_HUGEPAGE_SIZE);
 	pthread_mutex_init(&u->u_limit_lock, NULL);
 	pthread_mutex_init(&u->u_hook_lock, NULL);
+	pthread_once(&xm_atfork_once, umem_atfork_register);
+	u->u_fork_gen = atomic_load_explicit(&xm_fork_gen,
+					     memory_order_relaxed);
 
 	if (create_step_fails(&step))
 		goto out_free;
@@ -571,6 +632,7 @@ struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts)
 				   "MADV_HUGEPAGE, not 2 MiB hugepages: %s\n",
 				   (unsigned long long)u->u_size, why);
 	}
+	umem_dontfork(u);
 
 	u->u_meta_bytes = roundup_u64((u->u_size >> u->u_chunk_shift) *
 				      cfg.meta_size, page);
@@ -624,7 +686,7 @@ out_zones:
 		_xm_zone_fini(&u->u_zone[nz]);
 out_unmap:
 	rc = errno;
-	umem_unmap(u);
+	umem_unmap(u, false);
 	errno = rc;
 out_free:
 	rc = errno;
@@ -641,7 +703,8 @@ void xm_umem_destroy(struct xm_umem *u)
 		return;
 	for (int i = 0; i < XM_ZONE_MAX; i++)
 		_xm_zone_fini(&u->u_zone[i]);
-	umem_unmap(u);
+	umem_unmap(u, u->u_fork_gen != atomic_load_explicit(&xm_fork_gen,
+							    memory_order_relaxed));
 	free(u->u_hooks);
 	pthread_mutex_destroy(&u->u_hook_lock);
 	pthread_mutex_destroy(&u->u_limit_lock);

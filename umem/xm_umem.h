@@ -32,6 +32,23 @@
  * at run time they may be raised (up to the carved capacity) but never
  * lowered.
  *
+ * fork(): the region is mapped MADV_DONTFORK, as DPDK and rdma-core map
+ * memory a device has pinned.  A pinned private page cannot be shared
+ * copy-on-write, so without it every fork() of a process holding a
+ * registered UMEM would copy the whole region into the child, and would
+ * fail with ENOMEM when it is on hugepages and the pool is empty.  So a
+ * child made with fork() has no mapping at the region's addresses: a
+ * frame, an mbuf's data or anything else pointing into the region faults
+ * (SIGSEGV) there, or, once the child maps something else at that place,
+ * reads that.  The rest of the umem (zones, records, mbuf headers) is
+ * the usual copy-on-write copy, describing frames the child does not
+ * have.  A child must not use its parent's umem, zones or mbufs; it
+ * execs, or creates a umem of its own.  It may call xm_umem_destroy() on
+ * the inherited umem to free its copy of the rest: the region is left
+ * alone there (it is not mapped, and nr_hugepages raised for it are the
+ * parent's to give back).  vfork(), posix_spawn() and threads share the
+ * mapping and are not affected.
+ *
  * Nothing here knows about sockets, rings or mbufs.
  */
 #ifndef XM_UMEM_H
@@ -146,7 +163,9 @@ XM_API struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts);
 /**
  * @brief **xm_umem_destroy()** unmaps the region.  Every frame handed to
  * the kernel must have been taken back first; items still held by the
- * application are lost with the region.
+ * application are lost with the region.  In a child made with fork(), it
+ * frees the child's copy of the umem and leaves the region's addresses
+ * alone (see "fork()" above).
  */
 XM_API void xm_umem_destroy(struct xm_umem *u);
 

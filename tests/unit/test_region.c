@@ -10,7 +10,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/io_uring.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "xm_umem.h"
@@ -549,6 +554,207 @@ Test(region, hugepages_when_root)
 	cr_expect_eq((uintptr_t)xm_umem_base(u) % (2 << 20), 0);
 	/* The pages are usable end to end. */
 	memset(xm_umem_base(u), 0x5a, xm_umem_size(u));
+}
+
+/*
+ * Pins [base, base + len) the way XDP_UMEM_REG does (pin_user_pages with
+ * FOLL_LONGTERM), through io_uring fixed buffers: umem/ has no socket to
+ * register.  Returns the ring (closing it unpins) or -errno.
+ */
+static int pin_longterm(void *base, size_t len)
+{
+	struct io_uring_params p;
+	struct iovec iov = { .iov_base = base, .iov_len = len };
+	int fd, err;
+
+	memset(&p, 0, sizeof(p));
+	fd = (int)syscall(__NR_io_uring_setup, 1, &p);
+	if (fd < 0)
+		return -errno;
+	if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_BUFFERS,
+		    &iov, 1) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static uint8_t fork_pattern(size_t off)
+{
+	return (uint8_t)((off >> 12) * 7 + 0x5a);
+}
+
+/* Exit codes of the child in region/fork_leaves_region_to_parent. */
+enum fork_child_rc {
+	FORK_OK = 0,
+	FORK_REGION_MAPPED,	/* mincore() found the region mapped */
+	FORK_MINCORE_ERRNO,	/* ... or failed other than ENOMEM */
+	FORK_RECORDS_MISSING,	/* the records were not inherited */
+	FORK_MAP_AT_BASE,	/* could not map a page at the region base */
+	FORK_DESTROY_UNMAPPED,	/* xm_umem_destroy() unmapped that page */
+	FORK_RC_MAX,
+};
+
+static const char *const fork_child_why[FORK_RC_MAX] = {
+	[FORK_OK] = "ok",
+	[FORK_REGION_MAPPED] = "the region is mapped in the child",
+	[FORK_MINCORE_ERRNO] = "mincore() of the region: not ENOMEM",
+	[FORK_RECORDS_MISSING] = "the records are not mapped in the child",
+	[FORK_MAP_AT_BASE] = "cannot map a page at the region's base",
+	[FORK_DESTROY_UNMAPPED] = "xm_umem_destroy() in the child unmapped "
+				  "what the child had mapped at the base",
+};
+
+/* The child's side: only syscalls and the umem's own destroy. */
+static int fork_child(unsigned char *vec)
+{
+	char *base = xm_umem_base(u);
+	volatile char *page;
+
+	if (mincore(base, xm_umem_size(u), vec) == 0)
+		return FORK_REGION_MAPPED;
+	if (errno != ENOMEM)
+		return FORK_MINCORE_ERRNO;
+	if (mincore(u->u_meta, u->u_meta_bytes, vec) != 0)
+		return FORK_RECORDS_MISSING;
+	/* Something of the child's own at the base must survive destroy. */
+	page = mmap(base, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (page != (volatile char *)base)
+		return FORK_MAP_AT_BASE;
+	page[0] = 0x3c;
+	xm_umem_destroy(u);
+	u = NULL;
+	if (mincore(base, 4096, vec) != 0 || page[0] != 0x3c)
+		return FORK_DESTROY_UNMAPPED;
+	return FORK_OK;
+}
+
+ParameterizedTestParameters(region, fork_leaves_region_to_parent)
+{
+	static bool hugepages[] = { false, true };
+
+	return cr_make_param_array(bool, hugepages, 2);
+}
+
+/*
+ * The region is MADV_DONTFORK: with the region pinned as an AF_XDP socket
+ * pins it, fork() succeeds (hugepages: even with the pool empty, where a
+ * copy would fail with ENOMEM), the child has no mapping there but has
+ * the rest of the umem, its xm_umem_destroy() leaves the region's
+ * addresses alone, and the parent's frames are intact and writable.
+ */
+ParameterizedTest(bool *hugepages, region, fork_leaves_region_to_parent)
+{
+	XM_OPTS(xm_umem_opts, o, .maxmbufmem = 4 << 20,
+		.flags = *hugepages ? 0 : XM_UMEM_F_NO_HUGEPAGES);
+	unsigned char *vec;
+	size_t size, bad = 0;
+	char *base;
+	int pin, status;
+	pid_t pid;
+
+	if (*hugepages && geteuid() != 0)
+		cr_skip_test("needs root to reserve hugepages");
+	u = xm_umem_create(&o);
+	cr_assert_not_null(u, "create: %s", strerror(errno));
+	if (*hugepages && !xm_umem_hugepages(u))
+		cr_skip_test("kernel could not provide hugepages: %s",
+			     warnbuf);
+	cr_expect_eq(nwarn, 0, "%s", warnbuf);
+	cr_assert(u->u_dontfork, "region is not MADV_DONTFORK");
+	base = xm_umem_base(u);
+	size = xm_umem_size(u);
+	for (size_t off = 0; off < size; off += 4096)
+		memset(base + off, fork_pattern(off), 4096);
+	pin = pin_longterm(base, size);
+	if (pin < 0)
+		cr_log_info("io_uring cannot pin the region (%s): fork() "
+			    "without a pin", strerror(-pin));
+	vec = malloc(size / 4096 + 1);
+	cr_assert_not_null(vec);
+
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0, "fork with the region %s: %s",
+		      pin >= 0 ? "pinned" : "unpinned", strerror(errno));
+	if (pid == 0)
+		_exit(fork_child(vec));
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "child status %#x", status);
+	cr_assert_eq(WEXITSTATUS(status), FORK_OK, "child: %s",
+		     WEXITSTATUS(status) < FORK_RC_MAX ?
+		     fork_child_why[WEXITSTATUS(status)] : "?");
+
+	cr_assert_eq(mincore(base, size, vec), 0, "parent lost the region: "
+		     "%s", strerror(errno));
+	for (size_t off = 0; off < size; off++)
+		bad += (uint8_t)base[off] != fork_pattern(off);
+	cr_expect_eq(bad, 0, "%zu bytes of the parent's region changed", bad);
+	memset(base, 0xc3, size);
+	cr_expect_eq((uint8_t)base[size - 1], 0xc3);
+	if (pin >= 0)
+		close(pin);
+	free(vec);
+}
+
+/*
+ * The documented way for a child: free the inherited umem, create its
+ * own, use it.  Its own umem is unmapped by its own destroy (the fork
+ * generation is the child's), the parent's umem is untouched.
+ */
+static int fork_child_own_umem(void)
+{
+	XM_OPTS(xm_umem_opts, o, .maxmbufmem = 1 << 20,
+		.flags = XM_UMEM_F_NO_HUGEPAGES);
+	struct xm_umem *mine;
+	char *item, *base;
+
+	xm_umem_destroy(u);
+	u = NULL;
+	mine = xm_umem_create(&o);
+	if (mine == NULL)
+		return 1;
+	item = xm_zone_alloc(xm_umem_zone(mine, XM_ZONE_CLUST), XM_NOWAIT);
+	if (item == NULL || !xm_umem_contains(mine, item))
+		return 2;
+	memset(item, 0x7e, XM_MCLBYTES);
+	base = xm_umem_base(mine);
+	xm_umem_destroy(mine);
+	if (msync(base, 4096, MS_ASYNC) == 0 || errno != ENOMEM)
+		return 3;	/* its own region outlived its destroy */
+	return 0;
+}
+
+Test(region, fork_child_makes_its_own_umem)
+{
+	XM_OPTS(xm_umem_opts, o, .maxmbufmem = 1 << 20,
+		.flags = XM_UMEM_F_NO_HUGEPAGES);
+	char *base;
+	int status;
+	pid_t pid;
+
+	u = xm_umem_create(&o);
+	cr_assert_not_null(u);
+	base = xm_umem_base(u);
+	base[0] = 0x42;
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(fork_child_own_umem());
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "child status %#x", status);
+	/* The parent's umem still works, and its destroy still unmaps. */
+	cr_expect_eq(base[0], 0x42);
+	cr_expect_not_null(xm_zone_alloc(xm_umem_zone(u, XM_ZONE_CLUST),
+					 XM_NOWAIT));
+	xm_umem_destroy(u);
+	u = NULL;
+	cr_expect_eq(msync(base, 4096, MS_ASYNC), -1);
+	cr_expect_eq(errno, ENOMEM);
 }
 
 Test(region, null_umem_and_zone_are_refused)
