@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -73,7 +74,20 @@
 #define HP_DIR		"/sys/kernel/mm/hugepages/hugepages-2048kB/"
 #define HP_FREE		HP_DIR "free_hugepages"
 #define HP_RESV		HP_DIR "resv_hugepages"
+#define HP_SURP		HP_DIR "surplus_hugepages"
 #define HP_NR		"/proc/sys/vm/nr_hugepages"
+/*
+ * Raising vm.nr_hugepages is a read-modify-write of one system-wide
+ * number, and the pages raised are only ours once mmap() has reserved
+ * them and the faults have taken them.  Two processes doing that at
+ * once lose an increment, or one gives pages back while the other's
+ * reservation still counts on them (seen: two tests creating umems in
+ * parallel, one failing MADV_POPULATE_WRITE).  So xmbuf processes take
+ * this advisory lock around the whole raise-map-populate step and around
+ * the give-back.  Processes that do not take it (anything else resizing
+ * the pool) are not serialized; map_hugepages() still falls back then.
+ */
+#define HP_LOCK		"/run/lock/xmbuf-hugepages.lock"
 
 static const char *const xm_zone_names[XM_ZONE_MAX] = {
 	[XM_ZONE_CLUST] = "mbuf_cluster",
@@ -146,13 +160,43 @@ static long hugepages_available(void)
 }
 
 /*
+ * Takes HP_LOCK; returns its descriptor, or -1 when the lock cannot be
+ * had (no /run/lock: then we go on unserialized, as before the lock).
+ */
+static int hp_lock(void)
+{
+	int fd = open(HP_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		xm_pr_debug("umem: %s: %s; resizing the hugepage pool "
+			    "unserialized\n", HP_LOCK, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			xm_pr_debug("umem: flock(%s): %s\n", HP_LOCK,
+				    strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void hp_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* drops the flock */
+}
+
+/*
  * Maps len bytes (a multiple of 2 MiB) on 2 MiB hugepages.  Returns the
  * mapping or MAP_FAILED with *why describing the reason; *raised gets the
  * number of pages added to vm.nr_hugepages.
  */
 
-static void *map_hugepages(uint64_t len, uint32_t flags, uint32_t *raised,
-			   char *why, size_t whylen)
+static void *map_hugepages_locked(uint64_t len, uint32_t flags,
+				  uint32_t *raised, char *why, size_t whylen)
 {
 	long need = (long)(len / XM_HUGEPAGE_SIZE);
 	long free_pages = hugepages_available();
@@ -166,8 +210,19 @@ static void *map_hugepages(uint64_t len, uint32_t flags, uint32_t *raised,
 	if (free_pages < need && !(flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES) &&
 	    geteuid() == 0) {
 		long nr = read_long(HP_NR);
+		long surp = read_long(HP_SURP);
 
-		if (nr >= 0 && write_long(HP_NR, nr + need - free_pages) == 0) {
+		/*
+		 * Surplus pages (in use beyond the pool: pages given back
+		 * while still pinned, say by an io_uring or a socket whose
+		 * release is deferred) are the first the kernel turns into
+		 * pool pages when the pool grows, and they are not free:
+		 * grow by them too, so that `need` free pages appear.
+		 */
+		if (surp < 0)
+			surp = 0;
+		if (nr >= 0 &&
+		    write_long(HP_NR, nr + need - free_pages + surp) == 0) {
 			long now = read_long(HP_NR);
 
 			if (now > nr)
@@ -228,6 +283,18 @@ out_unraise:
 		*raised = 0;
 	}
 	return MAP_FAILED;
+}
+
+static void *map_hugepages(uint64_t len, uint32_t flags, uint32_t *raised,
+			   char *why, size_t whylen)
+{
+	/* Only a root process resizes the pool: others need no lock. */
+	int lk = (!(flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES) &&
+		  geteuid() == 0) ? hp_lock() : -1;
+	void *p = map_hugepages_locked(len, flags, raised, why, whylen);
+
+	hp_unlock(lk);
+	return p;
 }
 
 /* 4 KiB pages, 2 MiB aligned so transparent hugepages can back it. */
@@ -537,6 +604,7 @@ static void umem_unmap(struct xm_umem *u, bool forked)
 			munmap(u->u_base, u->u_size);
 	}
 	if (u->u_hp_raised != 0 && !forked) {
+		int lk = hp_lock();
 		long nr = read_long(HP_NR);
 
 		/* Give back what we added; pages in use stay as surplus. */
@@ -548,6 +616,7 @@ static void umem_unmap(struct xm_umem *u, bool forked)
 					   "hugepages to vm.nr_hugepages: %s\n",
 					   u->u_hp_raised, strerror(-err));
 		}
+		hp_unlock(lk);
 	}
 	if (u->u_meta != NULL)
 		munmap(u->u_meta, u->u_meta_bytes);
