@@ -33,16 +33,15 @@
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 
+#include "../lib/dropk.h"
 #include "../lib/netns.h"
 #include "xm_pkt.h"
 #include "xm_port.h"
 #include "../../examples/pktgen/pg_stamp.h"
-#include "xm_test_dropk.skel.h"
 
 static struct xm_netns ns_a, ns_b;
 static struct xm_veth v;
-static struct xm_test_dropk_bpf *peer;
-static struct bpf_link *peer_link;
+static struct xm_dropk peer;
 static int saved_ns = -1, raw = -1;
 
 static int quiet(enum xm_print_level l, const char *f, va_list ap)
@@ -55,7 +54,7 @@ static int quiet(enum xm_print_level l, const char *f, va_list ap)
 
 static void setup(void)
 {
-	int err, s;
+	int err;
 
 	xm_set_print(quiet);
 	if (geteuid() != 0)
@@ -68,17 +67,7 @@ static void setup(void)
 	err = xm_veth_create(&v, &ns_a, &ns_b,
 			     &(struct xm_veth_opts){ .index = 1 });
 	cr_assert_eq(err, 0, "veth: %s", strerror(-err));
-	err = xm_netns_enter(&ns_b, &s);
-	cr_assert_eq(err, 0);
-	peer = xm_test_dropk_bpf__open();
-	cr_assert_not_null(peer);
-	err = xm_test_dropk_bpf__load(peer);
-	if (!err) {
-		peer_link = bpf_program__attach_xdp(peer->progs.xm_test_dropk,
-						    (int)if_nametoindex(v.b));
-		err = peer_link ? 0 : -errno;
-	}
-	xm_netns_leave(s);
+	err = xm_dropk_attach(&peer, &ns_b, v.b, 0, NULL);
 	cr_assert_eq(err, 0, "peer program: %s", strerror(-err));
 	raw = xm_raw_open(&ns_b, v.b);
 	cr_assert_geq(raw, 0, "raw socket: %s", strerror(-raw));
@@ -96,10 +85,7 @@ static void teardown(void)
 	if (raw >= 0)
 		close(raw);
 	raw = -1;
-	bpf_link__destroy(peer_link);
-	peer_link = NULL;
-	xm_test_dropk_bpf__destroy(peer);
-	peer = NULL;
+	xm_dropk_detach(&peer);
 	xm_veth_destroy(&v);
 	xm_netns_destroy(&ns_b);
 	xm_netns_destroy(&ns_a);
@@ -110,11 +96,9 @@ TestSuite(live_args, .timeout = 30);
 
 static uint64_t peer_seen(void)
 {
-	uint32_t k = 0;
-	uint64_t n = 0;
+	uint64_t n;
 
-	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(peer->maps.xm_dropk_cnt),
-					 &k, &n), 0);
+	cr_assert_eq(xm_dropk_read(&peer, 0, &n), 0);
 	return n;
 }
 

@@ -51,11 +51,11 @@
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 
+#include "../lib/dropk.h"
 #include "../lib/netns.h"
 #include "../lib/proc.h"
 #include "xm_pkt.h"
 #include "../../examples/pktgen/pg_stamp.h"
-#include "xm_test_dropk.skel.h"
 
 #define OUT_MAX		(256 * 1024)
 #define RATE_BOUND	0.02	/* the feature's promise */
@@ -66,8 +66,7 @@
 
 static struct xm_netns ns_a, ns_b, ns_m;
 static struct xm_veth v1, v2;
-static struct xm_test_dropk_bpf *dropk;
-static struct bpf_link *dropk_link;
+static struct xm_dropk dropk;
 static pid_t children[4];
 static bool child_busy[4];
 static char pcap_path[64];
@@ -102,7 +101,7 @@ static void net_direct(unsigned int mtu, unsigned int queues)
  */
 static void net_lossy(uint32_t k)
 {
-	int err, saved;
+	int err;
 
 	need_root();
 	(void)xm_netns_sweep();
@@ -117,28 +116,15 @@ static void net_lossy(uint32_t k)
 			     &(struct xm_veth_opts){ .index = 2 });
 	cr_assert_eq(err, 0, "veth 2: %s", strerror(-err));
 
-	err = xm_netns_enter(&ns_m, &saved);
-	cr_assert_eq(err, 0, "enter: %s", strerror(-err));
-	dropk = xm_test_dropk_bpf__open();
-	cr_assert_not_null(dropk, "open dropk: %s", strerror(errno));
-	dropk->rodata->k = k;
-	dropk->rodata->out_ifindex = if_nametoindex(v2.a);
-	err = xm_test_dropk_bpf__load(dropk);
-	if (!err) {
-		dropk_link = bpf_program__attach_xdp(dropk->progs.xm_test_dropk,
-						     (int)if_nametoindex(v1.b));
-		err = dropk_link ? 0 : -errno;
-	}
-	xm_netns_leave(saved);
+	err = xm_dropk_attach(&dropk, &ns_m, v1.b, k, v2.a);
 	cr_assert_eq(err, 0, "load/attach dropk: %s", strerror(-err));
 }
 
 static uint64_t dropk_count(uint32_t idx)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(dropk->maps.xm_dropk_cnt),
-					 &idx, &v), 0);
+	cr_assert_eq(xm_dropk_read(&dropk, idx, &v), 0);
 	return v;
 }
 
@@ -152,10 +138,7 @@ static void net_teardown(void)
 		}
 		child_busy[i] = false;
 	}
-	bpf_link__destroy(dropk_link);
-	dropk_link = NULL;
-	xm_test_dropk_bpf__destroy(dropk);
-	dropk = NULL;
+	xm_dropk_detach(&dropk);
 	xm_veth_destroy(&v2);
 	xm_veth_destroy(&v1);
 	xm_netns_destroy(&ns_m);
@@ -351,12 +334,7 @@ static void assert_audit_ok(const char *json)
 /* Zeroes xm_test_dropk's counters (a retried run starts afresh). */
 static void sink_reset(void)
 {
-	uint64_t zero = 0;
-
-	for (uint32_t i = 0; i < 5; i++)
-		cr_assert_eq(bpf_map_update_elem(
-			bpf_map__fd(dropk->maps.xm_dropk_cnt), &i, &zero,
-			BPF_ANY), 0);
+	cr_assert_eq(xm_dropk_reset(&dropk), 0);
 }
 
 /*
@@ -431,7 +409,7 @@ static void tx_rx(const struct xm_netns *tx_ns, const char *tx_if,
 
 	snprintf(count, sizeof(count), "%llu", (unsigned long long)n);
 	for (int attempt = 1;; attempt++) {
-		if (dropk)
+		if (dropk.skel)
 			sink_reset();
 		tx_rx_once(tx_ns, tx_if, rx_ns, rx_if, count, txargs, tx, rx);
 		if (!receiver_starved((*rx)->out, attempt))
@@ -448,7 +426,7 @@ static int run_measured(struct child **c, const struct xm_netns *ns,
 	for (int attempt = 1;; attempt++) {
 		int st;
 
-		if (dropk)
+		if (dropk.skel)
 			sink_reset();
 		st = run(c, ns, args, ms);
 		if (st != 0 || !receiver_starved((*c)->out, attempt))
@@ -499,21 +477,10 @@ Test(pktgen, exactly_n_sent_and_received)
  */
 static void net_sink(void)
 {
-	int err, saved;
+	int err;
 
 	net_direct(0, 0);
-	err = xm_netns_enter(&ns_b, &saved);
-	cr_assert_eq(err, 0);
-	dropk = xm_test_dropk_bpf__open();
-	cr_assert_not_null(dropk);
-	dropk->rodata->k = 1;
-	err = xm_test_dropk_bpf__load(dropk);
-	if (!err) {
-		dropk_link = bpf_program__attach_xdp(dropk->progs.xm_test_dropk,
-						     (int)if_nametoindex(v1.b));
-		err = dropk_link ? 0 : -errno;
-	}
-	xm_netns_leave(saved);
+	err = xm_dropk_attach(&dropk, &ns_b, v1.b, 1, NULL);
 	cr_assert_eq(err, 0, "sink: %s", strerror(-err));
 }
 

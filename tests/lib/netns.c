@@ -86,18 +86,8 @@ int xm_netns_sh(const struct xm_netns *ns, const char *fmt, ...)
 	return st;
 }
 
-/* Runs a command quietly in the current namespace (no `ip netns exec`). */
-static int xm_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int xm_sh(const char *fmt, ...)
-{
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	st = xm_vsh(NULL, fmt, ap);
-	va_end(ap);
-	return st;
-}
+/* A command in the current namespace (no `ip netns exec`). */
+#define xm_sh(...)	xm_netns_sh(NULL, __VA_ARGS__)
 
 /* ----------------------------------------------------------- namespaces */
 
@@ -367,30 +357,50 @@ ssize_t xm_raw_recv(int fd, void *buf, size_t cap, int timeout_ms)
 	return n;
 }
 
-int xm_udp_open(const struct xm_netns *ns, uint32_t addr, uint16_t port)
+/* A UDP socket bound to sa inside ns (NULL: here).  @return fd or -errno. */
+static int udp_bind(const struct xm_netns *ns, const struct sockaddr *sa,
+		    socklen_t salen)
 {
-	struct sockaddr_in sin;
 	int saved = -1, fd, err = 0;
 
 	if (ns && (err = xm_netns_enter(ns, &saved)) != 0)
 		return err;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
-		goto out;
+		goto out_leave;
 	}
+	if (bind(fd, sa, salen) != 0) {
+		err = -errno;
+		close(fd);
+	}
+out_leave:
+	if (saved >= 0)
+		xm_netns_leave(saved);
+	return err ? err : fd;
+}
+
+int xm_udp_open(const struct xm_netns *ns, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in sin;
+
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = addr;
 	sin.sin_port = htons(port);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		err = -errno;
-		close(fd);
-	}
-out:
-	if (saved >= 0)
-		xm_netns_leave(saved);
-	return err ? err : fd;
+	return udp_bind(ns, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+int xm_udp6_open(const struct xm_netns *ns, const struct in6_addr *addr,
+		 uint16_t port)
+{
+	struct sockaddr_in6 sin6;
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = *addr;
+	sin6.sin6_port = htons(port);
+	return udp_bind(ns, (struct sockaddr *)&sin6, sizeof(sin6));
 }
 
 /* --------------------------------------------------------------- frames */

@@ -26,6 +26,7 @@
 #define XM_TEST_NETNS_H
 
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,6 +115,9 @@ ssize_t xm_raw_recv(int fd, void *buf, size_t cap, int timeout_ms);
 
 /** A UDP socket bound to addr:port inside ns.  @return fd or -errno. */
 int xm_udp_open(const struct xm_netns *ns, uint32_t addr, uint16_t port);
+/** The same for IPv6: bound to [addr]:port inside ns. */
+int xm_udp6_open(const struct xm_netns *ns, const struct in6_addr *addr,
+		 uint16_t port);
 
 /* Test frames: Ethernet [802.1Q] IPv4|IPv6 UDP, payload from a seed. */
 struct xm_tframe {

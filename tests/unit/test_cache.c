@@ -18,26 +18,14 @@
 
 #include "xm_umem.h"
 #include "xm_umem_int.h"
+#include "../lib/warns.h"
 
 static struct xm_umem *u;
 static struct xm_zone *z;
-static int nwarn;
-static char warnbuf[8192];
-
-static int capture(enum xm_print_level level, const char *fmt, va_list ap)
-{
-	size_t len = strlen(warnbuf);
-
-	if (level != XM_PRINT_WARN)
-		return 0;
-	nwarn++;
-	vsnprintf(warnbuf + len, sizeof(warnbuf) - len, fmt, ap);
-	return 0;
-}
 
 static void setup(void)
 {
-	xm_set_print(capture);
+	xm_set_print(xm_warns_capture);
 }
 
 static void teardown(void)
@@ -298,8 +286,8 @@ Test(cache, more_zones_than_slots_run_uncached)
 
 	for (int i = 0; i < 8; i++)
 		m[i] = mk_umem(64, 8);
-	cr_expect_eq(nwarn, 1, "%s", warnbuf);
-	cr_expect_not_null(strstr(warnbuf, "without thread caches"));
+	cr_expect_eq(xm_warns_n, 1, "%s", xm_warns_text);
+	cr_expect_not_null(strstr(xm_warns_text, "without thread caches"));
 	cr_expect_eq(xm_umem_zone(m[7], XM_ZONE_MBUF)->uz_slot, 0);
 	for (int i = 0; i < 8; i++) {
 		for (int id = 0; id < XM_ZONE_MAX; id++) {
@@ -563,7 +551,7 @@ static void run_stress(uint32_t size, int flags, uint32_t limit,
 	/* Every thread exited: everything is back, each item once. */
 	cr_expect_eq(st(z).used, 0);
 	cr_expect_eq(st(z).cached, 0);
-	cr_expect_eq(xm_umem_audit(u, &held), 0, "%s", warnbuf);
+	cr_expect_eq(xm_umem_audit(u, &held), 0, "%s", xm_warns_text);
 	cr_expect_eq(held, 0);
 	audit_clean(z, 0);
 }

@@ -256,7 +256,8 @@ struct size_case {
 	enum xm_zone_id id;
 };
 
-ParameterizedTestParameters(mbuf, getjcl_each_size)
+/* The parameters of a test run once per cluster size. */
+static struct criterion_test_params each_size(void)
 {
 	static struct size_case cases[] = {
 		{ XM_MCLBYTES, XM_ZONE_CLUST },
@@ -267,6 +268,11 @@ ParameterizedTestParameters(mbuf, getjcl_each_size)
 
 	return cr_make_param_array(struct size_case, cases,
 				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTestParameters(mbuf, getjcl_each_size)
+{
+	return each_size();
 }
 
 ParameterizedTest(struct size_case *c, mbuf, getjcl_each_size)
@@ -600,15 +606,7 @@ Test(mbuf, clget_failure_leaves_the_mbuf_alone)
 
 ParameterizedTestParameters(mbuf, cljget_each_size)
 {
-	static struct size_case cases[] = {
-		{ XM_MCLBYTES, XM_ZONE_CLUST },
-		{ XM_MJUMPAGESIZE, XM_ZONE_JUMBOP },
-		{ XM_MJUM9BYTES, XM_ZONE_JUMBO9 },
-		{ XM_MJUM16BYTES, XM_ZONE_JUMBO16 },
-	};
-
-	return cr_make_param_array(struct size_case, cases,
-				   sizeof(cases) / sizeof(cases[0]));
+	return each_size();
 }
 
 ParameterizedTest(struct size_case *c, mbuf, cljget_each_size)

@@ -969,6 +969,34 @@ static uint32_t udp_at(uint8_t *p)
 	return 24;
 }
 
+/* An IPv6 frame with extension headers types[0..n), then UDP. */
+static uint32_t chain_frame(uint8_t *f, uint8_t *rest, const uint8_t *types,
+			    int n)
+{
+	uint32_t r = ext_chain(rest, types, n, XM_PKT_IPPROTO_UDP);
+
+	r += udp_at(rest + r);
+	return raw_frame(f, 6, types[0], 0, rest, r);
+}
+
+/*
+ * An IPv6 UDP frame behind a type 2 routing header (Mobile IPv6): one
+ * address (v6addr 0x99), one segment left.  rest: rest_size >= 48.
+ */
+static uint32_t routing2_frame(uint8_t *f, uint8_t *rest, size_t rest_size)
+{
+	uint32_t r;
+
+	memset(rest, 0, rest_size);
+	rest[0] = XM_PKT_IPPROTO_UDP;
+	rest[1] = 2;
+	rest[2] = 2;
+	rest[3] = 1;
+	v6addr((union xm_pkt_addr *)(rest + 8), 0x99);
+	r = 24 + udp_at(rest + 24);
+	return raw_frame(f, 6, XM_PKT_IPPROTO_ROUTING, 0, rest, r);
+}
+
 Test(pkt, ipv6_extension_header_chains)
 {
 	static const uint8_t chain[] = {
@@ -1014,9 +1042,7 @@ Test(pkt, ipv6_extension_header_chains)
 		static const uint8_t bad[] = { XM_PKT_IPPROTO_DSTOPTS,
 					       XM_PKT_IPPROTO_HOPOPTS };
 
-		r = ext_chain(rest, bad, 2, XM_PKT_IPPROTO_UDP);
-		r += udp_at(rest + r);
-		n = raw_frame(f, 6, XM_PKT_IPPROTO_DSTOPTS, 0, rest, r);
+		n = chain_frame(f, rest, bad, 2);
 		assert_reason(f, n, XM_PKT_ERR_BAD_EXTHDR);
 	}
 	/* Two fragment headers. */
@@ -1024,9 +1050,7 @@ Test(pkt, ipv6_extension_header_chains)
 		static const uint8_t bad[] = { XM_PKT_IPPROTO_FRAGMENT,
 					       XM_PKT_IPPROTO_FRAGMENT };
 
-		r = ext_chain(rest, bad, 2, XM_PKT_IPPROTO_UDP);
-		r += udp_at(rest + r);
-		n = raw_frame(f, 6, XM_PKT_IPPROTO_FRAGMENT, 0, rest, r);
+		n = chain_frame(f, rest, bad, 2);
 		assert_reason(f, n, XM_PKT_ERR_BAD_EXTHDR);
 	}
 	/* ESP ends the walk: no L4, the payload is what follows. */
@@ -1049,19 +1073,15 @@ Test(pkt, ipv6_chain_length_limit)
 {
 	uint8_t types[XM_PKT_MAX_EXTHDRS + 1], rest[256], f[512];
 	struct xm_pkt_info pi;
-	uint32_t r, n;
+	uint32_t n;
 
 	memset(types, XM_PKT_IPPROTO_DSTOPTS, sizeof(types));
-	r = ext_chain(rest, types, XM_PKT_MAX_EXTHDRS, XM_PKT_IPPROTO_UDP);
-	r += udp_at(rest + r);
-	n = raw_frame(f, 6, XM_PKT_IPPROTO_DSTOPTS, 0, rest, r);
+	n = chain_frame(f, rest, types, XM_PKT_MAX_EXTHDRS);
 	cr_assert_eq(xm_pkt_parse(f, n, &pi), 0);
 	cr_assert_eq(pi.pi_nexthdrs, XM_PKT_MAX_EXTHDRS);
 	cr_assert_eq(pi.pi_sport, 5353);
 
-	r = ext_chain(rest, types, XM_PKT_MAX_EXTHDRS + 1, XM_PKT_IPPROTO_UDP);
-	r += udp_at(rest + r);
-	n = raw_frame(f, 6, XM_PKT_IPPROTO_DSTOPTS, 0, rest, r);
+	n = chain_frame(f, rest, types, XM_PKT_MAX_EXTHDRS + 1);
 	assert_reason(f, n, XM_PKT_ERR_EXTHDR_TOO_LONG);
 }
 
@@ -1069,17 +1089,9 @@ Test(pkt, ipv6_routing_header_final_destination)
 {
 	uint8_t rest[128], f[256];
 	struct xm_pkt_info pi;
-	uint32_t r, n;
+	uint32_t n;
 
-	/* Type 2 routing header (Mobile IPv6): one address, one segment left. */
-	memset(rest, 0, sizeof(rest));
-	rest[0] = XM_PKT_IPPROTO_UDP;
-	rest[1] = 2;
-	rest[2] = 2;
-	rest[3] = 1;
-	v6addr((union xm_pkt_addr *)(rest + 8), 0x99);
-	r = 24 + udp_at(rest + 24);
-	n = raw_frame(f, 6, XM_PKT_IPPROTO_ROUTING, 0, rest, r);
+	n = routing2_frame(f, rest, sizeof(rest));
 	cr_assert_eq(xm_pkt_parse(f, n, &pi), 0);
 	cr_assert_eq(pi.pi_csum_dst_off, 14 + 40 + 8);
 	cr_assert_eq(xm_pkt_csum_fill(f, &pi), 0);
@@ -1378,7 +1390,7 @@ Test(pkt, incremental_rewrites_equal_recomputation)
 	static uint8_t payload[300];
 	uint8_t f[2048], rest[128];
 	struct xm_pkt_tmpl t;
-	uint32_t n, r;
+	uint32_t n;
 
 	for (uint32_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)rnd();
@@ -1401,14 +1413,7 @@ Test(pkt, incremental_rewrites_equal_recomputation)
 	n = raw_frame(f, 6, XM_PKT_IPPROTO_ICMPV6, 0, rest, 49);
 	random_rewrites(f, n, 1000);
 	/* IPv6 with a routing header: the pseudo-header's address moves. */
-	memset(rest, 0, sizeof(rest));
-	rest[0] = XM_PKT_IPPROTO_UDP;
-	rest[1] = 2;
-	rest[2] = 2;
-	rest[3] = 1;
-	v6addr((union xm_pkt_addr *)(rest + 8), 0x99);
-	r = 24 + udp_at(rest + 24);
-	n = raw_frame(f, 6, XM_PKT_IPPROTO_ROUTING, 0, rest, r);
+	n = routing2_frame(f, rest, sizeof(rest));
 	random_rewrites(f, n, 1000);
 }
 

@@ -68,14 +68,20 @@ static void expect_panic(const char *what)
 
 #ifdef INVARIANTS
 
-ParameterizedTestParameters(umem_debug, double_free)
+/* The parameters of a test run once per zone. */
+static struct criterion_test_params every_zone(void)
 {
 	static enum xm_zone_id ids[] = {
 		XM_ZONE_CLUST, XM_ZONE_JUMBOP, XM_ZONE_JUMBO9,
 		XM_ZONE_JUMBO16, XM_ZONE_MBUF,
 	};
 
-	return cr_make_param_array(enum xm_zone_id, ids, 5);
+	return cr_make_param_array(enum xm_zone_id, ids, XM_ZONE_MAX);
+}
+
+ParameterizedTestParameters(umem_debug, double_free)
+{
+	return every_zone();
 }
 
 ParameterizedTest(enum xm_zone_id *id, umem_debug, double_free,
@@ -154,12 +160,7 @@ Test(umem_debug, free_of_an_item_never_allocated, .signal = SIGABRT)
 
 ParameterizedTestParameters(umem_debug, write_after_free)
 {
-	static enum xm_zone_id ids[] = {
-		XM_ZONE_CLUST, XM_ZONE_JUMBOP, XM_ZONE_JUMBO9,
-		XM_ZONE_JUMBO16, XM_ZONE_MBUF,
-	};
-
-	return cr_make_param_array(enum xm_zone_id, ids, 5);
+	return every_zone();
 }
 
 /* The freed item comes back first (LIFO): its poison must be whole. */

@@ -18,26 +18,14 @@
 
 #include "xm_umem.h"
 #include "xm_umem_int.h"
+#include "../lib/warns.h"
 
 static struct xm_umem *u;
 static struct xm_zone *z;
-static int nwarn;
-static char warnbuf[8192];
-
-static int capture(enum xm_print_level level, const char *fmt, va_list ap)
-{
-	size_t len = strlen(warnbuf);
-
-	if (level != XM_PRINT_WARN)
-		return 0;
-	nwarn++;
-	vsnprintf(warnbuf + len, sizeof(warnbuf) - len, fmt, ap);
-	return 0;
-}
 
 static void setup(void)
 {
-	xm_set_print(capture);
+	xm_set_print(xm_warns_capture);
 }
 
 static void teardown(void)
@@ -183,15 +171,15 @@ ParameterizedTest(uint32_t *size, zone, limit_is_enforced)
 	errno = 0;
 	cr_expect_null(xm_zone_alloc(z, XM_NOWAIT));
 	cr_expect_eq(errno, ENOBUFS);
-	cr_expect_eq(nwarn, 1, "%s", warnbuf);
+	cr_expect_eq(xm_warns_n, 1, "%s", xm_warns_text);
 	snprintf(want, sizeof(want),
 		 "xmbuf: %s limit reached (40), see xm_zone_set_max\n",
 		 tunable_of(id));
-	cr_expect_str_eq(warnbuf, want);
+	cr_expect_str_eq(xm_warns_text, want);
 	/* Rate limited: the next failures within a second say nothing. */
 	cr_expect_null(xm_zone_alloc(z, XM_NOWAIT));
 	cr_expect_eq(xm_zone_alloc_bulk(z, v, 1, XM_NOWAIT), -ENOBUFS);
-	cr_expect_eq(nwarn, 1);
+	cr_expect_eq(xm_warns_n, 1);
 	cr_expect_eq(st().failures, 4);
 	cr_expect_eq(st().used, n);
 	audit_clean(n);
@@ -208,19 +196,20 @@ Test(zone, warning_is_per_zone_and_per_second)
 	zj = xm_umem_zone(u, XM_ZONE_JUMBOP);
 	drain(v, 64, XM_NOWAIT);
 	cr_expect_null(xm_zone_alloc(z, XM_NOWAIT));
-	cr_expect_eq(nwarn, 1);
+	cr_expect_eq(xm_warns_n, 1);
 	/* Another zone at its limit has its own warning. */
 	for (int i = 0; i < 16; i++)
 		cr_assert_not_null(xm_zone_alloc(zj, XM_NOWAIT));
 	cr_expect_null(xm_zone_alloc(zj, XM_NOWAIT));
-	cr_expect_eq(nwarn, 2);
-	cr_expect_not_null(strstr(warnbuf, "nmbjumbop limit reached (16)"));
+	cr_expect_eq(xm_warns_n, 2);
+	cr_expect_not_null(strstr(xm_warns_text,
+				  "nmbjumbop limit reached (16)"));
 	/* A second later, the first zone warns again. */
 	pthread_mutex_lock(&z->uz_lock);
 	z->uz_warn_last.tv_sec -= 2;
 	pthread_mutex_unlock(&z->uz_lock);
 	cr_expect_null(xm_zone_alloc(z, XM_NOWAIT));
-	cr_expect_eq(nwarn, 3);
+	cr_expect_eq(xm_warns_n, 3);
 }
 
 struct hook_state {
@@ -289,7 +278,7 @@ ParameterizedTest(uint32_t *size, zone,
 	cr_expect_not_null(p);
 	cr_expect_eq(h.calls, 1);
 	cr_expect_eq(st().failures, 1);	/* drain()'s last try only */
-	cr_expect_eq(nwarn, 1);
+	cr_expect_eq(xm_warns_n, 1);
 	v[n++] = p;
 	/* Bulk too: the hook frees the last stashed item. */
 	cr_expect_eq(xm_zone_alloc_bulk(z, &v[n], 1, XM_NOWAIT), 0);
@@ -422,7 +411,7 @@ ParameterizedTest(uint32_t *size, zone, waitok_sleeps_until_a_free)
 	cr_expect_eq(w.item, v[n]);
 	cr_expect_eq(st().sleeps, 1);
 	cr_expect_eq(st().failures, 1);	/* drain()'s last try only */
-	cr_expect_eq(nwarn, 1);
+	cr_expect_eq(xm_warns_n, 1);
 	v[n++] = w.item;
 	audit_clean(n);
 	xm_zone_free_bulk(z, v, n);
@@ -742,7 +731,7 @@ Test(zone, audit_finds_damage)
 	cr_expect_eq(xm_zone_audit(z, &a), -EUCLEAN);
 	cr_expect_eq(a.duplicates, 1);
 	cr_expect_eq(xm_umem_audit(u, &held), -EUCLEAN);
-	cr_expect_eq(nwarn, 1);
+	cr_expect_eq(xm_warns_n, 1);
 	/* Something that is not an item. */
 	pthread_mutex_lock(&z->uz_lock);
 	z->uz_stack[z->uz_stack_cnt - 1] = (char *)v[0] + 8;
@@ -790,7 +779,7 @@ Test(zone, fail_injection)
 		cr_expect_eq(errno, ENOBUFS);
 	}
 	cr_expect_not_null(v[2] = xm_zone_alloc(z, XM_NOWAIT));
-	cr_expect_eq(nwarn, 0, "%s", warnbuf);
+	cr_expect_eq(xm_warns_n, 0, "%s", xm_warns_text);
 	cr_expect_eq(h.calls, 0);
 	cr_expect_eq(st().failures, 3);
 	/* A bulk request is one allocation. */
