@@ -54,6 +54,23 @@ struct lb_lru_stats {
 
 struct lb_lru;
 
+/*
+ * Prefetch for writing: the line comes in exclusive, so the store that
+ * follows does not take a second trip to the other cache that has it (a
+ * frame the kernel just filled on another CPU, an entry about to be
+ * relinked).  __builtin_prefetch(p, 1) only says so when the compiler may
+ * use PREFETCHW (-mprfchw); processors without it execute the opcode as a
+ * no-op.
+ */
+static inline void lb_prefetchw(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p, 1);
+#endif
+}
+
 /**
  * Creates a table of capacity flows (LB_LRU_MIN .. LB_LRU_MAX).
  * @return the table, or NULL with errno EINVAL / ENOMEM.
@@ -82,6 +99,14 @@ void lb_lru_remove(struct lb_lru *l, struct lb_lru_entry *e);
 
 /** Warms the cache line of the bucket a lookup of hash will read. */
 void lb_lru_prefetch(const struct lb_lru *l, uint64_t hash);
+/**
+ * Second step of the same: reads the bucket (warm after lb_lru_prefetch()
+ * some time before) and warms the first entry of its chain, the one a
+ * lookup of hash compares first.  Issued for a whole burst between the
+ * two, it overlaps the burst's table misses instead of taking them one
+ * after the other.
+ */
+void lb_lru_prefetch_entry(const struct lb_lru *l, uint64_t hash);
 
 /** Flows in the table. */
 uint32_t lb_lru_count(const struct lb_lru *l);

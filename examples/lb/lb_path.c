@@ -41,8 +41,6 @@
 			 __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
 #define cnt_inc(field)		cnt_add(field, 1)
 
-#define LB_MAX_L2		(XM_PKT_ETH_HLEN + XM_PKT_MAX_VLANS * \
-				 XM_PKT_VLAN_HLEN)
 #define NS_PER_S		1000000000ull
 
 static inline enum lb_verdict drop(uint64_t *counter)
@@ -72,6 +70,44 @@ static void outer_src6(const struct lb_prefix *pf, uint64_t h,
 	low = (low & ~mask) | ((h >> 16 | h << 48) & mask);
 	for (int i = 15; i >= 8; i--, low >>= 8)
 		out->a_v6[i] = (uint8_t)low;
+}
+
+static inline void st16(uint8_t *p, uint16_t v)
+{
+	v = htons(v);
+	memcpy(p, &v, 2);
+}
+
+/*
+ * The IPv4 outer header of IPIP (4in4 and 6in4, the common deployment),
+ * written straight into the headroom: the bytes xm_pkt_encap() would
+ * write (test_lb_path compares them), but without a struct xm_pkt_encap
+ * filled field by field and read back whole a moment later (a store-
+ * forwarding stall on every packet), and with the checksum summed from
+ * the values in registers instead of from the header just stored.
+ */
+static void ipip4_header(uint8_t *p, uint8_t tos, uint32_t inner_len,
+			 uint8_t proto, uint32_t src, uint32_t dst)
+{
+	uint32_t tot = XM_PKT_IPV4_HLEN + inner_len;
+	uint32_t s = ntohl(src), d = ntohl(dst), sum;
+
+	/* 16-bit words in network order: version/IHL/TOS, length, ID 0,
+	 * DF, TTL/protocol, (checksum), source, destination. */
+	sum = (0x4500u | tos) + tot + XM_PKT_IP_DF + (64u << 8 | proto) +
+	      (s >> 16) + (s & 0xffff) + (d >> 16) + (d & 0xffff);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	p[0] = 0x45;
+	p[1] = tos;
+	st16(p + 2, (uint16_t)tot);
+	st16(p + 4, 0);
+	st16(p + 6, XM_PKT_IP_DF);
+	p[8] = 64;
+	p[9] = proto;
+	st16(p + 10, (uint16_t)~sum);
+	memcpy(p + 12, &src, 4);
+	memcpy(p + 16, &dst, 4);
 }
 
 /* Replies per second per worker, a one-second bucket. */
@@ -198,10 +234,9 @@ enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
 	const struct lb_backend *b;
 	struct lb_cnt *vc, *bc;
 	struct xm_pkt_encap en;
-	uint8_t l2[LB_MAX_L2];
 	uint32_t l2len, overhead, mtu, bi;
 	uint64_t h = k->k_hash;
-	bool first;
+	bool first, fast = false;
 	int vi = k->k_vip, n;
 
 	v = &c->c_vips[vi];
@@ -254,44 +289,53 @@ enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
 	b = &v->v_be[bi];
 
 	/* Outer headers. */
-	memset(&en, 0, sizeof(en));
-	en.en_outer.ip_version = b->be_family;
-	en.en_outer.ip_tos = pip->pi_ip.ip_tos;
-	en.en_outer.ip_ttl = 64;
-	en.en_outer.ip_dst = b->be_addr;
-	if (b->be_family == 4) {
-		en.en_outer.ip_frag = XM_PKT_IP_DF;
-		en.en_outer.ip_src.a_v4 = outer_src4(&c->c_src4, h);
+	if (b->be_family == 4 && c->c_encap == LB_ENCAP_IPIP &&
+	    pip->pi_l3_len <= 0xffffu - XM_PKT_IPV4_HLEN) {
+		fast = true;
 		overhead = XM_PKT_IPV4_HLEN;
 	} else {
-		en.en_outer.ip_flowlabel = (uint32_t)(h >> 40) & 0xfffff;
-		outer_src6(&c->c_src6, h, &en.en_outer.ip_src);
-		overhead = XM_PKT_IPV6_HLEN;
-	}
-	switch (c->c_encap) {
-	case LB_ENCAP_GUE:
-		en.en_type = XM_PKT_ENCAP_GUE;
-		overhead += XM_PKT_UDP_HLEN + XM_PKT_GUE_HLEN;
-		break;
-	case LB_ENCAP_GUE_DIRECT:
-		en.en_type = XM_PKT_ENCAP_GUE_DIRECT;
-		overhead += XM_PKT_UDP_HLEN;
-		break;
-	default:
-		en.en_type = XM_PKT_ENCAP_IPIP;
-		break;
-	}
-	if (en.en_type != XM_PKT_ENCAP_IPIP) {
-		/* Entropy for the backend's RSS over the outer 4-tuple. */
-		en.en_sport = (uint16_t)(0x8000 | (h >> 48));
-		en.en_dport = c->c_gue_port;
-		/*
-		 * Over IPv6 a zero UDP checksum is refused unless the
-		 * receiver opts in (RFC 6936; Linux's udp6zerocsumrx), so
-		 * pay for a real one there; over IPv4 zero means none.
-		 */
-		if (b->be_family == 6)
-			en.en_flags = XM_PKT_ENCAP_F_UDP_CSUM;
+		memset(&en, 0, sizeof(en));
+		en.en_outer.ip_version = b->be_family;
+		en.en_outer.ip_tos = pip->pi_ip.ip_tos;
+		en.en_outer.ip_ttl = 64;
+		en.en_outer.ip_dst = b->be_addr;
+		if (b->be_family == 4) {
+			en.en_outer.ip_frag = XM_PKT_IP_DF;
+			en.en_outer.ip_src.a_v4 = outer_src4(&c->c_src4, h);
+			overhead = XM_PKT_IPV4_HLEN;
+		} else {
+			en.en_outer.ip_flowlabel =
+				(uint32_t)(h >> 40) & 0xfffff;
+			outer_src6(&c->c_src6, h, &en.en_outer.ip_src);
+			overhead = XM_PKT_IPV6_HLEN;
+		}
+		switch (c->c_encap) {
+		case LB_ENCAP_GUE:
+			en.en_type = XM_PKT_ENCAP_GUE;
+			overhead += XM_PKT_UDP_HLEN + XM_PKT_GUE_HLEN;
+			break;
+		case LB_ENCAP_GUE_DIRECT:
+			en.en_type = XM_PKT_ENCAP_GUE_DIRECT;
+			overhead += XM_PKT_UDP_HLEN;
+			break;
+		default:
+			en.en_type = XM_PKT_ENCAP_IPIP;
+			break;
+		}
+		if (en.en_type != XM_PKT_ENCAP_IPIP) {
+			/* Entropy for the backend's RSS over the outer
+			 * 4-tuple. */
+			en.en_sport = (uint16_t)(0x8000 | (h >> 48));
+			en.en_dport = c->c_gue_port;
+			/*
+			 * Over IPv6 a zero UDP checksum is refused unless
+			 * the receiver opts in (RFC 6936; Linux's
+			 * udp6zerocsumrx), so pay for a real one there;
+			 * over IPv4 zero means none.
+			 */
+			if (b->be_family == 6)
+				en.en_flags = XM_PKT_ENCAP_F_UDP_CSUM;
+		}
 	}
 
 	mtu = c->c_mtu ? c->c_mtu : w->p_if_mtu;
@@ -302,15 +346,28 @@ enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
 		return drop(&w->p_st.no_headroom);
 
 	/*
-	 * The outer headers go where the end of the L2 header was, so keep
-	 * a copy of it first, then put it back in front of them.
+	 * The new frame starts overhead bytes earlier: its MACs and type are
+	 * written afresh, and only the VLAN tags, if any, move there from
+	 * the old L2 header, which the outer headers then overwrite.  Done
+	 * in place, not through a copy on the stack: reading back what was
+	 * just stored stalls on store forwarding, every packet.
 	 */
 	l2len = pip->pi_l3_off;
-	memcpy(l2, frame, l2len);
-	n = xm_pkt_encap(frame + l2len, headroom + l2len, pip->pi_l3_len, &en);
-	if (n < 0 || (uint32_t)n != overhead)
-		return drop(&w->p_st.no_headroom);
-	memcpy(frame - n, l2, l2len);
+	if (l2len > XM_PKT_ETH_HLEN)
+		memmove(frame - overhead + 12, frame + 12,
+			l2len - XM_PKT_ETH_HLEN);
+	if (fast) {
+		n = XM_PKT_IPV4_HLEN;
+		ipip4_header(frame + l2len - n, pip->pi_ip.ip_tos,
+			     pip->pi_l3_len, pip->pi_ip.ip_version == 4 ?
+			     XM_PKT_IPPROTO_IPIP : XM_PKT_IPPROTO_IPV6,
+			     outer_src4(&c->c_src4, h), b->be_addr.a_v4);
+	} else {
+		n = xm_pkt_encap(frame + l2len, headroom + l2len,
+				 pip->pi_l3_len, &en);
+		if (n < 0 || (uint32_t)n != overhead)
+			return drop(&w->p_st.no_headroom);
+	}
 	memcpy(frame - n, b->be_has_mac ? b->be_mac : c->c_gw_mac, 6);
 	memcpy(frame - n + 6, w->p_mac, 6);
 	frame[-n + (int)l2len - 2] = b->be_family == 4 ? 0x08 : 0x86;

@@ -21,6 +21,22 @@
 #
 # Figures: frames the sink counted divided by the source's sending time;
 # medians over rounds; the ratio is the median of the per-round ratios.
+# And the CPU each program spent on CPU 1: TSC cycles in the loops that
+# moved packets, per packet, the way xmbuf-fwd and testpmd count them
+# (*_cycles_per_pkt, lb_cost_vs_fwd_ratio: fwd's over lb's, so 1 would
+# mean the balancer costs no more than the MAC swap).
+#
+# What the throughput figure is made of (measured, see
+# examples/lb/README.md, "Performance"): the source does not send
+# steadily.  Each BPF_PROG_RUN call (65536 frames) swaps the XDP
+# dispatcher in and out, two synchronize_rcu() waits of about 10 ms, so
+# the source sends in ~10 ms bursts at 5-6 Mpps and then sits idle for
+# ~20 ms.  A program under test gets the RX ring's 2048 frames plus what
+# it takes during the burst; the burst lasts longer the more frames are
+# accepted (the copy into the UMEM is CPU 0's dearest work) and the
+# dearer CPU 0's XDP program is.  So the rate is not proportional to the
+# program's speed and moves by 10% or more between rounds; the cycle
+# figures do not depend on the source's pauses.
 #
 # Environment:
 #   BIN          binaries (default build/bin)
@@ -146,11 +162,15 @@ run_case() { # NAME OUT READY_PATTERN CMD...
 	fi
 	pids=()
 	RES=$(rate "$(key "$out.gen" sink_good)" "$out.gen")
+	# busy cycles per packet from the program's JSON summary, or "-"
+	CYC=$(grep -o '"busy_cycles_per_packet":[0-9.e+-]*' "$out" |
+	      cut -d: -f2)
+	[ -n "$CYC" ] || CYC=-
 }
 
 one() { # CASE ROUND
 	local c=$1 r=$2
-	RES=""
+	RES=""; CYC=-
 	case $c in
 	lb)  run_case lb "$TMP/lb.$r" "steering rule(s)" "$BIN/xmbuf-lb" \
 		-i "$VR" -c "$TMP/lb.conf" -q 0 -C $RX_CPU \
@@ -159,8 +179,9 @@ one() { # CASE ROUND
 		-i "$VR" -q 0 -c $RX_CPU -d $((SECS + 30)) --json ;;
 	esac || return 1
 	[ -n "$RES" ] || { echo "lb: case $c gave no figure" >&2; return 1; }
-	echo "$r $c $RES" >> "$TMP/results"
-	echo "# round $r $c: $RES (Mpps received, Mpps offered)"
+	echo "$r $c $RES $CYC" >> "$TMP/results"
+	echo "# round $r $c: $RES $CYC (Mpps received, Mpps offered," \
+	     "busy cycles per packet)"
 }
 
 echo "# lb: $ROUNDS rounds, $SECS s per case, $SIZE-byte frames, $FLOWS" \
@@ -204,11 +225,33 @@ function ratio(bench, num, den,    r, n, a, list) {
 	printf "# %s rounds:%s\n", bench, list
 	printf "BENCH %s %.3f ratio\n", bench, median(a, n)
 }
-{ v[$1, $2] = $3 }
+function cyc(bench, c,    r, n, a) {
+	n = 0
+	for (r = 1; r <= rounds; r++)
+		if ((r, c) in cy)
+			a[++n] = cy[r, c]
+	if (n == 0) { bad = 1; return }
+	printf "BENCH %s %.1f cycles\n", bench, median(a, n)
+}
+function cratio(bench, ours, theirs,    r, n, a, list) {
+	n = 0; list = ""
+	for (r = 1; r <= rounds; r++)
+		if ((r, ours) in cy && (r, theirs) in cy && cy[r, ours] > 0) {
+			a[++n] = cy[r, theirs] / cy[r, ours]
+			list = list sprintf(" %.3f", a[n])
+		}
+	if (n == 0) { bad = 1; return }
+	printf "# %s rounds:%s\n", bench, list
+	printf "BENCH %s %.3f ratio\n", bench, median(a, n)
+}
+{ v[$1, $2] = $3; if ($5 != "-") cy[$1, $2] = $5 }
 END {
 	figure("lb_mpps", "lb")
 	figure("lb_fwd_mpps", "fwd")
 	ratio("lb_vs_fwd_ratio", "lb", "fwd")
+	cyc("lb_cycles_per_pkt", "lb")
+	cyc("lb_fwd_cycles_per_pkt", "fwd")
+	cratio("lb_cost_vs_fwd_ratio", "lb", "fwd")
 	exit bad
 }' "$TMP/results" || status=1
 exit $status

@@ -105,6 +105,39 @@ Test(lb_lru, insert_then_find)
 	lb_lru_destroy(l);
 }
 
+/* The prefetches read and change nothing: same entries, same order, same
+ * counters, whether the bucket is empty, holds the flow or another one. */
+Test(lb_lru, prefetches_change_nothing)
+{
+	struct lb_lru *l = lb_lru_create(LB_LRU_MIN, &key);
+	struct lb_lru_stats before, after;
+	struct lb_lru_entry *oldest;
+
+	cr_assert_not_null(l);
+	for (uint32_t i = 0; i < 64; i++) {
+		struct lb_flow f = flow(i);
+
+		/* empty table, then partly full */
+		lb_lru_prefetch(l, lb_flow_hash(&key, &f));
+		lb_lru_prefetch_entry(l, lb_flow_hash(&key, &f));
+		if (i < LB_LRU_MIN / 2)
+			insert(l, i);
+	}
+	lb_lru_stats(l, &before);
+	oldest = lb_lru_oldest(l);
+	for (uint64_t h = 0; h < 4096; h++) {
+		lb_lru_prefetch(l, h * 0x9e3779b97f4a7c15ull);
+		lb_lru_prefetch_entry(l, h * 0x9e3779b97f4a7c15ull);
+	}
+	lb_lru_stats(l, &after);
+	cr_assert_eq(memcmp(&before, &after, sizeof(before)), 0,
+		     "a prefetch counted as a lookup");
+	cr_assert_eq(lb_lru_oldest(l), oldest, "a prefetch touched the order");
+	cr_assert_eq(lb_lru_count(l), LB_LRU_MIN / 2);
+	check(l);
+	lb_lru_destroy(l);
+}
+
 Test(lb_lru, full_table_evicts_least_recent)
 {
 	struct lb_lru *l = lb_lru_create(16, &key);

@@ -222,6 +222,75 @@ Test(lb_path, ipip_forward_in_headroom)
 	ctx_fini(&x);
 }
 
+/*
+ * The IPv4 IPIP outer header is written by lb_path itself (no struct in
+ * between, checksum from registers): it must be, byte for byte, what
+ * xm_pkt_encap() writes for the same outer fields, for 4in4 and 6in4,
+ * over TOS values and inner lengths.
+ */
+Test(lb_path, ipip4_header_is_what_xm_pkt_encap_writes)
+{
+	static const uint8_t tos[] = { 0, 0x28, 0xb8, 0xff };
+	static const uint32_t payload[] = { 0, 1, 18, 100, 1400 };
+	struct ctx x;
+
+	ctx_init(&x, COMMON "vip 198.18.2.1 udp 53\n"
+		 "backend 198.18.1.11\nbackend 198.18.1.12\n"
+		 "vip 2001:2::1 udp 53\nbackend 198.18.1.13\n");
+	for (int v = 4; v <= 6; v += 2)
+	for (size_t t = 0; t < sizeof(tos); t++)
+	for (size_t p = 0; p < sizeof(payload) / sizeof(payload[0]); p++) {
+		struct fspec s = { .version = v, .client = 7 + (uint32_t)p,
+				   .sport = (uint16_t)(1000 + t), .dport = 53,
+				   .payload = payload[p] };
+		uint8_t ref[BUFSZ], *inner;
+		struct xm_pkt_info in, out;
+		struct xm_pkt_encap en;
+		uint16_t csum;
+		int n;
+
+		make_frame(&x, &s);
+		/* the TOS (or traffic class) the outer header copies */
+		if (v == 4) {
+			x.frame[15] = tos[t];
+			x.frame[24] = x.frame[25] = 0;
+			csum = xm_pkt_ipv4_csum(x.frame + 14, 20);
+			memcpy(x.frame + 24, &csum, 2);
+		} else {
+			x.frame[14] = (uint8_t)(0x60 | tos[t] >> 4);
+			x.frame[15] = (uint8_t)((tos[t] & 0x0f) << 4 |
+						(x.frame[15] & 0x0f));
+		}
+		cr_assert_eq(xm_pkt_parse(x.frame, x.len, &in), 0);
+		cr_assert_eq(in.pi_ip.ip_tos, tos[t]);
+		/* the reference: the inner packet alone, encapsulated by
+		 * the library with the fields lb_path chose */
+		inner = ref + HEADROOM;
+		memcpy(inner, x.frame + in.pi_l3_off, in.pi_l3_len);
+		forward(&x, v == 4 ? 0 : 1);
+		cr_assert_eq(x.r.r_off, -20);
+		cr_assert_eq(xm_pkt_parse(x.frame + x.r.r_off, x.r.r_len, &out),
+			     0);
+		cr_assert_eq(out.pi_ip.ip_version, 4);
+		memset(&en, 0, sizeof(en));
+		en.en_type = XM_PKT_ENCAP_IPIP;
+		en.en_outer.ip_version = 4;
+		en.en_outer.ip_tos = tos[t];
+		en.en_outer.ip_ttl = 64;
+		en.en_outer.ip_frag = XM_PKT_IP_DF;
+		en.en_outer.ip_src = out.pi_ip.ip_src;
+		en.en_outer.ip_dst = out.pi_ip.ip_dst;
+		n = xm_pkt_encap(inner, HEADROOM, in.pi_l3_len, &en);
+		cr_assert_eq(n, 20);
+		cr_assert_eq(memcmp(inner - 20, x.frame + x.r.r_off +
+				    out.pi_l3_off, 20 + in.pi_l3_len), 0,
+			     "IPv%d in IPv4, TOS %#x, payload %u: outer "
+			     "header differs from xm_pkt_encap()'s", v, tos[t],
+			     payload[p]);
+	}
+	ctx_fini(&x);
+}
+
 Test(lb_path, ip6ip6_and_mixed_families)
 {
 	struct ctx x;
