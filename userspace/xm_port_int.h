@@ -73,7 +73,11 @@ struct xm_xdp_statistics {
 /* Defaults and limits. */
 #define XM_PORT_DEF_RX_SIZE	1024
 #define XM_PORT_DEF_TX_SIZE	1024
-#define XM_PORT_RING_MAX	(1U << 16)
+/* The kernel sets no small bound on an xsk ring (it is vmalloc'd: memory
+ * is the limit); this one keeps a ring's own memory sane (a 4M-entry
+ * fill ring is 32 MiB) while letting a capture wait on millions of
+ * frames, as tcpdump waits on a large -B. */
+#define XM_PORT_RING_MAX	(1U << 22)
 #define XM_PORT_FILL_BATCH	64	/* frames per refill step */
 #define XM_PORT_MAX_SEGS	16	/* descriptors per TX packet; the
 					 * kernel takes MAX_SKB_FRAGS + 1 */
@@ -198,6 +202,10 @@ struct xm_port {
 	uint32_t p_tx_size;
 	uint32_t p_fill_size;
 	uint32_t p_comp_size;
+	uint32_t p_tx_budget;		/* copy-mode descriptors per sendto():
+					 * asked for at setup, what the
+					 * kernel took after open (0: ZC) */
+	bool p_tx_budget_set;		/* tx_budget given by the caller */
 	uint32_t p_rx_desc_cap;		/* tests: descriptors per rx_burst */
 	int p_ifindex;
 	uint64_t p_netns;		/* inode of the netns it was opened in */

@@ -348,7 +348,7 @@ static inline void batch_push(struct cap_batch *b, void *base, size_t len)
 int cap_batch_add(struct cap_batch *b, const struct cap_pkt_meta *pm,
 		  const struct iovec *seg, unsigned int nseg)
 {
-	uint32_t left = pm->caplen, hlen, tlen;
+	uint32_t left = pm->caplen, hlen, tlen, inl = 0;
 	unsigned int used = 0;
 	uint8_t *h;
 
@@ -370,21 +370,38 @@ int cap_batch_add(struct cap_batch *b, const struct cap_pkt_meta *pm,
 
 	h = b->scratch + b->scratch_used;
 	hlen = rec_header(b->format, pm, h);
-	batch_push(b, h, hlen);
 	left = pm->caplen;
-	for (unsigned int i = 0; i < used; i++) {
-		uint32_t n = seg[i].iov_len < left ? (uint32_t)seg[i].iov_len :
-						     left;
+	if (pm->caplen <= CAP_BATCH_COPY_MAX) {
+		/* small: header, bytes and trailer become one stretch of
+		 * scratch (cap_pcap.h: an iovec costs more than the copy) */
+		uint8_t *d = h + hlen;
 
-		batch_push(b, seg[i].iov_base, n);
-		left -= n;
+		for (unsigned int i = 0; i < used; i++) {
+			uint32_t n = seg[i].iov_len < left ?
+				     (uint32_t)seg[i].iov_len : left;
+
+			memcpy(d, seg[i].iov_base, n);
+			d += n;
+			left -= n;
+		}
+		inl = pm->caplen;
+		batch_push(b, h, hlen + inl);
+	} else {
+		batch_push(b, h, hlen);
+		for (unsigned int i = 0; i < used; i++) {
+			uint32_t n = seg[i].iov_len < left ?
+				     (uint32_t)seg[i].iov_len : left;
+
+			batch_push(b, seg[i].iov_base, n);
+			left -= n;
+		}
 	}
 	tlen = 0;
 	if (b->format == CAP_FMT_PCAPNG) {
-		tlen = rec_trailer(pm, h + hlen);
-		batch_push(b, h + hlen, tlen);
+		tlen = rec_trailer(pm, h + hlen + inl);
+		batch_push(b, h + hlen + inl, tlen);
 	}
-	b->scratch_used += hlen + tlen;
+	b->scratch_used += hlen + inl + tlen;
 	b->bytes += hlen + pm->caplen + tlen;
 	b->rec_end[b->nrec++] = b->bytes;
 	return 0;

@@ -966,6 +966,54 @@ Test(capture, filter_no_match, .fini = net_teardown)
 	child_free(&c);
 }
 
+/*
+ * -B sets the RX ring per queue in 2 KiB frames, rounded up to a power of
+ * two: below the smallest ring it is that ring, and a buffer whose fill
+ * ring (twice the RX ring) is past the port's old 64k-entry limit opens
+ * and captures every packet, small ones (copied into the record batch)
+ * and large ones (written from their frames) alike.
+ */
+Test(capture, buffer_size_sets_the_ring, .fini = net_teardown)
+{
+	static const uint32_t sizes[] = { 60, 300, 1514 };
+	static const struct { const char *kib; uint64_t ring; } cases[] = {
+		{ "64", 256 },
+		{ "131072", 65536 },
+	};
+	struct pcap_read *pr = calloc(1, sizeof(*pr));
+	char file[PATH_MAX];
+
+	cr_assert_not_null(pr);
+	net_setup(1, 1500);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct child c;
+		uint64_t t0, t1;
+
+		file_in(file, sizeof(file), "ring.pcapng");
+		t0 = wall_ns();
+		start_capture(&c, (const char *const[]){ "-i", v1.a, "-w",
+			file, "-B", cases[i].kib, "-c", "90", "--json",
+			"--duration", "30", NULL });
+		send_frames(&v1, 90, sizes, 3, UDP_PORT, true);
+		cr_assert_eq(child_finish(&c, 0, 20000), 0,
+			     "-B %s: exit status; stderr:\n%s", cases[i].kib,
+			     c.err.p);
+		t1 = wall_ns();
+		cr_assert_eq(jnum(&c, "rx_ring"), cases[i].ring, "-B %s",
+			     cases[i].kib);
+		cr_assert_eq(jnum(&c, "written"), 90);
+		cr_assert_eq(jnum(&c, "dropped_ring_full"), 0);
+		check_clean_exit(&c, v1.a);
+		tcpdump_read(file, pr);
+		check_exact(pr, 262144, t0, t1);
+		pcap_read_free(pr);
+		sent_free();
+		child_free(&c);
+		unlink(file);
+	}
+	free(pr);
+}
+
 /* ------------------------------------------------- rotation, snaplen */
 
 Test(capture, rotation_by_size_and_count, .fini = net_teardown)
@@ -1305,6 +1353,8 @@ Test(capture, usage_errors)
 		{ "-i", "lo", "-w", "x", "-W", "3", NULL },
 		{ "-i", "lo", "-w", "x", "--pcap", "--pcapng", NULL },
 		{ "-i", "lo", "-w", "x", "--bogus", NULL },
+		{ "-i", "lo", "-w", "x", "-B", "63", NULL },
+		{ "-i", "lo", "-w", "x", "-B", "4194305", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -242,21 +242,72 @@ Test(capture_pcap, pcap_records)
 Test(capture_pcap, batch_merges_trailer_and_next_header)
 {
 	static struct cap_batch b;
-	uint8_t pkts[3][64];
-	struct cap_pkt_meta pm = { .wirelen = 64, .caplen = 64,
+	enum { LEN = CAP_BATCH_COPY_MAX + 44 };	/* referenced, not copied */
+	static uint8_t pkts[3][LEN];
+	struct cap_pkt_meta pm = { .wirelen = LEN, .caplen = LEN,
 				   .has_queue = true };
 
 	cap_batch_init(&b, CAP_FMT_PCAPNG);
 	for (int i = 0; i < 3; i++) {
-		struct iovec seg = { pkts[i], 64 };
+		struct iovec seg = { pkts[i], LEN };
 
 		cr_assert_eq(cap_batch_add(&b, &pm, &seg, 1), 0);
 	}
 	/* hdr0, data0, trailer0+hdr1, data1, trailer1+hdr2, data2, trailer2 */
 	cr_assert_eq(b.niov, 7);
+	cr_assert_eq(b.iov[1].iov_base, (void *)pkts[0], "data in place");
 	cr_assert_eq(b.nrec, 3);
 	cr_assert_eq(b.rec_end[2], b.bytes);
-	cr_assert_eq(b.rec_end[0], cap_rec_overhead(CAP_FMT_PCAPNG, &pm) + 64);
+	cr_assert_eq(b.rec_end[0], cap_rec_overhead(CAP_FMT_PCAPNG, &pm) + LEN);
+}
+
+Test(capture_pcap, batch_copies_small_packets)
+{
+	static struct cap_batch b;
+	static uint8_t pkts[4][CAP_BATCH_COPY_MAX + 1], out[4096], want[4096];
+	/* the largest copied size, the smallest referenced one, and a
+	 * small packet in two segments */
+	const uint32_t lens[4] = { 60, CAP_BATCH_COPY_MAX,
+				   CAP_BATCH_COPY_MAX + 1, 61 };
+	size_t n, hdr;
+
+	for (int f = CAP_FMT_PCAPNG; f <= CAP_FMT_PCAP_NS; f++) {
+		hdr = f == CAP_FMT_PCAPNG ? CAP_NG_EPB_HLEN : CAP_PCAP_REC_HLEN;
+		cap_batch_init(&b, (enum cap_format)f);
+		for (int i = 0; i < 4; i++) {
+			struct cap_pkt_meta pm = { .ts_ns = 5 + (uint64_t)i,
+						   .wirelen = lens[i] + 7,
+						   .caplen = lens[i],
+						   .has_hash = i & 1 };
+			struct iovec one = { pkts[i], lens[i] };
+			struct iovec two[2] = { { pkts[i], 10 },
+						{ pkts[i] + 10, lens[i] - 10 } };
+
+			memset(pkts[i], 0x41 + i, sizeof(pkts[i]));
+			cr_assert_eq(cap_batch_add(&b, &pm, i == 3 ? two : &one,
+						   i == 3 ? 2 : 1), 0);
+		}
+		/* records 0 and 1 and the header of 2 are one stretch of
+		 * scratch; record 2's bytes stay in its buffer; its trailer
+		 * and record 3 are scratch again */
+		cr_assert_eq(b.niov, 3, "format %d: %u iovecs", f, b.niov);
+		cr_assert_eq(b.iov[1].iov_base, (void *)pkts[2]);
+		cr_assert_eq(b.iov[1].iov_len, CAP_BATCH_COPY_MAX + 1);
+		n = flatten(&b, want, sizeof(want));
+		cr_assert_eq(n, b.bytes);
+		cr_assert_eq(b.rec_end[3], b.bytes);
+		/* copied bytes no longer depend on the packet buffers */
+		memset(pkts[0], 0, sizeof(pkts[0]));
+		memset(pkts[1], 0, sizeof(pkts[1]));
+		memset(pkts[3], 0, sizeof(pkts[3]));
+		cr_assert_eq(flatten(&b, out, sizeof(out)), n);
+		cr_assert_eq(memcmp(out, want, n), 0);
+		/* and they sit where a record's data belongs */
+		cr_assert_eq(out[hdr], 0x41);
+		cr_assert_eq(out[hdr + 59], 0x41);
+		cr_assert_eq(out[b.rec_end[0] + hdr], 0x42);
+		cr_assert_eq(out[b.rec_end[2] + hdr + 60], 0x44);
+	}
 }
 
 Test(capture_pcap, batch_limits)
@@ -286,16 +337,20 @@ Test(capture_pcap, batch_limits)
 
 	/* iovecs run out before records with many small segments */
 	{
-		static struct iovec many[40];
+		/* large enough to be referenced, not copied */
+		static uint8_t big[CAP_BATCH_COPY_MAX];
+		static struct iovec many[41];
 		int added = 0;
 
 		for (i = 0; i < 40; i++) {
 			many[i].iov_base = data + (i % 2);
 			many[i].iov_len = 1;
 		}
-		pm.caplen = pm.wirelen = 40;
+		many[40].iov_base = big;
+		many[40].iov_len = sizeof(big);
+		pm.caplen = pm.wirelen = 40 + CAP_BATCH_COPY_MAX;
 		cap_batch_init(&b, CAP_FMT_PCAP_US);
-		while (cap_batch_add(&b, &pm, many, 40) == 0)
+		while (cap_batch_add(&b, &pm, many, 41) == 0)
 			added++;
 		cr_assert_lt(added, CAP_BATCH_PKTS);
 		cr_assert_leq(b.niov, CAP_BATCH_IOVS);
