@@ -34,8 +34,7 @@
  * Namespaces and fork: a port lives in the network namespace of the
  * thread that opened it.  A child process made with fork() must not use
  * its parent's ports; it creates its own umem and ports (the region is
- * private memory: registering the parent's copy would pin a private copy
- * of every page, which can fail when the pages are hugepages).
+ * MADV_DONTFORK: the child has no mapping of its parent's, see xm_umem.h).
  */
 #ifndef XM_PORT_H
 #define XM_PORT_H
@@ -109,8 +108,17 @@ struct xm_port_opts {
 	uint32_t multi_buffer;		/* enum xm_port_multi_buffer */
 	uint16_t port_index;		/* written to m_pkthdr.rcvport */
 	uint32_t flags;			/* XM_PORT_F_* */
+	uint32_t tx_budget;		/* copy and SKB mode: descriptors
+					 * the kernel sends per sendto()
+					 * (XDP_MAX_TX_SKB_BUDGET, Linux
+					 * 6.18+), XM_PORT_TX_BUDGET_MIN
+					 * .. tx_size (tx_size); see
+					 * xm_port_tx_budget() */
 };
-#define xm_port_opts__last_field flags
+#define xm_port_opts__last_field tx_budget
+
+/* The kernel's copy-mode TX budget: its default and the least it takes. */
+#define XM_PORT_TX_BUDGET_MIN	32
 
 /**
  * @brief **xm_port_open()** opens an AF_XDP port on an interface.
@@ -122,9 +130,11 @@ struct xm_port_opts {
  * @return the port, or NULL with errno set, after a message naming the
  * interface and the cause (through the print sink): ENODEV unknown
  * interface, EINVAL queue out of range / ring size not a power of two /
- * bad option, EOPNOTSUPP a strict mode the interface cannot do, EPERM no
- * CAP_NET_ADMIN / XDP not permitted, EBUSY the interface already has a
- * port in this process or a live xmbuf program of another process;
+ * tx_budget outside XM_PORT_TX_BUDGET_MIN .. tx_size (or set on an
+ * RX_ONLY port) / bad option, EOPNOTSUPP a strict mode the interface
+ * cannot do, EPERM no CAP_NET_ADMIN / XDP not permitted, EBUSY the
+ * interface already has a port in this process or a live xmbuf program
+ * of another process;
  * from the UMEM registration (XDP_UMEM_REG, which pins the whole region):
  * EFAULT / ENOMEM a page of the region could not be faulted in and
  * pinned, ENOBUFS RLIMIT_MEMLOCK too low.  The message names the system
@@ -261,6 +271,24 @@ XM_API bool xm_port_multi_buffer(const struct xm_port *p);
 XM_API bool xm_port_need_wakeup(const struct xm_port *p);
 /** The interface MTU seen at open. */
 XM_API uint32_t xm_port_mtu(const struct xm_port *p);
+/**
+ * @brief **xm_port_tx_budget()** is how many TX descriptors the kernel
+ * turns into packets per sendto() kick of a copy-mode (COPY, SKB) socket.
+ * @return xm_port_opts.tx_budget (default: tx_size), set at open with
+ * XDP_MAX_TX_SKB_BUDGET; XM_PORT_TX_BUDGET_MIN (the kernel's fixed
+ * batch) on a kernel without that option (before 6.18), which open
+ * reports at info level and otherwise ignores; 0 in zero-copy mode (the
+ * driver's NAPI budget applies) or without a TX ring.
+ *
+ * In copy mode every kick is a system call that builds, sends and frees
+ * one skb per descriptor, up to the budget; the rest waits for the next
+ * kick.  The default, the whole ring, lets one kick send everything
+ * queued.  Measured on veth at 64 bytes (tests/bench/pktgen.sh), the
+ * budget moves the peak rate by less than the noise between rounds: the
+ * per-skb work, not the system call, is the cost.  The socket option
+ * cannot be read back (no getsockopt).
+ */
+XM_API uint32_t xm_port_tx_budget(const struct xm_port *p);
 /** The umem the port was opened on. */
 XM_API struct xm_umem *xm_port_umem(const struct xm_port *p);
 /** Port index written to m_pkthdr.rcvport. */

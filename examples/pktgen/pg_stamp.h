@@ -18,6 +18,7 @@
 #ifndef PG_STAMP_H
 #define PG_STAMP_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -59,26 +60,48 @@ static inline uint32_t pg_sum16(const uint8_t *p, unsigned int nwords)
 	return s;
 }
 
+/* The one's complement sum of a 64-bit word's four 16-bit lanes. */
+static inline uint32_t pg_sum64(uint64_t x)
+{
+	return (uint32_t)(x & 0xffff) + (uint32_t)(x >> 16 & 0xffff) +
+	       (uint32_t)(x >> 32 & 0xffff) + (uint32_t)(x >> 48);
+}
+
 /*
  * Writes a stamp at p.  @return the checksum delta: add it to the
  * complemented L4 checksum (pg_csum_apply()).
+ *
+ * Once per packet at the peak rate: the 18 bytes go as two 8-byte and
+ * one 2-byte store of values built in registers, and both sums are taken
+ * over the same words (the sum is byte-order independent, RFC 1071).
+ * Measured (callgrind, 64-byte frames, with pg_csum_apply()): 177
+ * instructions a packet written byte by byte, 101 so; the compiler had
+ * also built the bytes on the stack and reloaded them 16 at a time, a
+ * store-forwarding stall.
+ * On veth the throughput stays the same: what the stall hid, the wait
+ * for the frame's line, is paid by the kernel's copy instead.
  */
 static inline uint32_t pg_stamp_write(uint8_t *p, uint16_t stream,
 				      uint64_t seq, uint64_t tx_ns)
 {
-	uint32_t before = pg_sum16(p, PG_STAMP_LEN / 2);
+	uint64_t o0, o2, n0, n2;
+	uint16_t o1, n1;
+	uint32_t before;
 
-	pg_put16(p, PG_STAMP_MAGIC);
-	pg_put16(p + 2, stream);
-	pg_put16(p + 4, (uint16_t)(seq >> 32));
-	pg_put16(p + 6, (uint16_t)(seq >> 16));
-	pg_put16(p + 8, (uint16_t)seq);
-	pg_put16(p + 10, (uint16_t)(tx_ns >> 48));
-	pg_put16(p + 12, (uint16_t)(tx_ns >> 32));
-	pg_put16(p + 14, (uint16_t)(tx_ns >> 16));
-	pg_put16(p + 16, (uint16_t)tx_ns);
+	/* bytes 0..7 magic, stream, seq 47..16; 8..9 seq 15..0; 10..17 time */
+	memcpy(&o0, p, 8);
+	memcpy(&o1, p + 8, 2);
+	memcpy(&o2, p + 10, 8);
+	before = pg_sum64(o0) + o1 + pg_sum64(o2);
+	n0 = htobe64((uint64_t)PG_STAMP_MAGIC << 48 | (uint64_t)stream << 32 |
+		     (seq >> 16 & 0xffffffffu));
+	n1 = htobe16((uint16_t)seq);
+	n2 = htobe64(tx_ns);
+	memcpy(p, &n0, 8);
+	memcpy(p + 8, &n1, 2);
+	memcpy(p + 10, &n2, 8);
 	/* new - old in one's complement: new + ~old, word by word summed */
-	return pg_sum16(p, PG_STAMP_LEN / 2) +
+	return pg_sum64(n0) + n1 + pg_sum64(n2) +
 	       (PG_STAMP_LEN / 2) * 0xffffu - before;
 }
 

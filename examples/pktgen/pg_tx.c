@@ -547,13 +547,32 @@ static uint32_t pg_afxdp_burst(struct pg *g, struct pg_txq *q, uint32_t n,
 {
 	struct xm_mbuf *pkts[PG_BURST_MAX];
 	const struct pg_layout *ly = &g->ly;
-	uint32_t built = 0, acc;
+	uint32_t built = 0, acc, pos = (uint32_t)(q->seq % q->npool);
+	uint32_t ahead = pos + PG_PREFETCH_AHEAD;
 
 	*bytes = 0;
+	if (ahead >= q->npool)
+		ahead %= q->npool;
 	for (; built < n; built++) {
 		uint64_t seq = q->seq + built;
-		struct pg_slot *s = &q->pool[seq % q->npool];
+		struct pg_slot *s = &q->pool[pos];
+		struct pg_slot *sa = &q->pool[ahead];
 		struct xm_mbuf *c;
+
+		/*
+		 * The stamp's read of the old bytes waits on the frame's
+		 * line (a third of this function's samples): ask for it and
+		 * the header a few packets ahead.  Measured at 64 bytes on
+		 * veth: 0.5% of the sender's CPU less in user space, and the
+		 * kernel's copy of the frame a little cheaper too.  pos
+		 * walks the pool without a division per packet.
+		 */
+		__builtin_prefetch(sa->sl_hdr + ly->ly_stamp_off, 1);
+		__builtin_prefetch(sa->sl_m, 1);
+		if (++pos == q->npool)
+			pos = 0;
+		if (++ahead == q->npool)
+			ahead = 0;
 
 		if (q->ref == PG_REF_OWN ? s->sl_inflight != 0 :
 		    xm_refcnt(s->sl_last) > 1) {

@@ -65,6 +65,9 @@ static void usage(FILE *out)
 "      --burst N          packets per burst, 1..%2$d (default %3$d)\n"
 "      --pool N           AF_XDP frames per queue (default 1024 in copy\n"
 "                         mode, twice the TX ring in zero-copy mode)\n"
+"      --tx-budget N      copy mode: descriptors the kernel sends per\n"
+"                         sendto(), 32..2048 (default 2048, the TX ring;\n"
+"                         the kernel's own is 32)\n"
 "      --tx-ref own|copym how a frame goes to the port: its own headers\n"
 "                         re-armed (default) or an xm_copym() reference\n"
 "  -j, --json             the summary as one JSON object on stdout\n"
@@ -236,6 +239,7 @@ enum {
 	OPT_IDLE,
 	OPT_BURST,
 	OPT_POOL,
+	OPT_TX_BUDGET,
 	OPT_TX_REF,
 	OPT_TRIAL,
 	OPT_TOLERANCE,
@@ -252,7 +256,7 @@ static bool tx_only_opt(int opt)
 	case OPT_IMIX: case OPT_FLOWS: case OPT_FLOW_ORDER: case OPT_SEED:
 	case OPT_ENGINE: case OPT_PCAP: case OPT_STREAM: case OPT_RX_IFACE:
 	case OPT_RX_QUEUES: case OPT_RX_CPUS: case OPT_DRAIN: case OPT_POOL:
-	case OPT_TX_REF: case 's':
+	case OPT_TX_BUDGET: case OPT_TX_REF: case 's':
 	case 'r': case 'b':
 		return true;
 	default:
@@ -314,6 +318,7 @@ static int parse_args(int argc, char **argv, struct pg_args *a)
 		{ "idle", required_argument, NULL, OPT_IDLE },
 		{ "burst", required_argument, NULL, OPT_BURST },
 		{ "pool", required_argument, NULL, OPT_POOL },
+		{ "tx-budget", required_argument, NULL, OPT_TX_BUDGET },
 		{ "tx-ref", required_argument, NULL, OPT_TX_REF },
 		{ "trial", required_argument, NULL, OPT_TRIAL },
 		{ "loss-tolerance", required_argument, NULL, OPT_TOLERANCE },
@@ -556,6 +561,13 @@ static int parse_args(int argc, char **argv, struct pg_args *a)
 			if (!xm_ex_parse_u32(optarg, 256, 65536, &a->pool))
 				return xm_ex_usage_error("invalid pool size "
 					"'%s' (256..65536)", optarg);
+			break;
+		case OPT_TX_BUDGET:
+			if (!xm_ex_parse_u32(optarg, XM_PORT_TX_BUDGET_MIN,
+					     PG_TX_RING, &a->tx_budget))
+				return xm_ex_usage_error("invalid TX budget "
+					"'%s' (%d..%d)", optarg,
+					XM_PORT_TX_BUDGET_MIN, PG_TX_RING);
 			break;
 		case OPT_TX_REF:
 			if (!strcmp(optarg, "own"))
@@ -870,13 +882,15 @@ static int pg_ports_open(struct pg *g)
 			.tx_size = PG_TX_RING,
 			.comp_size = PG_TX_RING,
 			.port_index = 0,
-			.flags = XM_PORT_F_TX_ONLY);
+			.flags = XM_PORT_F_TX_ONLY,
+			.tx_budget = a->tx_budget);
 		g->txp = xm_port_open(g->u, a->ifname, &po);
 		if (!g->txp)
 			return xm_ex_error("cannot open an AF_XDP port on %s: %s",
 					   a->ifname, strerror(errno));
 		snprintf(g->tx_mode, sizeof(g->tx_mode), "%s",
 			 xm_port_mode_name(xm_port_mode(g->txp)));
+		g->tx_budget = xm_port_tx_budget(g->txp);
 	} else if (a->cmd != PG_CMD_RX) {
 		snprintf(g->tx_mode, sizeof(g->tx_mode), "live");
 	}
@@ -1247,6 +1261,8 @@ static void json_tx(struct xm_ex_json *j, const struct pg *g,
 	xm_ex_json_str(j, "engine", g->a->engine == PG_ENGINE_LIVE ? "live" :
 		       "afxdp");
 	xm_ex_json_str(j, "tx_mode", g->tx_mode);
+	if (g->a->engine == PG_ENGINE_AFXDP)
+		xm_ex_json_u64(j, "tx_budget", g->tx_budget);
 	xm_ex_json_u64(j, "tx_queues", g->ntxq);
 	xm_ex_json_array(j, "tx_queue");
 	for (unsigned int i = 0; i < g->ntxq; i++) {

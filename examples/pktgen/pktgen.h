@@ -45,6 +45,7 @@
 					 * costs however small */
 #define PG_LIVE_BURST_NS	50000000 /* a rate-limited live call: 50 ms */
 #define PG_BURST_NS		50000	/* a rate-limited burst lasts <= this */
+#define PG_PREFETCH_AHEAD	8	/* AF_XDP: slots prefetched ahead */
 #define PG_TUPLES_MAX		(1U << 22)	/* distinct 5-tuples counted */
 
 enum pg_cmd {
@@ -114,6 +115,7 @@ struct pg_args {
 	bool verbose;
 	uint32_t burst;			/* --burst */
 	uint32_t pool;			/* --pool: frames per queue, 0: auto */
+	uint32_t tx_budget;		/* --tx-budget, 0: the port's */
 	enum pg_ref ref;		/* --tx-ref */
 	uint32_t mode;			/* --mode (xm_port_mode) */
 	uint16_t stream;		/* --stream: first stream id */
@@ -222,6 +224,7 @@ struct pg {
 	_Atomic bool rx_stop;
 	char tx_mode[16];
 	char rx_mode[16];
+	uint32_t tx_budget;		/* the TX port's xm_port_tx_budget() */
 };
 
 /* What a run is asked to do. */

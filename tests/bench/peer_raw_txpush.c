@@ -13,9 +13,10 @@
  * Nothing is written into a frame after start-up: no sequence number, no
  * timestamp, no checksum update; a descriptor per packet is all the
  * loop costs.  One UMEM of 2 KiB chunks, one socket, no XDP program (TX
- * only).  The socket gets the same TX ring and copy-mode send budget
- * (XDP_MAX_TX_SKB_BUDGET) as xmbuf's port, so the comparison is of the
- * loops, not of their settings.
+ * only).  The socket gets the same TX ring as xmbuf-pktgen's port; the
+ * copy-mode send budget (XDP_MAX_TX_SKB_BUDGET, descriptors per sendto())
+ * stays the kernel's 32 as in any plain libxdp loop unless -B sets it
+ * (pktgen.sh runs it both ways: -B 2048 is what xmbuf's port sets).
  *
  * Runs until SIGINT/SIGTERM or -d seconds.  Output (stdout, "key value"):
  *   sent N (completions), elapsed_s T (first submit to the end),
@@ -129,8 +130,8 @@ static void raw_close(struct raw_tx *r)
 }
 
 static int raw_open(struct raw_tx *r, const char *ifname, uint32_t queue,
-		    uint32_t ring, unsigned int size, const uint8_t *dst,
-		    const uint8_t *src)
+		    uint32_t ring, uint32_t budget, unsigned int size,
+		    const uint8_t *dst, const uint8_t *src)
 {
 	struct xsk_umem_config ucfg = {
 		.fill_size = 64,
@@ -143,7 +144,6 @@ static int raw_open(struct raw_tx *r, const char *ifname, uint32_t queue,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = XDP_USE_NEED_WAKEUP | XDP_COPY,
 	};
-	uint32_t budget = ring;
 	int err;
 
 	r->nframes = ring * 2;
@@ -175,9 +175,14 @@ static int raw_open(struct raw_tx *r, const char *ifname, uint32_t queue,
 			"%s\n", ifname, queue, strerror(-err));
 		return err;
 	}
-	/* best effort: kernels before 6.18 send 32 per sendto() */
-	(void)setsockopt(xsk_socket__fd(r->xsk), SOL_XDP,
-			 XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget));
+	if (budget && setsockopt(xsk_socket__fd(r->xsk), SOL_XDP,
+				 XDP_MAX_TX_SKB_BUDGET, &budget,
+				 sizeof(budget))) {
+		err = -errno;
+		fprintf(stderr, "peer-raw-txpush: XDP_MAX_TX_SKB_BUDGET %u: "
+			"%s\n", budget, strerror(-err));
+		return err;
+	}
 	return 0;
 }
 
@@ -236,6 +241,9 @@ static void usage(FILE *f)
 "  -s, --size BYTES     frame size without FCS, %d..%d (default 64)\n"
 "  -r, --ring N         TX ring size, a power of two (default 2048)\n"
 "  -b, --batch N        descriptors per submit (default 64)\n"
+"  -B, --budget N       copy-mode descriptors per sendto()\n"
+"                       (XDP_MAX_TX_SKB_BUDGET, 32..ring; 0: leave the\n"
+"                       kernel's default of 32; default 0)\n"
 "      --dst-mac MAC    destination MAC (default 02:00:00:00:00:02)\n"
 "  -h, --help           this text\n", RAW_MAX_SECONDS, RAW_MIN_SIZE,
 		RAW_MAX_SIZE);
@@ -251,12 +259,13 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "ring", required_argument, NULL, 'r' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "budget", required_argument, NULL, 'B' },
 		{ "dst-mac", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long queue = 0, seconds = 5, ring = 2048, size = 64;
-	unsigned long batch = 64, v;
+	unsigned long batch = 64, budget = 0, v;
 	uint8_t dst[6] = { 2, 0, 0, 0, 0, 2 }, src[6];
 	struct raw_tx r = {};
 	const char *ifname = NULL;
@@ -265,7 +274,7 @@ int main(int argc, char **argv)
 	long cpu = -1;
 	int opt, fd;
 
-	while ((opt = getopt_long(argc, argv, "i:q:d:c:s:r:b:h", opts,
+	while ((opt = getopt_long(argc, argv, "i:q:d:c:s:r:b:B:h", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'i':
@@ -298,6 +307,11 @@ int main(int argc, char **argv)
 			if (!parse_ulong(optarg, 1, 1024, &batch))
 				goto bad;
 			break;
+		case 'B':
+			if (!parse_ulong(optarg, 0, 32768, &budget) ||
+			    (budget && budget < 32))
+				goto bad;
+			break;
 		case 'M':
 			if (!parse_mac(optarg, dst))
 				goto bad;
@@ -310,7 +324,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!ifname || optind != argc)
+	if (!ifname || optind != argc || budget > ring)
 		goto bad;
 	if (!if_nametoindex(ifname) || if_mac(ifname, src)) {
 		fprintf(stderr, "peer-raw-txpush: no interface '%s'\n", ifname);
@@ -330,7 +344,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (raw_open(&r, ifname, (uint32_t)queue, (uint32_t)ring,
-		     (unsigned int)size, dst, src)) {
+		     (uint32_t)budget, (unsigned int)size, dst, src)) {
 		raw_close(&r);
 		return 1;
 	}
