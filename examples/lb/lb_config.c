@@ -536,13 +536,6 @@ static uint32_t key_hash(uint8_t family, const union xm_pkt_addr *a,
 	return h;
 }
 
-static bool vip_is(const struct lb_vip *v, uint8_t family,
-		   const union xm_pkt_addr *a, uint8_t proto, uint16_t port)
-{
-	return v->v_family == family && v->v_proto == proto &&
-	       v->v_port == port && !memcmp(&v->v_addr, a, sizeof(*a));
-}
-
 int lb_config_vip(const struct lb_config *c, uint8_t family,
 		  const union xm_pkt_addr *addr, uint8_t proto, uint16_t port)
 {
@@ -553,7 +546,7 @@ int lb_config_vip(const struct lb_config *c, uint8_t family,
 
 		if (v == LB_HASH_EMPTY)
 			return -1;
-		if (vip_is(&c->c_vips[v], family, addr, proto, port))
+		if (lb_vip_is(&c->c_vips[v], family, addr, proto, port))
 			return v;
 		i = (i + 1) & c->c_hash_mask;
 	}

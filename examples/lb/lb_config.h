@@ -224,6 +224,26 @@ int lb_config_vip(const struct lb_config *c, uint8_t family,
 		  const union xm_pkt_addr *addr, uint8_t proto, uint16_t port);
 
 /**
+ * True when v is the service for (family, addr, proto, port): what
+ * lb_config_vip() compares a candidate against.  Services are unique in
+ * a configuration, so a VIP that matches is the answer, whichever way it
+ * was found (lb_path.c tries the worker's last hit first).
+ */
+static inline bool lb_vip_is(const struct lb_vip *v, uint8_t family,
+			     const union xm_pkt_addr *a, uint8_t proto,
+			     uint16_t port)
+{
+	uint64_t x[2], y[2];
+
+	/* Two word compares, not a memcmp call: the packet path asks this
+	 * for every packet. */
+	__builtin_memcpy(x, &v->v_addr, 16);
+	__builtin_memcpy(y, a, 16);
+	return v->v_port == port && v->v_family == family &&
+	       v->v_proto == proto && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/**
  * The service that balances fragments to (addr, proto): the VIP marked
  * 'frag', or the only one on that address and protocol.
  * @return VIP index; -1 none; -2 several and none marked.

@@ -11,7 +11,8 @@
  *
  * Entries are 64 bytes, one cache line: the flow (40 bytes) and what the
  * balancer remembers about it.  Everything is preallocated at creation
- * (capacity entries, a power-of-two bucket array at least as large), so
+ * (capacity entries, a power-of-two bucket array at least as large, in
+ * one region: on transparent huge pages when it is 2 MiB or more), so
  * the packet path never allocates; a full table evicts its least recently
  * used flow to make room.  Links are 32-bit indexes, LB_LRU_NIL for none.
  *

@@ -71,6 +71,9 @@ struct lb_path {
 	uint32_t p_if_mtu;		/* interface MTU (config mtu 0) */
 	uint64_t p_icmp_credit;		/* rate limit: replies * 1e9 */
 	uint64_t p_icmp_last_ns;	/* last refill */
+	uint32_t p_vip_hint;		/* service of the last packet: tried
+					 * before the lookup (any value is
+					 * safe, it is checked) */
 	struct lb_path_stats p_st;	/* counters */
 };
 

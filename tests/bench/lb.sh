@@ -26,17 +26,12 @@
 # (*_cycles_per_pkt, lb_cost_vs_fwd_ratio: fwd's over lb's, so 1 would
 # mean the balancer costs no more than the MAC swap).
 #
-# What the throughput figure is made of (measured, see
-# examples/lb/README.md, "Performance"): the source does not send
-# steadily.  Each BPF_PROG_RUN call (65536 frames) swaps the XDP
-# dispatcher in and out, two synchronize_rcu() waits of about 10 ms, so
-# the source sends in ~10 ms bursts at 5-6 Mpps and then sits idle for
-# ~20 ms.  A program under test gets the RX ring's 2048 frames plus what
-# it takes during the burst; the burst lasts longer the more frames are
-# accepted (the copy into the UMEM is CPU 0's dearest work) and the
-# dearer CPU 0's XDP program is.  So the rate is not proportional to the
-# program's speed and moves by 10% or more between rounds; the cycle
-# figures do not depend on the source's pauses.
+# The source sends steadily: each BPF_PROG_RUN call swaps the XDP
+# dispatcher in and out (two synchronize_rcu() waits, ~20 ms together),
+# so xm-livegen sizes its calls to last ~250 ms.  With the old fixed
+# 65536-frame calls the source sent ~10 ms bursts and then idled ~20 ms,
+# and the rate figure depended on how long each burst lasted rather than
+# on the program's speed (examples/lb/README.md, "Performance").
 #
 # Environment:
 #   BIN          binaries (default build/bin)

@@ -2,8 +2,9 @@
 /*
  * test_lb_lru.c - the connection table (examples/lb/lb_lru.c): bounded,
  * exact least-recently-used eviction, removal and reuse, structure
- * checked after every step, and a randomized run against a reference
- * model (a list of flows in recency order).
+ * checked after every step, large tables (huge-page region), and a
+ * randomized run against a reference model (a list of flows in recency
+ * order).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -164,6 +165,43 @@ Test(lb_lru, full_table_evicts_least_recent)
 	cr_assert_eq(st.evictions, 2);
 	check(l);
 	lb_lru_destroy(l);
+}
+
+/*
+ * Tables of 2 MiB and more live in one huge-page-aligned region, entries
+ * then buckets (lb_lru.c).  Sizes just under, at and over the line, each
+ * filled past its capacity: every flow is found, evictions keep it
+ * bounded, and the walk of every structure finds nothing out of place
+ * (an overlap of buckets and entries would show as broken chains).
+ */
+Test(lb_lru, large_tables_in_one_region)
+{
+	/* 64-byte entries + 4-byte buckets: 1.9 MiB, 2.1 MiB, 4.3 MiB. */
+	static const uint32_t caps[] = { 30000, 32768, 65536 };
+
+	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		uint32_t cap = caps[c], n = cap + cap / 4;
+		struct lb_lru *l = lb_lru_create(cap, &key);
+		struct lb_lru_stats st;
+
+		cr_assert_not_null(l, "capacity %u", cap);
+		cr_assert_eq(lb_lru_capacity(l), cap);
+		for (uint32_t i = 0; i < n; i++)
+			insert(l, i);
+		cr_assert_eq(lb_lru_count(l), cap, "bounded");
+		for (uint32_t i = 0; i < n - cap; i++)
+			cr_assert_null(lookup(l, i), "flow %u evicted", i);
+		for (uint32_t i = n - cap; i < n; i++) {
+			struct lb_lru_entry *e = lookup(l, i);
+
+			cr_assert_not_null(e, "capacity %u: flow %u", cap, i);
+			cr_assert_eq(e->e_backend_id, i);
+		}
+		lb_lru_stats(l, &st);
+		cr_assert_eq(st.evictions, n - cap);
+		check(l);
+		lb_lru_destroy(l);
+	}
 }
 
 Test(lb_lru, insert_zeroes_the_value)

@@ -706,6 +706,77 @@ Test(lb_path, what_is_not_for_a_service_is_dropped_and_counted)
 	ctx_fini(&x);
 }
 
+/*
+ * The worker tries its last packet's service before the lookup: whatever
+ * the hint holds (another service's index, one past the end, one left
+ * over from a larger configuration), every packet goes to its own
+ * service or to none, and a miss does not replace a good hint.
+ */
+Test(lb_path, last_service_hint_never_misleads)
+{
+	static const struct {
+		const char *vip;
+		uint16_t dport;
+		uint8_t proto;
+	} pk[] = {
+		{ "198.18.2.1", 53, 0 }, { "198.18.2.1", 53, 0 },
+		{ "198.18.2.1", 80, XM_PKT_IPPROTO_TCP },
+		{ "198.18.2.2", 53, 0 }, { "198.18.2.1", 80, 0 },
+		{ "198.18.2.1", 53, 0 }, { "198.18.2.2", 53, 0 },
+	};
+	/* Service index each packet belongs to, -1: none (UDP 80). */
+	static const int want[] = { 0, 0, 1, 2, -1, 0, 2 };
+	static const uint32_t hints[] = { 0, 1, 2, 3, 1000, UINT32_MAX };
+	struct ctx x;
+	uint64_t expect[3] = { 0 };
+
+	ctx_init(&x, COMMON "vip 198.18.2.1 udp 53\nbackend 198.18.1.11\n"
+		 "vip 198.18.2.1 tcp 80\nbackend 198.18.1.12\n"
+		 "vip 198.18.2.2 udp 53\nbackend 198.18.1.13\n");
+	for (size_t h = 0; h < sizeof(hints) / sizeof(hints[0]); h++) {
+		for (size_t i = 0; i < sizeof(pk) / sizeof(pk[0]); i++) {
+			struct fspec s = { .version = 4, .client = 7,
+					   .sport = 2000, .dport = pk[i].dport,
+					   .proto = pk[i].proto,
+					   .vip = pk[i].vip, .payload = 10 };
+			int vi = -1;
+
+			/* By name: the table's order is the file's. */
+			for (uint32_t v = 0; v < x.c->c_nvips; v++)
+				if (x.c->c_vips[v].v_port == pk[i].dport &&
+				    x.c->c_vips[v].v_proto ==
+				    (pk[i].proto ? pk[i].proto :
+				     XM_PKT_IPPROTO_UDP) &&
+				    x.c->c_vips[v].v_addr.a_v4 ==
+				    inet_addr(pk[i].vip))
+					vi = (int)v;
+			cr_assert_eq(vi >= 0, want[i] >= 0);
+			if (i == 0)
+				x.w.p_vip_hint = hints[h];
+			make_frame(&x, &s);
+			if (vi < 0) {
+				uint32_t before = x.w.p_vip_hint;
+
+				cr_assert_eq(run(&x, 0), LB_DROP);
+				cr_assert_eq(x.w.p_vip_hint, before,
+					     "a miss keeps the hint");
+				continue;
+			}
+			forward(&x, vi);
+			expect[vi]++;
+			cr_assert_eq(x.w.p_vip_hint, (uint32_t)vi);
+			for (int v = 0; v < 3; v++)
+				cr_assert_eq(x.c->c_stats[0][v].packets,
+					     expect[v], "hint %u packet %zu: "
+					     "service %d counted wrong",
+					     hints[h], i, v);
+		}
+	}
+	cr_assert_eq(x.w.p_st.no_service,
+		     sizeof(hints) / sizeof(hints[0]));
+	ctx_fini(&x);
+}
+
 Test(lb_path, tcp_syn_is_a_new_flow_ack_is_a_miss)
 {
 	struct ctx x;
