@@ -83,6 +83,15 @@ enum xm_port_multi_buffer {
 #define XM_PORT_F_TX_ONLY	0x0010	/* no RX ring, no program, nothing
 					 * lent to the fill ring */
 #define XM_PORT_F_RX_ONLY	0x0020	/* no TX ring */
+#define XM_PORT_F_LEND_RX_RING	0x0040	/* copy and SKB mode: lend the
+					 * kernel at most rx_size frames
+					 * (fill + RX ring), so that a full
+					 * RX ring finds the fill ring empty
+					 * and the kernel drops before it
+					 * copies (xsk_buff_alloc fails:
+					 * rx_fill_ring_empty_descs, not
+					 * rx_ring_full); no effect in
+					 * zero-copy mode */
 
 #define XM_PORT_MAX_QUEUES	64	/* queues per port */
 #define XM_PORT_MAX_RULES	16	/* steering rules per interface */

@@ -193,6 +193,8 @@ struct xm_port {
 	bool p_need_wakeup;
 	bool p_sg;
 	bool p_meta;			/* program writes metadata */
+	uint32_t p_lend_max;		/* frames lent per queue (fill ring
+					 * + RX ring) at most; see xm_fill */
 	bool p_rx;			/* has RX rings */
 	bool p_tx;			/* has a TX ring */
 	uint32_t p_mtu;

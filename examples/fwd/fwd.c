@@ -19,6 +19,19 @@
  * once more; what still does not fit is dropped and counted, as testpmd
  * does without --tx-retry.
  *
+ * The input port's program writes no metadata (XM_PORT_F_NO_METADATA):
+ * the forwarder uses neither the RX timestamp nor the hash, and reading
+ * them cost a load of the cache line in front of every packet's data
+ * (its first touch on this CPU; in the copy-mode port benchmark,
+ * xm_rx_meta's load was a fifth of rx_burst's samples) and the program's
+ * metadata writes slowed the source CPU.  It lends the kernel no more
+ * frames than its RX ring holds (XM_PORT_F_LEND_RX_RING): a forwarder
+ * slower than its input then drops at the empty fill ring, before the
+ * kernel copies the packet, not after (at the full RX ring); in the port
+ * benchmark the source CPU then sent 8.2-9.2 Mpps instead of 4.6, what it
+ * sends to testpmd's AF_XDP driver.  -B sets the copy-mode TX budget
+ * (descriptors the kernel sends per sendto()).
+ *
  * The main thread prints a stats line once a second on stderr and, at the
  * end (SIGINT/SIGTERM or -d), waits for the workers to drain what they
  * queued, closes the ports, and audits the UMEM: every frame must be back
@@ -44,6 +57,7 @@
 #define FWD_MAX_SECONDS		(365.0 * 86400)
 #define FWD_DRAIN_NS		1000000000ull	/* wait for TX at exit */
 #define FWD_ETH_ADDRS		12		/* dst + src MAC */
+#define FWD_TX_RING		1024		/* the port's default TX ring */
 
 struct fwd;
 
@@ -202,13 +216,16 @@ static void usage(FILE *out)
 "  -p, --poll            sleep in poll() when idle (default: busy spin)\n"
 "  -F, --frames N        cluster frames in the UMEM (default: sized from\n"
 "                        the rings and queues)\n"
+"  -B, --tx-budget N     copy mode: descriptors the kernel sends per\n"
+"                        sendto(), %d..%d (default: the port's, the TX ring)\n"
 "  -j, --json            final summary as one JSON object on stdout\n"
 "  -Q, --quiet           no live stats line\n"
 "  -v, --verbose         library debug messages\n"
 "  -h, --help            this text\n"
 "\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n",
-		xm_ex_prog(), FWD_BURST_MAX, FWD_BURST_DEFAULT);
+		xm_ex_prog(), FWD_BURST_MAX, FWD_BURST_DEFAULT,
+		XM_PORT_TX_BUDGET_MIN, FWD_TX_RING);
 }
 
 struct fwd_args {
@@ -222,6 +239,7 @@ struct fwd_args {
 	uint32_t mode;			/* -m */
 	uint32_t burst;			/* -b */
 	uint32_t frames;		/* -F, 0: computed */
+	uint32_t tx_budget;		/* -B, 0: the port's default */
 	bool use_poll;			/* -p */
 	bool json;			/* -j */
 	bool quiet;			/* -Q */
@@ -241,6 +259,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		{ "burst", required_argument, NULL, 'b' },
 		{ "poll", no_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'F' },
+		{ "tx-budget", required_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -251,7 +270,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->burst = FWD_BURST_DEFAULT;
-	while ((opt = getopt_long(argc, argv, "i:o:q:d:c:m:b:pF:jQvh", opts,
+	while ((opt = getopt_long(argc, argv, "i:o:q:d:c:m:b:pF:B:jQvh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'i':
@@ -291,6 +310,13 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		case 'F':
 			if (xm_ex_opt_frames(optarg, &a->frames))
 				return XM_EX_USAGE;
+			break;
+		case 'B':
+			if (!xm_ex_parse_u32(optarg, XM_PORT_TX_BUDGET_MIN,
+					     FWD_TX_RING, &a->tx_budget))
+				return xm_ex_usage_error("invalid TX budget "
+					"'%s' (%d..%d)", optarg,
+					XM_PORT_TX_BUDGET_MIN, FWD_TX_RING);
 			break;
 		case 'j':
 			a->json = true;
@@ -381,6 +407,7 @@ struct fwd_result {
 	char in_mode[16];		/* mode names, kept past close */
 	char out_mode[16];
 	bool in_mb, out_mb;		/* multi-buffer bound */
+	uint32_t tx_budget;		/* the output port's, per sendto() */
 };
 
 static void print_summary(const struct fwd *f, const struct fwd_args *a,
@@ -404,6 +431,7 @@ static void print_summary(const struct fwd *f, const struct fwd_args *a,
 		xm_ex_json_str(&j, "mode", r->in_mode);
 		xm_ex_json_u64(&j, "queues", f->nworkers);
 		xm_ex_json_u64(&j, "burst", f->burst);
+		xm_ex_json_u64(&j, "tx_budget", r->tx_budget);
 		xm_ex_json_double(&j, "duration_s", r->seconds);
 		xm_ex_json_str(&j, "stopped_by", stop);
 		xm_ex_json_u64(&j, "rx_packets", r->rx);
@@ -507,7 +535,9 @@ int main(int argc, char **argv)
 		.nqueues = (uint32_t)a.nqueues,
 		.mode = a.mode,
 		.port_index = 0,
-		.flags = a.out_name ? XM_PORT_F_RX_ONLY : 0);
+		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING |
+			 (a.out_name ? XM_PORT_F_RX_ONLY : 0),
+		.tx_budget = a.out_name ? 0 : a.tx_budget);
 	f.in = xm_port_open(f.u, a.in_name, &pin);
 	if (!f.in) {
 		ret = xm_ex_error("cannot open port on '%s': %s", a.in_name,
@@ -526,7 +556,8 @@ int main(int argc, char **argv)
 			.nqueues = f.nworkers,
 			.mode = a.mode,
 			.port_index = 1,
-			.flags = XM_PORT_F_TX_ONLY);
+			.flags = XM_PORT_F_TX_ONLY,
+			.tx_budget = a.tx_budget);
 		f.out = xm_port_open(f.u, a.out_name, &pout);
 		if (!f.out) {
 			ret = xm_ex_error("cannot open port on '%s': %s",
@@ -539,6 +570,7 @@ int main(int argc, char **argv)
 	snprintf(r.out_mode, sizeof(r.out_mode), "%s",
 		 xm_port_mode_name(xm_port_mode(f.out)));
 	r.in_mb = xm_port_multi_buffer(f.in);
+	r.tx_budget = xm_port_tx_budget(f.out);
 	r.out_mb = xm_port_multi_buffer(f.out);
 
 	f.workers = calloc(f.nworkers, sizeof(*f.workers));

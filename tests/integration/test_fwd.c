@@ -568,6 +568,33 @@ Test(fwd, forwards_to_a_second_port_through_one_umem)
 	cr_assert(xdp_detached(&ns_fwd, v1.a) && xdp_detached(&ns_fwd, v2.a));
 }
 
+/*
+ * -B reaches the kernel: the summary reports the output port's budget
+ * (xm_port_tx_budget(), what XDP_MAX_TX_SKB_BUDGET took), every frame
+ * still comes back, and without -B it is the port's default, the TX ring.
+ */
+Test(fwd, tx_budget_reaches_the_port)
+{
+	struct child c;
+	struct jdoc d;
+
+	net_setup(1);
+	start_fwd(&c, (const char *const[]){ "-i", v1.a, "-q", "0", "-B", "64",
+					     "--json", NULL });
+	exchange(v1.b);
+	cr_assert_eq(child_finish(&c, SIGINT, 10000), 0, "stderr:\n%s",
+		     c.err);
+	check_summary(&c, "SIGINT", NPKTS);
+	cr_assert(json_parse(&d, c.out));
+	cr_assert_eq(json_u64(&d, "tx_budget"), 64, "summary:\n%s", c.out);
+
+	cr_assert_eq(run_fwd(&c, &ns_fwd, (const char *const[]){ "-i", v1.a,
+				"-d", "0.3", "--json", "-Q", NULL }, 20000),
+		     0, "stderr:\n%s", c.err);
+	cr_assert(json_parse(&d, c.out));
+	cr_assert_eq(json_u64(&d, "tx_budget"), 1024, "summary:\n%s", c.out);
+}
+
 Test(fwd, duration_ends_the_run)
 {
 	struct child c;
@@ -656,6 +683,9 @@ static const struct usage_case usage_cases[] = {
 	{ { "-i", "p1", "-m", "warp", NULL } },
 	{ { "-i", "p1", "-c", "1-", NULL } },
 	{ { "-i", "p1", "-F", "12", NULL } },
+	{ { "-i", "p1", "-B", "31", NULL } },	/* under the kernel's 32 */
+	{ { "-i", "p1", "-B", "1025", NULL } },	/* over the TX ring */
+	{ { "-i", "p1", "--tx-budget", "x", NULL } },
 };
 
 Test(fwd, bad_arguments_exit_2)

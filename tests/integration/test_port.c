@@ -1294,6 +1294,80 @@ Test(port, skb_and_copy_modes_receive)
 	audit_home();
 }
 
+/*
+ * Sends count 64-byte frames to an RX port nobody reads, waits until its
+ * program has seen them all, then drains it.  @return frames received;
+ * *st gets the port's stats after the drain.
+ */
+static uint32_t overrun_then_drain(uint32_t count, struct xm_port_stats *st)
+{
+	struct xm_mbuf *pkts[BURST];
+	static uint8_t frame[64];
+	uint32_t got = 0;
+	uint64_t until;
+	uint16_t n;
+
+	for (uint32_t i = 0; i < count; i++) {
+		struct xm_tframe t = frame_to_a(&F.v1, DPORT, 0, i);
+
+		cr_assert_eq(xm_tframe_build(frame, sizeof(frame), &t),
+			     sizeof(frame));
+		cr_assert_eq(xm_raw_send(F.raw1, frame, sizeof(frame)), 0);
+	}
+	until = xm_now_ms() + WAIT_MS;
+	do {
+		cr_assert_eq(xm_port_stats(F.p1, st), 0);
+	} while (st->xdp_seen < count && xm_now_ms() < until &&
+		 usleep(1000) == 0);
+	cr_assert_eq(st->xdp_seen, count, "the program saw %llu of %u",
+		     (unsigned long long)st->xdp_seen, count);
+	while ((n = xm_port_rx_burst(F.p1, 0, pkts, BURST)) > 0) {
+		xm_freem_bulk(pkts, n);
+		got += n;
+	}
+	cr_assert_eq(xm_port_stats(F.p1, st), 0);
+	return got;
+}
+
+/*
+ * XM_PORT_F_LEND_RX_RING: in copy mode no more than rx_size frames are
+ * lent, so an overrun finds the fill ring empty (the kernel drops before
+ * copying) instead of the RX ring full (after copying into a fill frame).
+ * Without the flag the fill ring is stocked past the RX ring and the same
+ * overrun is counted as rx_ring_full.
+ */
+Test(port, lend_rx_ring_caps_lent_frames_and_drops_at_the_fill_ring)
+{
+	XM_OPTS(xm_port_opts, po, .mode = XM_PORT_MODE_COPY, .rx_size = 256,
+		.flags = XM_PORT_F_LEND_RX_RING);
+	struct xm_port_stats st;
+	uint32_t got;
+
+	env(1500, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert_eq(xm_port_refill(F.p1, 0), 0, "lent past the RX ring");
+	cr_assert_leq(F.p1->p_q[0].q_lent_cnt, 256);
+	cr_assert_gt(F.p1->p_q[0].q_lent_cnt, 256 - 2 * XM_PORT_FILL_BATCH);
+	got = overrun_then_drain(400, &st);
+	cr_assert_leq(got, 256);
+	cr_assert_eq(st.rx_ring_full, 0);
+	cr_assert_eq(st.rx_fill_ring_empty_descs, 400 - got);
+	cr_assert_leq(F.p1->p_q[0].q_lent_cnt, 256);
+	audit_home();
+
+	/* the default: the fill ring (2 * rx_size) is stocked full */
+	po.flags = 0;
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	cr_assert_eq(F.p1->p_q[0].q_lent_cnt, 512);
+	got = overrun_then_drain(400, &st);
+	cr_assert_eq(got, 256);
+	cr_assert_eq(st.rx_ring_full, 400 - got);
+	cr_assert_eq(st.rx_fill_ring_empty_descs, 0);
+	audit_home();
+}
+
 /* ----------------------------------------------------------- bad input */
 
 static void assert_clean(const char *ifname)
