@@ -33,6 +33,53 @@ function median(a, n,    i, j, t) {
 }
 '
 
+# The per-round figures of port.sh and lb.sh, appended to
+# BENCH_AWK_MEDIAN: v[round, case] holds Mpps, cy[round, case] cycles a
+# packet; each prints the median over `rounds` as a BENCH line (ratios
+# with their per-round values in a comment line first), and sets bad
+# when a case has no figure at all.  cratio is theirs over ours: above 1
+# when ours spends fewer cycles.
+BENCH_AWK_ROUNDS='
+function figure(bench, c,    r, n, a) {
+	n = 0
+	for (r = 1; r <= rounds; r++)
+		if ((r, c) in v)
+			a[++n] = v[r, c]
+	if (n == 0) { bad = 1; return }
+	printf "BENCH %s %.3f Mpps\n", bench, median(a, n)
+}
+function ratio(bench, num, den,    r, n, a, list) {
+	n = 0; list = ""
+	for (r = 1; r <= rounds; r++)
+		if ((r, num) in v && (r, den) in v && v[r, den] > 0) {
+			a[++n] = v[r, num] / v[r, den]
+			list = list sprintf(" %.3f", a[n])
+		}
+	if (n == 0) { bad = 1; return }
+	printf "# %s rounds:%s\n", bench, list
+	printf "BENCH %s %.3f ratio\n", bench, median(a, n)
+}
+function cyc(bench, c,    r, n, a) {
+	n = 0
+	for (r = 1; r <= rounds; r++)
+		if ((r, c) in cy)
+			a[++n] = cy[r, c]
+	if (n == 0) { bad = 1; return }
+	printf "BENCH %s %.1f cycles\n", bench, median(a, n)
+}
+function cratio(bench, ours, theirs,    r, n, a, list) {
+	n = 0; list = ""
+	for (r = 1; r <= rounds; r++)
+		if ((r, ours) in cy && (r, theirs) in cy && cy[r, ours] > 0) {
+			a[++n] = cy[r, theirs] / cy[r, ours]
+			list = list sprintf(" %.3f", a[n])
+		}
+	if (n == 0) { bad = 1; return }
+	printf "# %s rounds:%s\n", bench, list
+	printf "BENCH %s %.3f ratio\n", bench, median(a, n)
+}
+'
+
 # bench_need_root: a wire benchmark builds namespaces, veths and XDP
 # programs; without root it is skipped (exit 77, the runner's "skip").
 # Uses BENCH_NAME, the script's name in messages.

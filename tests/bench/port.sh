@@ -318,15 +318,7 @@ if [ -s "$TMP/fwd_xmbuf.1" ]; then
 	echo "# xmbuf-fwd round 1: $(head -c 800 "$TMP/fwd_xmbuf.1")"
 fi
 
-awk -v rounds="$ROUNDS" "$BENCH_AWK_MEDIAN"'
-function figure(bench, c,    r, n, a) {
-	n = 0
-	for (r = 1; r <= rounds; r++)
-		if ((r, c) in v)
-			a[++n] = v[r, c]
-	if (n == 0) { bad = 1; return }
-	printf "BENCH %s %.3f Mpps\n", bench, median(a, n)
-}
+awk -v rounds="$ROUNDS" "$BENCH_AWK_MEDIAN$BENCH_AWK_ROUNDS"'
 function offered(c,    r, n, a, m, b) {
 	n = 0; m = 0
 	for (r = 1; r <= rounds; r++)
@@ -337,37 +329,6 @@ function offered(c,    r, n, a, m, b) {
 		}
 	if (n) printf "# %s: source sent %.3f Mpps, %.1f%% of it counted " \
 		      "(medians)\n", c, median(a, n), m ? median(b, m) : 0
-}
-function ratio(bench, num, den,    r, n, a, list) {
-	n = 0; list = ""
-	for (r = 1; r <= rounds; r++)
-		if ((r, num) in v && (r, den) in v && v[r, den] > 0) {
-			a[++n] = v[r, num] / v[r, den]
-			list = list sprintf(" %.3f", a[n])
-		}
-	if (n == 0) { bad = 1; return }
-	printf "# %s rounds:%s\n", bench, list
-	printf "BENCH %s %.3f ratio\n", bench, median(a, n)
-}
-function cyc(bench, c,    r, n, a) {
-	n = 0
-	for (r = 1; r <= rounds; r++)
-		if ((r, c) in cy)
-			a[++n] = cy[r, c]
-	if (n == 0) { bad = 1; return }
-	printf "BENCH %s %.1f cycles\n", bench, median(a, n)
-}
-# Cost ratio, theirs over ours: above 1 when ours spends fewer cycles.
-function cratio(bench, ours, theirs,    r, n, a, list) {
-	n = 0; list = ""
-	for (r = 1; r <= rounds; r++)
-		if ((r, ours) in cy && (r, theirs) in cy && cy[r, ours] > 0) {
-			a[++n] = cy[r, theirs] / cy[r, ours]
-			list = list sprintf(" %.3f", a[n])
-		}
-	if (n == 0) { bad = 1; return }
-	printf "# %s rounds:%s\n", bench, list
-	printf "BENCH %s %.3f ratio\n", bench, median(a, n)
 }
 { v[$1, $2] = $3; o[$1, $2] = $4; if ($5 != "-") cy[$1, $2] = $5 }
 END {
