@@ -913,7 +913,16 @@ int main(int argc, char **argv)
 		.nqueues = (uint32_t)a.nqueues,
 		.mode = a.mode,
 		.multi_buffer = XM_PORT_MB_OFF,
-		.flags = XM_PORT_F_NO_METADATA);
+		/*
+		 * No metadata: the balancer reads neither the timestamp nor
+		 * the hash (it hashes the 5-tuple itself).  Lend no more
+		 * frames than the RX ring holds: when the balancer is slower
+		 * than its input, the kernel then drops at the empty fill
+		 * ring, before copying the packet, instead of copying it and
+		 * dropping it at the full RX ring (as xmbuf-fwd does, see
+		 * examples/fwd/fwd.c).
+		 */
+		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING);
 	lb.port = xm_port_open(lb.u, a.ifname, &po);
 	if (!lb.port) {
 		ret = xm_ex_error("cannot open port on '%s': %s", a.ifname,
