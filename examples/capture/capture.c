@@ -424,16 +424,10 @@ static void *worker_main(void *arg)
 	unsigned int q = w->qidx;
 	uint64_t drain_end, spin_end = 0;
 
-	if (w->cpu >= 0) {
-		int err = xm_ex_pin_cpu((unsigned int)w->cpu);
-
-		if (err) {
-			xm_ex_error("queue %u: cannot pin to CPU %d: %s", q,
-				    w->cpu, strerror(-err));
-			w->err = err;
-			xm_ex_stop();
-			return NULL;
-		}
+	w->err = xm_ex_worker_pin(w->cpu, "", q);
+	if (w->err) {
+		xm_ex_stop();
+		return NULL;
 	}
 	w->clock_off = c->clock_off;
 	w->clock_checked = clock_ns(CLOCK_MONOTONIC);

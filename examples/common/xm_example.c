@@ -15,6 +15,7 @@
  *   parsing    xm_ex_parse_u64, xm_ex_parse_u32, xm_ex_parse_seconds,
  *              xm_ex_parse_list, xm_ex_parse_mac, xm_ex_parse_mode,
  *              xm_ex_if_rx_queues, xm_ex_queues_for, xm_ex_pin_cpu,
+ *              xm_ex_worker_pin,
  *              xm_ex_now_ns
  *   setup      xm_ex_umem_create
  *   options    xm_ex_opt_queues, xm_ex_opt_cpus, xm_ex_opt_mode,
@@ -334,6 +335,19 @@ int xm_ex_pin_cpu(unsigned int cpu)
 	CPU_SET(cpu, &set);
 	err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	return -err;
+}
+
+int xm_ex_worker_pin(int cpu, const char *role, unsigned int q)
+{
+	int err;
+
+	if (cpu < 0)
+		return 0;
+	err = xm_ex_pin_cpu((unsigned int)cpu);
+	if (err)
+		xm_ex_error("%squeue %u: cannot pin to CPU %d: %s", role, q,
+			    cpu, strerror(-err));
+	return err;
 }
 
 uint64_t xm_ex_now_ns(void)

@@ -110,6 +110,12 @@ struct xm_umem *xm_ex_umem_create(uint32_t nclusters, uint32_t flags);
 
 /** Pins the calling thread to one CPU.  @return 0 or -errno. */
 int xm_ex_pin_cpu(unsigned int cpu);
+/**
+ * A queue worker's start: pins the calling thread to cpu (nothing when
+ * cpu < 0) and on failure prints "<role>queue Q: cannot pin to CPU C:
+ * ..." (role: "", "RX ", "TX ").  @return 0 or -errno.
+ */
+int xm_ex_worker_pin(int cpu, const char *role, unsigned int q);
 /** Monotonic clock in nanoseconds. */
 uint64_t xm_ex_now_ns(void);
 /**

@@ -205,15 +205,11 @@ static void *worker_main(void *arg)
 	uint64_t drain_end;
 	int err;
 
-	if (w->cpu >= 0) {
-		err = xm_ex_pin_cpu((unsigned int)w->cpu);
-		if (err) {
-			xm_ex_error("queue %u: cannot pin to CPU %d: %s", q,
-				    w->cpu, strerror(-err));
-			w->err = err;
-			xm_ex_stop();
-			return NULL;
-		}
+	err = xm_ex_worker_pin(w->cpu, "", q);
+	if (err) {
+		w->err = err;
+		xm_ex_stop();
+		return NULL;
 	}
 
 	while (!xm_ex_stopping()) {

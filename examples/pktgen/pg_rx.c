@@ -195,14 +195,10 @@ void *pg_rx_thread(void *arg)
 	uint64_t next_lost = 0, idle_since = 0;
 	int err;
 
-	if (q->cpu >= 0) {
-		err = xm_ex_pin_cpu((unsigned int)q->cpu);
-		if (err) {
-			xm_ex_error("RX queue %u: cannot pin to CPU %d: %s",
-				    q->qidx, q->cpu, strerror(-err));
-			q->err = err;
-			return NULL;
-		}
+	err = xm_ex_worker_pin(q->cpu, "RX ", q->qidx);
+	if (err) {
+		q->err = err;
+		return NULL;
 	}
 	while (!atomic_load_explicit(&g->rx_stop, memory_order_relaxed)) {
 		uint16_t n = xm_port_rx_burst(g->rxp, q->qidx, pkts, burst);

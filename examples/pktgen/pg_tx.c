@@ -783,14 +783,10 @@ void *pg_tx_thread(void *arg)
 
 	/* precise sleeps for the rate limiter */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	if (q->cpu >= 0) {
-		err = xm_ex_pin_cpu((unsigned int)q->cpu);
-		if (err) {
-			xm_ex_error("TX queue %u: cannot pin to CPU %d: %s",
-				    q->qidx, q->cpu, strerror(-err));
-			q->err = err;
-			goto out;
-		}
+	err = xm_ex_worker_pin(q->cpu, "TX ", q->qidx);
+	if (err) {
+		q->err = err;
+		goto out;
 	}
 	err = g->live ? pg_live_run(g, q) : pg_afxdp_run(g, q);
 	if (err)
