@@ -85,20 +85,6 @@ static void usage(FILE *f)
 "  -h, --help           this text\n", PORT_MAX_SECONDS);
 }
 
-static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi,
-			unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -133,20 +119,20 @@ int main(int argc, char **argv)
 			ifname = optarg;
 			break;
 		case 'q':
-			if (!parse_ulong(optarg, 0, 4095, &queue))
+			if (!bench_parse_ulong(optarg, 0, 4095, &queue))
 				goto bad;
 			break;
 		case 'd':
-			if (!parse_ulong(optarg, 1, PORT_MAX_SECONDS, &seconds))
+			if (!bench_parse_ulong(optarg, 1, PORT_MAX_SECONDS, &seconds))
 				goto bad;
 			break;
 		case 'c':
-			if (!parse_ulong(optarg, 0, CPU_SETSIZE - 1, &v))
+			if (!bench_parse_ulong(optarg, 0, CPU_SETSIZE - 1, &v))
 				goto bad;
 			cpu = (long)v;
 			break;
 		case 'r':
-			if (!parse_ulong(optarg, 64, 32768, &ring) ||
+			if (!bench_parse_ulong(optarg, 64, 32768, &ring) ||
 			    (ring & (ring - 1)))
 				goto bad;
 			break;
@@ -169,14 +155,8 @@ int main(int argc, char **argv)
 	}
 	if (!ifname || optind != argc)
 		goto bad;
-	if (cpu >= 0) {
-		err = bench_pin((int)cpu);
-		if (err) {
-			fprintf(stderr, "bench-port: cannot pin to CPU %ld: %s\n",
-				cpu, strerror(-err));
-			return 1;
-		}
-	}
+	if (bench_pin_or_report("bench-port", cpu))
+		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,38 @@ static inline int bench_pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/*
+ * A tool's -c CPU: pins the calling thread, or prints "<tool>: cannot
+ * pin to CPU ..." on stderr.  Nothing when cpu < 0.  @return 0 or -errno.
+ */
+static inline int bench_pin_or_report(const char *tool, long cpu)
+{
+	int err;
+
+	if (cpu < 0)
+		return 0;
+	err = bench_pin((int)cpu);
+	if (err)
+		fprintf(stderr, "%s: cannot pin to CPU %ld: %s\n", tool, cpu,
+			strerror(-err));
+	return err;
+}
+
+/* An option's unsigned number in [lo, hi] (any base strtoul takes). */
+static inline bool bench_parse_ulong(const char *s, unsigned long lo,
+				     unsigned long hi, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
 }
 
 /* The CPU a second thread should use: 1 when there is one, else 0. */

@@ -53,6 +53,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "bench_util.h"
 #include "xm_livegen.skel.h"
 
 #define LIVEGEN_MIN_SIZE	60	/* Ethernet minimum without FCS */
@@ -288,20 +289,6 @@ static void usage(FILE *f)
 		LIVEGEN_SEQ_OFF);
 }
 
-static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi,
-			unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool parse_mac(const char *s, uint8_t mac[ETH_ALEN])
 {
 	unsigned int b[ETH_ALEN];
@@ -330,7 +317,7 @@ static unsigned int parse_iface(const char *s)
 {
 	unsigned long v;
 
-	if (parse_ulong(s, 1, INT_MAX, &v))
+	if (bench_parse_ulong(s, 1, INT_MAX, &v))
 		return (unsigned int)v;
 	return if_nametoindex(s);
 }
@@ -417,31 +404,31 @@ int main(int argc, char **argv)
 			iface = optarg;
 			break;
 		case 's':
-			if (!parse_ulong(optarg, LIVEGEN_MIN_SIZE,
+			if (!bench_parse_ulong(optarg, LIVEGEN_MIN_SIZE,
 					 LIVEGEN_MAX_SIZE, &v))
 				return bad_arg("size", optarg);
 			c.size = (unsigned int)v;
 			break;
 		case 'n':
-			if (!parse_ulong(optarg, 1, ULONG_MAX, &count))
+			if (!bench_parse_ulong(optarg, 1, ULONG_MAX, &count))
 				return bad_arg("count", optarg);
 			break;
 		case 'd':
-			if (!parse_ulong(optarg, 1, LIVEGEN_MAX_SECONDS, &seconds))
+			if (!bench_parse_ulong(optarg, 1, LIVEGEN_MAX_SECONDS, &seconds))
 				return bad_arg("duration", optarg);
 			break;
 		case 'c':
-			if (!parse_ulong(optarg, 0, CPU_SETSIZE - 1, &v))
+			if (!bench_parse_ulong(optarg, 0, CPU_SETSIZE - 1, &v))
 				return bad_arg("cpu", optarg);
 			cpu = (long)v;
 			break;
 		case 'f':
-			if (!parse_ulong(optarg, 1, 65535, &v))
+			if (!bench_parse_ulong(optarg, 1, 65535, &v))
 				return bad_arg("flows", optarg);
 			c.flows = (unsigned int)v;
 			break;
 		case 'b':
-			if (!parse_ulong(optarg, 1, 256, &v))
+			if (!bench_parse_ulong(optarg, 1, 256, &v))
 				return bad_arg("batch", optarg);
 			c.batch = (unsigned int)v;
 			break;
@@ -465,12 +452,12 @@ int main(int argc, char **argv)
 					       optarg);
 			break;
 		case OPT_SPORT:
-			if (!parse_ulong(optarg, 1, 65535, &v))
+			if (!bench_parse_ulong(optarg, 1, 65535, &v))
 				return bad_arg("source port", optarg);
 			c.sport = (uint16_t)v;
 			break;
 		case OPT_DPORT:
-			if (!parse_ulong(optarg, 1, 65535, &v))
+			if (!bench_parse_ulong(optarg, 1, 65535, &v))
 				return bad_arg("destination port", optarg);
 			c.dport = (uint16_t)v;
 			break;
@@ -481,7 +468,7 @@ int main(int argc, char **argv)
 			sink = optarg;
 			break;
 		case OPT_DRAIN:
-			if (!parse_ulong(optarg, 0, 10000, &drain_ms))
+			if (!bench_parse_ulong(optarg, 0, 10000, &drain_ms))
 				return bad_arg("drain", optarg);
 			break;
 		case 'h':
@@ -521,17 +508,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set)) {
-			fprintf(stderr, "xm-livegen: cannot pin to CPU %ld: %s\n",
-				cpu, strerror(errno));
-			return 1;
-		}
-	}
+	if (bench_pin_or_report("xm-livegen", cpu))
+		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 

@@ -43,6 +43,8 @@
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
+#include "bench_util.h"
+
 #define RAW_FRAME_SIZE		2048
 #define RAW_BATCH		64
 #define RAW_MAX_SECONDS		3600
@@ -212,20 +214,6 @@ static void usage(FILE *f)
 "  -h, --help           this text\n", RAW_MAX_SECONDS);
 }
 
-static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi,
-			unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -258,20 +246,20 @@ int main(int argc, char **argv)
 			ifname = optarg;
 			break;
 		case 'q':
-			if (!parse_ulong(optarg, 0, 4095, &queue))
+			if (!bench_parse_ulong(optarg, 0, 4095, &queue))
 				goto bad;
 			break;
 		case 'd':
-			if (!parse_ulong(optarg, 1, RAW_MAX_SECONDS, &seconds))
+			if (!bench_parse_ulong(optarg, 1, RAW_MAX_SECONDS, &seconds))
 				goto bad;
 			break;
 		case 'c':
-			if (!parse_ulong(optarg, 0, CPU_SETSIZE - 1, &v))
+			if (!bench_parse_ulong(optarg, 0, CPU_SETSIZE - 1, &v))
 				goto bad;
 			cpu = (long)v;
 			break;
 		case 'r':
-			if (!parse_ulong(optarg, 64, 32768, &ring) ||
+			if (!bench_parse_ulong(optarg, 64, 32768, &ring) ||
 			    (ring & (ring - 1)))
 				goto bad;
 			break;
@@ -295,17 +283,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "peer-raw-rxdrop: no interface '%s'\n", ifname);
 		return 1;
 	}
-	if (cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set)) {
-			fprintf(stderr, "peer-raw-rxdrop: cannot pin to CPU %ld: %s\n",
-				cpu, strerror(errno));
-			return 1;
-		}
-	}
+	if (bench_pin_or_report("peer-raw-rxdrop", cpu))
+		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 

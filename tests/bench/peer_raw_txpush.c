@@ -43,6 +43,8 @@
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
+#include "bench_util.h"
+
 #ifndef XDP_MAX_TX_SKB_BUDGET
 #define XDP_MAX_TX_SKB_BUDGET	9	/* 6.18: copy-mode TX per sendto */
 #endif
@@ -202,20 +204,6 @@ static int if_mac(const char *ifname, uint8_t *mac)
 	return err;
 }
 
-static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi,
-			unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool parse_mac(const char *s, uint8_t *mac)
 {
 	unsigned int b[6];
@@ -281,34 +269,34 @@ int main(int argc, char **argv)
 			ifname = optarg;
 			break;
 		case 'q':
-			if (!parse_ulong(optarg, 0, 4095, &queue))
+			if (!bench_parse_ulong(optarg, 0, 4095, &queue))
 				goto bad;
 			break;
 		case 'd':
-			if (!parse_ulong(optarg, 1, RAW_MAX_SECONDS, &seconds))
+			if (!bench_parse_ulong(optarg, 1, RAW_MAX_SECONDS, &seconds))
 				goto bad;
 			break;
 		case 'c':
-			if (!parse_ulong(optarg, 0, CPU_SETSIZE - 1, &v))
+			if (!bench_parse_ulong(optarg, 0, CPU_SETSIZE - 1, &v))
 				goto bad;
 			cpu = (long)v;
 			break;
 		case 's':
-			if (!parse_ulong(optarg, RAW_MIN_SIZE, RAW_MAX_SIZE,
+			if (!bench_parse_ulong(optarg, RAW_MIN_SIZE, RAW_MAX_SIZE,
 					 &size))
 				goto bad;
 			break;
 		case 'r':
-			if (!parse_ulong(optarg, 64, 32768, &ring) ||
+			if (!bench_parse_ulong(optarg, 64, 32768, &ring) ||
 			    (ring & (ring - 1)))
 				goto bad;
 			break;
 		case 'b':
-			if (!parse_ulong(optarg, 1, 1024, &batch))
+			if (!bench_parse_ulong(optarg, 1, 1024, &batch))
 				goto bad;
 			break;
 		case 'B':
-			if (!parse_ulong(optarg, 0, 32768, &budget) ||
+			if (!bench_parse_ulong(optarg, 0, 32768, &budget) ||
 			    (budget && budget < 32))
 				goto bad;
 			break;
@@ -330,17 +318,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "peer-raw-txpush: no interface '%s'\n", ifname);
 		return 1;
 	}
-	if (cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set)) {
-			fprintf(stderr, "peer-raw-txpush: cannot pin to CPU %ld:"
-				" %s\n", cpu, strerror(errno));
-			return 1;
-		}
-	}
+	if (bench_pin_or_report("peer-raw-txpush", cpu))
+		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (raw_open(&r, ifname, (uint32_t)queue, (uint32_t)ring,
@@ -353,7 +332,7 @@ int main(int argc, char **argv)
 	start = now_s();
 	end = start + (double)seconds;
 	while (!stop_requested) {
-		uint32_t idx, n, done;
+		uint32_t idx = 0, n, done;
 
 		/* reap: the kernel is done with these frames */
 		done = xsk_ring_cons__peek(&r.cq, (uint32_t)ring, &idx);
