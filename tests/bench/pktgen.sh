@@ -40,12 +40,19 @@
 # the noise between rounds: each kick's descriptors run through the
 # veth and the sink one skb at a time either way.
 #
+# The ceiling.  rawhot is the raw loop with a 256-frame ring: its frames
+# stay in cache and it does almost nothing in user space, so it is about
+# as fast as a copy-mode AF_XDP sender gets here.  Its ratios to trafgen
+# and testpmd (pktgen_ceiling_vs_trafgen_ratio,
+# pktgen_ceiling_vs_dpdk_txonly_ratio) bound what any AF_XDP sender,
+# xmbuf's included, can show against them on this path.
+#
 # Environment:
 #   BIN              binaries (default build/bin)
 #   PKTGEN_ROUNDS    rounds (default 5)
 #   PKTGEN_SECONDS   seconds each sender runs (default 4)
-#   PKTGEN_CASES     cases (default: afxdp live raw rawbudget trafgen
-#                    dpdk)
+#   PKTGEN_CASES     cases (default: afxdp live raw rawbudget rawhot
+#                    trafgen dpdk)
 #
 # Exit status: 0 when every case ran; 1 otherwise (what failed is shown);
 # 77 (skip) when not root.
@@ -81,11 +88,11 @@ teardown() {
 trap teardown EXIT
 trap 'exit 1' INT TERM
 
-read -r -a cases <<< "${PKTGEN_CASES:-afxdp live raw rawbudget trafgen dpdk}"
+read -r -a cases <<< "${PKTGEN_CASES:-afxdp live raw rawbudget rawhot trafgen dpdk}"
 for c in "${cases[@]}"; do
 	case $c in
 	afxdp|live) b=$BIN/xmbuf-pktgen ;;
-	raw|rawbudget) b=$BIN/peer-raw-txpush ;;
+	raw|rawbudget|rawhot) b=$BIN/peer-raw-txpush ;;
 	trafgen) b=$(command -v "$TRAFGEN") ||
 		die "no $TRAFGEN (Debian package netsniff-ng; make bench installs it)" ;;
 	dpdk) b=$(command -v "$TESTPMD") ||
@@ -181,12 +188,14 @@ run_case() { # CASE OUT
 			-s $SIZE -d "$SECS" -c $GEN_CPU --dst-mac "$S_MAC" -Q \
 			--json > "$out" 2> "$out.err" || rc=1
 		;;
-	raw|rawbudget)
+	raw|rawbudget|rawhot)
 		# rawbudget: the copy-mode budget xmbuf's port sets (its TX
-		# ring, which is the raw loop's default ring too)
+		# ring, which is the raw loop's default ring too); rawhot:
+		# 256 frames, all in cache (the ceiling, see above)
 		ip netns exec "$NS_G" "${NICE[@]}" "$BIN/peer-raw-txpush" -i "$VG" -s $SIZE \
 			-d "$SECS" -c $GEN_CPU --dst-mac "$S_MAC" \
 			$([ "$c" = rawbudget ] && echo "-r 2048 -B 2048") \
+			$([ "$c" = rawhot ] && echo "-r 256") \
 			> "$out" 2> "$out.err" || rc=1
 		;;
 	trafgen)
@@ -275,6 +284,8 @@ END {
 	if ("raw" in seen) figure("raw_txpush_mpps", "raw", 1)
 	if ("rawbudget" in seen)
 		figure("raw_txpush_budget_mpps", "rawbudget", 1)
+	if ("rawhot" in seen)
+		figure("raw_txpush_hot_mpps", "rawhot", 1)
 	if ("trafgen" in seen) figure("trafgen_mpps", "trafgen", 1)
 	if ("dpdk" in seen) figure("dpdk_txonly_mpps", "dpdk", 1)
 	if ("afxdp" in seen) figure("pktgen_afxdp_mpps", "afxdp", 0)
@@ -286,6 +297,10 @@ END {
 		ratio("pktgen_vs_trafgen_ratio", "afxdp", "trafgen")
 	if ("dpdk" in seen)
 		ratio("pktgen_vs_dpdk_txonly_ratio", "afxdp", "dpdk")
+	if ("rawhot" in seen && "trafgen" in seen)
+		ratio("pktgen_ceiling_vs_trafgen_ratio", "rawhot", "trafgen")
+	if ("rawhot" in seen && "dpdk" in seen)
+		ratio("pktgen_ceiling_vs_dpdk_txonly_ratio", "rawhot", "dpdk")
 	exit bad
 }' "$TMP/results" || status=1
 exit $status
