@@ -130,6 +130,11 @@ struct xm_mbuf *xm_pullup(struct xm_mbuf *m, int len)
 		errno = EINVAL;
 		return NULL;
 	}
+	/*
+	 * Already contiguous: nothing to gather, so no size limit applies
+	 * (m_pullup's answer: a caller's 9 KiB frame pulled up to 9000
+	 * bytes is simply returned).  The limit is on what we allocate.
+	 */
 	if (len >= 0 && m->m_len >= len)
 		return m;
 	if (len < 0 || len > XM_MJUMPAGESIZE) {
@@ -273,8 +278,15 @@ static int xm_chain_put(struct xm_mbuf *m0, long off, long len,
 	long total = 0, end = off + len, grow = 0;
 
 	for (m = m0; m != NULL; m = m->m_next) {
-		/* Overwriting bytes of storage someone else reads? */
-		if (total < end && total + m->m_len > off && !xm_writable(m))
+		/*
+		 * Overwriting bytes of storage someone else reads?  An empty
+		 * mbuf holds no byte of the range whatever its storage (a
+		 * shared one is left by trimming a copy), and gets no byte
+		 * written: xm_chain_write() passes it by, and growth goes
+		 * into trailing space, which is 0 when not writable.
+		 */
+		if (m->m_len > 0 && total < end && total + m->m_len > off &&
+		    !xm_writable(m))
 			return -EROFS;
 		total += m->m_len;
 		last = m;
@@ -531,36 +543,41 @@ void xm_cat(struct xm_mbuf *m, struct xm_mbuf *n)
 
 /* ------------------------------------------------------- copym, dup */
 
-struct xm_mbuf *xm_copym(struct xm_mbuf *m, int off0, int len, int how)
+/*
+ * The copy holds the bytes of the range and nothing else: empty mbufs of
+ * the source are passed by (they hold no byte, and a copy of one would
+ * only pin storage), so the answer depends on the bytes of the chain,
+ * never on where empty mbufs lie in it.  An empty range (len 0, or off
+ * at the end with XM_COPYALL) gives an empty mbuf, as xm_split() at the
+ * end and xm_dup() of an empty packet do: NULL always means failure.
+ */
+struct xm_mbuf *xm_copym(struct xm_mbuf *m0, int off0, int len, int how)
 {
-	struct xm_mbuf *n, *top = NULL, **np = &top;
+	struct xm_mbuf *m = m0, *n, *top = NULL, **np = &top;
 	struct xm_umem *u;
+	uint32_t copied = 0;
 	int off = off0, err;
 	bool copyhdr;
 
-	if (m == NULL || off0 < 0 || len < 0 || !xm_mb_how_valid(how)) {
+	if (m0 == NULL || off0 < 0 || len < 0 || !xm_mb_how_valid(how)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	u = m->m_umem;
-	copyhdr = off0 == 0 && (m->m_flags & XM_PKTHDR);
-	while (off > 0) {
-		if (m == NULL) {
-			errno = EINVAL;
-			return NULL;
-		}
-		if (off < m->m_len)
-			break;
+	u = m0->m_umem;
+	copyhdr = off0 == 0 && (m0->m_flags & XM_PKTHDR);
+	/* The mbuf holding byte off0, or NULL when off0 is the end. */
+	while (m != NULL && off >= m->m_len) {
 		off -= m->m_len;
 		m = m->m_next;
 	}
-	while (len > 0) {
-		if (m == NULL) {
-			if (len != XM_COPYALL) {
-				err = EINVAL;
-				goto out_copy;
-			}
-			break;
+	if (m == NULL && off > 0) {
+		errno = EINVAL;		/* offset beyond the chain */
+		return NULL;
+	}
+	while (len > 0 && m != NULL) {
+		if (m->m_len == 0) {
+			m = m->m_next;
+			continue;
 		}
 		n = copyhdr ? xm_gethdr(u, how, m->m_type) :
 			      xm_get(u, how, m->m_type);
@@ -569,15 +586,32 @@ struct xm_mbuf *xm_copym(struct xm_mbuf *m, int off0, int len, int how)
 			goto out_copy;
 		}
 		*np = n;
-		if (copyhdr) {
-			_xm_mb_copy_pkthdr(n, m);
-			if (len == XM_COPYALL)
-				n->m_pkthdr.len -= (uint32_t)off0;
-			else
-				n->m_pkthdr.len = (uint32_t)len;
-			copyhdr = false;
-		}
+		np = &n->m_next;
 		n->m_len = xm_min(len, m->m_len - off);
+		if (copyhdr) {
+			_xm_mb_copy_pkthdr(n, m0);
+			copyhdr = false;
+			/*
+			 * The first bytes may come from a plain inline mbuf
+			 * (after an empty head), up to XM_MLEN: more than a
+			 * header mbuf holds inline.  They get a plain mbuf
+			 * of their own, as xm_split() does.
+			 */
+			if (!(m->m_flags & XM_EXT) &&
+			    n->m_len > xm_mb_room(n)) {
+				int count = n->m_len;
+
+				n->m_len = 0;
+				n = xm_get(u, how, m->m_type);
+				if (n == NULL) {
+					err = errno;
+					goto out_copy;
+				}
+				*np = n;
+				np = &n->m_next;
+				n->m_len = count;
+			}
+		}
 		if (m->m_flags & XM_EXT) {
 			n->m_data = m->m_data + off;
 			_xm_mb_dupcl(n, m);
@@ -587,17 +621,27 @@ struct xm_mbuf *xm_copym(struct xm_mbuf *m, int off0, int len, int how)
 				   "fit %p\n", __func__, n->m_len, m, n));
 			memcpy(n->m_data, m->m_data + off, (size_t)n->m_len);
 		}
+		copied += (uint32_t)n->m_len;
 		if (len != XM_COPYALL)
 			len -= n->m_len;
 		off = 0;
 		m = m->m_next;
-		np = &n->m_next;
+	}
+	if (len > 0 && len != XM_COPYALL) {
+		err = EINVAL;		/* range beyond the chain */
+		goto out_copy;
 	}
 	if (top == NULL) {
-		/* Nothing to copy: offset at the very end of the chain. */
-		errno = EINVAL;
-		return NULL;
+		/* An empty range: an empty mbuf, with the header at 0. */
+		top = copyhdr ? xm_gethdr(u, how, m0->m_type) :
+				xm_get(u, how, m0->m_type);
+		if (top == NULL)
+			return NULL;
+		if (copyhdr)
+			_xm_mb_copy_pkthdr(top, m0);
 	}
+	if (top->m_flags & XM_PKTHDR)
+		top->m_pkthdr.len = copied;
 	return top;
 
 out_copy:

@@ -288,13 +288,16 @@ XM_API int32_t xm_trailingspace(const struct xm_mbuf *m);
 /** Trims len bytes from the head (len > 0) or the tail (len < 0). */
 XM_API void xm_adj(struct xm_mbuf *m, int len);
 /**
- * Makes the first len bytes contiguous in the first mbuf.  They are
- * gathered in place when the first mbuf is writable and has the room
- * after m_data (inline, cluster or RX frame); otherwise into a new first
- * mbuf, the smallest that holds len (xm_get2's rule; m_pullup would stop
- * at XM_MHLEN), which takes over the packet header.
+ * Makes the first len bytes contiguous in the first mbuf.  When the
+ * first mbuf already holds len bytes, m is returned as it is, whatever
+ * len (as m_pullup: nothing is gathered, so no size limit applies).
+ * Otherwise they are gathered in place when the first mbuf is writable
+ * and has the room after m_data (inline, cluster or RX frame), else into
+ * a new first mbuf, the smallest that holds len (xm_get2's rule;
+ * m_pullup would stop at XM_MHLEN), which takes over the packet header.
  * @return the chain, or NULL (chain freed, errno set: EINVAL for len < 0,
- * len beyond the chain or above XM_MJUMPAGESIZE; ENOBUFS) on failure.
+ * len beyond the chain, or len above XM_MJUMPAGESIZE that the first mbuf
+ * does not already hold; ENOBUFS) on failure.
  */
 XM_API struct xm_mbuf *xm_pullup(struct xm_mbuf *m, int len);
 /**
@@ -320,8 +323,9 @@ XM_API int xm_copydata(const struct xm_mbuf *m, int off, int len, void *cp);
  * Copies len bytes from cp into the chain at off, extending it as needed
  * (a gap between the end and off reads as zeros); pkthdr.len becomes
  * at least off + len.  Never writes storage that is not writable:
- * -EROFS when [off, off + len) overlaps shared or read-only storage
- * (xm_dup the packet first).  All or nothing.
+ * -EROFS when [off, off + len) overlaps bytes held in shared or
+ * read-only storage (xm_dup the packet first); an empty mbuf holds no
+ * byte of any range, whatever its storage.  All or nothing.
  * @return 0, or -ENOBUFS / -EINVAL / -EROFS (chain unchanged).
  */
 XM_API int xm_copyback(struct xm_mbuf *m, int off, int len, const void *cp,
@@ -348,10 +352,15 @@ XM_API void xm_cat(struct xm_mbuf *m, struct xm_mbuf *n);
 /**
  * Copies len bytes at off (XM_COPYALL for the rest) sharing storage:
  * external storage gains a reference, inline bytes are copied.  The
- * packet header is copied when off is 0.  Shared storage is read-only
- * to every sharer until the others are freed.
- * @return the copy, or NULL with errno set (EINVAL for a range beyond
- * the chain or nothing to copy; ENOBUFS, with nothing left allocated).
+ * packet header is copied when off is 0 (its len is the copy's length).
+ * Shared storage is read-only to every sharer until the others are
+ * freed.  Empty mbufs of m are not copied (they hold no byte): the
+ * result depends on m's bytes, not on where empty mbufs lie.  An empty
+ * range (len 0, or off at the end of the chain with XM_COPYALL) gives
+ * one empty mbuf (with the packet header when off is 0).
+ * @return the copy, or NULL with errno set (EINVAL for off or off + len
+ * beyond the chain, or bad arguments; ENOBUFS, with nothing left
+ * allocated): NULL always means failure.
  */
 #define XM_COPYALL		1000000000
 XM_API struct xm_mbuf *xm_copym(struct xm_mbuf *m, int off, int len, int how);

@@ -961,11 +961,19 @@ Test(mbuf, freem_bulk_frees_every_kind)
 	ms[0]->m_pkthdr.len = 100;
 	copy = xm_copym(ms[0], 0, XM_COPYALL, XM_NOWAIT);
 	ms[7] = copy;
+	/* bytes in every mbuf of ms[1]: a copy shares what holds bytes */
+	ms[1]->m_pkthdr.len = 0;
+	for (struct xm_mbuf *x = ms[1]; x != NULL; x = x->m_next) {
+		x->m_len = (int32_t)xm_size(x);
+		ms[1]->m_pkthdr.len += (uint32_t)x->m_len;
+	}
 	ms[8] = xm_copym(ms[1], 0, XM_COPYALL, XM_NOWAIT);
 	ms[9] = xm_gethdr(tu, XM_NOWAIT, XM_MT_DATA);
 	for (int i = 0; i < 10; i++)
 		cr_assert(i == 3 || ms[i] != NULL, "ms[%d]", i);
 	cr_assert_eq(xm_refcnt(copy), 2);
+	for (struct xm_mbuf *x = ms[8]; x != NULL; x = x->m_next)
+		cr_assert_eq(xm_refcnt(x), 2, "ms[8] shares ms[1]'s frames");
 	xm_freem_bulk(ms, 10);
 	cr_assert_eq(ext_calls, 1);
 	mt_assert_clean(tu);

@@ -37,6 +37,98 @@ static uint32_t shape_len(const int *lens, int n)
 	return t;
 }
 
+/*
+ * Layouts of the same bytes with empty mbufs among them.  A spec entry
+ * > 0 is a segment of that many bytes (mt_chain's kind), LAY_EMPTY an
+ * empty mbuf of its own, LAY_SHARED an empty mbuf on a cluster shared
+ * with the donor (what trimming a copy leaves: xm_adj of every byte).
+ */
+#define LAY_EMPTY	0
+#define LAY_SHARED	(-1)
+
+/* A single-cluster packet whose storage the empty shared mbufs share. */
+static struct xm_mbuf *lay_donor(void)
+{
+	struct xm_mbuf *d = xm_getcl(tu, XM_NOWAIT, XM_MT_DATA, XM_PKTHDR);
+
+	cr_assert_not_null(d);
+	cr_assert_eq(xm_append(d, 100, pattern + 8000), 0);
+	cr_assert_null(d->m_next);
+	return d;
+}
+
+static struct xm_mbuf *lay_empty_shared(struct xm_mbuf *donor, bool hdr)
+{
+	/* off 1 gives a copy without the packet header */
+	struct xm_mbuf *e = xm_copym(donor, hdr ? 0 : 1, XM_COPYALL,
+				     XM_NOWAIT);
+
+	cr_assert_not_null(e);
+	cr_assert_null(e->m_next);
+	xm_adj(e, -e->m_len);
+	cr_assert_eq(e->m_len, 0);
+	cr_assert_geq(xm_refcnt(e), 2, "shares the donor's cluster");
+	cr_assert_not(xm_writable(e));
+	return e;
+}
+
+static struct xm_mbuf *lay_chain(const int *spec, int n,
+				 const uint8_t *data, struct xm_mbuf *donor)
+{
+	struct xm_mbuf *top = NULL, *tail = NULL, *m;
+	uint32_t total = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (spec[i] == LAY_SHARED) {
+			m = lay_empty_shared(donor, i == 0);
+		} else {
+			m = xm_get2(tu, spec[i], XM_NOWAIT, XM_MT_DATA,
+				    i == 0 ? XM_PKTHDR : 0);
+			cr_assert_not_null(m);
+			memcpy(m->m_data, data + total, (size_t)spec[i]);
+			m->m_len = spec[i];
+			total += (uint32_t)spec[i];
+		}
+		if (tail == NULL)
+			top = m;
+		else
+			tail->m_next = m;
+		tail = m;
+	}
+	top->m_pkthdr.len = total;
+	return top;
+}
+
+struct lay {
+	int spec[8];
+	int n;
+};
+
+/* 100 bytes, empty mbufs at the start, in the middle, at the end. */
+static const struct lay lay100[] = {
+	{ { 100 }, 1 },
+	{ { LAY_EMPTY, 100 }, 2 },
+	{ { LAY_SHARED, 100 }, 2 },
+	{ { 40, LAY_EMPTY, 60 }, 3 },
+	{ { 40, LAY_SHARED, 60 }, 3 },
+	{ { 100, LAY_EMPTY }, 2 },
+	{ { 100, LAY_SHARED }, 2 },
+	/* an empty head, then inline bytes a header mbuf cannot hold */
+	{ { LAY_EMPTY, 88, 12 }, 3 },
+	{ { LAY_SHARED, LAY_EMPTY, 30, LAY_SHARED, 70, LAY_EMPTY,
+	    LAY_SHARED }, 7 },
+};
+
+/* No byte at all, in several shapes. */
+static const struct lay lay0[] = {
+	{ { LAY_EMPTY }, 1 },
+	{ { LAY_SHARED }, 1 },
+	{ { LAY_EMPTY, LAY_EMPTY }, 2 },
+	{ { LAY_SHARED, LAY_EMPTY, LAY_SHARED }, 3 },
+};
+
+#define NLAY(a)		((int)(sizeof(a) / sizeof((a)[0])))
+
 /* ------------------------------------------------------------- adj */
 
 Test(chain, adj_head_across_segments)
@@ -181,6 +273,115 @@ Test(chain, pullup_failures_free_the_chain)
 	errno = 0;
 	cr_assert_null(xm_pullup(NULL, 10));
 	cr_assert_eq(errno, EINVAL);
+}
+
+/* Exactly the chain's length is allowed, one more is not, any layout. */
+Test(chain, pullup_at_exactly_the_chain_length)
+{
+	static const struct lay lays[] = {
+		{ { 56, 56, 56 }, 3 },
+		{ { 2000 }, 1 },
+		{ { LAY_EMPTY, 30, LAY_EMPTY, 30, LAY_EMPTY }, 5 },
+		{ { LAY_SHARED, 60, LAY_SHARED }, 3 },
+		{ { 10, LAY_SHARED, 50 }, 3 },
+		{ { 10, 4086 }, 2 },		/* XM_MJUMPAGESIZE exactly */
+		{ { LAY_EMPTY, 4096 }, 2 },
+	};
+	struct xm_mbuf *donor, *m, *p;
+
+	fill_pattern(40);
+	donor = lay_donor();
+	for (int i = 0; i < NLAY(lays); i++) {
+		uint32_t total = 0;
+
+		for (int k = 0; k < lays[i].n; k++)
+			total += lays[i].spec[k] > 0 ?
+				 (uint32_t)lays[i].spec[k] : 0;
+		m = lay_chain(lays[i].spec, lays[i].n, pattern, donor);
+		p = xm_pullup(m, (int)total);
+		cr_assert_not_null(p, "layout %d: pullup(%u): %s", i, total,
+				   strerror(errno));
+		cr_assert_geq(p->m_len, (int32_t)total, "layout %d", i);
+		cr_assert_eq(p->m_pkthdr.len, total, "layout %d", i);
+		mt_assert_bytes(p, pattern, total);
+		xm_freem(p);
+		m = lay_chain(lays[i].spec, lays[i].n, pattern, donor);
+		errno = 0;
+		cr_assert_null(xm_pullup(m, (int)total + 1), "layout %d", i);
+		cr_assert_eq(errno, EINVAL, "layout %d", i);
+	}
+	cr_assert_eq(xm_refcnt(donor), 1, "every sharer freed");
+	mt_assert_bytes(donor, pattern + 8000, 100);
+	xm_freem(donor);
+	mt_assert_clean(tu);
+}
+
+static int big_freed;
+
+static void big_free(struct xm_mbuf *m)
+{
+	big_freed++;
+	free(m->m_ext.ext_buf);
+}
+
+/* An 8000-byte packet in one caller's buffer, after `empty` empty mbufs. */
+static struct xm_mbuf *big_chain(int empty)
+{
+	struct xm_mbuf *m = xm_gethdr(tu, XM_NOWAIT, XM_MT_DATA), *b = m;
+	char *buf = malloc(8000);
+
+	cr_assert_not_null(m);
+	cr_assert_not_null(buf);
+	memcpy(buf, pattern, 8000);
+	/* m is the first empty one; the bytes go in the last mbuf */
+	for (int i = 0; i < empty; i++) {
+		b->m_next = xm_get(tu, XM_NOWAIT, XM_MT_DATA);
+		b = b->m_next;
+		cr_assert_not_null(b);
+	}
+	cr_assert_eq(xm_extadd(b, buf, 8000, big_free, NULL, NULL, 0,
+			       XM_EXT_EXTREF), 0);
+	b->m_len = 8000;
+	m->m_pkthdr.len = 8000;
+	return m;
+}
+
+/*
+ * Above XM_MJUMPAGESIZE: a first mbuf that already holds len bytes is
+ * the answer (m_pullup's); gathering that much is refused.
+ */
+Test(chain, pullup_above_a_page_only_when_already_contiguous)
+{
+	struct xm_mbuf *m;
+
+	fill_pattern(41);
+	big_freed = 0;
+	m = big_chain(0);
+	cr_assert_eq(xm_pullup(m, XM_MJUMPAGESIZE + 1), m);
+	cr_assert_eq(xm_pullup(m, 8000), m, "exactly the chain's length");
+	mt_assert_bytes(m, pattern, 8000);
+	errno = 0;
+	cr_assert_null(xm_pullup(m, 8001), "longer than the packet");
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(big_freed, 1, "the chain was freed");
+	for (int empty = 1; empty <= 2; empty++) {
+		int freed = big_freed;
+
+		m = big_chain(empty);
+		errno = 0;
+		cr_assert_null(xm_pullup(m, XM_MJUMPAGESIZE + 1),
+			       "%d empty mbufs first: would gather", empty);
+		cr_assert_eq(errno, EINVAL);
+		cr_assert_eq(big_freed, freed + 1, "the chain was freed");
+		/* up to a page, gathering is fine whatever the layout */
+		m = big_chain(empty);
+		m = xm_pullup(m, XM_MJUMPAGESIZE);
+		cr_assert_not_null(m);
+		cr_assert_eq(m->m_len, XM_MJUMPAGESIZE);
+		mt_assert_bytes(m, pattern, 8000);
+		xm_freem(m);
+	}
+	mt_assert_clean(tu);
 }
 
 struct chain_ctx {
@@ -464,6 +665,85 @@ Test(chain, copyback_refuses_shared_storage)
 	cr_assert_eq(xm_copyback(c, INT_MAX, 1, pattern, XM_NOWAIT), -EINVAL);
 	xm_freem(c);
 	xm_freem(m);
+	mt_assert_clean(tu);
+}
+
+/* Issue: an empty mbuf on shared storage inside the range made -EROFS. */
+Test(chain, copyback_passes_empty_mbufs_on_shared_storage)
+{
+	static const struct lay lays[] = {
+		{ { 20 }, 1 },
+		{ { LAY_SHARED, 20 }, 2 },
+		{ { 10, LAY_SHARED, 10 }, 3 },
+		{ { 20, LAY_SHARED }, 2 },
+		{ { LAY_SHARED, 5, LAY_SHARED, LAY_EMPTY, 15, LAY_SHARED }, 6 },
+	};
+	uint8_t expect[64];
+	struct xm_mbuf *a, *b;
+
+	fill_pattern(42);
+	/* the case as reported */
+	a = xm_getcl(tu, XM_NOWAIT, XM_MT_DATA, XM_PKTHDR);
+	cr_assert_not_null(a);
+	cr_assert_eq(xm_append(a, 100, pattern), 0);
+	b = xm_copym(a, 0, XM_COPYALL, XM_NOWAIT);
+	cr_assert_not_null(b);
+	xm_adj(b, -100);			/* [0, shared] */
+	b = xm_prepend(b, 10, XM_NOWAIT);
+	cr_assert_not_null(b);
+	memcpy(b->m_data, pattern + 200, 10);
+	cr_assert_eq(xm_append(b, 10, pattern + 210), 0);
+	cr_assert_eq(mt_nsegs(b), 3, "[10][0 shared][10]");
+	cr_assert_eq(b->m_next->m_len, 0);
+	cr_assert_eq(xm_refcnt(b->m_next), 2);
+	cr_assert_eq(xm_copyback(b, 5, 10, pattern + 300, XM_NOWAIT), 0);
+	memcpy(expect, pattern + 200, 20);
+	memcpy(expect + 5, pattern + 300, 10);
+	mt_assert_bytes(b, expect, 20);
+	mt_assert_bytes(a, pattern, 100);
+	xm_freem(b);
+	xm_freem(a);
+
+	/* the same 20 bytes, shared empty mbufs anywhere */
+	a = lay_donor();
+	for (int i = 0; i < NLAY(lays); i++) {
+		b = lay_chain(lays[i].spec, lays[i].n, pattern, a);
+		memcpy(expect, pattern, 20);
+		cr_assert_eq(xm_copyback(b, 0, 20, pattern + 400, XM_NOWAIT),
+			     0, "layout %d: the whole range", i);
+		memcpy(expect, pattern + 400, 20);
+		cr_assert_eq(xm_copyback(b, 5, 10, pattern + 500, XM_NOWAIT),
+			     0, "layout %d: inside", i);
+		memcpy(expect + 5, pattern + 500, 10);
+		cr_assert_eq(xm_copyback(b, 15, 10, pattern + 600, XM_NOWAIT),
+			     0, "layout %d: past the end", i);
+		memcpy(expect + 15, pattern + 600, 10);
+		cr_assert_eq(b->m_pkthdr.len, 25, "layout %d", i);
+		mt_assert_bytes(b, expect, 25);
+		xm_freem(b);
+	}
+	mt_assert_bytes(a, pattern + 8000, 100);
+
+	/* a shared mbuf that holds bytes is still refused, not its edge */
+	b = mt_chain(tu, (const int[]){ 10 }, 1, pattern);
+	b->m_next = xm_copym(a, 0, 10, XM_NOWAIT);
+	cr_assert_not_null(b->m_next);
+	b->m_next->m_flags &= ~XM_PKTHDR_FLAGS;
+	b->m_pkthdr.len = 20;
+	cr_assert_eq(xm_copyback(b, 5, 10, pattern, XM_NOWAIT), -EROFS);
+	cr_assert_eq(xm_copyback(b, 19, 1, pattern, XM_NOWAIT), -EROFS);
+	cr_assert_eq(xm_copyback(b, 0, 10, pattern + 700, XM_NOWAIT), 0,
+		     "ends where the shared bytes begin");
+	cr_assert_eq(xm_copyback(b, 20, 5, pattern + 710, XM_NOWAIT), 0,
+		     "begins where they end");
+	memcpy(expect, pattern + 700, 10);
+	memcpy(expect + 10, pattern + 8000, 10);
+	memcpy(expect + 20, pattern + 710, 5);
+	mt_assert_bytes(b, expect, 25);
+	mt_assert_bytes(a, pattern + 8000, 100);
+	xm_freem(b);
+	cr_assert_eq(xm_refcnt(a), 1);
+	xm_freem(a);
 	mt_assert_clean(tu);
 }
 
@@ -779,14 +1059,101 @@ Test(chain, copym_rejects_bad_ranges)
 	cr_assert_null(xm_copym(m, 150, 51, XM_NOWAIT));
 	cr_assert_eq(errno, EINVAL);
 	errno = 0;
-	cr_assert_null(xm_copym(m, 200, XM_COPYALL, XM_NOWAIT),
-		       "nothing to copy");
+	cr_assert_null(xm_copym(m, 201, XM_COPYALL, XM_NOWAIT));
+	cr_assert_eq(errno, EINVAL);
+	errno = 0;
+	cr_assert_null(xm_copym(m, 200, 1, XM_NOWAIT));
 	cr_assert_eq(errno, EINVAL);
 	cr_assert_null(xm_copym(m, -1, 10, XM_NOWAIT));
 	cr_assert_null(xm_copym(m, 0, -1, XM_NOWAIT));
 	cr_assert_null(xm_copym(m, 0, 10, 0));
 	cr_assert_null(xm_copym(NULL, 0, 10, XM_NOWAIT));
 	xm_freem(m);
+	mt_assert_clean(tu);
+}
+
+/* Asserts c is a copy of the n bytes at expect: empty only when n is 0. */
+static void assert_copy(struct xm_mbuf *c, const uint8_t *expect,
+			uint32_t n, bool hdr, const char *what)
+{
+	cr_assert_not_null(c, "%s: %s", what, strerror(errno));
+	cr_assert_eq(!!(c->m_flags & XM_PKTHDR), hdr, "%s", what);
+	if (hdr)
+		cr_assert_eq(c->m_pkthdr.len, n, "%s", what);
+	mt_assert_bytes(c, expect, n);
+	if (n == 0)
+		cr_assert_eq(mt_nsegs(c), 1, "%s: one empty mbuf", what);
+	else
+		for (struct xm_mbuf *x = c; x != NULL; x = x->m_next)
+			cr_assert(x->m_len > 0 || (x == c && hdr),
+				  "%s: an empty mbuf copied", what);
+}
+
+/*
+ * The same bytes laid out with empty mbufs at the start, in the middle
+ * and at the end give the same answer: the copy of every range, an empty
+ * copy for an empty range (off at the end included), EINVAL past it.
+ */
+Test(chain, copym_answer_depends_on_the_bytes_not_the_layout)
+{
+	static const int offs[] = { 0, 1, 40, 99, 100 };
+	struct xm_mbuf *donor, *m, *c;
+	char what[96];
+
+	fill_pattern(43);
+	donor = lay_donor();
+	for (int i = 0; i < NLAY(lay100); i++) {
+		m = lay_chain(lay100[i].spec, lay100[i].n, pattern, donor);
+		m->m_pkthdr.rcvqueue = 5;
+		for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+			int off = offs[k];
+			uint32_t rest = 100 - (uint32_t)off;
+
+			snprintf(what, sizeof(what), "layout %d off %d all",
+				 i, off);
+			c = xm_copym(m, off, XM_COPYALL, XM_NOWAIT);
+			assert_copy(c, pattern + off, rest, off == 0, what);
+			if (off == 0)
+				cr_assert_eq(c->m_pkthdr.rcvqueue, 5);
+			xm_freem(c);
+			snprintf(what, sizeof(what), "layout %d off %d len %u",
+				 i, off, rest);
+			c = xm_copym(m, off, (int)rest, XM_NOWAIT);
+			assert_copy(c, pattern + off, rest, off == 0, what);
+			xm_freem(c);
+			snprintf(what, sizeof(what), "layout %d off %d len 0",
+				 i, off);
+			c = xm_copym(m, off, 0, XM_NOWAIT);
+			assert_copy(c, pattern, 0, off == 0, what);
+			xm_freem(c);
+			errno = 0;
+			cr_assert_null(xm_copym(m, off, (int)rest + 1,
+						XM_NOWAIT),
+				       "layout %d off %d: past the end", i, off);
+			cr_assert_eq(errno, EINVAL);
+		}
+		errno = 0;
+		cr_assert_null(xm_copym(m, 101, XM_COPYALL, XM_NOWAIT),
+			       "layout %d", i);
+		cr_assert_eq(errno, EINVAL);
+		mt_assert_bytes(m, pattern, 100);
+		xm_freem(m);
+	}
+	/* no byte at all: a copy of the (empty) packet, in any shape */
+	for (int i = 0; i < NLAY(lay0); i++) {
+		m = lay_chain(lay0[i].spec, lay0[i].n, pattern, donor);
+		snprintf(what, sizeof(what), "empty layout %d", i);
+		c = xm_copym(m, 0, XM_COPYALL, XM_NOWAIT);
+		assert_copy(c, pattern, 0, true, what);
+		xm_freem(c);
+		errno = 0;
+		cr_assert_null(xm_copym(m, 1, XM_COPYALL, XM_NOWAIT), "%s",
+			       what);
+		cr_assert_eq(errno, EINVAL);
+		xm_freem(m);
+	}
+	cr_assert_eq(xm_refcnt(donor), 1, "no reference left behind");
+	xm_freem(donor);
 	mt_assert_clean(tu);
 }
 
@@ -821,11 +1188,18 @@ Test(chain, copym_failure_frees_the_partial_copy)
 		.prepare = chain_prepare, .run = copym_run,
 		.finish = copym_finish,
 	};
+	/* an empty head, inline bytes too many for a header mbuf */
+	static const int lens_e[] = { 0, 88, 12, 0, 2000, 0 };
 	struct chain_ctx c = { .lens = shape_a, .n = 6, .arg = 0 };
 
 	fill_pattern(29);
 	mt_inject_walk(tu, 1, &op, &c, true);
 	c.arg = 1450;
+	mt_inject_walk(tu, 1, &op, &c, true);
+	c.lens = lens_e;
+	c.arg = 0;
+	mt_inject_walk(tu, 1, &op, &c, true);
+	c.arg = 2100;
 	mt_inject_walk(tu, 1, &op, &c, true);
 	mt_assert_clean(tu);
 }

@@ -28,6 +28,20 @@ static struct xm_mbuf *cl_packet(int len, uint32_t seed, uint8_t *data)
 	return m;
 }
 
+/*
+ * m with 64 bytes in its cluster: xm_copym copies bytes, and an empty
+ * mbuf holds none, so a copy shares only storage that holds some.
+ */
+static struct xm_mbuf *with_bytes(struct xm_mbuf *m)
+{
+	cr_assert_not_null(m);
+	cr_assert(m->m_flags & XM_EXT);
+	memset(m->m_data, 0xa5, 64);
+	m->m_len = 64;
+	m->m_pkthdr.len = 64;
+	return m;
+}
+
 Test(refcnt, copym_shares_the_frame)
 {
 	uint8_t data[1500];
@@ -288,8 +302,12 @@ Test(refcnt, freem_bulk_with_shared_frames)
 
 Test(refcnt, double_free_of_a_sharer_panics, .signal = SIGABRT)
 {
-	struct xm_mbuf *m = xm_getcl(tu, XM_NOWAIT, XM_MT_DATA, XM_PKTHDR);
+	struct xm_mbuf *m = with_bytes(xm_getcl(tu, XM_NOWAIT, XM_MT_DATA,
+						XM_PKTHDR));
 	struct xm_mbuf *c = xm_copym(m, 0, XM_COPYALL, XM_NOWAIT);
+
+	cr_assert_not_null(c);
+	cr_assert_eq(xm_refcnt(c), 2, "c is a sharer");
 
 	xm_free(c);
 	xm_free(c);
@@ -297,10 +315,12 @@ Test(refcnt, double_free_of_a_sharer_panics, .signal = SIGABRT)
 
 Test(refcnt, double_free_of_a_counted_owner_panics, .signal = SIGABRT)
 {
-	struct xm_mbuf *m = xm_getcl(tu, XM_NOWAIT, XM_MT_DATA, XM_PKTHDR);
+	struct xm_mbuf *m = with_bytes(xm_getcl(tu, XM_NOWAIT, XM_MT_DATA,
+						XM_PKTHDR));
 	struct xm_mbuf *c = xm_copym(m, 0, XM_COPYALL, XM_NOWAIT);
 
 	cr_assert_not_null(c);
+	cr_assert_eq(xm_refcnt(m), 2, "m's count is held by c");
 	xm_free(m);
 	xm_free(m);	/* header still allocated for c's count */
 }
@@ -332,7 +352,8 @@ static void *copy_free_loop(void *arg)
 Test(refcnt, concurrent_copies_keep_the_count)
 {
 	pthread_barrier_t bar;
-	struct xm_mbuf *m = xm_getcl(tu, XM_NOWAIT, XM_MT_DATA, XM_PKTHDR);
+	struct xm_mbuf *m = with_bytes(xm_getcl(tu, XM_NOWAIT, XM_MT_DATA,
+						XM_PKTHDR));
 	struct xm_mbuf *keep = xm_copym(m, 0, XM_COPYALL, XM_NOWAIT);
 	struct race r = { .m = keep, .bar = &bar, .iters = 20000 };
 	pthread_t t[2];
@@ -386,8 +407,10 @@ Test(refcnt, owner_and_sharer_freed_at_once)
 			m = xm_gethdr(tu, XM_NOWAIT, XM_MT_DATA);
 			cr_assert_eq(xm_clget(m, XM_NOWAIT), 0);
 		}
+		with_bytes(m);
 		p.m = xm_copym(m, 0, XM_COPYALL, XM_NOWAIT);
 		cr_assert_not_null(p.m);
+		cr_assert_eq(xm_refcnt(m), 2);
 		pthread_create(&t, NULL, free_after_barrier, &p);
 		pthread_barrier_wait(&bar);
 		xm_free(m);
