@@ -770,6 +770,11 @@ void xm_freem_bulk(struct xm_mbuf *const *ms, unsigned int n)
 			xm_mb_set_flags_type(m, XM_MB_IDLE_FLAGS,
 					     XM_MT_NOTMBUF);
 			m->m_ext.ext_count = 0;
+			/* A flush missed above would write past the batch,
+			 * which only a sanitizer would see. */
+			XM_ASSERT(nb < XM_FREE_BATCH,
+				  ("xmbuf: %s: batch of %u frames is full\n",
+				   __func__, nb));
 			batch[nb++] = m->m_ext.ext_buf;
 		}
 	}

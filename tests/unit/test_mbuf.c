@@ -8,7 +8,8 @@
  */
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #include "mbuf_test.h"
 #include "xm_mbuf_int.h"
@@ -216,35 +217,57 @@ Test(mbuf, getcl_fails_at_the_cluster_limit)
 	mt_assert_clean(tu);
 }
 
-static void *free_later(void *arg)
-{
-	struct timespec ts = { 0, 50 * 1000 * 1000 };
+struct cl_waiter {
+	struct xm_mbuf *m;
+	_Atomic bool done;
+};
 
-	nanosleep(&ts, NULL);
-	xm_free(arg);
+static void *getcl_waitok(void *arg)
+{
+	struct cl_waiter *w = arg;
+
+	w->m = xm_getcl(tu, XM_WAITOK, XM_MT_DATA, XM_PKTHDR);
+	atomic_store(&w->done, true);
 	return NULL;
 }
 
-/* WAITOK at the limit sleeps until a cluster comes back, then succeeds. */
+static uint64_t clust_sleeps(void)
+{
+	struct xm_zone_stats st;
+
+	cr_assert_eq(xm_zone_stats(zone(XM_ZONE_CLUST), &st), 0);
+	return st.sleeps;
+}
+
+/*
+ * WAITOK at the limit sleeps until a cluster comes back, then succeeds.
+ * The waiter is seen asleep (the zone counts the sleep once it found
+ * nothing to take) before anything is freed: it cannot have returned.
+ */
 Test(mbuf, getcl_waitok_sleeps_until_a_free)
 {
 	uint32_t max = xm_zone_get_max(zone(XM_ZONE_CLUST));
-	struct xm_mbuf **ms = calloc(max, sizeof(*ms)), *m;
-	struct xm_zone_stats st;
+	struct xm_mbuf **ms = calloc(max, sizeof(*ms));
+	struct cl_waiter w = { 0 };
+	uint64_t sleeps0 = clust_sleeps();
 	uint32_t n = 0;
 	pthread_t t;
 
+	cr_assert_not_null(ms);
 	while (n < max && (ms[n] = xm_getcl(tu, XM_NOWAIT, XM_MT_DATA, 0)))
 		n++;
 	cr_assert_gt(n, 1);
-	pthread_create(&t, NULL, free_later, ms[--n]);
-	m = xm_getcl(tu, XM_WAITOK, XM_MT_DATA, XM_PKTHDR);
-	cr_assert_not_null(m);
-	assert_paired(m, XM_ZONE_CLUST, XM_EXT_PACKET);
+	cr_assert_eq(pthread_create(&t, NULL, getcl_waitok, &w), 0);
+	/* bounded: 10 s, polled every millisecond */
+	for (int i = 0; i < 10000 && clust_sleeps() == sleeps0; i++)
+		usleep(1000);
+	cr_assert_eq(clust_sleeps(), sleeps0 + 1, "the waiter never slept");
+	cr_assert_not(atomic_load(&w.done), "returned at the limit");
+	xm_free(ms[--n]);
 	pthread_join(t, NULL);
-	cr_assert_eq(xm_zone_stats(zone(XM_ZONE_CLUST), &st), 0);
-	cr_assert_geq(st.sleeps, 1, "the allocation did not wait");
-	xm_free(m);
+	cr_assert_not_null(w.m);
+	assert_paired(w.m, XM_ZONE_CLUST, XM_EXT_PACKET);
+	xm_free(w.m);
 	while (n > 0)
 		xm_free(ms[--n]);
 	free(ms);
@@ -977,6 +1000,37 @@ Test(mbuf, freem_bulk_frees_every_kind)
 	xm_freem_bulk(ms, 10);
 	cr_assert_eq(ext_calls, 1);
 	mt_assert_clean(tu);
+}
+
+/*
+ * One zone, counts around the batch size (64): every batch is flushed
+ * when full, and every frame comes back once.  Chains of one and of two
+ * frames, so a batch also fills in the middle of a chain.
+ */
+Test(mbuf, freem_bulk_flushes_full_batches)
+{
+	static const unsigned int counts[] = { 63, 64, 65, 128, 129, 200 };
+	struct xm_mbuf *ms[200];
+
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		unsigned int n = counts[c];
+
+		for (int segs = 1; segs <= 2; segs++) {
+			cr_assert_eq(xm_getcl_bulk(tu, XM_NOWAIT, XM_MT_DATA,
+						   XM_PKTHDR, ms, n), 0);
+			for (unsigned int i = 0; segs == 2 && i < n; i++) {
+				ms[i]->m_next = xm_getcl(tu, XM_NOWAIT,
+							 XM_MT_DATA, 0);
+				cr_assert_not_null(ms[i]->m_next);
+			}
+			cr_assert_eq(mt_zone_held(tu, XM_ZONE_CLUST),
+				     (uint64_t)n * (uint64_t)segs);
+			xm_freem_bulk(ms, n);
+			cr_assert_eq(mt_zone_held(tu, XM_ZONE_CLUST), 0,
+				     "%u chains of %d", n, segs);
+			mt_assert_clean(tu);
+		}
+	}
 }
 
 Test(mbuf, freem_bulk_batches_across_zones)

@@ -439,6 +439,7 @@ Test(zone, waitok_wakes_when_the_limit_rises)
 
 Test(zone, waitok_bulk_waits_for_all)
 {
+	struct xm_zone_audit a;
 	struct waiter w = { 0 };
 	void *v[64];
 	uint32_t n;
@@ -447,19 +448,33 @@ Test(zone, waitok_bulk_waits_for_all)
 	mk(9216, 16, 1, 0, 0);
 	n = drain(v, 64, XM_NOWAIT);
 	cr_assert_eq(n, 16);
+	/*
+	 * Two free before the request for four: the waiter counts a sleep
+	 * only after it saw them and found them too few, so once it has
+	 * slept, leaving them is a decision it made, not a race it lost.
+	 */
+	xm_zone_free(z, v[--n]);
+	xm_zone_free(z, v[--n]);
+	xm_zone_cache_flush(z);		/* into the depot, where it looks */
+	cr_assert_eq(xm_zone_audit(z, &a), 0);
+	cr_assert_eq(a.depot, 2);
 	w.z = z;
-	w.n = 3;
+	w.n = 4;
 	cr_assert_eq(pthread_create(&t, NULL, wait_bulk, &w), 0);
 	until_sleeps(1);
-	xm_zone_free(z, v[--n]);
-	xm_zone_free(z, v[--n]);
-	usleep(20000);
 	cr_expect_null(w.bulk[0], "bulk took less than all");
+	cr_assert_eq(xm_zone_audit(z, &a), 0);
+	cr_expect_eq(a.depot, 2, "bulk took less than all");
+	cr_expect_eq(a.held, 14);
+	/* a third wakes it to too few again; the fourth completes it */
+	xm_zone_free(z, v[--n]);
 	xm_zone_free(z, v[--n]);
 	pthread_join(t, NULL);
 	cr_expect_eq(w.rc, 0);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++) {
+		cr_expect_not_null(w.bulk[i]);
 		v[n++] = w.bulk[i];
+	}
 	audit_clean(16);
 }
 
