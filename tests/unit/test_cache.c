@@ -238,20 +238,67 @@ static void *outlive_the_umem(void *arg)
 	return NULL;
 }
 
-/* Destroy with another thread's caches live; that thread then exits. */
+/*
+ * Destroy with another thread's caches live; that thread then exits.
+ * Its caches held items when the umem went (the audit counted them);
+ * its exit must then leave the registry sound: a new umem gets the same
+ * cache slots back, caches work on it (on this thread and on one that
+ * exits), and every item is accounted for.
+ */
 Test(cache, destroy_while_another_thread_holds_caches)
 {
 	struct survivor s = {
 		.b = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER },
 	};
+	struct worker w = {
+		.b = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER },
+		.n = 5,
+	};
+	uint32_t slot[XM_ZONE_MAX];
+	struct xm_zone *zz;
 	pthread_t t;
+	void *p;
 
 	s.old_umem = mk_umem(64, 8);
 	cr_assert_eq(pthread_create(&t, NULL, outlive_the_umem, &s), 0);
 	baton_wait(&s.b, 1);
+	for (int id = 0; id < XM_ZONE_MAX; id++) {
+		zz = xm_umem_zone(s.old_umem, (enum xm_zone_id)id);
+		slot[id] = zz->uz_slot;
+		cr_assert_neq(slot[id], 0, "%s: no cache slot: test is moot",
+			      xm_zone_name(zz));
+		cr_expect_geq(st(zz).cached, 1, "%s: the other thread's "
+			      "cache holds its item", xm_zone_name(zz));
+		cr_expect_eq(st(zz).used, 0);
+		audit_clean(zz, 0);
+	}
 	xm_umem_destroy(s.old_umem);
 	baton_pass(&s.b, 2);
-	pthread_join(t, NULL);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+
+	u = mk_umem(64, 8);
+	for (int id = 0; id < XM_ZONE_MAX; id++) {
+		zz = xm_umem_zone(u, (enum xm_zone_id)id);
+		cr_expect_eq(zz->uz_slot, slot[id], "%s: slot not given back",
+			     xm_zone_name(zz));
+		p = xm_zone_alloc(zz, XM_NOWAIT);
+		cr_assert_not_null(p);
+		cr_expect(xm_zone_owns(zz, p));
+		xm_zone_free(zz, p);
+		cr_expect_geq(st(zz).cached, 1, "%s: this thread caches",
+			      xm_zone_name(zz));
+	}
+	z = w.z = xm_umem_zone(u, XM_ZONE_CLUST);
+	cr_assert_eq(pthread_create(&t, NULL, cache_then_exit, &w), 0);
+	baton_wait(&w.b, 1);
+	baton_pass(&w.b, 2);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	xm_umem_cache_flush(u);
+	for (int id = 0; id < XM_ZONE_MAX; id++) {
+		zz = xm_umem_zone(u, (enum xm_zone_id)id);
+		cr_expect_eq(st(zz).cached, 0, "%s", xm_zone_name(zz));
+		audit_clean(zz, 0);
+	}
 }
 
 Test(cache, slot_reused_after_destroy_is_not_confused)
