@@ -65,12 +65,13 @@ uint64_t pg_rate_avail(struct pg_rate *r, uint64_t now)
 
 void pg_rate_spend(struct pg_rate *r, uint64_t units)
 {
-	uint64_t t;
-
 	if (r->r_rate == 0)
 		return;
-	t = units * PG_NS_PER_S;
-	r->r_tokens = t < r->r_tokens ? r->r_tokens - t : 0;
+	/* compared in units first: units * 1e9 wraps above 1.8e10 */
+	if (units > r->r_tokens / PG_NS_PER_S)
+		r->r_tokens = 0;
+	else
+		r->r_tokens -= units * PG_NS_PER_S;
 }
 
 uint64_t pg_rate_wait_ns(const struct pg_rate *r, uint64_t units)

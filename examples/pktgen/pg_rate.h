@@ -51,7 +51,7 @@ static inline uint64_t pg_rate_spilled(const struct pg_rate *r)
 {
 	return r->r_spilled;
 }
-/** Spends units (at most what pg_rate_avail() returned). */
+/** Spends units (what pg_rate_avail() returned; more empties it). */
 void pg_rate_spend(struct pg_rate *r, uint64_t units);
 /** Nanoseconds from the last refill until `units` are available. */
 uint64_t pg_rate_wait_ns(const struct pg_rate *r, uint64_t units);

@@ -121,6 +121,86 @@ Test(pktgen_rate, stalls_longer_than_the_depth_are_capped)
 	cr_assert_eq(pg_rate_avail(&r, now + 1000001000ull), 1);
 }
 
+/*
+ * The refill around the moment the bucket becomes full, to the
+ * nanosecond: from empty, after dt ns there are min(depth, dt * rate)
+ * unit-ns, and what accrued past the depth is spilled, never more.
+ * Rates that divide the depth's unit-ns and rates that do not.
+ */
+Test(pktgen_rate, refill_at_the_exact_fill_time)
+{
+	static const uint64_t rates[] = {
+		1, 2, 3, 4, 7, 13, 1000003, 999999999, 1000000007,
+		3000000000ull,
+	};
+	static const uint64_t depths[] = { 1, 2, 5 };
+	const unsigned __int128 ns = PG_NS_PER_S;
+
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		for (size_t k = 0; k < sizeof(depths) / sizeof(depths[0]);
+		     k++) {
+			uint64_t rate = rates[i], depth = depths[k];
+			uint64_t cap = depth * PG_NS_PER_S;
+			/* ceil(cap / rate): the first ns the bucket is full */
+			uint64_t full = (cap + rate - 1) / rate;
+
+			for (uint64_t d = 0; d < 5; d++) {
+				uint64_t dt = full + d >= 2 ? full + d - 2 : 0;
+				unsigned __int128 acc =
+					(unsigned __int128)dt * rate;
+				uint64_t want = acc < cap ? (uint64_t)(acc / ns)
+							  : depth;
+				uint64_t spill = acc > cap ?
+					(uint64_t)((acc - cap) / ns) : 0;
+				struct pg_rate r;
+				uint64_t t0 = 777;
+
+				cr_assert_eq(pg_rate_init(&r, rate, depth, 0,
+							  t0), 0);
+				cr_assert_eq(pg_rate_avail(&r, t0 + dt), want,
+					     "rate %llu depth %llu dt %llu",
+					     (unsigned long long)rate,
+					     (unsigned long long)depth,
+					     (unsigned long long)dt);
+				cr_assert_eq(pg_rate_spilled(&r), spill,
+					     "rate %llu depth %llu dt %llu: "
+					     "spilled %llu",
+					     (unsigned long long)rate,
+					     (unsigned long long)depth,
+					     (unsigned long long)dt,
+					     (unsigned long long)
+					     pg_rate_spilled(&r));
+			}
+		}
+	}
+}
+
+/* The case as reported: rate 3, depth 1, 333333333 ns is 0.999999999. */
+Test(pktgen_rate, one_ns_short_of_a_unit)
+{
+	struct pg_rate r;
+
+	cr_assert_eq(pg_rate_init(&r, 3, 1, 0, 0), 0);
+	cr_assert_eq(pg_rate_avail(&r, 333333333), 0);
+	cr_assert_eq(pg_rate_spilled(&r), 0);
+	cr_assert_eq(pg_rate_wait_ns(&r, 1), 1);
+	cr_assert_eq(pg_rate_avail(&r, 333333334), 1);
+	cr_assert_eq(pg_rate_spilled(&r), 0);	/* 2 unit-ns past the cap */
+	/* those 2 and 999999996 more are not a unit; 999999999 more are */
+	cr_assert_eq(pg_rate_avail(&r, 333333334 + 333333332), 1);
+	cr_assert_eq(pg_rate_spilled(&r), 0);
+	cr_assert_eq(pg_rate_avail(&r, 333333334 + 333333333), 1);
+	cr_assert_eq(pg_rate_spilled(&r), 1);
+	/* a partly full bucket: 1 of 2 units, then exactly the room */
+	cr_assert_eq(pg_rate_init(&r, 4, 2, 1, 0), 0);
+	cr_assert_eq(pg_rate_avail(&r, 250000000), 2);
+	cr_assert_eq(pg_rate_spilled(&r), 0);
+	pg_rate_spend(&r, 2);
+	cr_assert_eq(pg_rate_avail(&r, 250000000 + 249999999), 0);
+	cr_assert_eq(pg_rate_avail(&r, 250000000 + 250000000), 1);
+	cr_assert_eq(pg_rate_spilled(&r), 0);
+}
+
 Test(pktgen_rate, wait_is_exact)
 {
 	struct pg_rate r;
@@ -154,6 +234,18 @@ Test(pktgen_rate, initial_tokens_and_spend_floor)
 	cr_assert_eq(pg_rate_avail(&r, 0), 0);
 	/* time going backwards adds nothing */
 	cr_assert_eq(pg_rate_avail(&r, 0), 0);
+	/* ... even where units * 1e9 wraps 64 bits */
+	cr_assert_eq(pg_rate_init(&r, 1000, 100, 100, 0), 0);
+	pg_rate_spend(&r, UINT64_MAX / PG_NS_PER_S + 1);
+	cr_assert_eq(pg_rate_avail(&r, 0), 0);
+	cr_assert_eq(pg_rate_init(&r, 1000, 100, 100, 0), 0);
+	pg_rate_spend(&r, UINT64_MAX);
+	cr_assert_eq(pg_rate_avail(&r, 0), 0);
+	/* exactly what there is, and a part of a unit stays */
+	cr_assert_eq(pg_rate_init(&r, 1000, 100, 100, 0), 0);
+	pg_rate_spend(&r, 100);
+	cr_assert_eq(pg_rate_avail(&r, 999999), 0);
+	cr_assert_eq(pg_rate_avail(&r, 1000000), 1);
 }
 
 Test(pktgen_rate, bits_per_second)
