@@ -4,13 +4,19 @@
  * the receiver (pg_meter.h).  Pure: no clock, no I/O.
  *
  * Per packet the common case (the next sequence number of its stream)
- * costs a pointer load, a compare, a bit set and a histogram increment;
- * a stream's window is only swept when its sequence jumps.
+ * costs two loads (the id's slot, its record), a compare, a tagged bit
+ * set and a histogram increment.  Nothing is ever swept: a jump of the
+ * sequence leaves the window's words tagged with older blocks, which
+ * read as unseen and are taken over one at a time as numbers of their
+ * new blocks arrive (pg_meter.h).  The stream table is bounded (m_max
+ * records), so neither a flood of stamps with new ids nor one with
+ * wild sequence numbers costs more than the run planned for.
  *
  * KPI: pg_hist_init, pg_hist_add, pg_hist_merge, pg_hist_bucket,
  *      pg_hist_bounds, pg_hist_quantile, pg_hist_mean, pg_meter_init,
- *      pg_meter_free, pg_meter_reset, pg_meter_add, pg_meter_set_first,
- *      pg_meter_set_sent, pg_meter_stream, pg_meter_total, pg_meter_merge.
+ *      pg_meter_free, pg_meter_reset, pg_meter_seal, pg_meter_add,
+ *      pg_meter_set_first, pg_meter_set_sent, pg_meter_find,
+ *      pg_meter_stream, pg_meter_total, pg_meter_merge.
  */
 #include <errno.h>
 #include <math.h>
@@ -116,17 +122,24 @@ double pg_hist_mean(const struct pg_hist *h)
 
 /* -------------------------------------------------------------- meter */
 
-int pg_meter_init(struct pg_meter *m)
+int pg_meter_init(struct pg_meter *m, uint32_t max_streams)
 {
 	memset(m, 0, sizeof(*m));
 	pg_hist_init(&m->m_lat);
+	if (max_streams == 0 || max_streams > PG_METER_STREAMS_MAX)
+		return -EINVAL;
+	m->m_slot = calloc(max_streams, sizeof(*m->m_slot));
+	if (!m->m_slot)
+		return -ENOMEM;
+	m->m_max = m->m_limit = max_streams;
 	return 0;
 }
 
 void pg_meter_free(struct pg_meter *m)
 {
-	for (unsigned int i = 0; i < PG_STREAMS; i++)
-		free(m->m_stream[i]);
+	for (uint32_t i = 0; m->m_slot && i < m->m_nalloc; i++)
+		free(m->m_slot[i]);
+	free(m->m_slot);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -138,9 +151,13 @@ static void pg_stream_clear(struct pg_stream *s)
 
 void pg_meter_reset(struct pg_meter *m)
 {
-	for (unsigned int i = 0; i < PG_STREAMS; i++)
-		if (m->m_stream[i])
-			pg_stream_clear(m->m_stream[i]);
+	for (uint32_t i = 0; i < m->m_nstreams; i++) {
+		m->m_index[m->m_slot[i]->s_id] = 0;
+		pg_stream_clear(m->m_slot[i]);
+	}
+	m->m_nstreams = 0;
+	m->m_limit = m->m_max;
+	m->m_overflow = 0;
 	m->m_received = m->m_bytes = 0;
 	m->m_unstamped = m->m_unstamped_bytes = 0;
 	m->m_first_ns = m->m_last_ns = 0;
@@ -148,85 +165,117 @@ void pg_meter_reset(struct pg_meter *m)
 	pg_hist_init(&m->m_lat);
 }
 
-static struct pg_stream *pg_meter_stream_get(struct pg_meter *m,
-					     uint16_t id)
+void pg_meter_seal(struct pg_meter *m)
 {
-	struct pg_stream *s = m->m_stream[id];
+	m->m_limit = m->m_nstreams;
+}
 
-	if (s)
-		return s;
-	s = malloc(sizeof(*s));
-	if (!s) {
-		m->m_oom = true;
-		return NULL;
+const struct pg_stream *pg_meter_find(const struct pg_meter *m,
+				      uint16_t stream)
+{
+	uint16_t slot = m->m_index[stream];
+
+	return slot ? m->m_slot[slot - 1] : NULL;
+}
+
+/*
+ * The record of id, taking a slot for a new id.  Slots fill in order
+ * and records stay allocated behind them (m_nalloc >= m_nstreams), so a
+ * reset run reuses them.  @return 0, -ENOSPC (table full or sealed),
+ * -ENOMEM.
+ */
+static int pg_meter_stream_get(struct pg_meter *m, uint16_t id,
+			       struct pg_stream **sp)
+{
+	uint16_t slot = m->m_index[id];
+	struct pg_stream *s;
+
+	if (slot) {
+		*sp = m->m_slot[slot - 1];
+		return 0;
 	}
-	pg_stream_clear(s);
-	m->m_stream[id] = s;
-	m->m_nstreams++;
-	return s;
+	if (m->m_nstreams >= m->m_limit)
+		return -ENOSPC;
+	if (m->m_nstreams == m->m_nalloc) {
+		s = malloc(sizeof(*s));
+		if (!s) {
+			m->m_oom = true;
+			return -ENOMEM;
+		}
+		pg_stream_clear(s);
+		m->m_slot[m->m_nalloc++] = s;
+	}
+	s = m->m_slot[m->m_nstreams++];
+	s->s_id = id;
+	m->m_index[id] = (uint16_t)m->m_nstreams;
+	*sp = s;
+	return 0;
 }
 
 int pg_meter_set_first(struct pg_meter *m, uint16_t stream, uint64_t first)
 {
-	struct pg_stream *s = pg_meter_stream_get(m, stream);
+	struct pg_stream *s;
+	int err = pg_meter_stream_get(m, stream, &s);
 
-	if (!s)
-		return -ENOMEM;
+	if (err)
+		return err;
 	s->s_first = first;
 	return 0;
 }
 
 int pg_meter_set_sent(struct pg_meter *m, uint16_t stream, uint64_t sent)
 {
-	struct pg_stream *s = pg_meter_stream_get(m, stream);
+	struct pg_stream *s;
+	int err = pg_meter_stream_get(m, stream, &s);
 
-	if (!s)
-		return -ENOMEM;
+	if (err)
+		return err;
 	s->s_sent = sent;
 	return 0;
 }
 
+/* The window word of seq's block, whatever block it holds now. */
+static inline struct pg_win_word *pg_win_word(struct pg_stream *s,
+					      uint64_t seq)
+{
+	return &s->s_win[(seq / 64) % PG_WIN_WORDS];
+}
+
+static inline bool pg_win_test(struct pg_stream *s, uint64_t seq)
+{
+	const struct pg_win_word *w = pg_win_word(s, seq);
+
+	return w->w_block == seq / 64 && (w->w_bits >> (seq % 64) & 1);
+}
+
+/*
+ * A word tagged with another block holds numbers more than a window
+ * below any number of seq's block (PG_WIN_WORDS blocks apart): nothing
+ * in it is still asked about, so it is taken over.
+ */
 static inline void pg_win_set(struct pg_stream *s, uint64_t seq)
 {
-	uint64_t b = seq % PG_SEQ_WINDOW;
+	struct pg_win_word *w = pg_win_word(s, seq);
 
-	s->s_window[b / 64] |= 1ull << (b % 64);
-}
-
-static inline bool pg_win_test(const struct pg_stream *s, uint64_t seq)
-{
-	uint64_t b = seq % PG_SEQ_WINDOW;
-
-	return (s->s_window[b / 64] >> (b % 64)) & 1;
-}
-
-static inline void pg_win_clear(struct pg_stream *s, uint64_t seq)
-{
-	uint64_t b = seq % PG_SEQ_WINDOW;
-
-	s->s_window[b / 64] &= ~(1ull << (b % 64));
-}
-
-/* Sequence numbers lo..hi (inclusive) leave or enter unseen. */
-static void pg_win_clear_range(struct pg_stream *s, uint64_t lo, uint64_t hi)
-{
-	if (hi - lo + 1 >= PG_SEQ_WINDOW) {
-		memset(s->s_window, 0, sizeof(s->s_window));
-		return;
+	if (w->w_block != seq / 64) {
+		w->w_block = seq / 64;
+		w->w_bits = 0;
+		s->s_win_taken++;
 	}
-	for (uint64_t q = lo; q <= hi; q++)
-		pg_win_clear(s, q);
+	w->w_bits |= 1ull << (seq % 64);
 }
 
 void pg_meter_add(struct pg_meter *m, uint16_t stream, uint64_t seq,
 		  uint64_t tx_ns, uint64_t rx_ns, uint32_t len)
 {
-	struct pg_stream *s = m->m_stream[stream];
+	uint16_t slot = m->m_index[stream];
+	struct pg_stream *s;
 
-	if (!s) {
-		s = pg_meter_stream_get(m, stream);
-		if (!s)
-			return;
+	if (slot) {
+		s = m->m_slot[slot - 1];
+	} else if (pg_meter_stream_get(m, stream, &s)) {
+		m->m_overflow++;
+		return;
 	}
 	if (seq < s->s_first) {
 		m->m_stale++;
@@ -240,14 +289,9 @@ void pg_meter_add(struct pg_meter *m, uint16_t stream, uint64_t seq,
 	s->s_received++;
 	s->s_bytes += len;
 
-	if (!s->s_seen) {
-		memset(s->s_window, 0, sizeof(s->s_window));
+	if (!s->s_seen || seq > s->s_max) {
+		/* the numbers skipped read as unseen: nothing to clear */
 		s->s_seen = true;
-		s->s_max = seq;
-		pg_win_set(s, seq);
-	} else if (seq > s->s_max) {
-		if (seq > s->s_max + 1)
-			pg_win_clear_range(s, s->s_max + 1, seq - 1);
 		s->s_max = seq;
 		pg_win_set(s, seq);
 	} else if (s->s_max - seq >= PG_SEQ_WINDOW) {
@@ -286,20 +330,20 @@ static void pg_stream_result(const struct pg_stream *s,
 void pg_meter_stream(const struct pg_meter *m, uint16_t stream,
 		     struct pg_stream_result *r)
 {
+	const struct pg_stream *s = pg_meter_find(m, stream);
+
 	memset(r, 0, sizeof(*r));
-	if (m->m_stream[stream])
-		pg_stream_result(m->m_stream[stream], r);
+	if (s)
+		pg_stream_result(s, r);
 }
 
 void pg_meter_total(const struct pg_meter *m, struct pg_stream_result *r)
 {
 	memset(r, 0, sizeof(*r));
-	for (unsigned int i = 0; i < PG_STREAMS; i++) {
+	for (uint32_t i = 0; i < m->m_nstreams; i++) {
 		struct pg_stream_result sr;
 
-		if (!m->m_stream[i])
-			continue;
-		pg_stream_result(m->m_stream[i], &sr);
+		pg_stream_result(m->m_slot[i], &sr);
 		r->received += sr.received;
 		r->lost += sr.lost;
 		r->reordered += sr.reordered;
@@ -309,15 +353,20 @@ void pg_meter_total(const struct pg_meter *m, struct pg_stream_result *r)
 
 int pg_meter_merge(struct pg_meter *dst, const struct pg_meter *src)
 {
-	for (unsigned int i = 0; i < PG_STREAMS; i++) {
-		const struct pg_stream *s = src->m_stream[i];
-		struct pg_stream *d;
+	uint64_t dropped = 0, dropped_bytes = 0;
 
-		if (!s)
+	for (uint32_t i = 0; i < src->m_nstreams; i++) {
+		const struct pg_stream *s = src->m_slot[i];
+		struct pg_stream *d;
+		int err = pg_meter_stream_get(dst, s->s_id, &d);
+
+		if (err == -ENOSPC) {
+			dropped += s->s_received;
+			dropped_bytes += s->s_bytes;
 			continue;
-		d = pg_meter_stream_get(dst, (uint16_t)i);
-		if (!d)
-			return -ENOMEM;
+		}
+		if (err)
+			return err;
 		if (s->s_seen && (!d->s_seen || s->s_max > d->s_max))
 			d->s_max = s->s_max;
 		d->s_seen |= s->s_seen;
@@ -330,14 +379,15 @@ int pg_meter_merge(struct pg_meter *dst, const struct pg_meter *src)
 		d->s_reordered += s->s_reordered;
 		d->s_bytes += s->s_bytes;
 	}
-	if (src->m_received) {
+	if (src->m_received > dropped) {
 		if (dst->m_received == 0 || src->m_first_ns < dst->m_first_ns)
 			dst->m_first_ns = src->m_first_ns;
 		if (src->m_last_ns > dst->m_last_ns)
 			dst->m_last_ns = src->m_last_ns;
 	}
-	dst->m_received += src->m_received;
-	dst->m_bytes += src->m_bytes;
+	dst->m_overflow += src->m_overflow + dropped;
+	dst->m_received += src->m_received - dropped;
+	dst->m_bytes += src->m_bytes - dropped_bytes;
 	dst->m_unstamped += src->m_unstamped;
 	dst->m_unstamped_bytes += src->m_unstamped_bytes;
 	dst->m_bad_latency += src->m_bad_latency;

@@ -21,6 +21,20 @@
  * sets; a sender that tells how many it sent (pg_meter_set_sent) makes
  * the tail count too: lost = sent - distinct received.
  *
+ * The window is PG_WIN_WORDS 64-bit words, each tagged with the block of
+ * 64 sequence numbers (seq / 64) whose bits it holds; a word tagged with
+ * another block reads as all unseen and is taken over when a number of
+ * its block arrives.  So a jump of the sequence, however far, clears
+ * nothing: O(1) per packet, whatever arrives.  One word more than the
+ * window's 1024 keeps the 1025 blocks a window can touch apart.
+ *
+ * Streams: a table of at most m_max stream ids (pg_meter_init), filled
+ * as ids first appear (or are announced by pg_meter_set_first); each
+ * costs a record of about 16 KiB, allocated once and kept by reset.  A
+ * stamp whose id does not fit, or is not among the ids announced once
+ * pg_meter_seal() closed the table, is counted in m_overflow and nothing
+ * else: a receiver fed arbitrary ids stays within m_max records.
+ *
  * Latency histogram: values below 256 ns exact, above that 128 buckets
  * per power of two, so a percentile is within 1/128 (0.8%) of the truth;
  * min, max and the mean are exact.
@@ -60,8 +74,16 @@ uint64_t pg_hist_quantile(const struct pg_hist *h, double q);
 /** Mean, 0 when empty. */
 double pg_hist_mean(const struct pg_hist *h);
 
-#define PG_SEQ_WINDOW		65536	/* bits of history per stream */
+#define PG_SEQ_WINDOW		65536	/* sequence numbers of history */
+#define PG_WIN_WORDS		(PG_SEQ_WINDOW / 64 + 1)
 #define PG_STREAMS		65536	/* 16-bit stream ids */
+#define PG_METER_STREAMS_MAX	65535	/* largest table */
+#define PG_METER_STREAMS	1024	/* the generator's default table */
+
+struct pg_win_word {
+	uint64_t w_bits;		/* bit seq % 64 */
+	uint64_t w_block;		/* seq / 64 of those bits */
+};
 
 struct pg_stream {
 	uint64_t s_first;		/* first sequence expected */
@@ -71,13 +93,26 @@ struct pg_stream {
 	uint64_t s_reordered;
 	uint64_t s_sent;		/* sender's count; UINT64_MAX: unknown */
 	uint64_t s_bytes;
+	uint64_t s_win_taken;		/* window words taken over by a new
+					 * block: at most one per packet */
+	uint16_t s_id;			/* stream id */
 	bool s_seen;			/* s_max is valid */
-	uint64_t s_window[PG_SEQ_WINDOW / 64]; /* bit seq % WINDOW */
+	struct pg_win_word s_win[PG_WIN_WORDS]; /* (seq / 64) % WORDS */
 };
 
 struct pg_meter {
-	struct pg_stream *m_stream[PG_STREAMS];	/* by id, on first use */
-	uint32_t m_nstreams;		/* ids in use */
+	uint16_t m_index[PG_STREAMS];	/* id -> slot + 1; 0: none */
+	struct pg_stream **m_slot;	/* [m_max]: records, in the order
+					 * their ids came; kept by reset */
+	uint32_t m_max;			/* table size */
+	uint32_t m_limit;		/* ids accepted: m_max, or those in
+					 * the table when sealed */
+	uint32_t m_nstreams;		/* slots in use */
+	uint32_t m_nalloc;		/* records allocated (<= m_max) */
+	uint64_t m_overflow;		/* stamped packets of ids that did not
+					 * fit the table (or whose record could
+					 * not be allocated: m_oom): in no
+					 * other count */
 	uint64_t m_received;		/* stamped packets */
 	uint64_t m_bytes;		/* their bytes */
 	uint64_t m_unstamped;		/* packets without a stamp */
@@ -91,11 +126,19 @@ struct pg_meter {
 	bool m_oom;			/* a stream could not be allocated */
 };
 
-/** @return 0, -ENOMEM. */
-int pg_meter_init(struct pg_meter *m);
+/**
+ * A meter for at most max_streams stream ids (1..PG_METER_STREAMS_MAX).
+ * @return 0, -EINVAL, -ENOMEM (m is then safe to pg_meter_free).
+ */
+int pg_meter_init(struct pg_meter *m, uint32_t max_streams);
 void pg_meter_free(struct pg_meter *m);
-/** Forgets everything (streams, counters), keeps the allocations. */
+/**
+ * Forgets everything (stream ids, counters; a seal too), keeps the
+ * records for the ids to come.
+ */
 void pg_meter_reset(struct pg_meter *m);
+/** Accepts no new stream id: only those in the table now are counted. */
+void pg_meter_seal(struct pg_meter *m);
 
 /**
  * Accounts one stamped packet.  rx_ns and tx_ns on the same clock;
@@ -110,10 +153,19 @@ static inline void pg_meter_unstamped(struct pg_meter *m, uint32_t len)
 	m->m_unstamped_bytes += len;
 }
 
-/** Sets stream's first expected sequence (before its packets arrive). */
+/**
+ * Sets stream's first expected sequence (before its packets arrive);
+ * announces the id.  @return 0, -ENOSPC (table full or sealed), -ENOMEM.
+ */
 int pg_meter_set_first(struct pg_meter *m, uint16_t stream, uint64_t first);
-/** Tells how many the sender sent on stream (counts the tail too). */
+/**
+ * Tells how many the sender sent on stream (counts the tail too).
+ * @return 0, -ENOSPC, -ENOMEM.
+ */
 int pg_meter_set_sent(struct pg_meter *m, uint16_t stream, uint64_t sent);
+/** The record of stream, NULL when its id is not in the table. */
+const struct pg_stream *pg_meter_find(const struct pg_meter *m,
+				      uint16_t stream);
 
 struct pg_stream_result {
 	uint64_t received;		/* duplicates included */
@@ -132,6 +184,9 @@ void pg_meter_total(const struct pg_meter *m, struct pg_stream_result *r);
  * stream's highest sequence is the larger, and the distinct packets add,
  * so a stream split over queues is lost-counted right as long as no
  * packet arrived on two queues; reordering across queues is not seen.
+ * A stream of src that does not fit dst's table goes to m_overflow
+ * (out of m_received and m_bytes; its latencies stay in the histogram):
+ * size dst for the union of the tables.
  * @return 0, -ENOMEM.
  */
 int pg_meter_merge(struct pg_meter *dst, const struct pg_meter *src);

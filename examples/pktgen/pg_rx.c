@@ -107,11 +107,12 @@ int pg_rx_setup(struct pg *g)
 		q->g = g;
 		q->qidx = i;
 		q->cpu = ncpus ? (int)cpus[i % ncpus] : -1;
-		q->meter = malloc(sizeof(*q->meter));
+		/* zeroed: a meter never initialised frees as an empty one */
+		q->meter = calloc(1, sizeof(*q->meter));
 		q->sizes = calloc(PG_SIZE_MAX + 2, sizeof(*q->sizes));
-		if (!q->meter || !q->sizes || pg_tuples_init(&q->tuples))
+		if (!q->meter || !q->sizes || pg_tuples_init(&q->tuples) ||
+		    pg_meter_init(q->meter, PG_METER_STREAMS))
 			return xm_ex_error("out of memory"), -ENOMEM;
-		pg_meter_init(q->meter);
 	}
 	return 0;
 }

@@ -51,7 +51,9 @@ static void usage(FILE *out)
 "tx: sends UDP (or TCP SYN) frames over IPv4 or IPv6, built once in UMEM\n"
 "frames and sent from them over and over; every frame carries a sequence\n"
 "number, a stream id and its TX time.  rx: counts per stream received,\n"
-"lost, reordered and duplicated packets and the latency (same host clock).\n"
+"lost, reordered and duplicated packets and the latency (same host clock)\n"
+"of up to %6$d stream ids (with both ends, of the run's own only); stamps\n"
+"of any other id are counted as stream_overflow.\n"
 "rfc2544: binary search for the highest rate with no loss, then latency.\n"
 "\n"
 "Common:\n"
@@ -113,11 +115,12 @@ static void usage(FILE *out)
 "      --max-trials N     trials at most (default 16)\n"
 "\n"
 "JSON keys: tx: sent, tx_pps, tx_bps; rx: received, lost, reordered,\n"
-"duplicated, rx_pps, rx_bps, latency_ns {min, avg, max, p50, p99, p999}.\n"
+"duplicated, stream_overflow, rx_pps, rx_bps, latency_ns {min, avg, max,\n"
+"p50, p99, p999}.\n"
 "Rates are measured from the first to the last packet.  Exit status: 0\n"
 "success, 1 runtime error, 2 usage error.\n",
 		xm_ex_prog(), PG_BURST_MAX, PG_BURST_DEFAULT, PG_SIZE_MIN,
-		PG_SIZE_MAX);
+		PG_SIZE_MAX, PG_METER_STREAMS);
 }
 
 /* ----------------------------------------------------------- parsing */
@@ -965,6 +968,16 @@ static uint64_t pg_share(uint64_t total, unsigned int n, unsigned int i)
 	return total / n + (i < total % n ? 1 : 0);
 }
 
+/* The merged meter has room for every queue's streams: none dropped. */
+static uint32_t pg_merged_streams(const struct pg *g)
+{
+	if (g->nrxq == 0)
+		return 1;
+	if (g->nrxq >= PG_METER_STREAMS_MAX / PG_METER_STREAMS)
+		return PG_METER_STREAMS_MAX;
+	return g->nrxq * PG_METER_STREAMS;
+}
+
 int pg_run(struct pg *g, const struct pg_run_opts *o, struct pg_result *r)
 {
 	static const struct xm_ex_stat_col cols_both[] = {
@@ -984,11 +997,11 @@ int pg_run(struct pg *g, const struct pg_run_opts *o, struct pg_result *r)
 	int nstreams = 0, err;
 
 	memset(r, 0, sizeof(*r));
-	r->meter = malloc(sizeof(*r->meter));
+	r->meter = calloc(1, sizeof(*r->meter));
 	r->sizes = calloc(PG_SIZE_MAX + 2, sizeof(*r->sizes));
-	if (!r->meter || !r->sizes)
+	if (!r->meter || !r->sizes ||
+	    pg_meter_init(r->meter, pg_merged_streams(g)))
 		return xm_ex_error("out of memory"), -ENOMEM;
-	pg_meter_init(r->meter);
 	atomic_store(&g->tx_stop, false);
 	atomic_store(&g->rx_stop, false);
 
@@ -1001,10 +1014,15 @@ int pg_run(struct pg *g, const struct pg_run_opts *o, struct pg_result *r)
 	pg_block_signals();
 	if (have_rx) {
 		pg_rx_reset(g);
-		for (unsigned int i = 0; i < g->nrxq; i++)
+		/* the run knows its streams: stamps of any other id (an
+		 * earlier run's, another sender's) are not this run's */
+		for (unsigned int i = 0; i < g->nrxq; i++) {
 			for (int s = 0; s < nstreams; s++)
 				pg_meter_set_first(g->rxq[i].meter, ids[s],
 						   first[s]);
+			if (nstreams > 0)
+				pg_meter_seal(g->rxq[i].meter);
+		}
 		for (unsigned int i = 0; i < g->nrxq; i++) {
 			err = pthread_create(&g->rxq[i].thread, NULL,
 					     pg_rx_thread, &g->rxq[i]);
@@ -1297,6 +1315,9 @@ static void json_rx(struct xm_ex_json *j, const struct pg *g,
 	xm_ex_json_u64(j, "rx_bytes", r->rx_bytes);
 	xm_ex_json_u64(j, "unstamped", m->m_unstamped);
 	xm_ex_json_u64(j, "stale", m->m_stale);
+	/* stamped packets of stream ids the run did not expect, or past
+	 * the table (PG_METER_STREAMS per queue): in no count above */
+	xm_ex_json_u64(j, "stream_overflow", m->m_overflow);
 	xm_ex_json_u64(j, "flows", r->tuples);
 	xm_ex_json_bool(j, "flows_capped", r->tuples_capped);
 	xm_ex_json_str(j, "rx_clock", r->clock ? r->clock : "none");
@@ -1317,7 +1338,7 @@ static void json_rx(struct xm_ex_json *j, const struct pg *g,
 	xm_ex_json_array(j, "streams");
 	for (unsigned int s = 0; s < PG_STREAMS; s++) {
 		struct pg_stream_result sr;
-		const struct pg_stream *ps = m->m_stream[s];
+		const struct pg_stream *ps = pg_meter_find(m, (uint16_t)s);
 
 		if (!ps || (!ps->s_received && (ps->s_sent == UINT64_MAX ||
 						 ps->s_sent == 0)))
@@ -1362,6 +1383,10 @@ static void text_rx(const struct pg_result *r)
 	       (unsigned long long)t.lost, (unsigned long long)t.reordered,
 	       (unsigned long long)t.duplicated,
 	       (unsigned long long)r->tuples);
+	if (r->meter->m_overflow)
+		printf("  %llu stamped packets of unexpected stream ids not "
+		       "counted (stream table full or sealed)\n",
+		       (unsigned long long)r->meter->m_overflow);
 	printf("  rx %.0f pps, %.0f bps\n", pg_rx_pps(r), pg_rx_bps(r));
 	if (h->h_n)
 		printf("  latency ns (%s clock): min %llu avg %.0f max %llu "

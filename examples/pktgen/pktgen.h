@@ -189,7 +189,9 @@ struct pg_rxq {
 	pthread_t thread;
 	bool started;
 	int err;
-	struct pg_meter *meter;		/* heap: about 600 KiB */
+	struct pg_meter *meter;		/* heap: about 200 KiB, and 16 KiB
+					 * per stream id (PG_METER_STREAMS
+					 * at most) */
 	struct pg_tuples tuples;
 	uint64_t *sizes;		/* [PG_SIZE_MAX + 2]: per frame size */
 	int clock;			/* 0 undecided, 1 XDP stamp, 2 user */

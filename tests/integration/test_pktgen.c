@@ -55,6 +55,7 @@
 #include "../lib/netns.h"
 #include "../lib/proc.h"
 #include "xm_pkt.h"
+#include "../../examples/pktgen/pg_meter.h"
 #include "../../examples/pktgen/pg_stamp.h"
 
 #define OUT_MAX		(256 * 1024)
@@ -724,6 +725,8 @@ Test(pktgen, both_ends_in_one_process_count_the_tail)
 	cr_assert_eq(ju64(c->out, "sent"), 1000);
 	cr_assert_eq(ju64(c->out, "received"), 800, "%s", c->out);
 	cr_assert_eq(ju64(c->out, "lost"), 200, "%s", c->out);
+	/* the meter took the run's own stream, and only it */
+	cr_assert_eq(ju64(c->out, "stream_overflow"), 0, "%s", c->out);
 	assert_audit_ok(c->out);
 	child_release(c);
 }
@@ -794,6 +797,54 @@ Test(pktgen, injected_reordering_and_duplicates_are_reported)
 	cr_assert_eq(ju64(rx->out, "duplicated"), 5, "%s", rx->out);
 	cr_assert_eq(ju64(rx->out, "lost"), 1, "%s", rx->out);
 	cr_assert(strstr(rx->out, "{\"stream\":77,"), "%s", rx->out);
+	child_release(rx);
+}
+
+/*
+ * Stamps with 3000 stream ids the receiver never heard of: it counts at
+ * most PG_METER_STREAMS of them per queue (a record each) and the rest
+ * as stream_overflow; every stamped packet is in one or the other, and
+ * the stream whose frames came first is counted whole.
+ */
+Test(pktgen, rx_counts_a_bounded_number_of_stream_ids)
+{
+	struct child *rx;
+	uint8_t f[128];
+	uint64_t rxp, got, over, nq;
+	int fd, st;
+
+	net_direct(0, 0);
+	rx = child_spawn(&ns_b, (const char *const[]){
+		"rx", "-i", v1.b, "-n", "3204", "-d", "30", "--idle", "2",
+		"--json", "-Q", NULL });
+	child_wait_err(rx, "rx ready", 15000);
+	fd = xm_raw_open(&ns_a, v1.a);
+	cr_assert_geq(fd, 0, "raw socket: %s", strerror(-fd));
+	for (uint64_t s = 0; s < 204; s++) {
+		size_t len = stamped_frame(f, 77, s);
+
+		cr_assert_eq(xm_raw_send(fd, f, len), 0);
+	}
+	for (unsigned int id = 1000; id < 4000; id++) {
+		size_t len = stamped_frame(f, (uint16_t)id, 0);
+
+		cr_assert_eq(xm_raw_send(fd, f, len), 0);
+	}
+	close(fd);
+	st = child_finish(rx, 45000);
+	cr_assert_eq(st, 0, "rx exit %d: %s %s", st, rx->out, rx->err);
+	rxp = ju64(rx->out, "rx_packets");
+	got = ju64(rx->out, "received");
+	over = ju64(rx->out, "stream_overflow");
+	nq = ju64(rx->out, "rx_queues");
+	cr_assert_eq(ju64(rx->out, "unstamped"), 0, "%s", rx->out);
+	cr_assert_eq(got + over, rxp, "every stamp counted once: %s",
+		     rx->out);
+	cr_assert_gt(rxp, 204 + nq * PG_METER_STREAMS,
+		     "too few arrived to fill the tables: %s", rx->out);
+	cr_assert_leq(got, 204 + nq * PG_METER_STREAMS, "%s", rx->out);
+	cr_assert(strstr(rx->out, "{\"stream\":77,\"received\":204,"
+				  "\"lost\":0,"), "%s", rx->out);
 	child_release(rx);
 }
 
@@ -982,6 +1033,8 @@ Test(pktgen, live_engine_sends_stamped_imix)
 	cr_assert_eq(ju64(c->out, "sent"), 12000);
 	cr_assert_eq(ju64(c->out, "received"), 12000, "%s", c->out);
 	cr_assert_eq(ju64(c->out, "lost"), 0, "%s", c->out);
+	/* a stream per CPU, each expected: the sealed table took all */
+	cr_assert_eq(ju64(c->out, "stream_overflow"), 0, "%s", c->out);
 	cr_assert_eq(ju64(c->out, "flows"), 16);
 	cr_assert_eq(jsize(c->out, 64), 7000);
 	cr_assert_eq(jsize(c->out, 594), 4000);

@@ -6,7 +6,10 @@
  * within that of the true order statistics, min/avg/max are exact; the
  * sequence meter counts loss, reordering and duplication as RFC 4737
  * defines them, handles jumps, stale packets, the sender's count (tail
- * loss) and merging of queues.
+ * loss) and merging of queues; against a reference model over a random
+ * sequence with jumps of every size; a jump costs one window word
+ * whatever its size; and the stream table stays within its size however
+ * many stream ids arrive.
  */
 #include <errno.h>
 #include <math.h>
@@ -24,11 +27,11 @@ static struct pg_meter *m, *m2;
 static void init(void)
 {
 	pg_hist_init(&h);
-	m = malloc(sizeof(*m));
-	m2 = malloc(sizeof(*m2));
+	m = calloc(1, sizeof(*m));
+	m2 = calloc(1, sizeof(*m2));
 	cr_assert(m && m2);
-	pg_meter_init(m);
-	pg_meter_init(m2);
+	cr_assert_eq(pg_meter_init(m, PG_METER_STREAMS), 0);
+	cr_assert_eq(pg_meter_init(m2, PG_METER_STREAMS), 0);
 }
 
 static void fini(void)
@@ -311,4 +314,257 @@ Test(pktgen_seq, reset_forgets)
 	cr_assert_eq(res(m, 1).lost, 0);
 	/* unknown streams read as zero */
 	cr_assert_eq(res(m, 999).received, 0);
+}
+
+/* ------------------------------------------------- bounded, O(1) jumps */
+
+Test(pktgen_seq, stream_table_is_bounded)
+{
+	struct pg_stream_result t;
+
+	/* the memory a meter can take: its header and m_max records */
+	cr_assert_lt(sizeof(struct pg_meter), 256u << 10);
+	cr_assert_lt(sizeof(struct pg_stream), 17u << 10);
+	/* every 16-bit id once, then again */
+	for (int round = 0; round < 2; round++)
+		for (uint32_t id = 0; id < PG_STREAMS; id++)
+			pg_meter_add(m, (uint16_t)id, 0, 0, 0, 60);
+	cr_assert_eq(m->m_nstreams, PG_METER_STREAMS);
+	cr_assert_eq(m->m_nalloc, PG_METER_STREAMS, "records allocated");
+	cr_assert_eq(m->m_overflow, 2ull * (PG_STREAMS - PG_METER_STREAMS));
+	cr_assert_eq(m->m_received, 2 * PG_METER_STREAMS);
+	pg_meter_total(m, &t);
+	cr_assert_eq(t.received, 2 * PG_METER_STREAMS);
+	cr_assert_eq(t.duplicated, PG_METER_STREAMS);
+	cr_assert_eq(t.lost, 0);
+	/* the first ids came first and are counted; the others are not */
+	cr_assert_eq(res(m, 0).received, 2);
+	cr_assert_eq(res(m, PG_METER_STREAMS - 1).received, 2);
+	cr_assert_null(pg_meter_find(m, PG_METER_STREAMS));
+	cr_assert_eq(res(m, 65535).received, 0);
+	cr_assert_eq(pg_meter_set_first(m, 65535, 0), -ENOSPC);
+	cr_assert_eq(pg_meter_set_sent(m, 65535, 10), -ENOSPC);
+
+	/* a reset forgets the ids and reuses the records */
+	pg_meter_reset(m);
+	cr_assert_eq(m->m_nstreams, 0);
+	cr_assert_eq(m->m_overflow, 0);
+	for (uint32_t id = 0; id < PG_STREAMS; id++)
+		pg_meter_add(m, (uint16_t)(65535 - id), 7, 0, 0, 60);
+	cr_assert_eq(m->m_nalloc, PG_METER_STREAMS, "no record more");
+	cr_assert_eq(m->m_overflow, PG_STREAMS - PG_METER_STREAMS);
+	cr_assert_eq(res(m, 65535).received, 1);
+	cr_assert_eq(res(m, 65535).lost, 7, "a reused record starts clean");
+	cr_assert_eq(res(m, 0).received, 0);
+}
+
+Test(pktgen_seq, a_sealed_table_counts_only_the_run_streams)
+{
+	cr_assert_eq(pg_meter_set_first(m, 5, 0), 0);
+	cr_assert_eq(pg_meter_set_first(m, 6, 100), 0);
+	pg_meter_seal(m);
+	for (uint32_t id = 0; id < PG_STREAMS; id++)
+		pg_meter_add(m, (uint16_t)id, 100, 0, 0, 60);
+	cr_assert_eq(m->m_nalloc, 2);
+	cr_assert_eq(m->m_overflow, PG_STREAMS - 2);
+	cr_assert_eq(m->m_received, 2);
+	cr_assert_eq(res(m, 5).received, 1);
+	cr_assert_eq(res(m, 5).lost, 100);
+	cr_assert_eq(res(m, 6).lost, 0);
+	cr_assert_eq(pg_meter_set_first(m, 7, 0), -ENOSPC);
+	cr_assert_eq(pg_meter_set_sent(m, 6, 3), 0, "known ids still are");
+	/* a reset opens it again */
+	pg_meter_reset(m);
+	pg_meter_add(m, 7, 0, 0, 0, 60);
+	cr_assert_eq(res(m, 7).received, 1);
+	cr_assert_eq(m->m_overflow, 0);
+}
+
+Test(pktgen_seq, table_size_is_checked)
+{
+	struct pg_meter *x = calloc(1, sizeof(*x));
+
+	cr_assert_not_null(x);
+	cr_assert_eq(pg_meter_init(x, 0), -EINVAL);
+	pg_meter_free(x);
+	cr_assert_eq(pg_meter_init(x, PG_METER_STREAMS_MAX + 1), -EINVAL);
+	pg_meter_free(x);
+	cr_assert_eq(pg_meter_init(x, PG_METER_STREAMS_MAX), 0);
+	for (uint32_t id = 0; id < PG_STREAMS; id++)
+		pg_meter_add(x, (uint16_t)id, 0, 0, 0, 60);
+	cr_assert_eq(x->m_nstreams, PG_METER_STREAMS_MAX);
+	cr_assert_eq(x->m_overflow, 1);
+	pg_meter_free(x);
+	free(x);
+}
+
+Test(pktgen_seq, merge_into_a_smaller_table_overflows)
+{
+	struct pg_meter *x = calloc(1, sizeof(*x));
+	struct pg_stream_result t;
+
+	cr_assert_not_null(x);
+	cr_assert_eq(pg_meter_init(x, 2), 0);
+	for (uint16_t id = 1; id <= 3; id++)
+		for (uint64_t q = 0; q < id; q++)
+			pg_meter_add(m, id, q, 0, 10 + q, 60);
+	cr_assert_eq(pg_meter_merge(x, m), 0);
+	pg_meter_total(x, &t);
+	cr_assert_eq(t.received, 3);		/* streams 1 and 2 */
+	cr_assert_eq(x->m_overflow, 3);		/* stream 3's packets */
+	cr_assert_eq(x->m_received, 3);
+	cr_assert_eq(x->m_bytes, 180);
+	pg_meter_free(x);
+	free(x);
+}
+
+/* Window words taken over: one per block of 64 in order, at most one a
+ * packet however far the sequence jumps; nothing else is touched. */
+Test(pktgen_seq, a_jump_costs_one_window_word)
+{
+	static const uint64_t jumps[] = {
+		2, 63, 64, 65, 1000, PG_SEQ_WINDOW - 1, PG_SEQ_WINDOW,
+		PG_SEQ_WINDOW + 1, 1000000, 1ull << 40,
+	};
+	const struct pg_stream *s;
+	uint64_t max = 999, taken;
+
+	for (uint64_t i = 0; i <= max; i++)
+		pg_meter_add(m, 1, i, 0, 0, 60);
+	s = pg_meter_find(m, 1);
+	cr_assert_not_null(s);
+	/* a record's words start as block 0's */
+	cr_assert_eq(s->s_win_taken, 15, "blocks 1..15");
+	for (size_t i = 0; i < sizeof(jumps) / sizeof(jumps[0]); i++) {
+		taken = s->s_win_taken;
+		max += jumps[i];
+		pg_meter_add(m, 1, max, 0, 0, 60);
+		cr_assert_leq(s->s_win_taken - taken, 1, "jump %llu",
+			      (unsigned long long)jumps[i]);
+		/* the number before the new maximum was skipped */
+		pg_meter_add(m, 1, max - 1, 0, 0, 60);
+		cr_assert_leq(s->s_win_taken - taken, 2);
+	}
+	cr_assert_eq(res(m, 1).duplicated, 0);
+	cr_assert_eq(res(m, 1).reordered, 10);
+}
+
+Test(pktgen_seq, jumps_keep_what_the_window_still_holds)
+{
+	struct pg_stream_result r;
+
+	for (uint64_t i = 0; i < 100; i++)
+		pg_meter_add(m, 0, i, 0, 0, 60);
+	pg_meter_add(m, 0, 1099, 0, 0, 60);	/* 100..1098 skipped */
+	pg_meter_add(m, 0, 50, 0, 0, 60);	/* seen before the jump */
+	pg_meter_add(m, 0, 500, 0, 0, 60);	/* skipped: late */
+	pg_meter_add(m, 0, 500, 0, 0, 60);	/* and now seen */
+	r = res(m, 0);
+	cr_assert_eq(r.duplicated, 2);
+	cr_assert_eq(r.reordered, 1);
+	cr_assert_eq(r.lost, 1100 - 102);
+	/* to exactly a window above 99: 99 is its last number */
+	pg_meter_add(m, 0, 99 + PG_SEQ_WINDOW - 1, 0, 0, 60);
+	pg_meter_add(m, 0, 99, 0, 0, 60);	/* in: seen, a duplicate */
+	pg_meter_add(m, 0, 98, 0, 0, 60);	/* below: late, not known */
+	pg_meter_add(m, 0, 1000, 0, 0, 60);	/* in, skipped: late */
+	r = res(m, 0);
+	cr_assert_eq(r.duplicated, 3);
+	cr_assert_eq(r.reordered, 3);
+	/* one past a window: all of the old blocks read as unseen */
+	pg_meter_add(m, 0, 99 + 2 * PG_SEQ_WINDOW, 0, 0, 60);
+	pg_meter_add(m, 0, 99 + PG_SEQ_WINDOW + 1, 0, 0, 60);
+	pg_meter_add(m, 0, 99 + PG_SEQ_WINDOW - 1, 0, 0, 60); /* below */
+	r = res(m, 0);
+	cr_assert_eq(r.duplicated, 3);
+	cr_assert_eq(r.reordered, 5);
+
+	/* a word still tagged with a block 1025 below (0..63 seen, word 0)
+	 * says nothing of its own block: 65605 is late, not a duplicate */
+	for (uint64_t i = 0; i < 100; i++)
+		pg_meter_add(m, 1, i, 0, 0, 60);
+	pg_meter_add(m, 1, 65700, 0, 0, 60);	/* block 1026, word 1 */
+	pg_meter_add(m, 1, 65605, 0, 0, 60);	/* block 1025, word 0 */
+	r = res(m, 1);
+	cr_assert_eq(r.duplicated, 0);
+	cr_assert_eq(r.reordered, 1);
+	pg_meter_add(m, 1, 65605, 0, 0, 60);	/* word 0 is 1025's now */
+	pg_meter_add(m, 1, 5, 0, 0, 60);	/* below the window */
+	r = res(m, 1);
+	cr_assert_eq(r.duplicated, 1);
+	cr_assert_eq(r.reordered, 2);
+}
+
+/*
+ * Against a reference: a bitmap of every number ever seen, asked only
+ * where the definitions look (within a window of the maximum).  A random
+ * walk of next numbers, gaps, jumps around and past the window, late
+ * numbers and duplicates; counts compared all along the way.
+ */
+Test(pktgen_seq, matches_a_reference_over_random_jumps)
+{
+	enum { RANGE = 1 << 27, PACKETS = 300000 };
+	uint8_t *seen = calloc(RANGE / 8, 1);
+	uint64_t max = 0, recv = 0, dup = 0, reord = 0;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	struct pg_stream_result r;
+	bool any = false;
+
+	cr_assert_not_null(seen);
+	for (int i = 0; i < PACKETS; i++) {
+		uint64_t seq, roll, back = 0;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		roll = x % 10000;
+		if (!any)
+			seq = 0;
+		else if (roll < 7000)
+			seq = max + 1;
+		else if (roll < 7800)			/* a gap */
+			seq = max + 2 + x / 10000 % 200;
+		else if (roll < 7820)			/* about a window */
+			seq = max + PG_SEQ_WINDOW - 100 + x / 10000 % 200;
+		else if (roll < 7825)			/* past it */
+			seq = max + 100000 + x / 10000 % 200000;
+		else if (roll < 9200)			/* late, or too late */
+			back = 1 + x / 10000 % (PG_SEQ_WINDOW + 100);
+		else					/* recent again */
+			back = x / 10000 % 100;
+		if (roll >= 7825 && any)
+			seq = back > max ? 0 : max - back;
+		if (seq >= RANGE)
+			break;
+
+		pg_meter_add(m, 9, seq, 0, 0, 60);
+		recv++;
+		if (!any || seq > max) {
+			any = true;
+			max = seq;
+			seen[seq / 8] |= (uint8_t)(1u << seq % 8);
+		} else if (max - seq >= PG_SEQ_WINDOW) {
+			reord++;		/* too old to tell */
+		} else if (seen[seq / 8] >> seq % 8 & 1) {
+			dup++;
+		} else {
+			reord++;
+			seen[seq / 8] |= (uint8_t)(1u << seq % 8);
+		}
+		if (i % 997 == 0) {
+			r = res(m, 9);
+			cr_assert_eq(r.received, recv, "packet %d", i);
+			cr_assert_eq(r.duplicated, dup, "packet %d", i);
+			cr_assert_eq(r.reordered, reord, "packet %d", i);
+		}
+	}
+	r = res(m, 9);
+	cr_assert_gt(recv, PACKETS / 2, "the walk ran long enough");
+	cr_assert_eq(r.received, recv);
+	cr_assert_eq(r.duplicated, dup);
+	cr_assert_eq(r.reordered, reord);
+	cr_assert_eq(r.lost, max + 1 - (recv - dup));
+	cr_assert_gt(dup, 1000);
+	cr_assert_gt(reord, 1000);
+	free(seen);
 }
