@@ -132,8 +132,10 @@ struct xm_mbuf *xm_pullup(struct xm_mbuf *m, int len)
 	}
 	/*
 	 * Already contiguous: nothing to gather, so no size limit applies
-	 * (m_pullup's answer: a caller's 9 KiB frame pulled up to 9000
-	 * bytes is simply returned).  The limit is on what we allocate.
+	 * (what mbuf(9)'s idiom, m_pullup only when m_len < len, gives: a
+	 * 9 KiB frame pulled up to 9000 bytes is returned as it is; m_pullup
+	 * itself refuses above MHLEN unless its inline fast path applies).
+	 * The limit is on what we would allocate.
 	 */
 	if (len >= 0 && m->m_len >= len)
 		return m;

@@ -290,7 +290,8 @@ XM_API void xm_adj(struct xm_mbuf *m, int len);
 /**
  * Makes the first len bytes contiguous in the first mbuf.  When the
  * first mbuf already holds len bytes, m is returned as it is, whatever
- * len (as m_pullup: nothing is gathered, so no size limit applies).
+ * len (nothing is gathered, so no size limit applies: what mbuf(9)'s
+ * idiom of calling m_pullup only when m_len < len gives).
  * Otherwise they are gathered in place when the first mbuf is writable
  * and has the room after m_data (inline, cluster or RX frame), else into
  * a new first mbuf, the smallest that holds len (xm_get2's rule;

@@ -348,7 +348,7 @@ static struct xm_mbuf *big_chain(int empty)
 
 /*
  * Above XM_MJUMPAGESIZE: a first mbuf that already holds len bytes is
- * the answer (m_pullup's); gathering that much is refused.
+ * the answer (nothing to gather); gathering that much is refused.
  */
 Test(chain, pullup_above_a_page_only_when_already_contiguous)
 {
