@@ -35,6 +35,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -418,6 +420,138 @@ Test(lb, traffic_for_no_service_reaches_the_kernel)
 	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "not_tcp_udp"), 0,
 		     "the ping never reached the workers");
 	cr_assert_geq(xm_lbt_summary(&T, 0, "\"port\"", "xdp_passed"), 1);
+}
+
+/* ------------------------------------------- reloads and other traffic */
+
+/* The client floods the balancer host's own address, paced and bounded. */
+struct flood {
+	int fd;				/* the client's AF_PACKET socket */
+	uint8_t frame[64];
+	size_t len;
+	uint32_t max;			/* frames at the most */
+	uint64_t until_ms;		/* and not past this */
+	volatile bool stop;
+	uint32_t sent;			/* frames sent */
+	int err;			/* first send error */
+};
+
+static void *flood_main(void *arg)
+{
+	struct flood *f = arg;
+
+	while (!f->stop && f->sent < f->max && xm_now_ms() < f->until_ms) {
+		int e = xm_raw_send(f->fd, f->frame, f->len);
+
+		if (e) {
+			f->err = e;
+			break;
+		}
+		/* ~16 frames a burst: a steady stream the veth rings and
+		 * the receiving socket keep up with on two loaded cores. */
+		if (++f->sent % 16 == 0)
+			usleep(300);
+	}
+	return NULL;
+}
+
+/* Counts what a UDP socket gets until told to stop. */
+struct sink {
+	int fd;
+	volatile bool stop;
+	uint32_t got;
+};
+
+static void *sink_main(void *arg)
+{
+	struct sink *s = arg;
+	uint8_t buf[256];
+
+	while (!s->stop) {
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		while (recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			s->got++;
+	}
+	return NULL;
+}
+
+/*
+ * Reloads that change the steering rules, under a stream of UDP to the
+ * balancer host's own address (not a VIP): not one packet of it may
+ * reach the workers, and the host's socket gets every one.  The rule
+ * set must switch in one step: never empty, never "everything".
+ */
+Test(lb, reloads_switch_rules_without_stealing_other_traffic)
+{
+	enum { RELOADS = 80 };
+	const uint32_t lb_host = htonl(0xc6120102u);	/* 198.18.1.2 */
+	char with_tcp[2048];
+	struct flood fl = { .max = 400000 };
+	struct sink sk = { .fd = -1 };
+	pthread_t ft, st;
+	struct xm_tframe tf;
+	uint8_t lbmac[6];
+	int rcvbuf = 32 << 20;
+	uint64_t end;
+
+	snprintf(with_tcp, sizeof(with_tcp), "%s"
+		 "vip " VIP " tcp 80\n"
+		 "  backend 198.18.1.11 mac 02:00:00:00:01:0b\n",
+		 conf3("", "", "", NULL));
+	xm_lbt_start(&T, 0, conf3("", "", "", NULL), NULL);
+
+	sk.fd = xm_udp_open(&T.ns_lb[0], lb_host, 9999);
+	cr_assert_geq(sk.fd, 0, "socket: %s", strerror(-sk.fd));
+	cr_assert_eq(setsockopt(sk.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+				sizeof(rcvbuf)), 0);
+	xm_lbt_lb_mac(0, lbmac);
+	memset(&tf, 0, sizeof(tf));
+	tf.dmac = lbmac;
+	tf.smac = xm_lbt_cli_mac;
+	tf.family = 4;
+	tf.saddr = htonl(CLIENT_N);
+	tf.daddr = lb_host;
+	tf.sport = 40000;
+	tf.dport = 9999;
+	fl.fd = T.cli_fd;
+	fl.len = xm_tframe_build(fl.frame, 60, &tf);
+	cr_assert_eq(fl.len, 60);
+	fl.until_ms = xm_now_ms() + 60000;
+
+	cr_assert_eq(pthread_create(&st, NULL, sink_main, &sk), 0);
+	cr_assert_eq(pthread_create(&ft, NULL, flood_main, &fl), 0);
+	for (int i = 0; i < RELOADS; i++) {
+		bool ok = xm_lbt_reload(&T, 0, i % 2 ? conf3("", "", "", NULL)
+						     : with_tcp);
+
+		if (!ok)
+			break;
+	}
+	fl.stop = true;
+	pthread_join(ft, NULL);
+	/* Everything sent is either in the socket or on its way: wait for
+	 * the count, bounded. */
+	end = xm_now_ms() + 10000;
+	while (sk.got < fl.sent && xm_now_ms() < end)
+		usleep(10000);
+	sk.stop = true;
+	pthread_join(st, NULL);
+	close(sk.fd);
+	cr_assert_eq(fl.err, 0, "flood: %s", strerror(-fl.err));
+	cr_log_info("%u frames to the host, %u delivered, %d reloads",
+		    fl.sent, sk.got, RELOADS);
+
+	xm_lbt_stop_clean(&T, 0);
+	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "reloads"), RELOADS);
+	cr_assert_eq(xm_lbt_summary(&T, 0, "\"port\"", "xdp_redirected"), 0,
+		     "traffic for no service reached the balancer");
+	cr_assert_eq(xm_lbt_summary(&T, 0, "\"dropped\"", "no_service"), 0);
+	cr_assert_gt(fl.sent, 1000, "the stream ran");
+	cr_assert_eq(sk.got, fl.sent, "the host's own traffic: %u of %u "
+		     "delivered", sk.got, fl.sent);
 }
 
 Test(lb, gue_encapsulation)
