@@ -937,15 +937,34 @@ struct lb_config *lb_config_read(const char *path,
 	ssize_t n;
 	int fd, e;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * Non-blocking, and checked before anything is read: opening a
+	 * FIFO (or a device) for reading may wait for a writer forever, and
+	 * this runs on the thread that answers SIGHUP.  O_NONBLOCK changes
+	 * nothing for a regular file.  Symlinks are followed: pointing the
+	 * path at the file in force is a normal way to deploy one.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		goto out_errno;
 	if (fstat(fd, &st) < 0)
 		goto out_close;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > LB_MAX_FILE) {
+	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		snprintf(err, err ? errlen : 0, "%s: not a regular file of at "
-			 "most %u bytes", path, LB_MAX_FILE);
+		snprintf(err, err ? errlen : 0, "%s: not a regular file (%s)",
+			 path, S_ISFIFO(st.st_mode) ? "a FIFO" :
+			 S_ISDIR(st.st_mode) ? "a directory" :
+			 S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ?
+			 "a device" : S_ISSOCK(st.st_mode) ? "a socket" :
+			 "not a file");
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((uint64_t)st.st_size > LB_MAX_FILE) {
+		close(fd);
+		snprintf(err, err ? errlen : 0, "%s: %llu bytes, more than "
+			 "the %u a configuration may have", path,
+			 (unsigned long long)st.st_size, LB_MAX_FILE);
 		errno = EINVAL;
 		return NULL;
 	}

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -552,6 +553,41 @@ Test(lb, reloads_switch_rules_without_stealing_other_traffic)
 	cr_assert_gt(fl.sent, 1000, "the stream ran");
 	cr_assert_eq(sk.got, fl.sent, "the host's own traffic: %u of %u "
 		     "delivered", sk.got, fl.sent);
+}
+
+/*
+ * A FIFO where the configuration should be: refused at once with a
+ * message, at start (exit 1) and at a reload (the running configuration
+ * stays, the next good reload goes through), never waited on.
+ */
+Test(lb, a_fifo_as_configuration_is_refused_not_waited_on)
+{
+	char fifo[160];
+	const char *args[] = { "-i", "el0", "-c", fifo, "-p", NULL };
+	int be[20], st;
+	size_t mark;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", T.tmpdir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	xm_lbt_spawn(&T.lb[0], &T.ns_lb[0], args);
+	st = xm_lbt_finish(&T.lb[0], 0, 10000);
+	cr_assert_eq(st, 1, "exit %d: %s", st, T.lb[0].err);
+	cr_assert_not_null(strstr(T.lb[0].err, "fifo.conf: not a regular "
+				  "file"), "%s", T.lb[0].err);
+
+	xm_lbt_start(&T, 0, conf3("", "", "", NULL), NULL);
+	cr_assert_eq(rename(fifo, T.lb[0].conf), 0);
+	mark = T.lb[0].err_len;
+	cr_assert_not(xm_lbt_hup(&T, 0), "a FIFO was read as a configuration");
+	cr_assert_not_null(strstr(T.lb[0].err + mark, "not a regular file"),
+			   "%s", T.lb[0].err + mark);
+	/* the main thread is not stuck: the next reload is answered */
+	cr_assert(xm_lbt_reload(&T, 0, conf3("", "", "", NULL)),
+		  "%s", T.lb[0].err + mark);
+	cr_assert_eq(probe(0, 32000, 20, 53, be), 20);
+	xm_lbt_stop_clean(&T, 0);
+	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "reload_failures"), 1);
+	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "reloads"), 1);
 }
 
 Test(lb, gue_encapsulation)

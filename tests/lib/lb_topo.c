@@ -15,13 +15,14 @@
  * KPI:
  *   xm_lbt_up, xm_lbt_down, xm_lbt_bin, xm_lbt_write_file,
  *   xm_lbt_json_u64, xm_lbt_summary, xm_lbt_decap_count,
- *   xm_lbt_spawn, xm_lbt_finish, xm_lbt_start, xm_lbt_reload,
+ *   xm_lbt_spawn, xm_lbt_finish, xm_lbt_start, xm_lbt_reload, xm_lbt_hup,
  *   xm_lbt_stop_clean, xm_lbt_lb_mac,
  *   xm_lbt_client_frame, xm_lbt_from_vip, xm_lbt_answer_of,
  *   xm_lbt_ask, xm_lbt_probe, xm_lbt_answered_once,
  *   xm_lbt_wait_too_big, xm_lbt_assert_one_backend, xm_lbt_assert_spread
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -222,11 +223,16 @@ void xm_lbt_start(struct xm_lbt *t, int i, const char *conf,
 
 bool xm_lbt_reload(struct xm_lbt *t, int i, const char *conf)
 {
+	xm_lbt_write_file(t->lb[i].conf, conf);
+	return xm_lbt_hup(t, i);
+}
+
+bool xm_lbt_hup(struct xm_lbt *t, int i)
+{
 	struct xm_lbt_proc *l = &t->lb[i];
 	size_t mark = l->err_len;
 	uint64_t end = xm_now_ms() + 10000;
 
-	xm_lbt_write_file(l->conf, conf);
 	kill(l->pid, SIGHUP);
 	while (xm_now_ms() < end && lb_pump(l, 50)) {
 		if (l->err_len <= mark)
@@ -447,13 +453,20 @@ void xm_lbt_down(struct xm_lbt *t)
 	xm_netns_destroy(&t->ns_cli);
 	xm_netns_destroy(&t->ns_sw);
 	if (t->tmpdir[0]) {
-		char path[160];
+		/* whatever a test left there: files, FIFOs, links */
+		DIR *d = opendir(t->tmpdir);
+		struct dirent *e;
+		char path[400];
 
-		for (int i = 0; i < XM_LBT_NLB_MAX; i++) {
-			snprintf(path, sizeof(path), "%s/lb%d.conf",
-				 t->tmpdir, i);
+		while (d && (e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", t->tmpdir,
+				 e->d_name);
 			unlink(path);
 		}
+		if (d)
+			closedir(d);
 		rmdir(t->tmpdir);
 		t->tmpdir[0] = '\0';
 	}

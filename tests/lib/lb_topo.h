@@ -136,6 +136,11 @@ void xm_lbt_start(struct xm_lbt *t, int i, const char *conf,
 		  const char *extra);
 /** Rewrites balancer i's file, SIGHUP.  @return true if it reloaded. */
 bool xm_lbt_reload(struct xm_lbt *t, int i, const char *conf);
+/**
+ * SIGHUP to balancer i, whatever its file is now; waits (10 s at most,
+ * then fails the test) for its verdict.  @return true if it reloaded.
+ */
+bool xm_lbt_hup(struct xm_lbt *t, int i);
 /** Stops balancer i; exit 0 and a clean frame audit in its summary. */
 void xm_lbt_stop_clean(struct xm_lbt *t, int i);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -477,6 +478,63 @@ Test(lb_config, load_from_a_file)
 	cr_assert_not_null(strstr(err, "/nonexistent/lb.conf"), "%s", err);
 	cr_assert_null(lb_config_load("/tmp", NULL, 1, err, sizeof(err)),
 		       "a directory");
+}
+
+/*
+ * A configuration path that is no regular file is refused at once with
+ * a message saying so: a FIFO with no writer (whose open would block the
+ * reloading thread for good), one with a writer, a device, a directory.
+ * A symlink to a regular file is a normal way to point at a file.
+ */
+Test(lb_config, load_refuses_what_is_not_a_regular_file, .timeout = 10)
+{
+	char dir[] = "/tmp/test_lb_config.XXXXXX";
+	char fifo[64], link[64], file[64], err[LB_ERRLEN];
+	const char *text = HEAD "vip 198.18.2.1 tcp 80\nbackend 198.18.1.1\n";
+	const char *paths[] = { fifo, "/dev/null", dir };
+	struct lb_config *c;
+	int fd, wfd = -1;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+	snprintf(link, sizeof(link), "%s/link.conf", dir);
+	snprintf(file, sizeof(file), "%s/real.conf", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+			errno = 0;
+			err[0] = '\0';
+			c = lb_config_load(paths[i], NULL, 1, err, sizeof(err));
+			cr_assert_null(c, "%s accepted", paths[i]);
+			cr_assert_eq(errno, EINVAL, "%s: %s", paths[i],
+				     strerror(errno));
+			cr_assert_not_null(strstr(err, "not a regular file"),
+					   "%s", err);
+			cr_assert_eq(strncmp(err, paths[i], strlen(paths[i])),
+				     0, "names the file: %s", err);
+		}
+		/* the second time round, the FIFO has a writer */
+		if (k == 0) {
+			wfd = open(fifo, O_RDWR | O_NONBLOCK);
+			cr_assert_geq(wfd, 0);
+			cr_assert_eq(write(wfd, text, strlen(text)),
+				     (ssize_t)strlen(text));
+		}
+	}
+	close(wfd);
+
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cr_assert_eq(symlink(file, link), 0);
+	c = lb_config_load(link, NULL, 1, err, sizeof(err));
+	cr_assert_not_null(c, "through a symlink: %s", err);
+	lb_config_free(c);
+	unlink(link);
+	unlink(file);
+	unlink(fifo);
+	rmdir(dir);
 }
 
 Test(lb_config, build_rejects_misuse)
