@@ -587,6 +587,8 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 		xm_ex_json_u64(&j, "hits", r->t.lru.hits);
 		xm_ex_json_u64(&j, "misses", r->t.lru.misses);
 		xm_ex_json_u64(&j, "evictions", r->t.lru.evictions);
+		xm_ex_json_u64(&j, "pin_refused_source", p->pin_refused_source);
+		xm_ex_json_u64(&j, "pin_refused_table", p->pin_refused_table);
 		xm_ex_json_close(&j);
 		json_services(&j, c);
 		if (r->have_st) {
@@ -632,10 +634,13 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 	       (unsigned long long)p->no_backend,
 	       (unsigned long long)p->too_big_dropped,
 	       (unsigned long long)r->t.tx_full);
-	printf("  flows %llu of %llu, evictions %llu, fragments %llu\n",
+	printf("  flows %llu of %llu, evictions %llu, not pinned %llu (source "
+	       "budget) %llu (table budget), fragments %llu\n",
 	       (unsigned long long)r->t.flows,
 	       (unsigned long long)r->t.lru_capacity,
 	       (unsigned long long)r->t.lru.evictions,
+	       (unsigned long long)p->pin_refused_source,
+	       (unsigned long long)p->pin_refused_table,
 	       (unsigned long long)p->frags);
 	printf("  busy: %.1f cycles/packet\n", p->rx ?
 	       (double)r->t.busy_cycles / (double)p->rx : 0);

@@ -590,6 +590,71 @@ Test(lb, a_fifo_as_configuration_is_refused_not_waited_on)
 	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "reloads"), 1);
 }
 
+/*
+ * The connection table under a flood of new flows from many sources:
+ * 200 established flows in a table of 1024, then up to 20000 datagrams
+ * from as many spoofed sources (another service, same table), then a
+ * reload adding a fourth backend, which does not exist: a flow that lost
+ * its entry and moved there goes unanswered.  Every established flow
+ * must still be answered by its backend.
+ */
+Test(lb, a_flood_of_new_flows_leaves_established_ones_in_place)
+{
+	enum { EST = 200, FLOOD = 20000 };
+	static int before[EST], after[EST];
+	char conf[2048], conf4[2048];
+	struct xm_tframe tf;
+	uint8_t lbmac[6], frame[64];
+	uint64_t end;
+	uint32_t sent = 0;
+
+	for (int k = 0; k < 2; k++)
+		snprintf(k ? conf4 : conf, sizeof(conf), KEY "lru-size 1024\n"
+			 "src-prefix 198.18.128.0/17\n"
+			 "vip " VIP " udp 53\n"
+			 "  backend 198.18.1.11 mac 02:00:00:00:01:0b\n"
+			 "  backend 198.18.1.12 mac 02:00:00:00:01:0c\n"
+			 "  backend 198.18.1.13 mac 02:00:00:00:01:0d\n%s"
+			 "vip " VIP " udp 55\n"
+			 "  backend 198.18.1.11 mac 02:00:00:00:01:0b\n"
+			 "  backend 198.18.1.12 mac 02:00:00:00:01:0c\n"
+			 "  backend 198.18.1.13 mac 02:00:00:00:01:0d\n",
+			 k ? "  backend 198.18.1.14 mac 02:00:00:00:01:0e\n"
+			   : "");
+	xm_lbt_start(&T, 0, conf, NULL);
+	cr_assert_eq(probe(0, 33000, EST, 53, before), EST);
+
+	xm_lbt_lb_mac(0, lbmac);
+	memset(&tf, 0, sizeof(tf));
+	tf.dmac = lbmac;
+	tf.smac = xm_lbt_cli_mac;
+	tf.family = 4;
+	tf.daddr = htonl(VIP_N);
+	tf.dport = 55;
+	end = xm_now_ms() + 2000;
+	for (; sent < FLOOD && xm_now_ms() < end; sent++) {
+		/* 198.19.x.y: no backend has a route back, so the flood
+		 * makes no replies */
+		tf.saddr = htonl(0xc6130000u | sent);
+		tf.sport = (uint16_t)(1024 + sent % 50000);
+		cr_assert_eq(xm_tframe_build(frame, 60, &tf), 60);
+		cr_assert_eq(xm_raw_send(T.cli_fd, frame, 60), 0);
+		if (sent % 64 == 63)
+			usleep(200);
+	}
+	cr_log_info("flood: %u datagrams from as many sources", sent);
+
+	cr_assert(xm_lbt_reload(&T, 0, conf4), "%s", T.lb[0].err);
+	cr_assert_eq(probe(0, 33000, EST, 53, after), EST,
+		     "established flows moved to the new (absent) backend");
+	for (int i = 0; i < EST; i++)
+		cr_assert_eq(after[i], before[i], "flow %d moved", i);
+	xm_lbt_stop_clean(&T, 0);
+	cr_assert_eq(xm_lbt_summary(&T, 0, "\"lru\"", "evictions"), 0);
+	cr_assert_gt(xm_lbt_summary(&T, 0, "\"lru\"", "pin_refused_table"), 0);
+	cr_assert_gt(sent, 2000, "the flood was too small to tell");
+}
+
 Test(lb, gue_encapsulation)
 {
 	enum { N = 200 };

@@ -133,6 +133,8 @@ Test(lb_config, defaults)
 	cr_assert_eq(c->c_table_size, LB_MAGLEV_DEFAULT_SIZE);
 	cr_assert_eq(c->c_lru_size, LB_LRU_DEFAULT);
 	cr_assert_eq(c->c_icmp_rate, LB_ICMP_RATE_DEFAULT);
+	cr_assert_eq(c->c_pin_rate, LB_PIN_RATE_DEFAULT);
+	cr_assert_eq(c->c_pin_burst, 4 * LB_PIN_RATE_DEFAULT);
 	cr_assert_eq(c->c_encap, LB_ENCAP_IPIP);
 	cr_assert_eq(c->c_steer, LB_STEER_ADDRESS);
 	cr_assert_eq(c->c_mtu, 0, "the interface's");
@@ -215,6 +217,13 @@ static const struct bad_case bad_cases[] = {
 	{ "encap gue\n", 1, "'encap'" },
 	{ "encap gue 0\n", 1, "'encap'" },
 	{ "icmp-rate lots\n", 1, "icmp-rate" },
+	{ "pin-rate -1\n", 1, "'pin-rate'" },
+	{ "pin-rate 10000001\n", 1, "'pin-rate'" },
+	{ "pin-rate 5\npin-rate 6\n", 2, "twice" },
+	{ "pin-burst 0\n", 1, "'pin-burst'" },
+	{ "pin-burst 100000001\n", 1, "'pin-burst'" },
+	{ HEAD "pin-rate 0\npin-burst 5\nvip 198.18.2.1 tcp 80\n"
+	  "backend 198.18.1.1\n", 4, "needs a pin-rate" },
 	{ "steer everything\n", 1, "'steer'" },
 	{ "a b c d e f g h i\n", 1, "more than 8 words" },
 	{ "\n\nvip 198.18.2.1 tcp 80\0 x\n", 3, "NUL" },
@@ -238,6 +247,35 @@ static const struct bad_case bad_cases[] = {
 	  "backend 198.18.1.2\nbackend 198.18.1.3\nbackend 198.18.1.4\n", 4,
 	  "do not fit" },
 };
+
+/* pin-burst is four seconds of pin-rate unless given; pin-rate 0 is
+ * "no pinning limit" and takes no burst. */
+Test(lb_config, pin_budgets)
+{
+	static const struct {
+		const char *lines;
+		uint32_t rate, burst;
+	} cases[] = {
+		{ "pin-rate 10\n", 10, 40 },
+		{ "pin-burst 7\n", LB_PIN_RATE_DEFAULT, 7 },
+		{ "pin-rate 3\npin-burst 1\n", 3, 1 },
+		{ "pin-burst 9\npin-rate 2\n", 2, 9 },
+		{ "pin-rate 0\n", 0, 0 },
+		{ "pin-rate 10000000\n", 10000000, 40000000 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		struct lb_config *c;
+
+		snprintf(text, sizeof(text), HEAD "%svip 198.18.2.1 tcp 80\n"
+			 "backend 198.18.1.1\n", cases[i].lines);
+		c = build(text, NULL);
+		cr_assert_eq(c->c_pin_rate, cases[i].rate, "case %zu", i);
+		cr_assert_eq(c->c_pin_burst, cases[i].burst, "case %zu", i);
+		lb_config_free(c);
+	}
+}
 
 Test(lb_config, every_error_names_its_line)
 {
