@@ -351,7 +351,9 @@ static void backend_up(struct xm_lbt *t, int i, bool v6)
 			  "%s"
 			  "sysctl -qw net.ipv4.conf.all.rp_filter=0 && "
 			  "sysctl -qw net.ipv4.conf.%s.rp_filter=0 && "
-			  "%s -i %s --persist --gue-port %d",
+			  "%s -i %s --persist --gue-port %d "
+			  "--allow-src " XM_LBT_SRC4 " --allow-src "
+			  XM_LBT_SRC6,
 			  v6 ? "ip addr add " XM_LBT_VIP6 "/128 dev lo "
 			       "nodad && " : "",
 			  ifname, decap_bin(), ifname, XM_LBT_GUE_PORT);
