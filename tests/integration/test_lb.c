@@ -303,7 +303,9 @@ Test(lb, icmp_too_big_at_the_mtu_edge)
 	len = client_frame(frame, sizeof(frame), 0, 26002, 53, 2,
 			   1481 - 28, false);
 	cr_assert_eq(xm_raw_send(T.cli_fd, frame, len), 0);
-	usleep(200000);
+	/* stop once the balancer has counted that drop */
+	cr_assert_geq(xm_lbt_wait_live(&T, 0, "drop", 1, 10000), 1,
+		      "the frame without DF was not counted: %s", T.lb[0].err);
 	xm_lbt_stop_clean(&T, 0);
 	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "icmp_too_big_sent"), 1);
 	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "too_big"), 2);

@@ -16,6 +16,7 @@
  *   xm_lbt_up, xm_lbt_down, xm_lbt_bin, xm_lbt_write_file,
  *   xm_lbt_json_u64, xm_lbt_summary, xm_lbt_decap_count,
  *   xm_lbt_spawn, xm_lbt_finish, xm_lbt_start, xm_lbt_reload, xm_lbt_hup,
+ *   xm_lbt_wait_live,
  *   xm_lbt_stop_clean, xm_lbt_lb_mac,
  *   xm_lbt_client_frame, xm_lbt_from_vip, xm_lbt_answer_of,
  *   xm_lbt_ask, xm_lbt_probe, xm_lbt_answered_once,
@@ -244,6 +245,44 @@ bool xm_lbt_hup(struct xm_lbt *t, int i)
 	}
 	cr_assert_fail("no reload verdict: %s", l->err + mark);
 	return false;
+}
+
+/* Column col of the last whole live line on l's stderr, or -1. */
+static int64_t live_value(const struct xm_lbt_proc *l, const char *col)
+{
+	char key[32];
+	const char *end, *line, *p;
+
+	if (l->err_len == 0)
+		return -1;
+	/* the last line that is complete, and a live one */
+	end = l->err + l->err_len;
+	while (end > l->err && end[-1] != '\n')
+		end--;
+	snprintf(key, sizeof(key), "  %s ", col);
+	while (end > l->err) {
+		line = end - 1;
+		while (line > l->err && line[-1] != '\n')
+			line--;
+		p = memmem(line, (size_t)(end - line), key, strlen(key));
+		if (p && !strncmp(line, "xmbuf-lb ", 9))
+			return (int64_t)strtoull(p + strlen(key), NULL, 10);
+		end = line;
+	}
+	return -1;
+}
+
+uint64_t xm_lbt_wait_live(struct xm_lbt *t, int i, const char *col,
+			  uint64_t want, int ms)
+{
+	struct xm_lbt_proc *l = &t->lb[i];
+	uint64_t end = xm_now_ms() + (uint64_t)ms;
+	int64_t v = live_value(l, col);
+
+	while ((v < 0 || (uint64_t)v < want) && xm_now_ms() < end &&
+	       lb_pump(l, 100))
+		v = live_value(l, col);
+	return v < 0 ? 0 : (uint64_t)v;
 }
 
 void xm_lbt_stop_clean(struct xm_lbt *t, int i)

@@ -146,6 +146,14 @@ bool xm_lbt_reload(struct xm_lbt *t, int i, const char *conf);
  * then fails the test) for its verdict.  @return true if it reloaded.
  */
 bool xm_lbt_hup(struct xm_lbt *t, int i);
+/**
+ * Waits (ms at most) until balancer i's live line (once a second on its
+ * stderr: rx, fwd, icmp, drop, flows) shows column col at want or more,
+ * so a test stops it once what it counts has happened, not after a
+ * guessed sleep.  @return the last value seen (0: none yet).
+ */
+uint64_t xm_lbt_wait_live(struct xm_lbt *t, int i, const char *col,
+			  uint64_t want, int ms);
 /** Stops balancer i; exit 0 and a clean frame audit in its summary. */
 void xm_lbt_stop_clean(struct xm_lbt *t, int i);
 
