@@ -24,10 +24,27 @@
  * would without us) and outer fragments (there is nothing to strip until
  * the stack reassembles them).
  *
- * The program decapsulates whatever tunnel packet reaches the interface:
- * attach it to the interfaces the balancers reach, as one would bring up
- * a tunnel device there.  The loader (xmbuf-decap) writes the
- * configuration map and reads the per-CPU counters.
+ * Who may tunnel to us.  Stripping a tunnel delivers its inner packet
+ * with the inner source the sender chose, so anyone who can reach the
+ * backend could inject packets from any address.  With an allow-list of
+ * the balancers' outer source prefixes configured (XM_DECAP_F_SRC_CHECK,
+ * the "xm_decap_src" trie), a tunnel packet from anywhere else is dropped
+ * and counted (refused_src): default deny.  With the destination check
+ * (XM_DECAP_F_DST_CHECK, the "xm_decap_dst" trie of this host's
+ * addresses), so is one whose outer destination is not ours
+ * (refused_dst).  Both checks come before anything is stripped; packets
+ * that are no tunnel of ours are never looked at by them.
+ *
+ *   tunnel packet? --no--> passed
+ *     | yes
+ *   source allowed? --no--> XDP_DROP, refused_src   (check configured)
+ *   destination ours? --no--> XDP_DROP, refused_dst (check configured)
+ *   strip, XDP_PASS
+ *
+ * Without either check the program decapsulates whatever tunnel packet
+ * reaches the interface, as a tunnel device there would.  The loader
+ * (xmbuf-decap) writes the configuration and prefix maps and reads the
+ * per-CPU counters.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -60,6 +77,44 @@ struct {
 	__type(value, struct xm_decap_stats);
 } xm_decap_stats SEC(".maps");
 
+/* Allowed outer sources: the balancers' src-prefix. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XM_DECAP_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xm_decap_prefix);
+	__type(value, __u8);
+} xm_decap_src SEC(".maps");
+
+/* Outer destinations that are ours. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XM_DECAP_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xm_decap_prefix);
+	__type(value, __u8);
+} xm_decap_dst SEC(".maps");
+
+/*
+ * The trie key of an outer address, written while the header's bounds are
+ * proven (a packet pointer kept for later would need proving again).
+ */
+static __always_inline void key4(struct xm_decap_prefix *k, __be32 a)
+{
+	k->prefixlen = 128;
+	__builtin_memset(k->addr, 0, 10);
+	k->addr[10] = 0xff;
+	k->addr[11] = 0xff;
+	__builtin_memcpy(&k->addr[12], &a, 4);
+}
+
+static __always_inline void key6(struct xm_decap_prefix *k,
+				 const struct in6_addr *a)
+{
+	k->prefixlen = 128;
+	__builtin_memcpy(k->addr, a, 16);
+}
+
 /*
  * The GUE header at g (outer UDP payload): its length and the inner
  * ethertype, or 0 for a control message or garbage.
@@ -89,6 +144,28 @@ static __always_inline __u32 gue_len(__u8 *g, void *end, __u16 *inner)
 	return 4 + (b0 & 0x1f) * 4;
 }
 
+/*
+ * A tunnel packet from src to dst (trie keys): refused, and counted, when
+ * a check is configured and the address is not in its trie.
+ */
+static __always_inline bool refused(const struct xm_decap_config *cfg,
+				    struct xm_decap_stats *st,
+				    const struct xm_decap_prefix *src,
+				    const struct xm_decap_prefix *dst)
+{
+	if ((cfg->flags & XM_DECAP_F_SRC_CHECK) &&
+	    !bpf_map_lookup_elem(&xm_decap_src, src)) {
+		st->refused_src++;
+		return true;
+	}
+	if ((cfg->flags & XM_DECAP_F_DST_CHECK) &&
+	    !bpf_map_lookup_elem(&xm_decap_dst, dst)) {
+		st->refused_dst++;
+		return true;
+	}
+	return false;
+}
+
 SEC("xdp")
 int xm_decap(struct xdp_md *ctx)
 {
@@ -100,6 +177,7 @@ int xm_decap(struct xdp_md *ctx)
 	__u8 l2[MAX_L2];
 	__u32 zero = 0, l2len = sizeof(*eth), outer = 0, iplen;
 	__u16 proto, inner = 0;
+	struct xm_decap_prefix ksrc, kdst;
 	__u8 l4;
 	__u64 *counter;
 	__u8 *p;
@@ -110,6 +188,9 @@ int xm_decap(struct xdp_md *ctx)
 	if (!st || !cfg)
 		return XDP_PASS;
 	st->seen++;
+	/* attached but not configured yet: the checks may not be in place */
+	if (!(cfg->flags & XM_DECAP_F_READY))
+		goto out_pass;
 	if ((void *)(eth + 1) > end)
 		goto out_pass;
 	proto = eth->h_proto;
@@ -146,6 +227,8 @@ int xm_decap(struct xdp_md *ctx)
 		}
 		iplen = iph->ihl * 4;
 		counter = l4 == PROTO_IPIP ? &st->ipip : &st->ip6in4;
+		key4(&ksrc, iph->saddr);
+		key4(&kdst, iph->daddr);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = data + l2len;
 
@@ -156,6 +239,8 @@ int xm_decap(struct xdp_md *ctx)
 			goto out_pass;
 		iplen = sizeof(*ip6h);
 		counter = l4 == PROTO_IPV6 ? &st->ip6ip6 : &st->ip4in6;
+		key6(&ksrc, &ip6h->saddr);
+		key6(&kdst, &ip6h->daddr);
 	} else {
 		goto out_pass;
 	}
@@ -170,12 +255,16 @@ int xm_decap(struct xdp_md *ctx)
 			goto out_pass;
 		if (udp->dest != cfg->gue_port)
 			goto out_pass;
+		if (refused(cfg, st, &ksrc, &kdst))
+			return XDP_DROP;
 		g = gue_len((__u8 *)(udp + 1), end, &inner);
 		if (g == 0)
 			goto out_malformed;
 		outer = iplen + sizeof(*udp) + (g == 0xffff ? 0 : g);
 		counter = &st->gue;
 	} else {
+		if (refused(cfg, st, &ksrc, &kdst))
+			return XDP_DROP;
 		outer = iplen;
 		inner = l4 == PROTO_IPIP ? ETH_P_IP : ETH_P_IPV6;
 	}

@@ -63,11 +63,24 @@ struct {
 	__type(value, __u32);
 } xsks SEC(".maps");
 
-struct {
+/*
+ * One rule set (see struct xm_xdp_ruleset): the inner map's shape.  By
+ * size, not by type: a struct reached only through this template is
+ * emitted as a forward declaration in BTF, which libbpf cannot size.
+ */
+struct xm_ruleset_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XM_XDP_MAX_RULES);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xm_xdp_ruleset));
+};
+
+/* The rule set in force, swapped whole by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xm_xdp_rule);
+	__array(values, struct xm_ruleset_map);
 } xm_rules SEC(".maps");
 
 struct {
@@ -280,11 +293,13 @@ static __always_inline void write_meta(struct xdp_md *ctx,
 SEC(XM_SEC)
 int XM_PROG_NAME(struct xdp_md *ctx)
 {
+	const struct xm_xdp_ruleset *set = NULL;
 	struct xm_pkt pi = {};
 	struct xm_xdp_config *cfg;
 	struct xm_xdp_stats *st;
 	__u32 zero = 0;
 	__u32 nrules;
+	void *inner;
 	long ret;
 	int i;
 
@@ -294,21 +309,26 @@ int XM_PROG_NAME(struct xdp_md *ctx)
 		return XDP_PASS;
 	st->seen++;
 
-	nrules = cfg->nrules;
-	if (nrules) {
+	/*
+	 * One lookup gives the whole set in force: a set being replaced
+	 * is never seen half written, and no set at all steers nothing.
+	 */
+	inner = bpf_map_lookup_elem(&xm_rules, &zero);
+	if (inner)
+		set = bpf_map_lookup_elem(inner, &zero);
+	if (!set) {
+		st->passed++;
+		return XDP_PASS;
+	}
+	if (!(set->flags & XM_XDP_SET_ALL)) {
 		int hit = -1;
 
+		nrules = set->nrules;
 		parse(ctx, &pi);
 		for (i = 0; i < XM_XDP_MAX_RULES; i++) {
-			struct xm_xdp_rule *r;
-			__u32 key = i;
-
 			if (i >= nrules)
 				break;
-			r = bpf_map_lookup_elem(&xm_rules, &key);
-			if (!r)
-				break;
-			if (rule_match(r, &pi)) {
+			if (rule_match(&set->rules[i], &pi)) {
 				hit = i;
 				break;
 			}

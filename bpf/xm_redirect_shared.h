@@ -68,6 +68,26 @@ struct xm_xdp_rule {
 	__u32 dst_mask[4];
 };
 
+/* xm_xdp_ruleset.flags */
+#define XM_XDP_SET_ALL		0x0001	/* steer every packet; rules unused */
+
+/*
+ * A whole rule set, published at once.  The program reaches it through
+ * the array-of-maps "xm_rules": its one slot holds an inner array map
+ * whose one value is this.  Userspace never changes a published set: it
+ * builds the next one in a new inner map and swaps the slot with one
+ * update, which the program sees whole or not at all (the kernel frees
+ * the old map once no program run can still hold it).
+ *
+ *   xm_rules[0] --> inner map { nrules, flags, rules[0 .. nrules) }
+ *   slot empty, or nrules 0 without XM_XDP_SET_ALL: nothing is steered
+ */
+struct xm_xdp_ruleset {
+	__u32 nrules;			/* rules in use, 0 .. XM_XDP_MAX_RULES */
+	__u32 flags;			/* XM_XDP_SET_* */
+	struct xm_xdp_rule rules[XM_XDP_MAX_RULES];
+};
+
 /* xm_xdp_config.flags */
 #define XM_XDP_CFG_META		0x0001	/* write struct xm_xdp_meta */
 
@@ -83,7 +103,8 @@ struct xm_xdp_owner {
 
 /* Array map "xm_config", one entry, written by userspace. */
 struct xm_xdp_config {
-	__u32 nrules;			/* rules in use (0: match all) */
+	__u32 pad;			/* was the rule count: the rule set
+					 * lives in "xm_rules" now, whole */
 	__u32 flags;			/* XM_XDP_CFG_* */
 	struct xm_xdp_owner owner;	/* read by other processes only */
 };
@@ -93,7 +114,8 @@ struct xm_xdp_stats {
 	__u64 seen;			/* packets the program ran on */
 	__u64 redirected;		/* matched, handed to a socket */
 	__u64 no_socket;		/* matched, no socket: passed */
-	__u64 passed;			/* matched no rule: passed */
+	__u64 passed;			/* matched no rule (or no rule set
+					 * published): passed */
 	__u64 meta_failed;		/* bpf_xdp_adjust_meta refused */
 	__u64 rule_hits[XM_XDP_MAX_RULES];
 };

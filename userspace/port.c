@@ -36,8 +36,9 @@
  * xm_port_name, xm_port_mode, xm_port_mode_name, xm_port_multi_buffer,
  * xm_port_need_wakeup, xm_port_mtu, xm_port_tx_budget, xm_port_umem,
  * xm_port_index, xm_port_has_prog, xm_port_prog_multi, xm_port_stats,
- * xm_port_queue_stats, xm_port_rule_add, xm_port_rule_clear,
- * xm_port_rule_count.
+ * xm_port_queue_stats, xm_port_rule_add, xm_port_rule_replace,
+ * xm_port_rule_clear, xm_port_rule_all, xm_port_rule_count,
+ * xm_port_rule_steers_all.
  */
 #include <errno.h>
 #include <limits.h>
@@ -1275,7 +1276,7 @@ static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
 			       XM_PORT_F_PREFER_BUSY_POLL |
 			       XM_PORT_F_NO_METADATA | XM_PORT_F_NO_XDP_PROG |
 			       XM_PORT_F_TX_ONLY | XM_PORT_F_RX_ONLY |
-			       XM_PORT_F_LEND_RX_RING;
+			       XM_PORT_F_LEND_RX_RING | XM_PORT_F_STEER_NONE;
 	const uint32_t *want = XM_OPTS_GET(opts, queues, NULL);
 	uint32_t nwant = XM_OPTS_GET(opts, nqueues, 0);
 	uint32_t mode = XM_OPTS_GET(opts, mode, XM_PORT_MODE_AUTO);
@@ -1442,16 +1443,17 @@ static int xm_port_prog(struct xm_port *p)
 {
 	bool frags = p->p_sg || p->p_mtu > XM_PORT_FRAGS_MTU;
 	bool skb = p->p_mode == XM_PORT_MODE_SKB;
+	bool all = !(p->p_flags & XM_PORT_F_STEER_NONE);
 	int err;
 
 	err = _xm_xdp_attach(&p->p_xdp, p->p_ifindex, p->p_name, frags, skb,
-			     p->p_meta);
+			     p->p_meta, all);
 	if (err && p->p_mode == XM_PORT_MODE_AUTO && xm_fallback_ok(err)) {
 		xm_pr_warn("%s: native XDP not available (%s), using SKB "
 			   "mode\n", p->p_name, xm_errname(err));
 		skb = true;
 		err = _xm_xdp_attach(&p->p_xdp, p->p_ifindex, p->p_name,
-				     frags, skb, p->p_meta);
+				     frags, skb, p->p_meta, all);
 	}
 	if (err)
 		return err;
@@ -1898,6 +1900,16 @@ int xm_port_rule_add(struct xm_port *p, const struct xm_port_rule *r)
 	return _xm_xdp_rule_add(&p->p_xdp, r);
 }
 
+int xm_port_rule_replace(struct xm_port *p, const struct xm_port_rule *rules,
+			 unsigned int n)
+{
+	if (p == NULL || (rules == NULL && n))
+		return -EINVAL;
+	if (!p->p_has_prog)
+		return -EOPNOTSUPP;
+	return _xm_xdp_rule_replace(&p->p_xdp, rules, n);
+}
+
 int xm_port_rule_clear(struct xm_port *p)
 {
 	if (p == NULL)
@@ -1907,7 +1919,22 @@ int xm_port_rule_clear(struct xm_port *p)
 	return _xm_xdp_rule_clear(&p->p_xdp);
 }
 
+int xm_port_rule_all(struct xm_port *p)
+{
+	if (p == NULL)
+		return -EINVAL;
+	if (!p->p_has_prog)
+		return -EOPNOTSUPP;
+	return _xm_xdp_rule_all(&p->p_xdp);
+}
+
 unsigned int xm_port_rule_count(const struct xm_port *p)
 {
-	return p && p->p_has_prog ? p->p_xdp.x_nrules : 0;
+	return p && p->p_has_prog ? p->p_xdp.x_set.nrules : 0;
+}
+
+bool xm_port_rule_steers_all(const struct xm_port *p)
+{
+	return p && p->p_has_prog &&
+	       (p->p_xdp.x_set.flags & XM_XDP_SET_ALL) != 0;
 }

@@ -27,9 +27,24 @@
  * process's pid, pid namespace and start time; a later process reads it
  * through the program's map ids, with no pinning and no files to clean up.
  *
+ * Steering rules: the program reads one whole rule set through the
+ * array-of-maps "xm_rules" (bpf/xm_redirect_shared.h).  Every change,
+ * one rule added or the whole set replaced, builds the next set aside in
+ * a new inner map and publishes it with one update of the outer slot:
+ *
+ *   x_set (what is in force) --copy, edit--> next
+ *   next --> new inner map (bpf_map_create + one update)
+ *        --> xm_rules[0] = inner        one write: old set or new, never
+ *                                       a mixture, never an empty moment
+ *   failure anywhere before that write: x_set and the slot unchanged
+ *
+ * "Steer everything" is a flag of the set (XM_XDP_SET_ALL), the state a
+ * port opens in unless it asks for none; a set without rules steers
+ * nothing.
+ *
  * KPI (hidden, for port.c): _xm_xdp_attach, _xm_xdp_detach,
- * _xm_xdp_set_socket, _xm_xdp_rule_add, _xm_xdp_rule_clear, _xm_xdp_stats,
- * _xm_xdp_bpffs.
+ * _xm_xdp_set_socket, _xm_xdp_rule_add, _xm_xdp_rule_clear,
+ * _xm_xdp_rule_replace, _xm_xdp_rule_all, _xm_xdp_stats, _xm_xdp_bpffs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -338,11 +353,10 @@ static int xm_find_maps(struct xm_xdp *x, struct bpf_object *obj)
 	return 0;
 }
 
-/* Rule count, flags and our identity, in one update the program sees. */
+/* Flags and our identity, in one update the program sees. */
 static int xm_write_config(struct xm_xdp *x)
 {
 	struct xm_xdp_config cfg = {
-		.nrules = x->x_nrules,
 		.flags = x->x_cfg_flags,
 	};
 	uint32_t zero = 0;
@@ -350,6 +364,32 @@ static int xm_write_config(struct xm_xdp *x)
 	xm_owner_self(&cfg.owner);
 	if (bpf_map_update_elem(x->x_config_fd, &zero, &cfg, BPF_ANY) != 0)
 		return -errno;
+	return 0;
+}
+
+/*
+ * Makes set the one in force: a new inner map holding it, swapped into
+ * the program's xm_rules slot with one update.  On failure the slot
+ * still holds the set that was there (x->x_set is not touched).
+ */
+static int xm_publish(struct xm_xdp *x, const struct xm_xdp_ruleset *set)
+{
+	uint32_t zero = 0;
+	int fd, err = 0;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xm_ruleset", sizeof(zero),
+			    sizeof(*set), 1, NULL);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_update_elem(fd, &zero, set, BPF_ANY) != 0 ||
+	    bpf_map_update_elem(x->x_rules_fd, &zero, &fd, BPF_ANY) != 0)
+		err = -errno;
+	/* the outer map holds its own reference to a published inner map */
+	close(fd);
+	if (err)
+		return err;
+	if (set != &x->x_set)
+		x->x_set = *set;
 	return 0;
 }
 
@@ -372,8 +412,11 @@ static int xm_attach_own(struct xm_xdp *x, const struct xm_xdp_build *b,
 	err = xm_find_maps(x, obj);
 	if (err)
 		goto out_close;
-	/* config and owner first: the program runs the moment it attaches */
+	/* config, owner and rules first: the program runs the moment it
+	 * attaches */
 	err = xm_write_config(x);
+	if (err == 0)
+		err = xm_publish(x, &x->x_set);
 	if (err)
 		goto out_close;
 	flags |= old_fd >= 0 ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST;
@@ -432,9 +475,13 @@ static int xm_attach_libxdp(struct xm_xdp *x, const struct xm_xdp_build *b,
 		     !xdp_multiprog__is_legacy(mp);
 	if (!libxdp_get_error(mp))
 		xdp_multiprog__close(mp);
+	/* until the rule set is published the slot is empty: nothing is
+	 * steered, the stack gets everything */
 	err = xm_find_maps(x, obj);
 	if (err == 0)
 		err = xm_write_config(x);
+	if (err == 0)
+		err = xm_publish(x, &x->x_set);
 	if (err) {
 		_xm_xdp_detach(x);
 		return err;
@@ -535,7 +582,7 @@ static void xm_xdp_reset(struct xm_xdp *x)
 	x->x_frags = false;
 	x->x_xsks_fd = x->x_rules_fd = x->x_config_fd = -1;
 	x->x_stats_fd = -1;
-	x->x_nrules = 0;
+	memset(&x->x_set, 0, sizeof(x->x_set));
 }
 
 static const char *xm_attach_errstr(int err)
@@ -553,7 +600,7 @@ static const char *xm_attach_errstr(int err)
 }
 
 int _xm_xdp_attach(struct xm_xdp *x, int ifindex, const char *ifname,
-		   bool frags, bool skb, bool meta)
+		   bool frags, bool skb, bool meta, bool steer_all)
 {
 	const struct xm_xdp_build *plain = xm_build(frags, false);
 	const struct xm_xdp_build *kf = xm_build(frags, true);
@@ -567,6 +614,7 @@ int _xm_xdp_attach(struct xm_xdp *x, int ifindex, const char *ifname,
 	snprintf(x->x_ifname, sizeof(x->x_ifname), "%s", ifname);
 	x->x_skb = skb;
 	x->x_cfg_flags = meta ? XM_XDP_CFG_META : 0;
+	x->x_set.flags = steer_all ? XM_XDP_SET_ALL : 0;
 
 	_xm_xdp_bpffs();
 	xm_quiet_libs(&saved);
@@ -706,15 +754,14 @@ static void xm_prefix(const uint8_t *addr, unsigned int len,
 	memcpy(mask, m, 16);
 }
 
-int _xm_xdp_rule_add(struct xm_xdp *x, const struct xm_port_rule *r)
+/* Checks r and writes it as the program reads it.  @return 0 or -EINVAL. */
+static int xm_rule_encode(struct xm_xdp *x, const struct xm_port_rule *r,
+			  struct xm_xdp_rule *kr)
 {
 	const uint32_t known = XM_RULE_M_PROTO | XM_RULE_M_DST_PORT |
 			       XM_RULE_M_VLAN | XM_RULE_M_SRC | XM_RULE_M_DST |
 			       XM_RULE_M_FAMILY;
-	struct xm_xdp_rule kr;
 	unsigned int alen, maxlen;
-	uint32_t key = x->x_nrules;
-	int err;
 
 	if (r->match & ~known) {
 		xm_pr_warn("%s: rule has unknown match bits 0x%x\n",
@@ -741,46 +788,80 @@ int _xm_xdp_rule_add(struct xm_xdp *x, const struct xm_port_rule *r)
 			   r->vlan_id);
 		return -EINVAL;
 	}
-	if (x->x_nrules >= XM_XDP_MAX_RULES) {
-		xm_pr_warn("%s: rule table full (%d rules)\n", x->x_ifname,
-			   XM_XDP_MAX_RULES);
-		return -ENOSPC;
-	}
 
-	memset(&kr, 0, sizeof(kr));
-	kr.match = r->match;
-	kr.family = r->family == AF_INET6 ? XM_XDP_FAMILY_IPV6 :
-		    XM_XDP_FAMILY_IPV4;
-	kr.ip_proto = r->ip_proto;
-	kr.dst_port = htons(r->dst_port);
-	kr.vlan_id = r->vlan_id;
+	memset(kr, 0, sizeof(*kr));
+	kr->match = r->match;
+	kr->family = r->family == AF_INET6 ? XM_XDP_FAMILY_IPV6 :
+		     XM_XDP_FAMILY_IPV4;
+	kr->ip_proto = r->ip_proto;
+	kr->dst_port = htons(r->dst_port);
+	kr->vlan_id = r->vlan_id;
 	if (r->match & XM_RULE_M_SRC)
-		xm_prefix(r->src, alen, r->src_len, kr.src, kr.src_mask);
+		xm_prefix(r->src, alen, r->src_len, kr->src, kr->src_mask);
 	if (r->match & XM_RULE_M_DST)
-		xm_prefix(r->dst, alen, r->dst_len, kr.dst, kr.dst_mask);
+		xm_prefix(r->dst, alen, r->dst_len, kr->dst, kr->dst_mask);
+	return 0;
+}
 
-	/* the rule is in place before the count that makes it visible */
-	if (bpf_map_update_elem(x->x_rules_fd, &key, &kr, BPF_ANY) != 0)
-		return -errno;
-	x->x_nrules++;
-	err = xm_write_config(x);
-	if (err) {
-		x->x_nrules--;
-		return err;
+static int xm_table_full(struct xm_xdp *x)
+{
+	xm_pr_warn("%s: rule table full (%d rules)\n", x->x_ifname,
+		   XM_XDP_MAX_RULES);
+	return -ENOSPC;
+}
+
+int _xm_xdp_rule_add(struct xm_xdp *x, const struct xm_port_rule *r)
+{
+	struct xm_xdp_ruleset next = x->x_set;
+	int err;
+
+	/* the first rule after "everything" starts a set of its own */
+	if (next.flags & XM_XDP_SET_ALL) {
+		next.flags &= ~XM_XDP_SET_ALL;
+		next.nrules = 0;
 	}
-	return (int)key;
+	if (next.nrules >= XM_XDP_MAX_RULES)
+		return xm_table_full(x);
+	err = xm_rule_encode(x, r, &next.rules[next.nrules]);
+	if (err)
+		return err;
+	next.nrules++;
+	err = xm_publish(x, &next);
+	if (err)
+		return err;
+	return (int)next.nrules - 1;
+}
+
+int _xm_xdp_rule_replace(struct xm_xdp *x, const struct xm_port_rule *rules,
+			 unsigned int n)
+{
+	struct xm_xdp_ruleset next;
+	int err;
+
+	if (n > XM_XDP_MAX_RULES)
+		return xm_table_full(x);
+	memset(&next, 0, sizeof(next));
+	for (unsigned int i = 0; i < n; i++) {
+		err = xm_rule_encode(x, &rules[i], &next.rules[i]);
+		if (err)
+			return err;
+	}
+	next.nrules = n;
+	return xm_publish(x, &next);
 }
 
 int _xm_xdp_rule_clear(struct xm_xdp *x)
 {
-	unsigned int old = x->x_nrules;
-	int err;
+	return _xm_xdp_rule_replace(x, NULL, 0);
+}
 
-	x->x_nrules = 0;
-	err = xm_write_config(x);
-	if (err)
-		x->x_nrules = old;
-	return err;
+int _xm_xdp_rule_all(struct xm_xdp *x)
+{
+	struct xm_xdp_ruleset next;
+
+	memset(&next, 0, sizeof(next));
+	next.flags = XM_XDP_SET_ALL;
+	return xm_publish(x, &next);
 }
 
 /* ---------------------------------------------------------- counters */

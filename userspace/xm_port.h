@@ -92,6 +92,10 @@ enum xm_port_multi_buffer {
 					 * rx_fill_ring_empty_descs, not
 					 * rx_ring_full); no effect in
 					 * zero-copy mode */
+#define XM_PORT_F_STEER_NONE	0x0080	/* open with an empty rule set:
+					 * nothing reaches the sockets
+					 * until rules are installed
+					 * (default: everything) */
 
 #define XM_PORT_MAX_QUEUES	64	/* queues per port */
 #define XM_PORT_MAX_RULES	16	/* steering rules per interface */
@@ -154,7 +158,9 @@ struct xm_port_opts {
  * Loads and attaches bpf/xm_redirect (the xdp.frags build when the MTU
  * needs multi-buffer) through libxdp, replacing one left by a process that
  * died (recognised by program name) atomically.  The steering rule set
- * starts empty: everything arriving on the opened queues is redirected.
+ * starts as "everything" (xm_port_rule_all()): everything arriving on
+ * the opened queues is redirected; with XM_PORT_F_STEER_NONE it starts
+ * empty and nothing is.
  */
 XM_API struct xm_port *xm_port_open(struct xm_umem *u, const char *ifname,
 				    const struct xm_port_opts *opts);
@@ -366,8 +372,13 @@ XM_API int xm_port_queue_stats(struct xm_port *p, unsigned int qidx,
  * Steering rules.  Rules are tried in order, first match wins; a packet
  * matching a rule is redirected to the socket of its RX queue (or passed
  * to the stack when that queue has none), a packet matching none is passed
- * to the stack.  An empty rule set redirects everything.  Each field below
- * is compared only when its XM_RULE_M_* bit is set in match; the packet
+ * to the stack.  A set with no rules steers nothing; steering everything
+ * is a state of its own (xm_port_rule_all(), the state after open), never
+ * the absence of rules.  Each change of the set (add, replace, clear,
+ * all) takes effect in one step: the program sees the old set or the new
+ * one, never a mixture, and a change that fails leaves the old set in
+ * force.  Each field below is compared only when its XM_RULE_M_* bit is
+ * set in match (a rule with match 0 matches every packet); the packet
  * may carry one 802.1Q/802.1ad tag.
  */
 #define XM_RULE_M_PROTO		0x01	/* ip_proto (IPv4 protocol, IPv6
@@ -393,10 +404,13 @@ struct xm_port_rule {
 };
 
 /**
- * @brief **xm_port_rule_add()** appends a steering rule.
+ * @brief **xm_port_rule_add()** appends a steering rule.  In the
+ * "everything" state (after open), the first rule added starts a set of
+ * its own: from then on only what it matches is steered.
  * @return the rule's index (>= 0, its slot in xdp_rule_hits); negative
  * error code otherwise: -EINVAL malformed rule, -ENOSPC table full,
- * -EOPNOTSUPP the port has no program of ours.
+ * -EOPNOTSUPP the port has no program of ours; the set in force is then
+ * unchanged.
  *
  * Rules belong to the interface's program; a process opens at most one
  * port per interface (a second xm_port_open() on it fails with EBUSY), so
@@ -404,12 +418,33 @@ struct xm_port_rule {
  */
 XM_API int xm_port_rule_add(struct xm_port *p, const struct xm_port_rule *r);
 /**
- * @brief **xm_port_rule_clear()** removes every rule (back to "redirect
- * everything").  @return 0, on success; negative error code otherwise.
+ * @brief **xm_port_rule_replace()** replaces the whole rule set with
+ * rules[0 .. n), in one step: the set is checked and built aside, then
+ * published at once, so no packet meets a partial set.  n = 0 steers
+ * nothing.  Rule i counts in xdp_rule_hits[i].
+ * @return 0, on success; negative error code otherwise (-EINVAL a
+ * malformed rule, -ENOSPC n above XM_PORT_MAX_RULES, -EOPNOTSUPP no
+ * program of ours, or the kernel's), and then the set in force stays.
+ */
+XM_API int xm_port_rule_replace(struct xm_port *p,
+				const struct xm_port_rule *rules,
+				unsigned int n);
+/**
+ * @brief **xm_port_rule_clear()** removes every rule: nothing is steered
+ * to the sockets any more (xm_port_rule_all() steers everything).
+ * @return 0, on success; negative error code otherwise.
  */
 XM_API int xm_port_rule_clear(struct xm_port *p);
-/** Rules installed. */
+/**
+ * @brief **xm_port_rule_all()** steers every packet to the sockets (the
+ * state after xm_port_open()), replacing any rules in one step.
+ * @return 0, on success; negative error code otherwise.
+ */
+XM_API int xm_port_rule_all(struct xm_port *p);
+/** Rules installed (0 in the "everything" state). */
 XM_API unsigned int xm_port_rule_count(const struct xm_port *p);
+/** True in the "everything" state. */
+XM_API bool xm_port_rule_steers_all(const struct xm_port *p);
 
 /* ================================================================
  * Live frames: an in-kernel transmit engine (userspace/live.c).

@@ -171,11 +171,12 @@ struct xm_xdp {
 	bool x_frags;			/* an xdp.frags build */
 	bool x_skb;			/* generic (SKB) mode */
 	int x_xsks_fd;
-	int x_rules_fd;
+	int x_rules_fd;			/* xm_rules: the array of maps */
 	int x_config_fd;
 	int x_stats_fd;
 	uint32_t x_cfg_flags;		/* XM_XDP_CFG_* */
-	unsigned int x_nrules;
+	struct xm_xdp_ruleset x_set;	/* the rule set in force (published
+					 * last), or to publish at attach */
 };
 
 struct xm_port {
@@ -226,16 +227,25 @@ XM_HIDDEN unsigned int _xm_port_registrations(const struct xm_umem *u);
 /*
  * Loads and attaches the redirect program (frags build when frags, kfunc
  * build when meta and possible), replacing one left by a dead process.
- * skb selects generic mode.  @return 0 or -errno, after a message.
+ * skb selects generic mode; steer_all starts with the "everything" rule
+ * set, else with an empty one.  @return 0 or -errno, after a message.
  */
 XM_HIDDEN int _xm_xdp_attach(struct xm_xdp *x, int ifindex, const char *ifname,
-			     bool frags, bool skb, bool meta);
+			     bool frags, bool skb, bool meta, bool steer_all);
 /* Detaches (only if still ours) and closes everything. */
 XM_HIDDEN void _xm_xdp_detach(struct xm_xdp *x);
 /* Puts socket fd into xskmap at queue_id. @return 0 or -errno. */
 XM_HIDDEN int _xm_xdp_set_socket(struct xm_xdp *x, uint32_t queue_id, int fd);
+/*
+ * Rule set changes, each published in one step (xdp.c); on failure the
+ * set in force stays.  add returns the rule's index or -errno.
+ */
 XM_HIDDEN int _xm_xdp_rule_add(struct xm_xdp *x, const struct xm_port_rule *r);
+XM_HIDDEN int _xm_xdp_rule_replace(struct xm_xdp *x,
+				   const struct xm_port_rule *rules,
+				   unsigned int n);
 XM_HIDDEN int _xm_xdp_rule_clear(struct xm_xdp *x);
+XM_HIDDEN int _xm_xdp_rule_all(struct xm_xdp *x);
 /* Sums the per-CPU counters into st (xdp_* fields). */
 XM_HIDDEN int _xm_xdp_stats(struct xm_xdp *x, struct xm_port_stats *st);
 /* Mounts bpffs at /sys/fs/bpf when nothing is there. */

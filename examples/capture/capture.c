@@ -1097,16 +1097,16 @@ static void push_rules(struct capture *c)
 				xm_ex_prog(), c->rules.why);
 		return;
 	}
-	for (unsigned int i = 0; i < c->rules.nrules; i++) {
-		int err = xm_port_rule_add(c->in, &c->rules.rules[i]);
+	{
+		/* The whole set in one step; if the port refuses it, the
+		 * port keeps steering everything (its state since open). */
+		int err = xm_port_rule_replace(c->in, c->rules.rules,
+					       c->rules.nrules);
 
 		if (err < 0) {
-			xm_ex_error("cannot push rule '%s' into the XDP "
+			xm_ex_error("cannot push the %u rule(s) into the XDP "
 				    "program (%s); filtering in user space only",
-				    cap_filter_rule_str(&c->rules.rules[i],
-							desc, sizeof(desc)),
-				    strerror(-err));
-			xm_port_rule_clear(c->in);
+				    c->rules.nrules, strerror(-err));
 			return;
 		}
 	}

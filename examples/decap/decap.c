@@ -4,7 +4,8 @@
  * xmbuf-lb's direct server return, onto an interface, configures it and
  * shows its counters.
  *
- *   xmbuf-decap -i IF [--gue-port P]      attach, print counters once a
+ *   xmbuf-decap -i IF [--gue-port P] [--allow-src PREFIX ...]
+ *                                         attach, print counters once a
  *                                         second, detach at SIGINT/-d
  *   xmbuf-decap -i IF --persist [...]     attach and exit (a real backend:
  *                                         the program stays)
@@ -18,9 +19,19 @@
  * name on the interface and its maps through the program's map ids, so
  * --persist, --stats and --unload need no bpffs pins.
  *
+ * Who may tunnel to this host: --allow-src PREFIX (repeatable) lists the
+ * balancers' outer source prefixes (their src-prefix lines); once one is
+ * given every other source is refused, and so is a tunnel packet whose
+ * outer destination is not one of this host's addresses (all of them, as
+ * they are at attach time, plus any --local).  Refused packets are
+ * dropped and counted by reason.  The program strips nothing until the
+ * lists and the configuration are written (XM_DECAP_F_READY last).
+ *
  * Exit status: 0 success, 1 runtime error, 2 usage error.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -45,6 +56,7 @@
 
 #define DECAP_PROG_NAME		"xm_decap"
 #define DECAP_MAX_SECONDS	(365.0 * 86400)
+#define DECAP_MAX_LIST		64	/* --allow-src, --local entries */
 
 static bool verbose;
 
@@ -160,15 +172,112 @@ static int read_stats(int prog_fd, struct xm_decap_stats *sum)
 	return err;
 }
 
-static int write_config(int prog_fd, uint16_t gue_port)
+/*
+ * "ADDR" or "ADDR/LEN", IPv4 or IPv6, into a trie key (IPv4 mapped into
+ * ::ffff:0:0/96).  Host bits must be zero.  @return true when valid.
+ */
+static bool parse_prefix(const char *text, struct xm_decap_prefix *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
+	uint32_t len, max;
+	bool v4;
+
+	if (strlen(text) >= sizeof(buf))
+		return false;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, buf, &out->addr[12]) == 1) {
+		v4 = true;
+		out->addr[10] = out->addr[11] = 0xff;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		v4 = false;
+	} else {
+		return false;
+	}
+	max = v4 ? 32 : 128;
+	len = max;
+	if (slash && !xm_ex_parse_u32(slash + 1, 0, max, &len))
+		return false;
+	out->prefixlen = len + (v4 ? 96 : 0);
+	for (uint32_t bit = out->prefixlen; bit < 128; bit++)
+		if (out->addr[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+/* Every address of every interface here, as /32 and /128 entries. */
+static int local_addresses(struct xm_decap_prefix *list, unsigned int *n,
+			   unsigned int cap)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa))
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		struct xm_decap_prefix *p;
+
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET &&
+				     i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		if (*n == cap) {
+			freeifaddrs(ifa);
+			return -E2BIG;
+		}
+		p = &list[(*n)++];
+		memset(p, 0, sizeof(*p));
+		p->prefixlen = 128;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			p->addr[10] = p->addr[11] = 0xff;
+			memcpy(&p->addr[12], &((struct sockaddr_in *)
+				i->ifa_addr)->sin_addr, 4);
+		} else {
+			memcpy(p->addr, &((struct sockaddr_in6 *)
+				i->ifa_addr)->sin6_addr, 16);
+		}
+	}
+	freeifaddrs(ifa);
+	return 0;
+}
+
+/* Fills the program's trie called name with list[0 .. n). */
+static int fill_trie(int prog_fd, const char *name,
+		     const struct xm_decap_prefix *list, unsigned int n)
+{
+	int fd = prog_map_fd(prog_fd, name), err = 0;
+	uint8_t one = 1;
+
+	if (fd < 0)
+		return fd;
+	for (unsigned int i = 0; i < n && !err; i++)
+		if (bpf_map_update_elem(fd, &list[i], &one, BPF_ANY))
+			err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The lists first, then the configuration: READY comes last. */
+static int write_config(int prog_fd, uint16_t gue_port,
+			const struct xm_decap_prefix *allow, unsigned int nallow,
+			const struct xm_decap_prefix *local, unsigned int nlocal)
 {
 	struct xm_decap_config cfg = {
-		.flags = gue_port ? XM_DECAP_F_GUE : 0,
+		.flags = XM_DECAP_F_READY | (gue_port ? XM_DECAP_F_GUE : 0) |
+			 (nallow ? XM_DECAP_F_SRC_CHECK : 0) |
+			 (nlocal ? XM_DECAP_F_DST_CHECK : 0),
 		.gue_port = (uint16_t)__builtin_bswap16(gue_port),
 	};
 	uint32_t zero = 0;
-	int fd = prog_map_fd(prog_fd, "xm_decap_cfg"), err = 0;
+	int fd, err;
 
+	err = fill_trie(prog_fd, "xm_decap_src", allow, nallow);
+	if (err == 0)
+		err = fill_trie(prog_fd, "xm_decap_dst", local, nlocal);
+	if (err)
+		return err;
+	fd = prog_map_fd(prog_fd, "xm_decap_cfg");
 	if (fd < 0)
 		return fd;
 	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
@@ -196,32 +305,49 @@ static void print_stats(const struct xm_decap_stats *s, const char *ifname,
 		xm_ex_json_u64(&j, "malformed", s->malformed);
 		xm_ex_json_u64(&j, "fragmented", s->fragmented);
 		xm_ex_json_u64(&j, "failed", s->failed);
+		xm_ex_json_object(&j, "refused");
+		xm_ex_json_u64(&j, "source", s->refused_src);
+		xm_ex_json_u64(&j, "destination", s->refused_dst);
+		xm_ex_json_close(&j);
 		if (xm_ex_json_end(&j))
 			xm_ex_error("could not write the JSON summary");
 		return;
 	}
 	printf("%s: %s: seen %llu, decapsulated ipip %llu ip6in4 %llu ip6ip6 "
 	       "%llu ip4in6 %llu gue %llu, passed %llu, malformed %llu, "
-	       "fragmented %llu, failed %llu\n", xm_ex_prog(), ifname,
+	       "fragmented %llu, failed %llu, refused: source %llu "
+	       "destination %llu\n", xm_ex_prog(), ifname,
 	       (unsigned long long)s->seen, (unsigned long long)s->ipip,
 	       (unsigned long long)s->ip6in4, (unsigned long long)s->ip6ip6,
 	       (unsigned long long)s->ip4in6, (unsigned long long)s->gue,
 	       (unsigned long long)s->passed, (unsigned long long)s->malformed,
-	       (unsigned long long)s->fragmented, (unsigned long long)s->failed);
+	       (unsigned long long)s->fragmented, (unsigned long long)s->failed,
+	       (unsigned long long)s->refused_src,
+	       (unsigned long long)s->refused_dst);
 }
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-"usage: %s -i IF [--gue-port PORT] [-m native|skb] [-d SEC] [--json]\n"
-"       %s -i IF --persist [--gue-port PORT] [-m native|skb]\n"
+"usage: %s -i IF [--allow-src PREFIX ...] [--gue-port PORT] [-m native|skb]\n"
+"                 [-d SEC] [--json]\n"
+"       %s -i IF --persist [--allow-src PREFIX ...] [...]\n"
 "       %s -i IF --stats [--json]\n"
 "       %s -i IF --unload\n"
 "Decapsulates IPIP, IP6IP6, 4in6, 6in4 (and GUE to PORT) packets arriving\n"
 "on IF in XDP and passes the inner packet to the stack: the backend side\n"
-"of xmbuf-lb's direct server return.\n"
+"of xmbuf-lb's direct server return.  Give the balancers' source prefixes\n"
+"(their src-prefix lines) with --allow-src: tunnel packets from any other\n"
+"source, or to an address that is not this host's, are then dropped and\n"
+"counted.  Without it, a tunnel from anyone is stripped.\n"
 "\n"
 "  -i, --iface IF        interface (required)\n"
+"  -a, --allow-src PREFIX  accept tunnels only from ADDR[/LEN], IPv4 or\n"
+"                        IPv6 (repeatable, up to %d); also turns on the\n"
+"                        destination check\n"
+"  -l, --local ADDR[/LEN]  an outer destination to accept besides the\n"
+"                        host's own addresses at attach time (repeatable;\n"
+"                        alone, it turns on the destination check)\n"
 "  -g, --gue-port PORT   also decapsulate GUE over UDP to PORT\n"
 "  -m, --mode MODE       native (default) or skb\n"
 "  -P, --persist         attach and exit, leaving the program attached\n"
@@ -234,11 +360,17 @@ static void usage(FILE *out)
 "  -h, --help            this text\n"
 "\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n",
-		xm_ex_prog(), xm_ex_prog(), xm_ex_prog(), xm_ex_prog());
+		xm_ex_prog(), xm_ex_prog(), xm_ex_prog(), xm_ex_prog(),
+		DECAP_MAX_LIST);
 }
 
 struct decap_args {
 	const char *ifname;		/* -i */
+	struct xm_decap_prefix allow[DECAP_MAX_LIST]; /* -a */
+	unsigned int nallow;
+	struct xm_decap_prefix local[XM_DECAP_MAX_PREFIXES]; /* -l, then
+					 * the host's addresses */
+	unsigned int nlocal;
 	uint32_t gue_port;		/* -g, 0: no GUE */
 	enum xdp_attach_mode mode;	/* -m */
 	double seconds;			/* -d, 0: until a signal */
@@ -253,6 +385,8 @@ static int parse_args(int argc, char **argv, struct decap_args *a)
 {
 	static const struct option opts[] = {
 		{ "iface", required_argument, NULL, 'i' },
+		{ "allow-src", required_argument, NULL, 'a' },
+		{ "local", required_argument, NULL, 'l' },
 		{ "gue-port", required_argument, NULL, 'g' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "persist", no_argument, NULL, 'P' },
@@ -269,12 +403,29 @@ static int parse_args(int argc, char **argv, struct decap_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->mode = XDP_MODE_NATIVE;
-	while ((opt = getopt_long(argc, argv, "i:g:m:Psud:jQvh", opts,
+	while ((opt = getopt_long(argc, argv, "i:a:l:g:m:Psud:jQvh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			a->ifname = optarg;
 			break;
+		case 'a':
+		case 'l': {
+			struct xm_decap_prefix *list = opt == 'a' ? a->allow
+								  : a->local;
+			unsigned int *n = opt == 'a' ? &a->nallow : &a->nlocal;
+
+			if (*n == DECAP_MAX_LIST)
+				return xm_ex_usage_error("more than %d %s "
+					"prefixes", DECAP_MAX_LIST, opt == 'a' ?
+					"--allow-src" : "--local");
+			if (!parse_prefix(optarg, &list[*n]))
+				return xm_ex_usage_error("invalid prefix '%s' "
+					"(ADDR or ADDR/LEN, IPv4 or IPv6, host "
+					"bits zero)", optarg);
+			(*n)++;
+			break;
+		}
 		case 'g':
 			if (!xm_ex_parse_u32(optarg, 1, 65535, &a->gue_port))
 				return xm_ex_usage_error("invalid port '%s'",
@@ -328,6 +479,9 @@ static int parse_args(int argc, char **argv, struct decap_args *a)
 	if (a->persist + a->stats + a->unload > 1)
 		return xm_ex_usage_error("--persist, --stats and --unload "
 					 "exclude each other");
+	if ((a->stats || a->unload) && (a->nallow || a->nlocal))
+		return xm_ex_usage_error("--allow-src and --local configure an "
+					 "attach, not --stats or --unload");
 	return -1;
 }
 
@@ -371,6 +525,7 @@ int main(int argc, char **argv)
 		{ "seen", XM_EX_STAT_RATE },
 		{ "decap", XM_EX_STAT_RATE },
 		{ "malformed", XM_EX_STAT_COUNT },
+		{ "refused", XM_EX_STAT_COUNT },
 	};
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, po, .prog_name = DECAP_PROG_NAME);
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "xm_decap");
@@ -414,6 +569,21 @@ int main(int argc, char **argv)
 		return xm_ex_error("cannot create the XDP program: %s",
 				   strerror(-err));
 	}
+	/*
+	 * The host's addresses now, for the destination check: on with
+	 * --allow-src (a source check alone would still strip packets meant
+	 * for another host) or with --local.
+	 */
+	if (a.nallow || a.nlocal) {
+		err = local_addresses(a.local, &a.nlocal,
+				      XM_DECAP_MAX_PREFIXES);
+		if (err) {
+			xdp_program__close(xp);
+			bpf_object__close(obj);
+			return xm_ex_error("cannot list this host's addresses: "
+					   "%s", strerror(-err));
+		}
+	}
 	err = xdp_program__attach(xp, ifindex, a.mode, 0);
 	if (err) {
 		ret = xm_ex_error("cannot attach to %s (%s mode): %s", a.ifname,
@@ -421,7 +591,8 @@ int main(int argc, char **argv)
 				  strerror(-err));
 		goto out_close;
 	}
-	err = write_config(xdp_program__fd(xp), (uint16_t)a.gue_port);
+	err = write_config(xdp_program__fd(xp), (uint16_t)a.gue_port,
+			   a.allow, a.nallow, a.local, a.nlocal);
 	if (err) {
 		ret = xm_ex_error("cannot configure the program: %s",
 				  strerror(-err));
@@ -431,6 +602,14 @@ int main(int argc, char **argv)
 		a.ifname, a.mode == XDP_MODE_SKB ? "skb" : "native",
 		a.gue_port ? "IPIP, IP6IP6 and GUE" : "IPIP and IP6IP6",
 		a.persist ? ", staying" : "");
+	if (a.nallow)
+		fprintf(stderr, "%s: tunnels accepted from %u source "
+			"prefix(es), to %u local address(es)\n", xm_ex_prog(),
+			a.nallow, a.nlocal);
+	else
+		fprintf(stderr, "%s: no --allow-src: tunnels from any source "
+			"are stripped%s\n", xm_ex_prog(), a.nlocal ?
+			" (if they are for this host)" : "");
 	if (a.persist) {
 		/* Closing our handles leaves the attachment in place. */
 		xdp_program__close(xp);
@@ -440,7 +619,7 @@ int main(int argc, char **argv)
 
 	if (a.seconds > 0)
 		deadline = xm_ex_now_ns() + (uint64_t)(a.seconds * 1e9);
-	xm_ex_stats_init(&stats, cols, 3, 0, a.quiet ? NULL : stderr);
+	xm_ex_stats_init(&stats, cols, 4, 0, a.quiet ? NULL : stderr);
 	while (!xm_ex_stopping()) {
 		uint64_t now = xm_ex_now_ns();
 
@@ -448,9 +627,10 @@ int main(int argc, char **argv)
 			break;
 		if (xm_ex_stats_due(&stats, now) &&
 		    read_stats(xdp_program__fd(xp), &st) == 0) {
-			uint64_t v[3] = {
+			uint64_t v[4] = {
 				st.seen, st.ipip + st.ip6in4 + st.ip6ip6 +
 				st.ip4in6 + st.gue, st.malformed,
+				st.refused_src + st.refused_dst,
 			};
 
 			xm_ex_stats_print(&stats, v, now);

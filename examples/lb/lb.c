@@ -270,32 +270,30 @@ busy:
 
 /* ------------------------------------------------------------- steering */
 
+/*
+ * The configuration's steering rules, as one set that replaces the one in
+ * force in a single step (xm_port_rule_replace()): no packet ever meets
+ * a partial set.  On failure the set in force stays.
+ */
 static int install_rules(struct lb *lb, const struct lb_config *c)
 {
-	int err;
+	struct xm_port_rule pr[LB_MAX_RULES];
 
-	err = xm_port_rule_clear(lb->port);
-	if (err)
-		return err;
+	memset(pr, 0, sizeof(pr));
 	for (uint32_t i = 0; i < c->c_nrules; i++) {
 		const struct lb_rule *r = &c->c_rules[i];
-		struct xm_port_rule pr = {
-			.match = XM_RULE_M_DST | XM_RULE_M_PROTO,
-			.family = r->r_family == 4 ? AF_INET : AF_INET6,
-			.ip_proto = r->r_proto,
-			.dst_len = r->r_family == 4 ? 32 : 128,
-		};
 
-		memcpy(pr.dst, r->r_addr.a_v6, 16);
+		pr[i].match = XM_RULE_M_DST | XM_RULE_M_PROTO;
+		pr[i].family = r->r_family == 4 ? AF_INET : AF_INET6;
+		pr[i].ip_proto = r->r_proto;
+		pr[i].dst_len = r->r_family == 4 ? 32 : 128;
+		memcpy(pr[i].dst, r->r_addr.a_v6, 16);
 		if (r->r_port) {
-			pr.match |= XM_RULE_M_DST_PORT;
-			pr.dst_port = r->r_port;
+			pr[i].match |= XM_RULE_M_DST_PORT;
+			pr[i].dst_port = r->r_port;
 		}
-		err = xm_port_rule_add(lb->port, &pr);
-		if (err < 0)
-			return err;
 	}
-	return 0;
+	return xm_port_rule_replace(lb->port, pr, c->c_nrules);
 }
 
 static bool same_rules(const struct lb_config *a, const struct lb_config *b)
@@ -309,8 +307,9 @@ static bool same_rules(const struct lb_config *a, const struct lb_config *b)
 
 /*
  * SIGHUP: parse and build the file against the running configuration;
- * publish it; wait until every worker has moved to it; fold the old one's
- * counters in and free it.  A bad file changes nothing.
+ * switch the steering rules to it (one step); publish it; wait until
+ * every worker has moved to it; fold the old one's counters in and free
+ * it.  A bad file, or rules the port refuses, change nothing.
  */
 static void reload(struct lb *lb)
 {
@@ -327,19 +326,27 @@ static void reload(struct lb *lb)
 			    "(generation %u) stays", err, old->c_gen);
 		return;
 	}
-	atomic_store_explicit(&lb->cur, c, memory_order_release);
 	if (!same_rules(old, c)) {
-		/* Between clear and the last add the rule set is partial
-		 * (empty redirects everything): a moment of extra traffic
-		 * reaching the workers, which count it and drop it. */
+		/*
+		 * Rules first, then the configuration: a packet of a service
+		 * just added may meet the old configuration for a burst
+		 * (counted as no_service), but no packet for no service is
+		 * ever steered here: the port swaps the whole set at once.
+		 */
 		int e = install_rules(lb, c);
 
 		if (e) {
 			lb->rule_failures++;
-			xm_ex_error("reload: cannot install the steering rules: "
-				    "%s", strerror(-e));
+			lb->reload_failures++;
+			xm_ex_error("reload refused: cannot install the steering "
+				    "rules: %s; the running configuration "
+				    "(generation %u) and its rules stay",
+				    strerror(-e), old->c_gen);
+			lb_config_free(c);
+			return;
 		}
 	}
+	atomic_store_explicit(&lb->cur, c, memory_order_release);
 
 	deadline = now_ns() + LB_QUIESCE_NS;
 	do {
@@ -535,6 +542,7 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 		xm_ex_json_u64(&j, "generation", c->c_gen);
 		xm_ex_json_u64(&j, "reloads", lb->reloads);
 		xm_ex_json_u64(&j, "reload_failures", lb->reload_failures);
+		xm_ex_json_u64(&j, "rule_failures", lb->rule_failures);
 		xm_ex_json_str(&j, "mode", r->mode);
 		xm_ex_json_u64(&j, "queues", lb->nworkers);
 		xm_ex_json_double(&j, "duration_s", r->seconds);
@@ -579,6 +587,8 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 		xm_ex_json_u64(&j, "hits", r->t.lru.hits);
 		xm_ex_json_u64(&j, "misses", r->t.lru.misses);
 		xm_ex_json_u64(&j, "evictions", r->t.lru.evictions);
+		xm_ex_json_u64(&j, "pin_refused_source", p->pin_refused_source);
+		xm_ex_json_u64(&j, "pin_refused_table", p->pin_refused_table);
 		xm_ex_json_close(&j);
 		json_services(&j, c);
 		if (r->have_st) {
@@ -624,10 +634,13 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 	       (unsigned long long)p->no_backend,
 	       (unsigned long long)p->too_big_dropped,
 	       (unsigned long long)r->t.tx_full);
-	printf("  flows %llu of %llu, evictions %llu, fragments %llu\n",
+	printf("  flows %llu of %llu, evictions %llu, not pinned %llu (source "
+	       "budget) %llu (table budget), fragments %llu\n",
 	       (unsigned long long)r->t.flows,
 	       (unsigned long long)r->t.lru_capacity,
 	       (unsigned long long)r->t.lru.evictions,
+	       (unsigned long long)p->pin_refused_source,
+	       (unsigned long long)p->pin_refused_table,
 	       (unsigned long long)p->frags);
 	printf("  busy: %.1f cycles/packet\n", p->rx ?
 	       (double)r->t.busy_cycles / (double)p->rx : 0);
@@ -916,9 +929,11 @@ int main(int argc, char **argv)
 		 * than its input, the kernel then drops at the empty fill
 		 * ring, before copying the packet, instead of copying it and
 		 * dropping it at the full RX ring (as xmbuf-fwd does, see
-		 * examples/fwd/fwd.c).
+		 * examples/fwd/fwd.c).  Steer nothing until the
+		 * configuration's rules are in.
 		 */
-		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING);
+		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING |
+			 XM_PORT_F_STEER_NONE);
 	lb.port = xm_port_open(lb.u, a.ifname, &po);
 	if (!lb.port) {
 		ret = xm_ex_error("cannot open port on '%s': %s", a.ifname,

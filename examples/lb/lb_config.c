@@ -55,6 +55,8 @@ struct parser {
 	uint32_t l_mtu;			/* mtu */
 	uint32_t l_encap;		/* encap */
 	uint32_t l_icmp;		/* icmp-rate */
+	uint32_t l_pin_rate;		/* pin-rate */
+	uint32_t l_pin_burst;		/* pin-burst */
 	uint32_t l_steer;		/* steer */
 	uint32_t vcap;			/* c_vips allocated */
 	uint32_t *bcap;			/* per VIP: v_be allocated */
@@ -346,6 +348,31 @@ static int d_icmp_rate(struct parser *p, char **w, int n)
 	return 0;
 }
 
+static int d_pin_rate(struct parser *p, char **w, int n)
+{
+	int err = once(p, &p->l_pin_rate, "pin-rate");
+
+	if (err)
+		return err;
+	if (n != 2 || !parse_u32(w[1], 0, LB_PIN_RATE_MAX, &p->c->c_pin_rate))
+		return perr(p, p->line, "'pin-rate' takes flows per second "
+			    "from 0 (no limit) to %u", LB_PIN_RATE_MAX);
+	return 0;
+}
+
+static int d_pin_burst(struct parser *p, char **w, int n)
+{
+	int err = once(p, &p->l_pin_burst, "pin-burst");
+
+	if (err)
+		return err;
+	if (n != 2 || !parse_u32(w[1], 1, LB_PIN_BURST_MAX,
+				 &p->c->c_pin_burst))
+		return perr(p, p->line, "'pin-burst' takes a number of flows "
+			    "from 1 to %u", LB_PIN_BURST_MAX);
+	return 0;
+}
+
 static int d_steer(struct parser *p, char **w, int n)
 {
 	int err = once(p, &p->l_steer, "steer");
@@ -478,6 +505,8 @@ static const struct {
 	{ "mtu", d_mtu },
 	{ "encap", d_encap },
 	{ "icmp-rate", d_icmp_rate },
+	{ "pin-rate", d_pin_rate },
+	{ "pin-burst", d_pin_burst },
 	{ "steer", d_steer },
 	{ "vip", d_vip },
 	{ "backend", d_backend },
@@ -717,6 +746,14 @@ static int finish(struct parser *p, const struct lb_config *running)
 		c->c_rules[c->c_nrules++] = r;
 	}
 
+	/* A source's bucket: four seconds' worth unless told. */
+	if (p->l_pin_burst && c->c_pin_rate == 0)
+		return perr(p, p->l_pin_burst, "'pin-burst' needs a pin-rate "
+			    "above 0 (pin-rate 0 pins every flow)");
+	if (!p->l_pin_burst)
+		c->c_pin_burst = c->c_pin_rate > LB_PIN_BURST_MAX / 4 ?
+				 LB_PIN_BURST_MAX : c->c_pin_rate * 4;
+
 	/* What a reload may not change. */
 	if (running && c->c_key_set &&
 	    memcmp(c->c_key, running->c_key, LB_KEY_LEN))
@@ -749,6 +786,7 @@ static void config_defaults(struct lb_config *c)
 	c->c_table_size = LB_MAGLEV_DEFAULT_SIZE;
 	c->c_lru_size = LB_LRU_DEFAULT;
 	c->c_icmp_rate = LB_ICMP_RATE_DEFAULT;
+	c->c_pin_rate = LB_PIN_RATE_DEFAULT;
 	c->c_encap = LB_ENCAP_IPIP;
 	c->c_steer = LB_STEER_ADDRESS;
 }
@@ -937,15 +975,34 @@ struct lb_config *lb_config_read(const char *path,
 	ssize_t n;
 	int fd, e;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * Non-blocking, and checked before anything is read: opening a
+	 * FIFO (or a device) for reading may wait for a writer forever, and
+	 * this runs on the thread that answers SIGHUP.  O_NONBLOCK changes
+	 * nothing for a regular file.  Symlinks are followed: pointing the
+	 * path at the file in force is a normal way to deploy one.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		goto out_errno;
 	if (fstat(fd, &st) < 0)
 		goto out_close;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > LB_MAX_FILE) {
+	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		snprintf(err, err ? errlen : 0, "%s: not a regular file of at "
-			 "most %u bytes", path, LB_MAX_FILE);
+		snprintf(err, err ? errlen : 0, "%s: not a regular file (%s)",
+			 path, S_ISFIFO(st.st_mode) ? "a FIFO" :
+			 S_ISDIR(st.st_mode) ? "a directory" :
+			 S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ?
+			 "a device" : S_ISSOCK(st.st_mode) ? "a socket" :
+			 "not a file");
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((uint64_t)st.st_size > LB_MAX_FILE) {
+		close(fd);
+		snprintf(err, err ? errlen : 0, "%s: %llu bytes, more than "
+			 "the %u a configuration may have", path,
+			 (unsigned long long)st.st_size, LB_MAX_FILE);
 		errno = EINVAL;
 		return NULL;
 	}

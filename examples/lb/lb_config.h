@@ -15,6 +15,8 @@
  *   mtu 1500                                # outer packet limit
  *   encap ipip | gue PORT | gue-direct PORT
  *   icmp-rate 1000                          # too-big replies/s/worker
+ *   pin-rate 1000                           # flows/s a source may pin
+ *   pin-burst 4000                          # ... at once (4 x pin-rate)
  *   steer address | service                 # what reaches the LB
  *   vip 198.18.2.1 udp 53 [frag]            # a service ...
  *   backend 198.18.1.11 [weight 3] [mac 02:..] # ... and its pool
@@ -51,6 +53,9 @@
 #define LB_MAX_FILE		(16u << 20) /* bytes per file */
 #define LB_LRU_DEFAULT		65536u
 #define LB_ICMP_RATE_DEFAULT	1000u
+#define LB_PIN_RATE_DEFAULT	1000u	/* flows a second one source pins */
+#define LB_PIN_RATE_MAX		10000000u
+#define LB_PIN_BURST_MAX	100000000u
 #define LB_MTU_MIN		576u
 #define LB_MTU_MAX		65535u
 #define LB_WEIGHT_DEFAULT	1u
@@ -143,6 +148,9 @@ struct lb_config {
 	uint8_t c_encap;		/* enum lb_encap */
 	uint16_t c_gue_port;		/* GUE destination port */
 	uint32_t c_icmp_rate;		/* per worker per second, 0: no limit */
+	uint32_t c_pin_rate;		/* flows a source may pin a second, per
+					 * worker; 0: no pinning limit at all */
+	uint32_t c_pin_burst;		/* ... at once (its bucket's depth) */
 	uint8_t c_steer;		/* enum lb_steer */
 	struct lb_vip *c_vips;		/* services */
 	uint32_t c_nvips;

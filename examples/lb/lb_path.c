@@ -132,6 +132,61 @@ static bool icmp_allowed(struct lb_path *w, const struct lb_config *c,
 }
 
 /*
+ * Brings bucket b up to now (rate tokens a second, burst deep).
+ * @return whether it holds a whole token.
+ */
+static bool pin_refill(struct lb_pin *b, uint64_t rate, uint64_t burst,
+		       uint64_t now_ns)
+{
+	uint64_t cap = burst * NS_PER_S;
+
+	if (now_ns > b->pn_last_ns) {
+		uint64_t elapsed = now_ns - b->pn_last_ns;
+
+		/* whole once it has had time to fill: no product to
+		 * overflow */
+		if (elapsed >= cap / rate + 1 || elapsed * rate >= b->pn_debt)
+			b->pn_debt = 0;
+		else
+			b->pn_debt -= elapsed * rate;
+		b->pn_last_ns = now_ns;
+	}
+	return b->pn_debt + NS_PER_S <= cap;
+}
+
+/*
+ * May flow f take a connection-table entry now?  Both its source's budget
+ * and the worker's must hold a token; both are paid or neither.  Refusals
+ * are counted by the budget that was short.
+ */
+static bool pin_allowed(struct lb_path *w, const struct lb_config *c,
+			const struct lb_flow *f, uint64_t now_ns)
+{
+	uint64_t all_rate = c->c_lru_size / 8, all_burst = c->c_lru_size / 4;
+	struct lb_pin *src;
+	uint64_t h;
+
+	if (c->c_pin_rate == 0)
+		return true;
+	/* An IPv6 host owns its /64: one bucket for all of it. */
+	h = lb_siphash13(&c->c_sipkey, f->f_src,
+			 (f->f_flags & LB_FLOW_V6) ? 8 : 4);
+	src = &w->p_pin[h % LB_PIN_BUCKETS];
+	if (!pin_refill(src, c->c_pin_rate, c->c_pin_burst, now_ns)) {
+		cnt_inc(w->p_st.pin_refused_source);
+		return false;
+	}
+	if (!pin_refill(&w->p_pin_all, all_rate ? all_rate : 1,
+			all_burst ? all_burst : 1, now_ns)) {
+		cnt_inc(w->p_st.pin_refused_table);
+		return false;
+	}
+	src->pn_debt += NS_PER_S;
+	w->p_pin_all.pn_debt += NS_PER_S;
+	return true;
+}
+
+/*
  * The packet does not fit the path once encapsulated: tell the client the
  * MTU that does fit (RFC 1191 / RFC 8201), from the VIP, as a router on
  * the way would.  Built over the frame (it is ours to reuse).
@@ -277,17 +332,24 @@ enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
 		bi = v->v_table[h % c->c_table_size];
 		if (bi == LB_MAGLEV_NONE)
 			return drop(&w->p_st.no_backend);
-		e = lb_lru_insert(w->p_lru, h, f);
-		e->e_backend_id = v->v_be[bi].be_id;
-		e->e_gen = c->c_gen;
-		e->e_backend = (uint16_t)bi;
-		/* A flow starts with a SYN (TCP) or with any packet (UDP,
+		/*
+		 * A flow starts with a SYN (TCP) or with any packet (UDP,
 		 * fragments); a TCP packet without SYN was in a table that
-		 * lost it, or on another balancer. */
+		 * lost it, began on another balancer, or is forged: the
+		 * Maglev table sends it, and it takes no entry, so a stream
+		 * of them evicts nothing.  A start takes an entry when the
+		 * pin budgets allow; otherwise it too goes by the table.
+		 */
 		first = pip->pi_proto != XM_PKT_IPPROTO_TCP ||
 			!(pip->pi_flags & XM_PKT_F_L4) ||
 			(pip->pi_tcp_flags & (XM_PKT_TCP_SYN | XM_PKT_TCP_ACK)) ==
 			XM_PKT_TCP_SYN;
+		if (first && pin_allowed(w, c, f, now_ns)) {
+			e = lb_lru_insert(w->p_lru, h, f);
+			e->e_backend_id = v->v_be[bi].be_id;
+			e->e_gen = c->c_gen;
+			e->e_backend = (uint16_t)bi;
+		}
 		vc = &c->c_stats[w->p_worker][vi];
 		bc = &c->c_stats[w->p_worker][c->c_nvips + v->v_be[bi].be_stat];
 		if (first) {

@@ -21,7 +21,20 @@
  *   (dst, proto) -> flow hash (SipHash, deployment key) -> connection
  *   table hit: the flow's backend (found again by stable id after a
  *   reload; rescheduled if it left the pool) / miss: Maglev table slot
- *   hash mod M -> encapsulate, or too big: ICMP.
+ *   hash mod M, and an entry for the flow only when the packet starts
+ *   one and the pin budgets allow (below) -> encapsulate, or too big:
+ *   ICMP.
+ *
+ * Pinning (taking a connection-table entry) under a flood: only a flow's
+ * first packet pins it (TCP: a SYN without ACK; UDP and fragments: any
+ * packet that misses); a TCP segment that misses is forwarded by the
+ * Maglev table and touches nothing.  Each pin takes a token from its
+ * source's bucket (LB_PIN_BUCKETS per worker, by a keyed hash of the
+ * source address, an IPv6 source by its /64: pin-rate a second, pin-burst
+ * deep) and one from the worker's (lru-size / 8 a second, lru-size / 4
+ * deep).  A flow refused a token is forwarded all the same, by the
+ * table, and counted; so a flood, from one source or from many, replaces
+ * at most lru-size / 4 entries at once and lru-size / 8 a second.
  */
 #ifndef LB_PATH_H
 #define LB_PATH_H
@@ -35,6 +48,7 @@
 
 #define LB_MAX_OVERHEAD		(XM_PKT_IPV6_HLEN + XM_PKT_UDP_HLEN + \
 				 XM_PKT_GUE_HLEN)	/* 52 bytes */
+#define LB_PIN_BUCKETS		1024	/* source buckets per worker */
 
 enum lb_verdict {
 	LB_DROP = 0,			/* free the frame (counted) */
@@ -61,6 +75,20 @@ struct lb_path_stats {
 					 * ICMP not allowed, rate limit */
 	uint64_t no_headroom;		/* no room for the outer headers */
 	uint64_t rescheduled;		/* flows whose backend left */
+	uint64_t pin_refused_source;	/* flow starts not pinned: their
+					 * source's budget was spent */
+	uint64_t pin_refused_table;	/* ... the worker's budget was spent
+					 * (a flood from many sources) */
+};
+
+/*
+ * A token bucket kept as what it owes, in nanotokens (1e9 a token):
+ * zeroed memory is a full bucket, so nothing needs setting up, and a
+ * worker's first packet at any clock reading finds its budgets whole.
+ */
+struct lb_pin {
+	uint64_t pn_debt;		/* nanotokens taken and not yet back */
+	uint64_t pn_last_ns;		/* clock at the last refill */
 };
 
 /* One worker's state. */
@@ -75,6 +103,8 @@ struct lb_path {
 					 * before the lookup (any value is
 					 * safe, it is checked) */
 	struct lb_path_stats p_st;	/* counters */
+	struct lb_pin p_pin_all;	/* the worker's pin budget */
+	struct lb_pin p_pin[LB_PIN_BUCKETS]; /* per source (hashed) */
 };
 
 /* Where the frame to send starts (relative to the received frame) and

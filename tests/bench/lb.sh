@@ -96,6 +96,10 @@ RX_MAC=$(ip netns exec "$NS_R" cat "/sys/class/net/$VR/address")
 	echo "key 0123456789abcdef0123456789abcdef"
 	echo "src-prefix 198.18.128.0/17"
 	echo "gateway $GEN_MAC"
+	# every flow comes from one source address: without this, all but
+	# a source's pin budget would go unpinned (Maglev-only), and the
+	# figure would no longer be the connection-table path it has been
+	echo "pin-rate 0"
 	echo "vip 198.18.0.2 udp 9"
 	for i in $(seq 1 16); do
 		echo "  backend 198.18.1.$i"

@@ -35,6 +35,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -300,7 +303,9 @@ Test(lb, icmp_too_big_at_the_mtu_edge)
 	len = client_frame(frame, sizeof(frame), 0, 26002, 53, 2,
 			   1481 - 28, false);
 	cr_assert_eq(xm_raw_send(T.cli_fd, frame, len), 0);
-	usleep(200000);
+	/* stop once the balancer has counted that drop */
+	cr_assert_geq(xm_lbt_wait_live(&T, 0, "drop", 1, 10000), 1,
+		      "the frame without DF was not counted: %s", T.lb[0].err);
 	xm_lbt_stop_clean(&T, 0);
 	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "icmp_too_big_sent"), 1);
 	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "too_big"), 2);
@@ -418,6 +423,238 @@ Test(lb, traffic_for_no_service_reaches_the_kernel)
 	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "not_tcp_udp"), 0,
 		     "the ping never reached the workers");
 	cr_assert_geq(xm_lbt_summary(&T, 0, "\"port\"", "xdp_passed"), 1);
+}
+
+/* ------------------------------------------- reloads and other traffic */
+
+/* The client floods the balancer host's own address, paced and bounded. */
+struct flood {
+	int fd;				/* the client's AF_PACKET socket */
+	uint8_t frame[64];
+	size_t len;
+	uint32_t max;			/* frames at the most */
+	uint64_t until_ms;		/* and not past this */
+	volatile bool stop;
+	uint32_t sent;			/* frames sent */
+	int err;			/* first send error */
+};
+
+static void *flood_main(void *arg)
+{
+	struct flood *f = arg;
+
+	while (!f->stop && f->sent < f->max && xm_now_ms() < f->until_ms) {
+		int e = xm_raw_send(f->fd, f->frame, f->len);
+
+		if (e) {
+			f->err = e;
+			break;
+		}
+		/* ~16 frames a burst: a steady stream the veth rings and
+		 * the receiving socket keep up with on two loaded cores. */
+		if (++f->sent % 16 == 0)
+			usleep(300);
+	}
+	return NULL;
+}
+
+/* Counts what a UDP socket gets until told to stop. */
+struct sink {
+	int fd;
+	volatile bool stop;
+	uint32_t got;
+};
+
+static void *sink_main(void *arg)
+{
+	struct sink *s = arg;
+	uint8_t buf[256];
+
+	while (!s->stop) {
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		while (recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			s->got++;
+	}
+	return NULL;
+}
+
+/*
+ * Reloads that change the steering rules, under a stream of UDP to the
+ * balancer host's own address (not a VIP): not one packet of it may
+ * reach the workers, and the host's socket gets every one.  The rule
+ * set must switch in one step: never empty, never "everything".
+ */
+Test(lb, reloads_switch_rules_without_stealing_other_traffic)
+{
+	enum { RELOADS = 80 };
+	const uint32_t lb_host = htonl(0xc6120102u);	/* 198.18.1.2 */
+	char with_tcp[2048];
+	struct flood fl = { .max = 400000 };
+	struct sink sk = { .fd = -1 };
+	pthread_t ft, st;
+	struct xm_tframe tf;
+	uint8_t lbmac[6];
+	int rcvbuf = 32 << 20;
+	uint64_t end;
+
+	snprintf(with_tcp, sizeof(with_tcp), "%s"
+		 "vip " VIP " tcp 80\n"
+		 "  backend 198.18.1.11 mac 02:00:00:00:01:0b\n",
+		 conf3("", "", "", NULL));
+	xm_lbt_start(&T, 0, conf3("", "", "", NULL), NULL);
+
+	sk.fd = xm_udp_open(&T.ns_lb[0], lb_host, 9999);
+	cr_assert_geq(sk.fd, 0, "socket: %s", strerror(-sk.fd));
+	cr_assert_eq(setsockopt(sk.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+				sizeof(rcvbuf)), 0);
+	xm_lbt_lb_mac(0, lbmac);
+	memset(&tf, 0, sizeof(tf));
+	tf.dmac = lbmac;
+	tf.smac = xm_lbt_cli_mac;
+	tf.family = 4;
+	tf.saddr = htonl(CLIENT_N);
+	tf.daddr = lb_host;
+	tf.sport = 40000;
+	tf.dport = 9999;
+	fl.fd = T.cli_fd;
+	fl.len = xm_tframe_build(fl.frame, 60, &tf);
+	cr_assert_eq(fl.len, 60);
+	fl.until_ms = xm_now_ms() + 60000;
+
+	cr_assert_eq(pthread_create(&st, NULL, sink_main, &sk), 0);
+	cr_assert_eq(pthread_create(&ft, NULL, flood_main, &fl), 0);
+	for (int i = 0; i < RELOADS; i++) {
+		bool ok = xm_lbt_reload(&T, 0, i % 2 ? conf3("", "", "", NULL)
+						     : with_tcp);
+
+		if (!ok)
+			break;
+	}
+	fl.stop = true;
+	pthread_join(ft, NULL);
+	/* Everything sent is either in the socket or on its way: wait for
+	 * the count, bounded. */
+	end = xm_now_ms() + 10000;
+	while (sk.got < fl.sent && xm_now_ms() < end)
+		usleep(10000);
+	sk.stop = true;
+	pthread_join(st, NULL);
+	close(sk.fd);
+	cr_assert_eq(fl.err, 0, "flood: %s", strerror(-fl.err));
+	cr_log_info("%u frames to the host, %u delivered, %d reloads",
+		    fl.sent, sk.got, RELOADS);
+
+	xm_lbt_stop_clean(&T, 0);
+	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "reloads"), RELOADS);
+	cr_assert_eq(xm_lbt_summary(&T, 0, "\"port\"", "xdp_redirected"), 0,
+		     "traffic for no service reached the balancer");
+	cr_assert_eq(xm_lbt_summary(&T, 0, "\"dropped\"", "no_service"), 0);
+	cr_assert_gt(fl.sent, 1000, "the stream ran");
+	cr_assert_eq(sk.got, fl.sent, "the host's own traffic: %u of %u "
+		     "delivered", sk.got, fl.sent);
+}
+
+/*
+ * A FIFO where the configuration should be: refused at once with a
+ * message, at start (exit 1) and at a reload (the running configuration
+ * stays, the next good reload goes through), never waited on.
+ */
+Test(lb, a_fifo_as_configuration_is_refused_not_waited_on)
+{
+	char fifo[160];
+	const char *args[] = { "-i", "el0", "-c", fifo, "-p", NULL };
+	int be[20], st;
+	size_t mark;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", T.tmpdir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	xm_lbt_spawn(&T.lb[0], &T.ns_lb[0], args);
+	st = xm_lbt_finish(&T.lb[0], 0, 10000);
+	cr_assert_eq(st, 1, "exit %d: %s", st, T.lb[0].err);
+	cr_assert_not_null(strstr(T.lb[0].err, "fifo.conf: not a regular "
+				  "file"), "%s", T.lb[0].err);
+
+	xm_lbt_start(&T, 0, conf3("", "", "", NULL), NULL);
+	cr_assert_eq(rename(fifo, T.lb[0].conf), 0);
+	mark = T.lb[0].err_len;
+	cr_assert_not(xm_lbt_hup(&T, 0), "a FIFO was read as a configuration");
+	cr_assert_not_null(strstr(T.lb[0].err + mark, "not a regular file"),
+			   "%s", T.lb[0].err + mark);
+	/* the main thread is not stuck: the next reload is answered */
+	cr_assert(xm_lbt_reload(&T, 0, conf3("", "", "", NULL)),
+		  "%s", T.lb[0].err + mark);
+	cr_assert_eq(probe(0, 32000, 20, 53, be), 20);
+	xm_lbt_stop_clean(&T, 0);
+	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "reload_failures"), 1);
+	cr_assert_eq(xm_lbt_summary(&T, 0, NULL, "reloads"), 1);
+}
+
+/*
+ * The connection table under a flood of new flows from many sources:
+ * 200 established flows in a table of 1024, then up to 20000 datagrams
+ * from as many spoofed sources (another service, same table), then a
+ * reload adding a fourth backend, which does not exist: a flow that lost
+ * its entry and moved there goes unanswered.  Every established flow
+ * must still be answered by its backend.
+ */
+Test(lb, a_flood_of_new_flows_leaves_established_ones_in_place)
+{
+	enum { EST = 200, FLOOD = 20000 };
+	static int before[EST], after[EST];
+	char conf[2048], conf4[2048];
+	struct xm_tframe tf;
+	uint8_t lbmac[6], frame[64];
+	uint64_t end;
+	uint32_t sent = 0;
+
+	for (int k = 0; k < 2; k++)
+		snprintf(k ? conf4 : conf, sizeof(conf), KEY "lru-size 1024\n"
+			 "src-prefix 198.18.128.0/17\n"
+			 "vip " VIP " udp 53\n"
+			 "  backend 198.18.1.11 mac 02:00:00:00:01:0b\n"
+			 "  backend 198.18.1.12 mac 02:00:00:00:01:0c\n"
+			 "  backend 198.18.1.13 mac 02:00:00:00:01:0d\n%s"
+			 "vip " VIP " udp 55\n"
+			 "  backend 198.18.1.11 mac 02:00:00:00:01:0b\n"
+			 "  backend 198.18.1.12 mac 02:00:00:00:01:0c\n"
+			 "  backend 198.18.1.13 mac 02:00:00:00:01:0d\n",
+			 k ? "  backend 198.18.1.14 mac 02:00:00:00:01:0e\n"
+			   : "");
+	xm_lbt_start(&T, 0, conf, NULL);
+	cr_assert_eq(probe(0, 33000, EST, 53, before), EST);
+
+	xm_lbt_lb_mac(0, lbmac);
+	memset(&tf, 0, sizeof(tf));
+	tf.dmac = lbmac;
+	tf.smac = xm_lbt_cli_mac;
+	tf.family = 4;
+	tf.daddr = htonl(VIP_N);
+	tf.dport = 55;
+	end = xm_now_ms() + 2000;
+	for (; sent < FLOOD && xm_now_ms() < end; sent++) {
+		/* 198.19.x.y: no backend has a route back, so the flood
+		 * makes no replies */
+		tf.saddr = htonl(0xc6130000u | sent);
+		tf.sport = (uint16_t)(1024 + sent % 50000);
+		cr_assert_eq(xm_tframe_build(frame, 60, &tf), 60);
+		cr_assert_eq(xm_raw_send(T.cli_fd, frame, 60), 0);
+		if (sent % 64 == 63)
+			usleep(200);
+	}
+	cr_log_info("flood: %u datagrams from as many sources", sent);
+
+	cr_assert(xm_lbt_reload(&T, 0, conf4), "%s", T.lb[0].err);
+	cr_assert_eq(probe(0, 33000, EST, 53, after), EST,
+		     "established flows moved to the new (absent) backend");
+	for (int i = 0; i < EST; i++)
+		cr_assert_eq(after[i], before[i], "flow %d moved", i);
+	xm_lbt_stop_clean(&T, 0);
+	cr_assert_eq(xm_lbt_summary(&T, 0, "\"lru\"", "evictions"), 0);
+	cr_assert_gt(xm_lbt_summary(&T, 0, "\"lru\"", "pin_refused_table"), 0);
+	cr_assert_gt(sent, 2000, "the flood was too small to tell");
 }
 
 Test(lb, gue_encapsulation)

@@ -972,12 +972,16 @@ Test(port, steering_rules_and_stack_reachability)
 	F.udp = xm_udp_open(&F.a, F.v1.ip_a, STACK_PORT);
 	cr_assert_geq(F.udp, 0);
 
+	/* a port opens steering everything; the first rule narrows that */
+	cr_assert(xm_port_rule_steers_all(F.p1));
+	cr_assert_eq(xm_port_rule_count(F.p1), 0);
 	memset(&r, 0, sizeof(r));
 	r.match = XM_RULE_M_PROTO | XM_RULE_M_DST_PORT;
 	r.ip_proto = IPPROTO_UDP;
 	r.dst_port = DPORT;
 	cr_assert_eq(xm_port_rule_add(F.p1, &r), 0);
 	cr_assert_eq(xm_port_rule_count(F.p1), 1);
+	cr_assert_not(xm_port_rule_steers_all(F.p1));
 
 	t = frame_to_a(&F.v1, DPORT, 0, 0);
 	cr_assert_eq(send_and_count(&t, 100, 20, 20), 20, "matching traffic");
@@ -990,9 +994,25 @@ Test(port, steering_rules_and_stack_reachability)
 	cr_assert_geq(st.xdp_rule_hits[0], 20);
 	cr_assert_geq(st.xdp_passed, 20);
 
-	/* an empty rule set takes everything; with the queue's socket out
-	 * of the xskmap, the program hands it to the stack instead */
+	/* an empty rule set steers nothing: all of it to the stack */
 	cr_assert_eq(xm_port_rule_clear(F.p1), 0);
+	cr_assert_eq(xm_port_rule_count(F.p1), 0);
+	cr_assert_not(xm_port_rule_steers_all(F.p1));
+	cr_assert_eq(xm_port_stats(F.p1, &st0), 0);
+	t = frame_to_a(&F.v1, DPORT, 0, 0);
+	cr_assert_eq(send_and_count(&t, 100, 10, 0), 0, "empty set steered");
+	t = frame_to_a(&F.v1, STACK_PORT, 0, 0);
+	cr_assert_eq(send_and_count(&t, 100, 10, 0), 0, "empty set steered");
+	cr_assert_eq(udp_drain(F.udp, 10), 10,
+		     "with no rules, traffic did not reach the stack");
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_eq(st.xdp_redirected, st0.xdp_redirected);
+	cr_assert_geq(st.xdp_passed - st0.xdp_passed, 20);
+
+	/* "everything" is asked for; with the queue's socket out of the
+	 * xskmap, the program hands it to the stack instead */
+	cr_assert_eq(xm_port_rule_all(F.p1), 0);
+	cr_assert(xm_port_rule_steers_all(F.p1));
 	cr_assert_eq(xm_port_rule_count(F.p1), 0);
 	cr_assert_eq(send_and_count(&t, 100, 10, 10), 10);
 	cr_assert_eq(xm_port_stats(F.p1, &st0), 0);
@@ -1079,6 +1099,119 @@ Test(port, steering_rules_and_stack_reachability)
 		cr_assert_eq(xm_port_rule_add(F.p1, &r), idx);
 	cr_assert_eq(xm_port_rule_add(F.p1, &r), -ENOSPC);
 	cr_assert_eq(xm_port_rule_count(F.p1), XM_PORT_MAX_RULES);
+	audit_home();
+}
+
+/* A rule steering UDP to dport. */
+static struct xm_port_rule udp_rule(uint16_t dport)
+{
+	struct xm_port_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.match = XM_RULE_M_PROTO | XM_RULE_M_DST_PORT;
+	r.ip_proto = IPPROTO_UDP;
+	r.dst_port = dport;
+	return r;
+}
+
+/*
+ * Whole rule sets: replaced in one step, a refused one changes nothing,
+ * an empty one steers nothing, and a port can open steering nothing.
+ * Then sets that all exclude STACK_PORT swapped back and forth while its
+ * traffic flows: none of it may reach the port.
+ */
+Test(port, rule_sets_replace_whole_and_refused_sets_change_nothing)
+{
+	XM_OPTS(xm_port_opts, po, .flags = XM_PORT_F_STEER_NONE);
+	struct xm_port_rule set[XM_PORT_MAX_RULES + 1];
+	struct xm_port_stats st0, st;
+	struct xm_tframe t, ts;
+	uint32_t sent = 0, got;
+	int rcvbuf = 16 << 20;
+
+	env(1500, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	F.udp = xm_udp_open(&F.a, F.v1.ip_a, STACK_PORT);
+	cr_assert_geq(F.udp, 0);
+	/* room for every datagram of the swaps below, read afterwards */
+	cr_assert_eq(setsockopt(F.udp, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+				sizeof(rcvbuf)), 0);
+	t = frame_to_a(&F.v1, DPORT, 0, 0);
+	ts = frame_to_a(&F.v1, STACK_PORT, 0, 0);
+
+	/* opened with nothing steered */
+	cr_assert_not(xm_port_rule_steers_all(F.p1));
+	cr_assert_eq(xm_port_rule_count(F.p1), 0);
+	cr_assert_eq(send_and_count(&t, 100, 10, 0), 0, "steered at open");
+
+	set[0] = udp_rule(5000);
+	set[1] = udp_rule(DPORT);
+	cr_assert_eq(xm_port_rule_replace(F.p1, set, 2), 0);
+	cr_assert_eq(xm_port_rule_count(F.p1), 2);
+	cr_assert_eq(xm_port_stats(F.p1, &st0), 0);
+	cr_assert_eq(send_and_count(&t, 100, 10, 10), 10);
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_eq(st.xdp_rule_hits[1] - st0.xdp_rule_hits[1], 10,
+		     "rule i counts in slot i");
+
+	/* refused: a malformed rule anywhere, too many, bad arguments */
+	set[0] = udp_rule(STACK_PORT);
+	set[1].match = XM_RULE_M_VLAN;
+	set[1].vlan_id = 5000;
+	cr_assert_eq(xm_port_rule_replace(F.p1, set, 2), -EINVAL);
+	for (int i = 0; i <= XM_PORT_MAX_RULES; i++)
+		set[i] = udp_rule(STACK_PORT);
+	cr_assert_eq(xm_port_rule_replace(F.p1, set, XM_PORT_MAX_RULES + 1),
+		     -ENOSPC);
+	cr_assert_eq(xm_port_rule_replace(F.p1, NULL, 1), -EINVAL);
+	cr_assert_eq(xm_port_rule_replace(NULL, set, 1), -EINVAL);
+	cr_assert_eq(xm_port_rule_all(NULL), -EINVAL);
+	cr_assert_not(xm_port_rule_steers_all(NULL));
+	/* ... and the set in force is still the one before */
+	cr_assert_eq(xm_port_rule_count(F.p1), 2);
+	cr_assert_eq(send_and_count(&t, 100, 10, 10), 10, "old set lost");
+	cr_assert_eq(send_and_count(&ts, 100, 10, 0), 0, "refused set used");
+	cr_assert_eq(udp_drain(F.udp, 10), 10);
+
+	/* a full table is fine */
+	for (int i = 0; i < XM_PORT_MAX_RULES; i++)
+		set[i] = udp_rule((uint16_t)(6000 + i));
+	set[XM_PORT_MAX_RULES - 1] = udp_rule(DPORT);
+	cr_assert_eq(xm_port_rule_replace(F.p1, set, XM_PORT_MAX_RULES), 0);
+	cr_assert_eq(send_and_count(&t, 100, 5, 5), 5);
+	cr_assert_eq(xm_port_rule_add(F.p1, &set[0]), -ENOSPC);
+
+	/* the empty set */
+	cr_assert_eq(xm_port_rule_replace(F.p1, NULL, 0), 0);
+	cr_assert_eq(xm_port_rule_count(F.p1), 0);
+	cr_assert_eq(send_and_count(&t, 100, 10, 0), 0, "empty set steered");
+
+	/*
+	 * Two sets, neither matching STACK_PORT, swapped while its
+	 * datagrams flow: every one reaches the stack, none the port.
+	 */
+	cr_assert_eq(xm_port_stats(F.p1, &st0), 0);
+	for (int round = 0; round < 200; round++) {
+		static uint8_t frame[128];
+
+		set[0] = udp_rule(DPORT);
+		set[1] = udp_rule(5000);
+		cr_assert_eq(xm_port_rule_replace(F.p1, set,
+						  1 + (unsigned)(round & 1)), 0);
+		for (int k = 0; k < 10; k++, sent++) {
+			ts.seq = sent;
+			cr_assert_eq(xm_tframe_build(frame, 100, &ts), 100);
+			cr_assert_eq(xm_raw_send(F.raw1, frame, 100), 0);
+		}
+	}
+	got = udp_drain(F.udp, sent);
+	cr_assert_eq(got, sent, "stack traffic lost: %u of %u", got, sent);
+	cr_assert_eq(send_and_count(&t, 100, 1, 1), 1,
+		     "stack traffic steered to the port during the swaps");
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_assert_eq(st.xdp_redirected - st0.xdp_redirected, 1,
+		     "stack traffic steered to the port during the swaps");
 	audit_home();
 }
 

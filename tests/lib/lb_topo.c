@@ -15,13 +15,15 @@
  * KPI:
  *   xm_lbt_up, xm_lbt_down, xm_lbt_bin, xm_lbt_write_file,
  *   xm_lbt_json_u64, xm_lbt_summary, xm_lbt_decap_count,
- *   xm_lbt_spawn, xm_lbt_finish, xm_lbt_start, xm_lbt_reload,
+ *   xm_lbt_spawn, xm_lbt_finish, xm_lbt_start, xm_lbt_reload, xm_lbt_hup,
+ *   xm_lbt_wait_live,
  *   xm_lbt_stop_clean, xm_lbt_lb_mac,
  *   xm_lbt_client_frame, xm_lbt_from_vip, xm_lbt_answer_of,
  *   xm_lbt_ask, xm_lbt_probe, xm_lbt_answered_once,
  *   xm_lbt_wait_too_big, xm_lbt_assert_one_backend, xm_lbt_assert_spread
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -222,11 +224,16 @@ void xm_lbt_start(struct xm_lbt *t, int i, const char *conf,
 
 bool xm_lbt_reload(struct xm_lbt *t, int i, const char *conf)
 {
+	xm_lbt_write_file(t->lb[i].conf, conf);
+	return xm_lbt_hup(t, i);
+}
+
+bool xm_lbt_hup(struct xm_lbt *t, int i)
+{
 	struct xm_lbt_proc *l = &t->lb[i];
 	size_t mark = l->err_len;
 	uint64_t end = xm_now_ms() + 10000;
 
-	xm_lbt_write_file(l->conf, conf);
 	kill(l->pid, SIGHUP);
 	while (xm_now_ms() < end && lb_pump(l, 50)) {
 		if (l->err_len <= mark)
@@ -238,6 +245,44 @@ bool xm_lbt_reload(struct xm_lbt *t, int i, const char *conf)
 	}
 	cr_assert_fail("no reload verdict: %s", l->err + mark);
 	return false;
+}
+
+/* Column col of the last whole live line on l's stderr, or -1. */
+static int64_t live_value(const struct xm_lbt_proc *l, const char *col)
+{
+	char key[32];
+	const char *end, *line, *p;
+
+	if (l->err_len == 0)
+		return -1;
+	/* the last line that is complete, and a live one */
+	end = l->err + l->err_len;
+	while (end > l->err && end[-1] != '\n')
+		end--;
+	snprintf(key, sizeof(key), "  %s ", col);
+	while (end > l->err) {
+		line = end - 1;
+		while (line > l->err && line[-1] != '\n')
+			line--;
+		p = memmem(line, (size_t)(end - line), key, strlen(key));
+		if (p && !strncmp(line, "xmbuf-lb ", 9))
+			return (int64_t)strtoull(p + strlen(key), NULL, 10);
+		end = line;
+	}
+	return -1;
+}
+
+uint64_t xm_lbt_wait_live(struct xm_lbt *t, int i, const char *col,
+			  uint64_t want, int ms)
+{
+	struct xm_lbt_proc *l = &t->lb[i];
+	uint64_t end = xm_now_ms() + (uint64_t)ms;
+	int64_t v = live_value(l, col);
+
+	while ((v < 0 || (uint64_t)v < want) && xm_now_ms() < end &&
+	       lb_pump(l, 100))
+		v = live_value(l, col);
+	return v < 0 ? 0 : (uint64_t)v;
 }
 
 void xm_lbt_stop_clean(struct xm_lbt *t, int i)
@@ -345,7 +390,9 @@ static void backend_up(struct xm_lbt *t, int i, bool v6)
 			  "%s"
 			  "sysctl -qw net.ipv4.conf.all.rp_filter=0 && "
 			  "sysctl -qw net.ipv4.conf.%s.rp_filter=0 && "
-			  "%s -i %s --persist --gue-port %d",
+			  "%s -i %s --persist --gue-port %d "
+			  "--allow-src " XM_LBT_SRC4 " --allow-src "
+			  XM_LBT_SRC6,
 			  v6 ? "ip addr add " XM_LBT_VIP6 "/128 dev lo "
 			       "nodad && " : "",
 			  ifname, decap_bin(), ifname, XM_LBT_GUE_PORT);
@@ -447,13 +494,20 @@ void xm_lbt_down(struct xm_lbt *t)
 	xm_netns_destroy(&t->ns_cli);
 	xm_netns_destroy(&t->ns_sw);
 	if (t->tmpdir[0]) {
-		char path[160];
+		/* whatever a test left there: files, FIFOs, links */
+		DIR *d = opendir(t->tmpdir);
+		struct dirent *e;
+		char path[400];
 
-		for (int i = 0; i < XM_LBT_NLB_MAX; i++) {
-			snprintf(path, sizeof(path), "%s/lb%d.conf",
-				 t->tmpdir, i);
+		while (d && (e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", t->tmpdir,
+				 e->d_name);
 			unlink(path);
 		}
+		if (d)
+			closedir(d);
 		rmdir(t->tmpdir);
 		t->tmpdir[0] = '\0';
 	}

@@ -11,7 +11,8 @@
  *   (xmbuf-lb -i el<i>)                         +- ns_be1 .11 [::11]
  *                                               +- ns_be2 .12 [::12]
  *   VIPs 198.18.2.1 [and 2001:2:0:2::1] on the  +- ns_be3 .13 [::13]
- *   backends' lo; xmbuf-decap on their links
+ *   backends' lo; xmbuf-decap on their links, accepting tunnels from
+ *   the balancers' src-prefix only (XM_LBT_SRC4, XM_LBT_SRC6)
  *
  * A host's MAC is 02:00:00:00:01:<host number>.  One server thread
  * answers for every backend: each of its sockets (bound to a VIP and
@@ -53,6 +54,10 @@
 #define XM_LBT_VIP6		"2001:2:0:2::1"
 #define XM_LBT_CLIENT6		"2001:2:0:1::1"
 #define XM_LBT_GUE_PORT		6080		/* xmbuf-decap --gue-port */
+/* The balancers' outer sources (their src-prefix lines): the only ones
+ * the backends' xmbuf-decap accepts tunnels from (--allow-src). */
+#define XM_LBT_SRC4		"198.18.128.0/17"
+#define XM_LBT_SRC6		"2001:2:0:8000::/64"
 
 /* An xmbuf-lb child and what it said. */
 struct xm_lbt_proc {
@@ -136,6 +141,19 @@ void xm_lbt_start(struct xm_lbt *t, int i, const char *conf,
 		  const char *extra);
 /** Rewrites balancer i's file, SIGHUP.  @return true if it reloaded. */
 bool xm_lbt_reload(struct xm_lbt *t, int i, const char *conf);
+/**
+ * SIGHUP to balancer i, whatever its file is now; waits (10 s at most,
+ * then fails the test) for its verdict.  @return true if it reloaded.
+ */
+bool xm_lbt_hup(struct xm_lbt *t, int i);
+/**
+ * Waits (ms at most) until balancer i's live line (once a second on its
+ * stderr: rx, fwd, icmp, drop, flows) shows column col at want or more,
+ * so a test stops it once what it counts has happened, not after a
+ * guessed sleep.  @return the last value seen (0: none yet).
+ */
+uint64_t xm_lbt_wait_live(struct xm_lbt *t, int i, const char *col,
+			  uint64_t want, int ms);
 /** Stops balancer i; exit 0 and a clean frame audit in its summary. */
 void xm_lbt_stop_clean(struct xm_lbt *t, int i);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -132,6 +133,8 @@ Test(lb_config, defaults)
 	cr_assert_eq(c->c_table_size, LB_MAGLEV_DEFAULT_SIZE);
 	cr_assert_eq(c->c_lru_size, LB_LRU_DEFAULT);
 	cr_assert_eq(c->c_icmp_rate, LB_ICMP_RATE_DEFAULT);
+	cr_assert_eq(c->c_pin_rate, LB_PIN_RATE_DEFAULT);
+	cr_assert_eq(c->c_pin_burst, 4 * LB_PIN_RATE_DEFAULT);
 	cr_assert_eq(c->c_encap, LB_ENCAP_IPIP);
 	cr_assert_eq(c->c_steer, LB_STEER_ADDRESS);
 	cr_assert_eq(c->c_mtu, 0, "the interface's");
@@ -214,6 +217,13 @@ static const struct bad_case bad_cases[] = {
 	{ "encap gue\n", 1, "'encap'" },
 	{ "encap gue 0\n", 1, "'encap'" },
 	{ "icmp-rate lots\n", 1, "icmp-rate" },
+	{ "pin-rate -1\n", 1, "'pin-rate'" },
+	{ "pin-rate 10000001\n", 1, "'pin-rate'" },
+	{ "pin-rate 5\npin-rate 6\n", 2, "twice" },
+	{ "pin-burst 0\n", 1, "'pin-burst'" },
+	{ "pin-burst 100000001\n", 1, "'pin-burst'" },
+	{ HEAD "pin-rate 0\npin-burst 5\nvip 198.18.2.1 tcp 80\n"
+	  "backend 198.18.1.1\n", 4, "needs a pin-rate" },
 	{ "steer everything\n", 1, "'steer'" },
 	{ "a b c d e f g h i\n", 1, "more than 8 words" },
 	{ "\n\nvip 198.18.2.1 tcp 80\0 x\n", 3, "NUL" },
@@ -237,6 +247,35 @@ static const struct bad_case bad_cases[] = {
 	  "backend 198.18.1.2\nbackend 198.18.1.3\nbackend 198.18.1.4\n", 4,
 	  "do not fit" },
 };
+
+/* pin-burst is four seconds of pin-rate unless given; pin-rate 0 is
+ * "no pinning limit" and takes no burst. */
+Test(lb_config, pin_budgets)
+{
+	static const struct {
+		const char *lines;
+		uint32_t rate, burst;
+	} cases[] = {
+		{ "pin-rate 10\n", 10, 40 },
+		{ "pin-burst 7\n", LB_PIN_RATE_DEFAULT, 7 },
+		{ "pin-rate 3\npin-burst 1\n", 3, 1 },
+		{ "pin-burst 9\npin-rate 2\n", 2, 9 },
+		{ "pin-rate 0\n", 0, 0 },
+		{ "pin-rate 10000000\n", 10000000, 40000000 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		struct lb_config *c;
+
+		snprintf(text, sizeof(text), HEAD "%svip 198.18.2.1 tcp 80\n"
+			 "backend 198.18.1.1\n", cases[i].lines);
+		c = build(text, NULL);
+		cr_assert_eq(c->c_pin_rate, cases[i].rate, "case %zu", i);
+		cr_assert_eq(c->c_pin_burst, cases[i].burst, "case %zu", i);
+		lb_config_free(c);
+	}
+}
 
 Test(lb_config, every_error_names_its_line)
 {
@@ -477,6 +516,63 @@ Test(lb_config, load_from_a_file)
 	cr_assert_not_null(strstr(err, "/nonexistent/lb.conf"), "%s", err);
 	cr_assert_null(lb_config_load("/tmp", NULL, 1, err, sizeof(err)),
 		       "a directory");
+}
+
+/*
+ * A configuration path that is no regular file is refused at once with
+ * a message saying so: a FIFO with no writer (whose open would block the
+ * reloading thread for good), one with a writer, a device, a directory.
+ * A symlink to a regular file is a normal way to point at a file.
+ */
+Test(lb_config, load_refuses_what_is_not_a_regular_file, .timeout = 10)
+{
+	char dir[] = "/tmp/test_lb_config.XXXXXX";
+	char fifo[64], link[64], file[64], err[LB_ERRLEN];
+	const char *text = HEAD "vip 198.18.2.1 tcp 80\nbackend 198.18.1.1\n";
+	const char *paths[] = { fifo, "/dev/null", dir };
+	struct lb_config *c;
+	int fd, wfd = -1;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+	snprintf(link, sizeof(link), "%s/link.conf", dir);
+	snprintf(file, sizeof(file), "%s/real.conf", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+			errno = 0;
+			err[0] = '\0';
+			c = lb_config_load(paths[i], NULL, 1, err, sizeof(err));
+			cr_assert_null(c, "%s accepted", paths[i]);
+			cr_assert_eq(errno, EINVAL, "%s: %s", paths[i],
+				     strerror(errno));
+			cr_assert_not_null(strstr(err, "not a regular file"),
+					   "%s", err);
+			cr_assert_eq(strncmp(err, paths[i], strlen(paths[i])),
+				     0, "names the file: %s", err);
+		}
+		/* the second time round, the FIFO has a writer */
+		if (k == 0) {
+			wfd = open(fifo, O_RDWR | O_NONBLOCK);
+			cr_assert_geq(wfd, 0);
+			cr_assert_eq(write(wfd, text, strlen(text)),
+				     (ssize_t)strlen(text));
+		}
+	}
+	close(wfd);
+
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cr_assert_eq(symlink(file, link), 0);
+	c = lb_config_load(link, NULL, 1, err, sizeof(err));
+	cr_assert_not_null(c, "through a symlink: %s", err);
+	lb_config_free(c);
+	unlink(link);
+	unlink(file);
+	unlink(fifo);
+	rmdir(dir);
 }
 
 Test(lb_config, build_rejects_misuse)

@@ -800,6 +800,178 @@ Test(lb_path, tcp_syn_is_a_new_flow_ack_is_a_miss)
 	ctx_fini(&x);
 }
 
+/* Sends a TCP segment of flow (client, sport) with flags at now. */
+static enum lb_verdict tcp_seg(struct ctx *x, uint32_t client, uint16_t sport,
+			       uint8_t flags, uint64_t now)
+{
+	struct fspec s = { .version = 4, .client = client, .sport = sport,
+			   .dport = 80, .proto = XM_PKT_IPPROTO_TCP,
+			   .tcp_flags = flags };
+
+	make_frame(x, &s);
+	return run(x, now);
+}
+
+/* The backend (address) the last forwarded frame went to. */
+static uint32_t last_backend(const struct ctx *x)
+{
+	struct xm_pkt_info out;
+
+	cr_assert_eq(xm_pkt_parse(x->frame + x->r.r_off, x->r.r_len, &out), 0);
+	return out.pi_ip.ip_dst.a_v4;
+}
+
+/*
+ * Only a flow's start takes an entry: a TCP segment without SYN that
+ * misses (an evicted flow, one begun on another balancer, or a forged
+ * one) is forwarded by the Maglev table and leaves the table alone, so
+ * a stream of them evicts nothing.
+ */
+Test(lb_path, tcp_without_syn_never_takes_an_entry)
+{
+	struct lb_lru_stats ls;
+	struct ctx x;
+	uint32_t be;
+
+	ctx_init(&x, COMMON "lru-size 16\nvip 198.18.2.1 tcp 80\n"
+		 "backend 198.18.1.11\nbackend 198.18.1.12\n"
+		 "backend 198.18.1.13\n");
+	cr_assert_eq(tcp_seg(&x, 5, 1000, XM_PKT_TCP_SYN, 0), LB_FORWARD);
+	be = last_backend(&x);
+	for (uint32_t i = 0; i < 1000; i++) {
+		static const uint8_t flags[] = {
+			XM_PKT_TCP_ACK, XM_PKT_TCP_ACK | XM_PKT_TCP_PSH,
+			XM_PKT_TCP_FIN | XM_PKT_TCP_ACK, XM_PKT_TCP_RST,
+			XM_PKT_TCP_SYN | XM_PKT_TCP_ACK,
+		};
+
+		cr_assert_eq(tcp_seg(&x, 100 + i, (uint16_t)(2000 + i),
+				     flags[i % 5], 0), LB_FORWARD);
+	}
+	cr_assert_eq(lb_lru_count(x.w.p_lru), 1, "mid-flow misses pinned");
+	lb_lru_stats(x.w.p_lru, &ls);
+	cr_assert_eq(ls.evictions, 0);
+	cr_assert_eq(x.c->c_stats[0][0].lru_misses, 1000);
+	cr_assert_eq(x.c->c_stats[0][0].new_flows, 1);
+	/* the SYN's flow is still there, and its ACK hits it */
+	cr_assert_eq(tcp_seg(&x, 5, 1000, XM_PKT_TCP_ACK, 0), LB_FORWARD);
+	cr_assert_eq(last_backend(&x), be);
+	lb_lru_stats(x.w.p_lru, &ls);
+	cr_assert_eq(ls.hits, 1);
+	ctx_fini(&x);
+}
+
+/*
+ * One source pins at most pin-burst flows at once and pin-rate a second
+ * after that; its other flows are forwarded all the same (by the Maglev
+ * table), counted, and not remembered.  Another source has its own
+ * budget.  UDP flows go by the same rule, retried at their next packet.
+ */
+Test(lb_path, one_source_pins_at_most_its_budget)
+{
+	const uint64_t t0 = 50000000000ull;	/* 50 s */
+	struct ctx x;
+	uint32_t pinned;
+
+	ctx_init(&x, COMMON "pin-rate 10\npin-burst 20\n"
+		 "vip 198.18.2.1 tcp 80\nbackend 198.18.1.11\n"
+		 "backend 198.18.1.12\nvip 198.18.2.1 udp 53\n"
+		 "backend 198.18.1.13\n");
+	for (uint32_t i = 0; i < 100; i++)
+		cr_assert_eq(tcp_seg(&x, 7, (uint16_t)(3000 + i),
+				     XM_PKT_TCP_SYN, t0), LB_FORWARD,
+			     "a refused flow is still forwarded");
+	cr_assert_eq(lb_lru_count(x.w.p_lru), 20, "the burst");
+	cr_assert_eq(x.w.p_st.pin_refused_source, 80);
+	/* half a second: 5 more */
+	for (uint32_t i = 100; i < 200; i++)
+		tcp_seg(&x, 7, (uint16_t)(3000 + i), XM_PKT_TCP_SYN,
+			t0 + 500000000ull);
+	cr_assert_eq(lb_lru_count(x.w.p_lru), 25);
+	/* another source: a budget of its own */
+	for (uint32_t i = 0; i < 30; i++)
+		tcp_seg(&x, 8, (uint16_t)(3000 + i), XM_PKT_TCP_SYN,
+			t0 + 500000000ull);
+	cr_assert_eq(lb_lru_count(x.w.p_lru), 45);
+	/* a refused UDP flow is pinned by a later packet once there is a
+	 * token for it */
+	{
+		struct fspec s = { .version = 4, .client = 7, .sport = 9,
+				   .dport = 53, .payload = 8 };
+
+		make_frame(&x, &s);
+		cr_assert_eq(run(&x, t0 + 500000000ull), LB_FORWARD);
+		pinned = lb_lru_count(x.w.p_lru);
+		cr_assert_eq(pinned, 45, "no token left for source 7");
+		make_frame(&x, &s);
+		cr_assert_eq(run(&x, t0 + 700000000ull), LB_FORWARD);
+		cr_assert_eq(lb_lru_count(x.w.p_lru), 46, "pinned when it could");
+	}
+	cr_assert_eq(x.w.p_st.pin_refused_table, 0);
+	ctx_fini(&x);
+}
+
+/*
+ * The issue's flood, on plain bytes: 200 established connections in a
+ * table of 1024, then 100000 SYNs from as many sources within a second,
+ * then a reload that adds a fourth backend.  Established connections
+ * keep their entries through the flood, so none moves; the flood's
+ * flows were forwarded all the same.
+ */
+Test(lb_path, a_syn_flood_neither_flushes_the_table_nor_moves_connections)
+{
+	enum { EST = 200, FLOOD = 100000 };
+	static uint32_t before[EST];
+	const uint64_t t0 = 10000000000ull;	/* 10 s */
+	const char *three = COMMON "lru-size 1024\n"
+		"vip 198.18.2.1 tcp 80\nbackend 198.18.1.11\n"
+		"backend 198.18.1.12\nbackend 198.18.1.13\n";
+	struct lb_lru_stats ls;
+	uint64_t fwd0;
+	unsigned int moved = 0;
+	struct ctx x;
+
+	ctx_init(&x, three);
+	for (uint32_t i = 0; i < EST; i++) {
+		cr_assert_eq(tcp_seg(&x, 1, (uint16_t)(10000 + i),
+				     XM_PKT_TCP_SYN, t0), LB_FORWARD);
+		cr_assert_eq(tcp_seg(&x, 1, (uint16_t)(10000 + i),
+				     XM_PKT_TCP_ACK, t0), LB_FORWARD);
+		before[i] = last_backend(&x);
+	}
+	cr_assert_eq(lb_lru_count(x.w.p_lru), EST);
+	fwd0 = x.w.p_st.forwarded;
+	for (uint32_t i = 0; i < FLOOD; i++)
+		cr_assert_eq(tcp_seg(&x, 0x100 + i, (uint16_t)(i * 7919u),
+				     XM_PKT_TCP_SYN, t0 + 1000000ull +
+				     (uint64_t)i * 10000u), LB_FORWARD);
+	cr_assert_eq(x.w.p_st.forwarded - fwd0, FLOOD, "the flood was "
+		     "forwarded");
+	lb_lru_stats(x.w.p_lru, &ls);
+	cr_log_info("flood: %llu inserted, %llu evicted, %llu refused",
+		    (unsigned long long)ls.inserts - EST,
+		    (unsigned long long)ls.evictions,
+		    (unsigned long long)(x.w.p_st.pin_refused_source +
+					 x.w.p_st.pin_refused_table));
+	cr_assert_eq(ls.evictions, 0, "the flood evicted %llu flows",
+		     (unsigned long long)ls.evictions);
+	cr_assert_gt(x.w.p_st.pin_refused_table, FLOOD / 2);
+
+	ctx_reload(&x, COMMON "lru-size 1024\n"
+		   "vip 198.18.2.1 tcp 80\nbackend 198.18.1.11\n"
+		   "backend 198.18.1.12\nbackend 198.18.1.13\n"
+		   "backend 198.18.1.14\n");
+	for (uint32_t i = 0; i < EST; i++) {
+		cr_assert_eq(tcp_seg(&x, 1, (uint16_t)(10000 + i),
+				     XM_PKT_TCP_ACK, t0 + 2000000000ull),
+			     LB_FORWARD);
+		moved += last_backend(&x) != before[i];
+	}
+	cr_assert_eq(moved, 0, "%u of %u established connections moved",
+		     moved, EST);
+	ctx_fini(&x);
+}
+
 Test(lb_path, malformed_frames_are_counted_by_reason)
 {
 	struct ctx x;
