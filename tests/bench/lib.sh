@@ -30,7 +30,7 @@ capinfos      wireshark-common  bench
 ethtool       ethtool           bench
 netsniff-ng   netsniff-ng       bench
 trafgen       netsniff-ng       bench
-dpdk-testpmd  dpdk              bench
+dpdk-testpmd  dpdk-dev          bench
 '
 
 # xm_need_cmds WHO CMD...: every CMD is installed, or one message names
