@@ -100,7 +100,7 @@ help:
 	@echo '  make bench      every benchmark (B=alloc runs one); installs the peers'
 	@echo '  make demo       the main job, end to end, on its own veth pair'
 	@echo '  make install    PREFIX=/usr/local: headers, libraries, xmbuf.pc, BPF objects'
-	@echo '  make check      layering rules and the exported-symbol check'
+	@echo '  make check      layering rules, the exported-symbol check, packages vs commands'
 	@echo '  make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
 	@echo '  make clean      remove build/'
 	@echo '  V=1             show every command'
