@@ -38,13 +38,16 @@ CLANG   ?= clang
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
 
-# Debian 12 packages that building and testing need (`make deps`).
+# Debian 12 packages that building, testing and the demo need (`make
+# deps`), and those only the benchmarks need (`make deps-bench`, which
+# `make bench` runs).  The commands the scripts run are in the table of
+# tests/bench/lib.sh; tests/check_deps.sh holds the two to each other.
 DEPS_PKGS := gcc make pkg-config clang llvm libbpf-dev libxdp-dev xdp-tools \
 	     bpftool libelf-dev zlib1g-dev libcriterion-dev iproute2 \
-	     libpcap-dev tcpdump tshark procps util-linux kmod \
+	     libpcap-dev tcpdump tshark procps util-linux kmod mawk mount \
 	     libclang-rt-14-dev
-# Benchmark peers, installed by `make bench` only.
-BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng
+BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng \
+	      ethtool wireshark-common
 
 WARN    := -Wall -Wextra -Werror
 INCS    := -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
@@ -97,7 +100,7 @@ help:
 	@echo '  make bench      every benchmark (B=alloc runs one); installs the peers'
 	@echo '  make demo       the main job, end to end, on its own veth pair'
 	@echo '  make install    PREFIX=/usr/local: headers, libraries, xmbuf.pc, BPF objects'
-	@echo '  make check      layering rules and the exported-symbol check'
+	@echo '  make check      layering rules, the exported-symbol check, packages vs commands'
 	@echo '  make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
 	@echo '  make clean      remove build/'
 	@echo '  V=1             show every command'
@@ -233,6 +236,7 @@ TEST_VARIANT ?= dbg
 # The fuzz smoke runs first so that the runner's summary line
 # ("tests: N passed, N failed, N skipped") is the last thing printed.
 test: deps
+	$(Q)tests/check_deps.sh "$(DEPS_PKGS)" "$(BENCH_PKGS)"
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)tests/install/check.sh $(BUILD)
 	$(Q)$(MAKE) --no-print-directory _fuzz_smoke
@@ -332,8 +336,9 @@ check: check_abi
 	@if grep -nE '#include[[:space:]]*"[^"]*_int\.h"' examples/*/*.c examples/*/*.h 2>/dev/null; then \
 		echo "check: examples must use public headers only" >&2; exit 1; fi
 	@echo "check: layering ok"
+	$(Q)tests/check_deps.sh "$(DEPS_PKGS)" "$(BENCH_PKGS)"
 
-check_abi: $(BUILD)/libxmbuf.so
+check_abi: $(BUILD)/libxmbuf.so $(BUILD)/obj/rel/libxmbuf.a
 	$(Q)tests/check_abi.sh $(BUILD)/obj/rel/libxmbuf.a $(BUILD)/libxmbuf.so libxmbuf.map
 
 # ----------------------------------------------------------------- fuzz

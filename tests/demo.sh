@@ -31,6 +31,7 @@
 # Exit status: 0 when every check passed; 1 when one failed (what failed
 # is shown); 2 when it cannot run here (not root, a tool missing).
 set -u
+. "$(dirname "$0")/bench/lib.sh" || exit 2
 
 BIN=${BIN:-build/bin}
 RATE=${DEMO_RATE:-200000}
@@ -46,9 +47,7 @@ cannot() { printf 'demo: %s\n' "$*" >&2; exit 2; }
 for b in xmbuf-pktgen xmbuf-capture; do
 	[ -x "$BIN/$b" ] || cannot "missing $BIN/$b (run 'make' first)"
 done
-for t in ip tcpdump awk; do
-	command -v "$t" > /dev/null || cannot "missing '$t' (run 'make deps')"
-done
+xm_need_cmds demo ip sysctl tcpdump awk || exit 2
 case $SIZE in
 ''|*[!0-9]*) cannot "DEMO_SIZE must be a number" ;;
 esac

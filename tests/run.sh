@@ -3,8 +3,11 @@
 #   tests/run.sh RESULTS_DIR UNIT_BIN... -- INTEGRATION_BIN...
 # Unit binaries run as anyone; integration binaries need root (network
 # namespaces, XDP, AF_XDP) and are skipped, loudly, without it.
+# Integration suites run commands of packages `make deps` installs
+# (tests/bench/lib.sh's table): checked before the first suite starts.
 # Exit status: 0 only when no test failed.
 set -u
+. "$(dirname "$0")/bench/lib.sh" || exit 1
 results=$1; shift
 mkdir -p "$results"
 rm -f "$results"/*.tap
@@ -13,6 +16,13 @@ for a in "$@"; do
 	if [ "$a" = "--" ]; then side=integ; continue; fi
 	if [ $side = unit ]; then unit+=("$a"); else integ+=("$a"); fi
 done
+
+# ip and sysctl build the namespaces (tests/lib); the capture suite
+# reads its files back with tcpdump and tshark.
+if [ ${#integ[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
+	xm_need_cmds "tests: integration" ip sysctl tcpdump tshark ||
+		exit 1
+fi
 
 status=0
 run_one() { # BIN EXTRA_ARGS...

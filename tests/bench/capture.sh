@@ -101,6 +101,23 @@ FILTER="udp dst port 9"
 
 bench_need_root
 
+read -r -a tools <<< "${CAPTURE_TOOLS:-xmbuf tcpdump netsniff}"
+for b in xmbuf-pktgen xmbuf-capture; do
+	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... build)"
+done
+# ethtool turns GRO on for vC; capinfos counts the files
+cmds=(ip sysctl awk mount umount ethtool capinfos)
+for t in "${tools[@]}"; do
+	case $t in
+	tcpdump) cmds+=(tcpdump) ;;
+	netsniff) cmds+=(netsniff-ng) ;;
+	xmbuf) ;;
+	*) die "unknown tool '$t' (xmbuf, tcpdump, netsniff)" ;;
+	esac
+done
+[ "$NAPI" = threaded ] && cmds+=(pgrep)
+bench_preflight "${cmds[@]}"
+
 id=$$
 NS_G=xmcg$id
 NS_C=xmcc$id
@@ -126,20 +143,6 @@ teardown() {
 trap teardown EXIT
 trap 'exit 1' INT TERM
 
-read -r -a tools <<< "${CAPTURE_TOOLS:-xmbuf tcpdump netsniff}"
-for b in xmbuf-pktgen xmbuf-capture; do
-	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... build)"
-done
-command -v capinfos > /dev/null || die "no capinfos (Debian package wireshark-common, with tshark: make deps)"
-for t in "${tools[@]}"; do
-	case $t in
-	tcpdump) command -v tcpdump > /dev/null || die "no tcpdump (make deps)" ;;
-	netsniff) command -v netsniff-ng > /dev/null || die "no netsniff-ng (make bench installs it)" ;;
-	xmbuf) ;;
-	*) die "unknown tool '$t' (xmbuf, tcpdump, netsniff)" ;;
-	esac
-done
-
 # ------------------------------------------------------------ the network
 mkdir -p "$FS" || die "mkdir $FS"
 mount -t tmpfs -o size=8g,mode=0700 xmbuf-capbench "$FS" || die "cannot mount a tmpfs"
@@ -153,8 +156,8 @@ ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
 ip -n "$NS_C" addr add 198.18.0.2/30 dev "$VC"
 ip -n "$NS_G" link set "$VG" up
 ip -n "$NS_C" link set "$VC" up
-ip netns exec "$NS_C" ethtool -K "$VC" gro on > /dev/null 2>&1 ||
-	die "cannot turn GRO on for $VC"
+gro=$(ip netns exec "$NS_C" ethtool -K "$VC" gro on 2>&1) ||
+	die "cannot turn GRO on for $VC: $gro"
 MAC_C=$(ip netns exec "$NS_C" cat "/sys/class/net/$VC/address")
 case $NAPI in
 softirq) ;;

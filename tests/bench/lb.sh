@@ -56,6 +56,11 @@ RX_CPU=1
 
 bench_need_root
 
+for b in xm-livegen xmbuf-lb xmbuf-fwd; do
+	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... bench builds it)"
+done
+bench_preflight ip sysctl awk
+
 id=$$
 NS_G=xmlg$id
 NS_R=xmlr$id
@@ -73,14 +78,13 @@ teardown() {
 trap teardown EXIT
 trap 'exit 1' INT TERM
 
-for b in xm-livegen xmbuf-lb xmbuf-fwd; do
-	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... bench builds it)"
-done
-
 # ------------------------------------------------------------ the network
 ip netns add "$NS_G" || die "cannot create namespace $NS_G"
 ip netns add "$NS_R" || die "cannot create namespace $NS_R"
-ip link add "$VG" netns "$NS_G" type veth peer name "$VR" netns "$NS_R" ||
+# One queue each way: xmbuf-lb -q 0 and xmbuf-fwd -q 0 read every
+# queue there is, whichever the kernel would pick.
+ip link add "$VG" numtxqueues 1 numrxqueues 1 netns "$NS_G" type veth \
+	peer name "$VR" numtxqueues 1 numrxqueues 1 netns "$NS_R" ||
 	die "cannot create veth pair"
 bench_no_ipv6 "$NS_G" "$NS_R"
 ip -n "$NS_G" link set "$VG" up

@@ -1,13 +1,77 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # lib.sh - what the wire benchmarks (port.sh, lb.sh, pktgen.sh,
-# capture.sh) share; sourced, never run:
+# capture.sh) share, and the command check that they, tests/demo.sh and
+# tests/run.sh make before they start; sourced, never run:
 #
 #   . "$(dirname "$0")/lib.sh"
 #
 # Only definitions: sourcing it creates no namespace, starts no process
 # and changes no option of the caller (each script keeps its own
 # `set -u`, traps and cleanup).
+
+# Every command outside Debian's Essential packages that the test
+# runner, the demo or a benchmark runs: the command, its Debian package
+# (`dpkg -S`), and the target that installs the package: deps (`make
+# deps`, the Makefile's DEPS_PKGS: tests and demo) or bench (`make
+# deps-bench`, BENCH_PKGS, which `make bench` runs first).
+# tests/check_deps.sh holds this table to the Makefile's lists and to
+# dpkg; xm_need_cmds refuses a command that is not in it.
+XM_CMD_TABLE='
+ip            iproute2          deps
+sysctl        procps            deps
+pgrep         procps            deps
+awk           mawk              deps
+mount         mount             deps
+umount        mount             deps
+tcpdump       tcpdump           deps
+tshark        tshark            deps
+capinfos      wireshark-common  bench
+ethtool       ethtool           bench
+netsniff-ng   netsniff-ng       bench
+trafgen       netsniff-ng       bench
+dpdk-testpmd  dpdk-dev          bench
+'
+
+# xm_need_cmds WHO CMD...: every CMD is installed, or one message names
+# each missing command with its Debian package and the make target that
+# installs it, and the status is 1.  Scripts call it before they create
+# anything, so a machine without a package fails at once, not halfway.
+xm_need_cmds() {
+	local who=$1 cmd c p t pkg target missing="" hint="make deps"
+	shift
+	for cmd in "$@"; do
+		pkg=""
+		while read -r c p t; do
+			[ "$c" = "$cmd" ] && { pkg=$p; target=$t; break; }
+		done <<< "$XM_CMD_TABLE"
+		if [ -z "$pkg" ]; then
+			echo "$who: no Debian package known for '$cmd' (add it to XM_CMD_TABLE in tests/bench/lib.sh)" >&2
+			return 1
+		fi
+		command -v "$cmd" > /dev/null 2>&1 && continue
+		missing="$missing${missing:+, }$cmd (Debian package $pkg)"
+		[ "$target" = bench ] && hint="make deps-bench"
+	done
+	[ -z "$missing" ] && return 0
+	# deps-bench installs the deps too
+	[ "$hint" = "make deps-bench" ] && hint="$hint' as root (make bench runs it)" ||
+		hint="$hint' as root"
+	echo "$who needs $missing: run '$hint" >&2
+	return 1
+}
+
+# bench_preflight CMD...: what a benchmark checks before it creates
+# anything (after its binaries): every CMD installed, or "bench: NAME
+# needs ..." and exit 1.  With BENCH_PREFLIGHT=1 the script exits 0 right
+# after it: run.sh checks every benchmark it was asked for that way
+# before it runs the first, so a missing package fails `make bench`
+# at once and not minutes later.  Uses BENCH_NAME.
+bench_preflight() {
+	xm_need_cmds "bench: $BENCH_NAME" "$@" || exit 1
+	[ "${BENCH_PREFLIGHT:-0}" = 1 ] && exit 0
+	return 0
+}
 
 # bench_no_ipv6 NS...: IPv6 off in each namespace.  Router solicitations
 # and duplicate address detection would be stray packets in a count.
@@ -85,7 +149,9 @@ function cratio(bench, ours, theirs,    r, n, a, list) {
 # Uses BENCH_NAME, the script's name in messages.
 bench_need_root() {
 	if [ "$(id -u)" != 0 ]; then
-		echo "# $BENCH_NAME: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
+		# said once, by the run, not by run.sh's preflight too
+		[ "${BENCH_PREFLIGHT:-0}" = 1 ] ||
+			echo "# $BENCH_NAME: SKIPPED: needs root (namespaces, veth, XDP, AF_XDP)"
 		exit 77
 	fi
 }

@@ -70,6 +70,30 @@ TRAFGEN=${TRAFGEN:-trafgen}
 
 bench_need_root
 
+read -r -a cases <<< "${PKTGEN_CASES:-afxdp live raw rawbudget rawhot trafgen dpdk}"
+cmds=(ip sysctl awk)
+# A peer named by its Debian command is checked with the others; one
+# given as TRAFGEN= or TESTPMD= must merely exist.
+need_peer() { # CMD DEFAULT
+	if [ "$1" = "$2" ]; then
+		cmds+=("$1")
+	else
+		command -v "$1" > /dev/null || die "no $1"
+	fi
+}
+for c in "${cases[@]}"; do
+	case $c in
+	afxdp|live) b=$BIN/xmbuf-pktgen ;;
+	raw|rawbudget|rawhot) b=$BIN/peer-raw-txpush ;;
+	trafgen) need_peer "$TRAFGEN" trafgen; continue ;;
+	dpdk) need_peer "$TESTPMD" dpdk-testpmd; continue ;;
+	*) die "unknown case '$c'" ;;
+	esac
+	[ -x "$b" ] || die "missing $b (make BUILD=... bench builds it)"
+done
+[ -x "$BIN/xm-sink" ] || die "missing $BIN/xm-sink"
+bench_preflight "${cmds[@]}"
+
 id=$$
 NICE=(nice -n -10)
 NS_G=xmpg$id
@@ -87,21 +111,6 @@ teardown() {
 }
 trap teardown EXIT
 trap 'exit 1' INT TERM
-
-read -r -a cases <<< "${PKTGEN_CASES:-afxdp live raw rawbudget rawhot trafgen dpdk}"
-for c in "${cases[@]}"; do
-	case $c in
-	afxdp|live) b=$BIN/xmbuf-pktgen ;;
-	raw|rawbudget|rawhot) b=$BIN/peer-raw-txpush ;;
-	trafgen) b=$(command -v "$TRAFGEN") ||
-		die "no $TRAFGEN (Debian package netsniff-ng; make bench installs it)" ;;
-	dpdk) b=$(command -v "$TESTPMD") ||
-		die "no $TESTPMD (Debian package dpdk; make bench installs it)" ;;
-	*) die "unknown case '$c'" ;;
-	esac
-	[ -x "$b" ] || die "missing $b (make BUILD=... bench builds it)"
-done
-[ -x "$BIN/xm-sink" ] || die "missing $BIN/xm-sink"
 
 # ------------------------------------------------------------ the network
 ip netns add "$NS_G" || die "cannot create namespace $NS_G"

@@ -66,6 +66,30 @@ RT=()
 
 bench_need_root
 
+need=(xm-livegen)
+case " ${PORT_CASES:-rx_xmbuf fwd_xmbuf rx_raw} " in
+*" rx_xmbuf "*) need+=(bench-port) ;;
+esac
+case " ${PORT_CASES:-fwd_xmbuf} " in
+*" fwd_xmbuf "*) need+=(xmbuf-fwd) ;;
+esac
+case " ${PORT_CASES:-rx_raw} " in
+*" rx_raw "*) need+=(peer-raw-rxdrop) ;;
+esac
+for b in "${need[@]}"; do
+	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... bench builds it)"
+done
+cmds=(ip sysctl awk)
+case " ${PORT_CASES:-rx_dpdk} ${PORT_CASES:-fwd_dpdk} " in
+*" rx_dpdk "*|*" fwd_dpdk "*)
+	if [ "$TESTPMD" = dpdk-testpmd ]; then
+		cmds+=(dpdk-testpmd)
+	else
+		command -v "$TESTPMD" > /dev/null || die "no TESTPMD=$TESTPMD"
+	fi ;;
+esac
+bench_preflight "${cmds[@]}"
+
 id=$$
 NS_G=xmbg$id
 NS_R=xmbr$id
@@ -85,25 +109,14 @@ teardown() {
 trap teardown EXIT
 trap 'exit 1' INT TERM
 
-need=(xm-livegen)
-case " ${PORT_CASES:-rx_xmbuf fwd_xmbuf rx_raw} " in
-*" rx_xmbuf "*) need+=(bench-port) ;;
-esac
-case " ${PORT_CASES:-fwd_xmbuf} " in
-*" fwd_xmbuf "*) need+=(xmbuf-fwd) ;;
-esac
-case " ${PORT_CASES:-rx_raw} " in
-*" rx_raw "*) need+=(peer-raw-rxdrop) ;;
-esac
-for b in "${need[@]}"; do
-	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... bench builds it)"
-done
-command -v "$TESTPMD" > /dev/null || die "no $TESTPMD (Debian package dpdk-dev; make bench installs it)"
-
 # ------------------------------------------------------------ the network
 ip netns add "$NS_G" || die "cannot create namespace $NS_G"
 ip netns add "$NS_R" || die "cannot create namespace $NS_R"
-ip link add "$VG" netns "$NS_G" type veth peer name "$VR" netns "$NS_R" ||
+# One queue each way: every receiver binds queue 0 (bench-port and
+# peer-raw-rxdrop by default, xmbuf-fwd -q 0, testpmd queue_count=1),
+# which is then every queue there is, whichever the kernel would pick.
+ip link add "$VG" numtxqueues 1 numrxqueues 1 netns "$NS_G" type veth \
+	peer name "$VR" numtxqueues 1 numrxqueues 1 netns "$NS_R" ||
 	die "cannot create veth pair"
 bench_no_ipv6 "$NS_G" "$NS_R"
 ip -n "$NS_G" link set "$VG" up

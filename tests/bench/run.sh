@@ -20,9 +20,15 @@
 #   ALLOC_ROUNDS   rounds of ours and DPDK in turns for `alloc` (default 7)
 #   ALLOC_REPS     repetitions inside each binary, median taken (default 7)
 #
-# Exit status: 0 when every benchmark ran; 1 when a binary is missing or
-# failed (its output is shown); 2 for an unknown name.
+# Before the first benchmark runs, every one asked for checks what it
+# needs (binaries, commands and their Debian packages): a missing package
+# fails the run at once, not after the benchmarks before it.
+#
+# Exit status: 0 when every benchmark ran; 1 when a binary, a command is
+# missing or a benchmark failed (its output is shown); 2 for an unknown
+# name.
 set -u
+. "$(dirname "$0")/lib.sh" || exit 1
 
 BIN=${BIN:-build/bin}
 TMP=$(mktemp -d /tmp/xmbuf-bench.XXXXXX) || exit 1
@@ -204,6 +210,11 @@ bench_alloc() {
 	}'
 }
 
+preflight_alloc() {
+	need_bin "$BIN/bench-alloc" && need_bin "$BIN/peer-dpdk-alloc" &&
+		xm_need_cmds "bench: alloc" awk
+}
+
 # -------------------------------------------------------------- port
 # The AF_XDP port layer on a veth pair fed by the live-frames source:
 # rxdrop (bench-port) against a raw libxdp loop (peer-raw-rxdrop) and
@@ -274,6 +285,25 @@ for name in "$@"; do
 		exit 2
 	fi
 done
+
+# The wire benchmarks check in their own script, which stops there with
+# BENCH_PREFLIGHT=1 (lib.sh's bench_preflight); 77 is "not root", which
+# their run reports as a skip.
+preflight() { # NAME
+	local rc
+	if declare -F "preflight_$1" > /dev/null; then
+		"preflight_$1"
+		return
+	fi
+	BENCH_PREFLIGHT=1 BIN="$BIN" "$(dirname "$0")/$1.sh"
+	rc=$?
+	[ $rc = 0 ] || [ $rc = 77 ]
+}
+ready=1
+for name in "$@"; do
+	preflight "$name" || ready=0
+done
+[ $ready = 1 ] || { echo "bench: not run: see above" >&2; exit 1; }
 
 status=0
 for name in "$@"; do
