@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs Criterion test binaries and sums their TAP reports.
 #   tests/run.sh RESULTS_DIR UNIT_BIN... -- INTEGRATION_BIN...
+# A binary build/test/VARIANT/KIND/NAME reports to RESULTS_DIR as
+# VARIANT-KIND-NAME.tap, so one run can hold a suite in two builds (make
+# test runs the unit suites under both dbg and asan).
 # Unit binaries run as anyone; integration binaries need root (network
 # namespaces, XDP, AF_XDP) and are skipped, loudly, without it.
 # Integration suites run commands of packages `make deps` installs
@@ -27,8 +30,9 @@ fi
 status=0
 run_one() { # BIN EXTRA_ARGS...
 	local bin=$1; shift
-	local tap="$results/$(basename "$bin").tap"
-	echo "=== $(basename "$bin")"
+	local rel=${bin##*/test/}
+	local tap="$results/${rel//\//-}.tap"
+	echo "=== ${rel}"
 	"$bin" --tap="$tap" "$@" || status=1
 }
 

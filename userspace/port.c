@@ -100,51 +100,7 @@ static struct xm_port *xm_ports;
 
 /* ---------------------------------------------------------------- rings */
 
-static inline uint32_t xm_load_acquire(const uint32_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static inline void xm_store_release(uint32_t *p, uint32_t v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
-/* Entries the kernel has produced and we have not consumed. */
-static inline uint32_t xm_cons_avail(struct xm_ring *r)
-{
-	uint32_t n = r->r_cached_prod - r->r_cached_cons;
-
-	if (n == 0) {
-		r->r_cached_prod = xm_load_acquire(r->r_producer);
-		n = r->r_cached_prod - r->r_cached_cons;
-	}
-	return n;
-}
-
-static inline void xm_cons_release(struct xm_ring *r)
-{
-	/* descriptors are read before the kernel may reuse their slots */
-	xm_store_release(r->r_consumer, r->r_cached_cons);
-}
-
-/* Free slots for us to produce into, refreshed when fewer than want. */
-static inline uint32_t xm_prod_free(struct xm_ring *r, uint32_t want)
-{
-	uint32_t n = r->r_size - (r->r_cached_prod - r->r_cached_cons);
-
-	if (n < want) {
-		r->r_cached_cons = xm_load_acquire(r->r_consumer);
-		n = r->r_size - (r->r_cached_prod - r->r_cached_cons);
-	}
-	return n;
-}
-
-static inline void xm_prod_submit(struct xm_ring *r)
-{
-	/* everything written to the ring before the kernel sees it */
-	xm_store_release(r->r_producer, r->r_cached_prod);
-}
+/* The index arithmetic (xm_cons_avail() and the rest) is in xm_port_int.h. */
 
 static int xm_ring_map(int fd, const struct xdp_ring_offset *off,
 		       uint32_t entries, size_t entry_size, off_t pgoff,

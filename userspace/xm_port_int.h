@@ -97,6 +97,59 @@ struct xm_ring {
 	size_t r_map_len;
 };
 
+/*
+ * The ring index arithmetic, as libxdp's xsk_cons_nb_avail() and
+ * xsk_prod_nb_free() do it: indices are free-running 32-bit counters, so
+ * differences are right across the wrap; the shared words are read only
+ * when the cached copies show too little.  Here rather than in port.c so
+ * that a unit test can drive a ring in memory (tests/unit/test_port_ring.c).
+ */
+static inline uint32_t xm_load_acquire(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void xm_store_release(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Entries the kernel has produced and we have not consumed. */
+static inline uint32_t xm_cons_avail(struct xm_ring *r)
+{
+	uint32_t n = r->r_cached_prod - r->r_cached_cons;
+
+	if (n == 0) {
+		r->r_cached_prod = xm_load_acquire(r->r_producer);
+		n = r->r_cached_prod - r->r_cached_cons;
+	}
+	return n;
+}
+
+static inline void xm_cons_release(struct xm_ring *r)
+{
+	/* descriptors are read before the kernel may reuse their slots */
+	xm_store_release(r->r_consumer, r->r_cached_cons);
+}
+
+/* Free slots for us to produce into, refreshed when fewer than want. */
+static inline uint32_t xm_prod_free(struct xm_ring *r, uint32_t want)
+{
+	uint32_t n = r->r_size - (r->r_cached_prod - r->r_cached_cons);
+
+	if (n < want) {
+		r->r_cached_cons = xm_load_acquire(r->r_consumer);
+		n = r->r_size - (r->r_cached_prod - r->r_cached_cons);
+	}
+	return n;
+}
+
+static inline void xm_prod_submit(struct xm_ring *r)
+{
+	/* everything written to the ring before the kernel sees it */
+	xm_store_release(r->r_producer, r->r_cached_prod);
+}
+
 /* A TX descriptor awaiting its completion: what to release then. */
 enum xm_txent_kind {
 	XM_TXENT_NONE = 0,		/* nothing (not the mbuf's last piece) */

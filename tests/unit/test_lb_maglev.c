@@ -79,12 +79,21 @@ Test(lb_maglev, primes)
 
 Test(lb_maglev, permutation_in_range)
 {
+	bool offset_seen[7] = { false }, skip_seen[7] = { false };
+
 	for (uint32_t id = 0; id < 1000; id++) {
 		struct lb_maglev_backend b;
 
 		lb_maglev_perm(&key, &id, sizeof(id), 7, &b);
 		cr_assert_lt(b.mb_offset, 7);
 		cr_assert(b.mb_skip >= 1 && b.mb_skip <= 6);
+		offset_seen[b.mb_offset] = true;
+		skip_seen[b.mb_skip] = true;
+	}
+	/* Every offset and every skip is some name's: none is cut off. */
+	for (uint32_t v = 0; v < 7; v++) {
+		cr_assert(offset_seen[v], "no name has offset %u", v);
+		cr_assert(v == 0 || skip_seen[v], "no name has skip %u", v);
 	}
 }
 

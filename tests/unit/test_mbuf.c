@@ -1241,6 +1241,12 @@ Test(mbuf, space_helpers_follow_writability)
 	cr_assert_eq(xm_leadingspace(m), 0);
 	cr_assert_eq(xm_trailingspace(m), 0);
 	cr_assert_eq(xm_mtooff(m), off0 + 100, "read-only is still UMEM");
+	/* The region's last byte is in it; its end is not. */
+	m->m_data = (char *)xm_umem_base(tu) + xm_umem_size(tu) - 1;
+	cr_assert_eq(xm_mtooff(m), xm_umem_size(tu) - 1);
+	m->m_data += 1;
+	cr_assert_eq(xm_mtooff(m), UINT64_MAX, "the region's end is outside");
+	m->m_data = m->m_ext.ext_buf;
 	cr_assert_not(xm_writable(NULL));
 	cr_assert_eq(xm_refcnt(NULL), 0);
 	cr_assert_eq(xm_mtooff(NULL), UINT64_MAX);

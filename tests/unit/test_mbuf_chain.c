@@ -214,6 +214,26 @@ Test(chain, pullup_into_a_cluster_head_in_place)
 	mt_assert_clean(tu);
 }
 
+/* The record's end (M_EOR) moves with the last bytes into the head. */
+Test(chain, pullup_of_a_whole_record_keeps_its_end)
+{
+	int lens[] = { 60, 40, 40 };
+	struct xm_mbuf *m, *p, *last;
+
+	fill_pattern(9);
+	m = mt_chain(tu, lens, 3, pattern);
+	xm_length(m, &last);
+	last->m_flags |= XM_EOR;
+	p = xm_pullup(m, 140);
+	cr_assert_eq(p, m, "the cluster head had room");
+	cr_assert_eq(p->m_len, 140);
+	cr_assert_null(p->m_next, "every other mbuf was emptied and freed");
+	cr_assert(p->m_flags & XM_EOR, "M_EOR moved to the head");
+	mt_assert_bytes(p, pattern, 140);
+	xm_freem(p);
+	mt_assert_clean(tu);
+}
+
 Test(chain, pullup_with_a_shared_head_makes_a_new_one)
 {
 	int lens[] = { 1000, 1000 };
@@ -1286,6 +1306,8 @@ Test(chain, dup_pkthdr)
 	xm_free(b);
 	b = xm_get(tu, XM_NOWAIT, XM_MT_DATA);
 	cr_assert_eq(xm_dup_pkthdr(a, b), -EINVAL, "from has no header");
+	b->m_len = 1;
+	cr_assert_eq(xm_dup_pkthdr(b, a), -EINVAL, "one inline byte in the way");
 	b->m_len = 10;
 	cr_assert_eq(xm_dup_pkthdr(b, a), -EINVAL, "inline data in the way");
 	xm_free(a);

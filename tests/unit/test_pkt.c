@@ -55,11 +55,13 @@ static void put16(uint8_t *p, uint16_t v)
 }
 
 /*
- * The L4 checksum of an IP packet at ip, verified with the reference sum
- * over an explicitly built pseudo-header: true when it sums to zero.
+ * The reference checksum of an IP packet's L4 segment at l4, over an
+ * explicitly built pseudo-header (IPv6: final destination dst, or the
+ * header's own when NULL): 0 when the segment's checksum is right.
  */
-static bool ref_l4_ok(const uint8_t *ip, int version, uint8_t proto,
-		      const uint8_t *l4, uint32_t seglen, const uint8_t *dst)
+static uint16_t ref_l4_csum(const uint8_t *ip, int version, uint8_t proto,
+			    const uint8_t *l4, uint32_t seglen,
+			    const uint8_t *dst)
 {
 	static uint8_t tmp[70000];
 	uint32_t n = 0;
@@ -84,7 +86,14 @@ static bool ref_l4_ok(const uint8_t *ip, int version, uint8_t proto,
 	if (proto == XM_PKT_IPPROTO_ICMP)
 		n = 0;
 	memcpy(tmp + n, l4, seglen);
-	return ref_csum(tmp, n + seglen) == 0;
+	return ref_csum(tmp, n + seglen);
+}
+
+/* The L4 checksum of an IP packet at ip checks with the reference. */
+static bool ref_l4_ok(const uint8_t *ip, int version, uint8_t proto,
+		      const uint8_t *l4, uint32_t seglen, const uint8_t *dst)
+{
+	return ref_l4_csum(ip, version, proto, l4, seglen, dst) == 0;
 }
 
 /* Parses and checks both checksums of a frame against the reference. */
@@ -1141,6 +1150,9 @@ Test(pkt, ipv4_fragments)
 	assert_reason(f, n, XM_PKT_ERR_BAD_FRAG);
 	n = raw_frame(f, 4, XM_PKT_IPPROTO_UDP, 8189, rest, 16);
 	assert_reason(f, n, XM_PKT_ERR_NONE);
+	/* A last fragment ending exactly at 65535 is legal. */
+	n = raw_frame(f, 4, XM_PKT_IPPROTO_UDP, 8189, rest, 23);
+	assert_reason(f, n, XM_PKT_ERR_NONE);
 	/* A non-last fragment that is not a multiple of 8. */
 	n = raw_frame(f, 4, XM_PKT_IPPROTO_UDP, XM_PKT_IP_MF, rest, 63);
 	assert_reason(f, n, XM_PKT_ERR_BAD_FRAG);
@@ -1184,6 +1196,50 @@ Test(pkt, ipv6_fragments)
 	put16(rest + 2, 65528);			/* past 65535 */
 	n = raw_frame(f, 6, XM_PKT_IPPROTO_FRAGMENT, 0, rest, r);
 	assert_reason(f, n, XM_PKT_ERR_BAD_FRAG);
+	/* Data after the fragment header: r - 8, here 24 bytes. */
+	put16(rest + 2, 65512);			/* 65512 + 24: 65536 */
+	n = raw_frame(f, 6, XM_PKT_IPPROTO_FRAGMENT, 0, rest, r);
+	assert_reason(f, n, XM_PKT_ERR_BAD_FRAG);
+	n = raw_frame(f, 6, XM_PKT_IPPROTO_FRAGMENT, 0, rest, r - 1);
+	assert_reason(f, n, XM_PKT_ERR_NONE);	/* ends exactly at 65535 */
+}
+
+/*
+ * A UDP checksum that computes to 0 goes out as 0xffff (RFC 768: 0 means
+ * "no checksum"; RFC 8200: IPv6 UDP must carry one).  The payload's first
+ * word is solved for: with it 0, the reference gives c = ~S; a word of c
+ * brings the sum to 0xffff, whose checksum is 0.  xm_pkt_csum_ok() cannot
+ * tell the two apart over IPv4 (0 is "none"), so the wire is checked.
+ */
+Test(pkt, udp_checksum_of_zero_is_sent_as_ffff)
+{
+	uint8_t rest[64], f[256];
+	struct xm_pkt_info pi;
+	uint32_t n, l4;
+	uint16_t c;
+
+	for (int version = 4; version <= 6; version += 2) {
+		memset(rest, 0, sizeof(rest));
+		udp_at(rest);
+		put16(rest + 8, 0);
+		n = raw_frame(f, version, XM_PKT_IPPROTO_UDP, 0, rest, 24);
+		l4 = n - 24;
+		c = ref_l4_csum(f + 14, version, XM_PKT_IPPROTO_UDP, f + l4,
+				24, NULL);
+		put16(f + l4 + 8, c);
+		cr_assert_eq(ref_l4_csum(f + 14, version, XM_PKT_IPPROTO_UDP,
+					 f + l4, 24, NULL), 0,
+			     "IPv%d: the solved payload must sum to 0xffff",
+			     version);
+		cr_assert_eq(xm_pkt_parse(f, n, &pi), 0);
+		cr_assert_eq(pi.pi_l4_off, l4);
+		put16(f + l4 + 6, 0x1234);	/* filled over, not kept */
+		cr_assert_eq(xm_pkt_csum_fill(f, &pi), 0);
+		cr_assert_eq(be16(f + l4 + 6), 0xffff,
+			     "IPv%d: a computed 0 went out as %#x", version,
+			     be16(f + l4 + 6));
+		assert_ref_csums(f, n);
+	}
 }
 
 Test(pkt, icmp_and_icmpv6)

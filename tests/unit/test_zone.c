@@ -513,6 +513,81 @@ ParameterizedTest(uint32_t *size, zone, reserve_only_with_use_reserve)
 	audit_clean(0);
 }
 
+/*
+ * Frees bypass the thread caches only while the reserve is short: the
+ * free that fills it goes to the depot, the next one to the cache.
+ */
+Test(zone, frees_are_cached_again_once_the_reserve_is_full)
+{
+	struct xm_zone_stats s;
+	void *v[64];
+	uint32_t n;
+
+	mk(2048, 40, 1, 4, 0);
+	n = drain(v, 64, XM_NOWAIT);
+	for (int i = 0; i < 4; i++)
+		v[n++] = xm_zone_alloc(z, XM_NOWAIT | XM_USE_RESERVE);
+	cr_assert_eq(st().reserve, 0);
+	s = st();
+	for (int i = 1; i <= 4; i++) {
+		xm_zone_free(z, v[--n]);
+		cr_expect_eq(st().reserve, (uint64_t)i);
+		cr_expect_eq(st().cached, s.cached, "free %d was cached while "
+			     "the reserve was short", i);
+	}
+	xm_zone_free(z, v[--n]);
+	cr_expect_eq(st().cached, s.cached + 1, "with the reserve full, a "
+		     "free goes to the thread's cache");
+	cr_expect_eq(st().reserve, 4);
+	xm_zone_free_bulk(z, v, n);
+	audit_clean(0);
+}
+
+/*
+ * A WAITOK sleeper makes frees go straight to the depot, where it can
+ * get them; once it has been served, frees are cached again.
+ */
+Test(zone, frees_are_cached_again_after_a_sleeper_is_served)
+{
+	struct waiter w = { 0 };
+	struct xm_zone_stats s;
+	void *v[64];
+	uint32_t n;
+	pthread_t t;
+
+	mk(2048, 40, 1, 4, 0);
+	n = drain(v, 64, XM_NOWAIT);
+	cr_assert_eq(n, 36);
+	w.z = z;
+	cr_assert_eq(pthread_create(&t, NULL, wait_one, &w), 0);
+	until_sleeps(1);
+	xm_zone_free(z, v[--n]);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_not_null(w.item);
+	v[n++] = w.item;
+	s = st();
+	xm_zone_free(z, v[--n]);
+	cr_expect_eq(st().cached, s.cached + 1, "a free after the sleeper "
+		     "left went to the depot, not the cache");
+	xm_zone_free_bulk(z, v, n);
+	audit_clean(0);
+}
+
+/* A bulk request for the whole carved capacity is not too large. */
+Test(zone, bulk_of_the_whole_capacity)
+{
+	void *v[41];
+
+	mk(2048, 40, 1, 4, 0);	/* capacity 40 */
+	cr_expect_eq(xm_zone_alloc_bulk(z, v, 41, XM_NOWAIT | XM_USE_RESERVE),
+		     -EINVAL, "more than the capacity");
+	cr_assert_eq(xm_zone_alloc_bulk(z, v, 40, XM_NOWAIT | XM_USE_RESERVE),
+		     0, "the whole capacity, reserve included");
+	audit_clean(40);
+	xm_zone_free_bulk(z, v, 40);
+	audit_clean(0);
+}
+
 SIZE_PARAMS(bulk_is_all_or_nothing)
 ParameterizedTest(uint32_t *size, zone, bulk_is_all_or_nothing)
 {
