@@ -47,7 +47,7 @@ DEPS_PKGS := gcc make pkg-config clang llvm libbpf-dev libxdp-dev xdp-tools \
 BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng
 
 WARN    := -Wall -Wextra -Werror
-INCS    := -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
+INCS    := -Icommon -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
 BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	       -pthread $(INCS)
 rel_CFLAGS  := -O2 -g
@@ -64,7 +64,7 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriter
 VARIANTS := rel dbg asan
 
 # ---------------------------------------------------------------- sources
-LIB_SRCS   := $(sort $(wildcard umem/*.c userspace/*.c))
+LIB_SRCS   := $(sort $(wildcard common/*.c umem/*.c userspace/*.c))
 BPF_SRCS   := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
@@ -74,7 +74,7 @@ TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 EXAMPLE_DIRS := $(filter-out examples/common,$(patsubst %/,%,$(sort $(dir $(wildcard examples/*/*.c)))))
 COMMON_SRCS := $(sort $(wildcard examples/common/*.c))
-PUB_HDRS   := $(sort $(wildcard umem/xm_*.h userspace/xm_*.h))
+PUB_HDRS   := $(sort $(wildcard common/xm_*.h umem/xm_*.h userspace/xm_*.h))
 PUB_HDRS   := $(filter-out %_int.h,$(PUB_HDRS))
 
 objs_of = $(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$(2))
@@ -352,7 +352,7 @@ FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 -DINVARIANTS \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	       -fno-omit-frame-pointer $(INCS)
-fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c umem/print.c
+fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c common/print.c
 fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c \
 	examples/lb/lb_config.c examples/lb/lb_lru.c examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c

@@ -9,9 +9,10 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "xm_umem.h"
+#include "xm_common.h"
 
 /* Internal symbols shared between .c files: prefix _xm_, never exported. */
 #define XM_HIDDEN		__attribute__((visibility("hidden")))

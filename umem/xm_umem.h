@@ -54,19 +54,15 @@
 #ifndef XM_UMEM_H
 #define XM_UMEM_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
+
+#include "xm_common.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef XM_API
-#define XM_API __attribute__((visibility("default")))
 #endif
 
 /* Size classes, as in mbuf(9). */
@@ -124,29 +120,6 @@ struct xm_umem_opts {
 	uint32_t flags;			/* XM_UMEM_F_* */
 };
 #define xm_umem_opts__last_field flags
-
-/* Declare and initialise an options struct, libbpf's LIBBPF_OPTS idiom. */
-#define XM_OPTS(TYPE, NAME, ...)					\
-	struct TYPE NAME = ({						\
-		memset(&NAME, 0, sizeof(struct TYPE));			\
-		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ }; \
-	})
-
-/* Messages: the library never prints on its own; replace the sink here. */
-enum xm_print_level {
-	XM_PRINT_WARN,
-	XM_PRINT_INFO,
-	XM_PRINT_DEBUG,
-};
-typedef int (*xm_print_fn_t)(enum xm_print_level level, const char *fmt,
-			     va_list args);
-
-/**
- * @brief **xm_set_print()** replaces the message sink.
- * @param fn the new sink; NULL silences the library.
- * @return the previous sink.  The default prints WARN and INFO to stderr.
- */
-XM_API xm_print_fn_t xm_set_print(xm_print_fn_t fn);
 
 /**
  * @brief **xm_umem_create()** maps the region and carves its zones.
