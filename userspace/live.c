@@ -43,7 +43,7 @@
 #include <linux/bpf.h>
 
 #include "xm_common_int.h"
-#include "xm_port.h"
+#include "xm_live.h"
 
 #include "../bpf/xm_live_shared.h"
 #include "xm_live.skel.h"

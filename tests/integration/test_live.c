@@ -35,6 +35,7 @@
 
 #include "../lib/dropk.h"
 #include "../lib/netns.h"
+#include "xm_live.h"
 #include "xm_pkt.h"
 #include "xm_port.h"
 #include "../../examples/pktgen/pg_stamp.h"
