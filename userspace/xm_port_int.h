@@ -56,6 +56,13 @@
 #define SO_BUSY_POLL_BUDGET	70
 #endif
 
+#ifndef AF_XDP
+#define AF_XDP			44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP			283
+#endif
+
 /*
  * struct xdp_statistics as newer kernels may grow it: asked for with a
  * larger optlen, the kernel fills what it knows and says how much.
@@ -214,6 +221,61 @@ struct xm_port {
 	char p_name[IF_NAMESIZE];
 	struct xm_port *p_next;		/* process-wide list of open ports */
 };
+
+/* -------------------------------------------------------------- rings */
+
+static inline uint32_t xm_load_acquire(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void xm_store_release(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Entries the kernel has produced and we have not consumed. */
+static inline uint32_t xm_cons_avail(struct xm_ring *r)
+{
+	uint32_t n = r->r_cached_prod - r->r_cached_cons;
+
+	if (n == 0) {
+		r->r_cached_prod = xm_load_acquire(r->r_producer);
+		n = r->r_cached_prod - r->r_cached_cons;
+	}
+	return n;
+}
+
+static inline void xm_cons_release(struct xm_ring *r)
+{
+	/* descriptors are read before the kernel may reuse their slots */
+	xm_store_release(r->r_consumer, r->r_cached_cons);
+}
+
+/* Free slots for us to produce into, refreshed when fewer than want. */
+static inline uint32_t xm_prod_free(struct xm_ring *r, uint32_t want)
+{
+	uint32_t n = r->r_size - (r->r_cached_prod - r->r_cached_cons);
+
+	if (n < want) {
+		r->r_cached_cons = xm_load_acquire(r->r_consumer);
+		n = r->r_size - (r->r_cached_prod - r->r_cached_cons);
+	}
+	return n;
+}
+
+static inline void xm_prod_submit(struct xm_ring *r)
+{
+	/* everything written to the ring before the kernel sees it */
+	xm_store_release(r->r_producer, r->r_cached_prod);
+}
+
+/* port_io.c, for port.c: the data path's part of closing a queue */
+/* Lets q's queued TX go out and reaps it, for XM_PORT_DRAIN_MS at most. */
+XM_HIDDEN void _xm_port_tx_drain(struct xm_port *p, struct xm_port_queue *q);
+/* Takes back every frame q lent or has in flight; q's socket is closed. */
+XM_HIDDEN void _xm_port_queue_reclaim(struct xm_port *p,
+				      struct xm_port_queue *q);
 
 /* port.c, for tests */
 /* Caps the descriptors one rx_burst consumes (0: no cap), so a test can
