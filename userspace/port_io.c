@@ -24,7 +24,7 @@
  * xm_port_tx_flush, xm_port_tx_complete, xm_port_tx_pending,
  * xm_port_refill, xm_port_poll.
  * Hidden (port.c): _xm_port_tx_drain, _xm_port_queue_reclaim.
- * Hidden (tests): _xm_port_set_rx_desc_cap.
+ * Hidden (tests, INVARIANTS builds): _xm_port_set_rx_desc_cap.
  */
 #include <errno.h>
 #include <poll.h>
@@ -199,9 +199,7 @@ uint16_t xm_port_rx_burst(struct xm_port *p, unsigned int qidx,
 		return 0;
 	}
 	q = &p->p_q[qidx];
-	avail = xm_cons_avail(&q->q_rx);
-	if (xm_unlikely(p->p_rx_desc_cap) && avail > p->p_rx_desc_cap)
-		avail = p->p_rx_desc_cap;
+	avail = xm_rx_desc_cap(p, xm_cons_avail(&q->q_rx));
 	if (avail == 0) {
 		xm_fill(p, q);
 		/* zero-copy drivers sleep until poked (need_wakeup) */
@@ -728,7 +726,9 @@ void _xm_port_queue_reclaim(struct xm_port *p, struct xm_port_queue *q)
 
 /* ---------------------------------------------------------- test hooks */
 
+#ifdef INVARIANTS
 void _xm_port_set_rx_desc_cap(struct xm_port *p, uint32_t cap)
 {
 	p->p_rx_desc_cap = cap;
 }
+#endif

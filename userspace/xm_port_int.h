@@ -215,7 +215,8 @@ struct xm_port {
 					 * asked for at setup, what the
 					 * kernel took after open (0: ZC) */
 	bool p_tx_budget_set;		/* tx_budget given by the caller */
-	uint32_t p_rx_desc_cap;		/* tests: descriptors per rx_burst */
+	uint32_t p_rx_desc_cap;		/* tests (INVARIANTS builds):
+					 * descriptors per rx_burst, 0 all */
 	int p_ifindex;
 	uint64_t p_netns;		/* inode of the netns it was opened in */
 	char p_name[IF_NAMESIZE];
@@ -277,10 +278,30 @@ XM_HIDDEN void _xm_port_tx_drain(struct xm_port *p, struct xm_port_queue *q);
 XM_HIDDEN void _xm_port_queue_reclaim(struct xm_port *p,
 				      struct xm_port_queue *q);
 
-/* port.c, for tests */
-/* Caps the descriptors one rx_burst consumes (0: no cap), so a test can
- * make a multi-buffer packet straddle bursts. */
+/*
+ * Tests: caps the descriptors one rx_burst consumes (0: no cap), so a test
+ * can make a multi-buffer packet straddle bursts.  INVARIANTS builds only
+ * (what the tests link): elsewhere the setter does not exist, so nothing
+ * can believe it capped, and xm_rx_desc_cap() costs the burst nothing.
+ */
+#ifdef INVARIANTS
 XM_HIDDEN void _xm_port_set_rx_desc_cap(struct xm_port *p, uint32_t cap);
+
+static inline uint32_t xm_rx_desc_cap(const struct xm_port *p, uint32_t avail)
+{
+	if (xm_unlikely(p->p_rx_desc_cap) && avail > p->p_rx_desc_cap)
+		return p->p_rx_desc_cap;
+	return avail;
+}
+#else
+static inline uint32_t xm_rx_desc_cap(const struct xm_port *p, uint32_t avail)
+{
+	(void)p;
+	return avail;
+}
+#endif
+
+/* port.c, for tests */
 /* UMEM registrations (kernel XDP_UMEM_REG) currently alive for u. */
 XM_HIDDEN unsigned int _xm_port_registrations(const struct xm_umem *u);
 
