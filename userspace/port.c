@@ -211,13 +211,70 @@ static const char *const xm_step_names[] = {
 };
 
 /*
+ * Sizes q's rings on socket fd (a fill and a completion ring for every
+ * socket, RX and TX as the port has them) and maps them.  *step names
+ * what failed; the caller unmaps what was mapped.  @return 0 or -errno.
+ */
+static int xm_sock_rings(struct xm_port *p, struct xm_port_queue *q, int fd,
+			 enum xm_sock_step *step)
+{
+	struct xdp_mmap_offsets off;
+	socklen_t optlen;
+	int err;
+
+	/* every socket has its own fill and completion ring */
+	*step = XM_STEP_FILL_RING;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &p->p_fill_size,
+		       sizeof(p->p_fill_size)))
+		return -errno;
+	*step = XM_STEP_COMP_RING;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &p->p_comp_size,
+		       sizeof(p->p_comp_size)))
+		return -errno;
+	*step = XM_STEP_RX_RING;
+	if (p->p_rx && setsockopt(fd, SOL_XDP, XDP_RX_RING, &p->p_rx_size,
+				  sizeof(p->p_rx_size)))
+		return -errno;
+	*step = XM_STEP_TX_RING;
+	if (p->p_tx && setsockopt(fd, SOL_XDP, XDP_TX_RING, &p->p_tx_size,
+				  sizeof(p->p_tx_size)))
+		return -errno;
+	*step = XM_STEP_OFFSETS;
+	optlen = sizeof(off);
+	if (getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen))
+		return -errno;
+	*step = XM_STEP_MMAP_FILL;
+	err = xm_ring_map(fd, &off.fr, p->p_fill_size, sizeof(uint64_t),
+			  (off_t)XDP_UMEM_PGOFF_FILL_RING, &q->q_fill);
+	if (err == 0) {
+		*step = XM_STEP_MMAP_COMP;
+		err = xm_ring_map(fd, &off.cr, p->p_comp_size,
+				  sizeof(uint64_t),
+				  (off_t)XDP_UMEM_PGOFF_COMPLETION_RING,
+				  &q->q_comp);
+	}
+	if (err == 0 && p->p_rx) {
+		*step = XM_STEP_MMAP_RX;
+		err = xm_ring_map(fd, &off.rx, p->p_rx_size,
+				  sizeof(struct xdp_desc), XDP_PGOFF_RX_RING,
+				  &q->q_rx);
+	}
+	if (err == 0 && p->p_tx) {
+		*step = XM_STEP_MMAP_TX;
+		err = xm_ring_map(fd, &off.tx, p->p_tx_size,
+				  sizeof(struct xdp_desc), XDP_PGOFF_TX_RING,
+				  &q->q_tx);
+	}
+	return err;
+}
+
+/*
  * Creates and binds q's socket, zero-copy or copy, joining a compatible
  * registration when there is one.  *step names what failed.
  */
 static int xm_sock_open(struct xm_port *p, struct xm_port_queue *q, bool zc,
 			enum xm_sock_step *step)
 {
-	struct xdp_mmap_offsets off;
 	struct sockaddr_xdp sxdp;
 	struct xm_umem_reg *reg;
 	struct xdp_options xo;
@@ -249,49 +306,7 @@ static int xm_sock_open(struct xm_port *p, struct xm_port_queue *q, bool zc,
 		if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)))
 			goto out_errno;
 	}
-	/* every socket has its own fill and completion ring */
-	*step = XM_STEP_FILL_RING;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &p->p_fill_size,
-		       sizeof(p->p_fill_size)))
-		goto out_errno;
-	*step = XM_STEP_COMP_RING;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &p->p_comp_size,
-		       sizeof(p->p_comp_size)))
-		goto out_errno;
-	*step = XM_STEP_RX_RING;
-	if (p->p_rx && setsockopt(fd, SOL_XDP, XDP_RX_RING, &p->p_rx_size,
-				  sizeof(p->p_rx_size)))
-		goto out_errno;
-	*step = XM_STEP_TX_RING;
-	if (p->p_tx && setsockopt(fd, SOL_XDP, XDP_TX_RING, &p->p_tx_size,
-				  sizeof(p->p_tx_size)))
-		goto out_errno;
-	*step = XM_STEP_OFFSETS;
-	optlen = sizeof(off);
-	if (getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen))
-		goto out_errno;
-	*step = XM_STEP_MMAP_FILL;
-	err = xm_ring_map(fd, &off.fr, p->p_fill_size, sizeof(uint64_t),
-			  (off_t)XDP_UMEM_PGOFF_FILL_RING, &q->q_fill);
-	if (err == 0) {
-		*step = XM_STEP_MMAP_COMP;
-		err = xm_ring_map(fd, &off.cr, p->p_comp_size,
-				  sizeof(uint64_t),
-				  (off_t)XDP_UMEM_PGOFF_COMPLETION_RING,
-				  &q->q_comp);
-	}
-	if (err == 0 && p->p_rx) {
-		*step = XM_STEP_MMAP_RX;
-		err = xm_ring_map(fd, &off.rx, p->p_rx_size,
-				  sizeof(struct xdp_desc), XDP_PGOFF_RX_RING,
-				  &q->q_rx);
-	}
-	if (err == 0 && p->p_tx) {
-		*step = XM_STEP_MMAP_TX;
-		err = xm_ring_map(fd, &off.tx, p->p_tx_size,
-				  sizeof(struct xdp_desc), XDP_PGOFF_TX_RING,
-				  &q->q_tx);
-	}
+	err = xm_sock_rings(p, q, fd, step);
 	if (err)
 		goto out_unmap;
 
@@ -527,45 +542,10 @@ static bool xm_fallback_ok(int err)
 	       err != -ENODEV && err != -ENOMEM;
 }
 
-/* Checks options and interface; fills p.  @return 0 or -errno. */
-static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
-			 const char *ifname, const struct xm_port_opts *opts,
-			 uint32_t *queues, uint32_t *nq)
+/* Ring sizes and the copy-mode TX budget, checked.  @return 0 or -EINVAL. */
+static int xm_port_setup_rings(struct xm_port *p, const char *ifname,
+			       const struct xm_port_opts *opts)
 {
-	const uint32_t known = XM_PORT_F_NO_NEED_WAKEUP |
-			       XM_PORT_F_PREFER_BUSY_POLL |
-			       XM_PORT_F_NO_METADATA | XM_PORT_F_NO_XDP_PROG |
-			       XM_PORT_F_TX_ONLY | XM_PORT_F_RX_ONLY |
-			       XM_PORT_F_LEND_RX_RING;
-	const uint32_t *want = XM_OPTS_GET(opts, queues, NULL);
-	uint32_t nwant = XM_OPTS_GET(opts, nqueues, 0);
-	uint32_t mode = XM_OPTS_GET(opts, mode, XM_PORT_MODE_AUTO);
-	uint32_t mb = XM_OPTS_GET(opts, multi_buffer, XM_PORT_MB_AUTO);
-	uint32_t devq = 1, chunk;
-	int err;
-
-	p->p_flags = XM_OPTS_GET(opts, flags, 0);
-	if (p->p_flags & ~known) {
-		xm_pr_warn("%s: unknown flags 0x%x\n", ifname,
-			   p->p_flags & ~known);
-		return -EINVAL;
-	}
-	if ((p->p_flags & XM_PORT_F_TX_ONLY) &&
-	    (p->p_flags & XM_PORT_F_RX_ONLY)) {
-		xm_pr_warn("%s: TX_ONLY and RX_ONLY together\n", ifname);
-		return -EINVAL;
-	}
-	if (mode > XM_PORT_MODE_SKB || mb > XM_PORT_MB_OFF) {
-		xm_pr_warn("%s: bad mode %u or multi_buffer %u\n", ifname,
-			   mode, mb);
-		return -EINVAL;
-	}
-	p->p_rx = !(p->p_flags & XM_PORT_F_TX_ONLY);
-	p->p_tx = !(p->p_flags & XM_PORT_F_RX_ONLY);
-	p->p_need_wakeup = !(p->p_flags & XM_PORT_F_NO_NEED_WAKEUP);
-	p->p_index = XM_OPTS_GET(opts, port_index, 0);
-	p->p_mode = (enum xm_port_mode)mode;
-
 	p->p_rx_size = XM_OPTS_GET(opts, rx_size, 0);
 	p->p_tx_size = XM_OPTS_GET(opts, tx_size, 0);
 	p->p_fill_size = XM_OPTS_GET(opts, fill_size, 0);
@@ -623,6 +603,94 @@ static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
 	}
 	if (!p->p_tx_budget_set)
 		p->p_tx_budget = p->p_tx_size;
+	return 0;
+}
+
+/*
+ * The queues to open: want[0..nwant) when given, else every one of the
+ * devq the interface has; each in range and named once.  @return 0 or
+ * -EINVAL.
+ */
+static int xm_port_setup_queues(const char *ifname, const uint32_t *want,
+				uint32_t nwant, uint32_t devq,
+				uint32_t *queues, uint32_t *nq)
+{
+	if (want == NULL && nwant) {
+		xm_pr_warn("%s: nqueues %u without a queues array\n", ifname,
+			   nwant);
+		return -EINVAL;
+	}
+	if (want == NULL)
+		nwant = devq;
+	if (nwant == 0 || nwant > XM_PORT_MAX_QUEUES) {
+		xm_pr_warn("%s: %u queues requested (1 to %d)\n", ifname,
+			   nwant, XM_PORT_MAX_QUEUES);
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < nwant; i++) {
+		uint32_t qid = want ? want[i] : i;
+
+		if (qid >= devq || qid >= XM_XDP_MAX_QUEUES) {
+			xm_pr_warn("%s: queue %u out of range (%s has %u "
+				   "queue%s)\n", ifname, qid, ifname, devq,
+				   devq == 1 ? "" : "s");
+			return -EINVAL;
+		}
+		for (uint32_t j = 0; j < i; j++) {
+			if (queues[j] == qid) {
+				xm_pr_warn("%s: queue %u given twice\n",
+					   ifname, qid);
+				return -EINVAL;
+			}
+		}
+		queues[i] = qid;
+	}
+	*nq = nwant;
+	return 0;
+}
+
+/* Checks options and interface; fills p.  @return 0 or -errno. */
+static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
+			 const char *ifname, const struct xm_port_opts *opts,
+			 uint32_t *queues, uint32_t *nq)
+{
+	const uint32_t known = XM_PORT_F_NO_NEED_WAKEUP |
+			       XM_PORT_F_PREFER_BUSY_POLL |
+			       XM_PORT_F_NO_METADATA | XM_PORT_F_NO_XDP_PROG |
+			       XM_PORT_F_TX_ONLY | XM_PORT_F_RX_ONLY |
+			       XM_PORT_F_LEND_RX_RING;
+	const uint32_t *want = XM_OPTS_GET(opts, queues, NULL);
+	uint32_t nwant = XM_OPTS_GET(opts, nqueues, 0);
+	uint32_t mode = XM_OPTS_GET(opts, mode, XM_PORT_MODE_AUTO);
+	uint32_t mb = XM_OPTS_GET(opts, multi_buffer, XM_PORT_MB_AUTO);
+	uint32_t devq = 1, chunk;
+	int err;
+
+	p->p_flags = XM_OPTS_GET(opts, flags, 0);
+	if (p->p_flags & ~known) {
+		xm_pr_warn("%s: unknown flags 0x%x\n", ifname,
+			   p->p_flags & ~known);
+		return -EINVAL;
+	}
+	if ((p->p_flags & XM_PORT_F_TX_ONLY) &&
+	    (p->p_flags & XM_PORT_F_RX_ONLY)) {
+		xm_pr_warn("%s: TX_ONLY and RX_ONLY together\n", ifname);
+		return -EINVAL;
+	}
+	if (mode > XM_PORT_MODE_SKB || mb > XM_PORT_MB_OFF) {
+		xm_pr_warn("%s: bad mode %u or multi_buffer %u\n", ifname,
+			   mode, mb);
+		return -EINVAL;
+	}
+	p->p_rx = !(p->p_flags & XM_PORT_F_TX_ONLY);
+	p->p_tx = !(p->p_flags & XM_PORT_F_RX_ONLY);
+	p->p_need_wakeup = !(p->p_flags & XM_PORT_F_NO_NEED_WAKEUP);
+	p->p_index = XM_OPTS_GET(opts, port_index, 0);
+	p->p_mode = (enum xm_port_mode)mode;
+
+	err = xm_port_setup_rings(p, ifname, opts);
+	if (err)
+		return err;
 
 	chunk = xm_umem_chunk_size(u);
 	if (chunk != XM_MCLBYTES && chunk != XM_MJUMPAGESIZE) {
@@ -656,37 +724,9 @@ static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
 		return err;
 	}
 
-	if (want == NULL && nwant) {
-		xm_pr_warn("%s: nqueues %u without a queues array\n", ifname,
-			   nwant);
-		return -EINVAL;
-	}
-	if (want == NULL)
-		nwant = devq;
-	if (nwant == 0 || nwant > XM_PORT_MAX_QUEUES) {
-		xm_pr_warn("%s: %u queues requested (1 to %d)\n", ifname,
-			   nwant, XM_PORT_MAX_QUEUES);
-		return -EINVAL;
-	}
-	for (uint32_t i = 0; i < nwant; i++) {
-		uint32_t qid = want ? want[i] : i;
-
-		if (qid >= devq || qid >= XM_XDP_MAX_QUEUES) {
-			xm_pr_warn("%s: queue %u out of range (%s has %u "
-				   "queue%s)\n", ifname, qid, ifname, devq,
-				   devq == 1 ? "" : "s");
-			return -EINVAL;
-		}
-		for (uint32_t j = 0; j < i; j++) {
-			if (queues[j] == qid) {
-				xm_pr_warn("%s: queue %u given twice\n",
-					   ifname, qid);
-				return -EINVAL;
-			}
-		}
-		queues[i] = qid;
-	}
-	*nq = nwant;
+	err = xm_port_setup_queues(ifname, want, nwant, devq, queues, nq);
+	if (err)
+		return err;
 
 	/* multi-buffer when a full-size frame does not fit one chunk */
 	if (mb == XM_PORT_MB_ON)
