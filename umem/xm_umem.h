@@ -166,8 +166,6 @@ XM_API void *xm_umem_frame_of(struct xm_umem *u, uint64_t off);
  * indexed by off / chunk_size.
  */
 XM_API void *xm_umem_frame_meta(struct xm_umem *u, uint64_t off);
-/** Inverse of xm_umem_frame_meta(): the frame a record belongs to. */
-XM_API void *xm_umem_meta_frame(struct xm_umem *u, const void *meta);
 
 /* Reclaim hooks, run when a zone reaches its limit (mb_reclaim). */
 typedef void (*xm_reclaim_fn_t)(struct xm_umem *u, struct xm_zone *z,
@@ -203,8 +201,6 @@ XM_API void xm_zone_free_bulk(struct xm_zone *z, void *const *items,
 XM_API const char *xm_zone_name(const struct xm_zone *z);
 /** Item size in bytes (2048, 4096, 9216, 16384, or hdr_size). */
 XM_API uint32_t xm_zone_size(const struct xm_zone *z);
-/** Distance between items (size rounded up to the chunk size). */
-XM_API uint32_t xm_zone_stride(const struct xm_zone *z);
 XM_API enum xm_zone_id xm_zone_id(const struct xm_zone *z);
 /** True if item is the start of an item of this zone. */
 XM_API bool xm_zone_owns(const struct xm_zone *z, const void *item);

@@ -82,6 +82,15 @@ XM_HIDDEN void _xm_zone_cache_drain_locked(struct xm_zone *z,
 					   struct xm_cache *c);
 XM_HIDDEN void _xm_zone_update_direct_locked(struct xm_zone *z);
 
+/*
+ * For tests: what the library's layout looks like from outside, which an
+ * application has no use for.  NULL-safe (0, NULL with errno EINVAL).
+ */
+/* Distance between items of z (size rounded up to the chunk size). */
+XM_HIDDEN uint32_t _xm_zone_stride(const struct xm_zone *z);
+/* Inverse of xm_umem_frame_meta(): the frame a record belongs to. */
+XM_HIDDEN void *_xm_umem_meta_frame(struct xm_umem *u, const void *meta);
+
 /* Valid alloc flags: NOWAIT or WAITOK (not both), maybe USE_RESERVE. */
 static inline bool _xm_alloc_flags_valid(int flags)
 {

@@ -49,9 +49,10 @@
  * KPI:
  *	xm_zone_alloc, xm_zone_free, xm_zone_alloc_bulk, xm_zone_free_bulk
  *	xm_zone_cache_flush, xm_umem_cache_flush
- *	xm_zone_name, xm_zone_size, xm_zone_stride, xm_zone_id, xm_zone_owns
+ *	xm_zone_name, xm_zone_size, xm_zone_id, xm_zone_owns
  *	xm_zone_get_max, xm_zone_set_max
  *	xm_umem_reclaim_register, xm_umem_reclaim_unregister
+ * Hidden (tests): _xm_zone_stride.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -771,7 +772,7 @@ uint32_t xm_zone_size(const struct xm_zone *z)
 	return z != NULL ? z->uz_size : 0;
 }
 
-uint32_t xm_zone_stride(const struct xm_zone *z)
+uint32_t _xm_zone_stride(const struct xm_zone *z)
 {
 	return z != NULL ? z->uz_stride : 0;
 }

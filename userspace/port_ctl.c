@@ -7,11 +7,12 @@
  *
  * Official port KPI (xm_port.h): xm_port_fd, xm_port_queue_count,
  * xm_port_queue_id, xm_port_ifindex, xm_port_name, xm_port_mode,
- * xm_port_mode_name, xm_port_multi_buffer, xm_port_need_wakeup,
- * xm_port_mtu, xm_port_tx_budget, xm_port_umem, xm_port_index,
- * xm_port_has_prog, xm_port_prog_multi, xm_port_stats,
+ * xm_port_mode_name, xm_port_multi_buffer, xm_port_mtu,
+ * xm_port_tx_budget, xm_port_umem, xm_port_index, xm_port_stats,
  * xm_port_queue_stats, xm_port_rule_add, xm_port_rule_clear,
  * xm_port_rule_count.
+ * Hidden (tests): _xm_port_need_wakeup, _xm_port_has_prog,
+ * _xm_port_prog_multi.
  */
 #include <errno.h>
 #include <string.h>
@@ -75,7 +76,7 @@ bool xm_port_multi_buffer(const struct xm_port *p)
 	return p && p->p_sg;
 }
 
-bool xm_port_need_wakeup(const struct xm_port *p)
+bool _xm_port_need_wakeup(const struct xm_port *p)
 {
 	return p && p->p_need_wakeup;
 }
@@ -102,12 +103,12 @@ uint16_t xm_port_index(const struct xm_port *p)
 	return p ? p->p_index : 0;
 }
 
-bool xm_port_has_prog(const struct xm_port *p)
+bool _xm_port_has_prog(const struct xm_port *p)
 {
 	return p && p->p_has_prog;
 }
 
-bool xm_port_prog_multi(const struct xm_port *p)
+bool _xm_port_prog_multi(const struct xm_port *p)
 {
 	return p && p->p_has_prog && p->p_xdp.x_multi;
 }

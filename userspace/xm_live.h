@@ -173,9 +173,6 @@ XM_API int xm_live_frames(struct xm_live *l, uint64_t *frames);
 XM_API int xm_live_cpu_frames(struct xm_live *l, uint64_t *frames,
 			      unsigned int n);
 
-/** The interface index frames go out of. */
-XM_API int xm_live_ifindex(const struct xm_live *l);
-
 /** @brief **xm_live_close()** unloads the program.  NULL is allowed. */
 XM_API void xm_live_close(struct xm_live *l);
 

@@ -276,8 +276,6 @@ XM_API enum xm_port_mode xm_port_mode(const struct xm_port *p);
 XM_API const char *xm_port_mode_name(enum xm_port_mode mode);
 /** True when the sockets were bound with XDP_USE_SG (multi-buffer). */
 XM_API bool xm_port_multi_buffer(const struct xm_port *p);
-/** True when the sockets use need_wakeup. */
-XM_API bool xm_port_need_wakeup(const struct xm_port *p);
 /** The interface MTU seen at open. */
 XM_API uint32_t xm_port_mtu(const struct xm_port *p);
 /**
@@ -302,11 +300,6 @@ XM_API uint32_t xm_port_tx_budget(const struct xm_port *p);
 XM_API struct xm_umem *xm_port_umem(const struct xm_port *p);
 /** Port index written to m_pkthdr.rcvport. */
 XM_API uint16_t xm_port_index(const struct xm_port *p);
-/** True when an XDP program of ours is attached (not NO_XDP_PROG). */
-XM_API bool xm_port_has_prog(const struct xm_port *p);
-/** True when the program runs as a libxdp dispatcher component, false for
- * libxdp's single-program fallback (or no program). */
-XM_API bool xm_port_prog_multi(const struct xm_port *p);
 
 /* Statistics: xm_port_stats() sums every queue, one call returns all. */
 struct xm_port_stats {

@@ -301,6 +301,18 @@ static inline uint32_t xm_rx_desc_cap(const struct xm_port *p, uint32_t avail)
 }
 #endif
 
+/*
+ * port_ctl.c, for tests: choices the port made that an application set
+ * itself (flags) or cannot act on.  False for NULL.
+ */
+/* True when the sockets use need_wakeup. */
+XM_HIDDEN bool _xm_port_need_wakeup(const struct xm_port *p);
+/* True when an XDP program of ours is attached (not NO_XDP_PROG). */
+XM_HIDDEN bool _xm_port_has_prog(const struct xm_port *p);
+/* True when the program runs as a libxdp dispatcher component, false for
+ * libxdp's single-program fallback (or no program). */
+XM_HIDDEN bool _xm_port_prog_multi(const struct xm_port *p);
+
 /* port.c, for tests */
 /* UMEM registrations (kernel XDP_UMEM_REG) currently alive for u. */
 XM_HIDDEN unsigned int _xm_port_registrations(const struct xm_umem *u);
