@@ -65,14 +65,24 @@ VARIANTS := rel dbg asan
 
 # ---------------------------------------------------------------- sources
 LIB_SRCS   := $(sort $(wildcard common/*.c umem/*.c userspace/*.c))
-BPF_SRCS   := $(sort $(wildcard bpf/*.bpf.c))
-BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+# BPF programs by owner: the library's (bpf/), a tool's (examples/NAME/),
+# the tests' (tests/bpf/).  All build to $(BUILD)/bpf/NAME.{bpf.o,skel.h};
+# `make install` ships the library's and the tools', never the tests'.
+BPF_LIB_SRCS  := $(sort $(wildcard bpf/*.bpf.c))
+BPF_TOOL_SRCS := $(sort $(wildcard examples/*/*.bpf.c))
+BPF_TEST_SRCS := $(sort $(wildcard tests/bpf/*.bpf.c))
+BPF_SRCS   := $(BPF_LIB_SRCS) $(BPF_TOOL_SRCS) $(BPF_TEST_SRCS)
+BPF_DIRS   := $(sort $(patsubst %/,%,$(dir $(BPF_SRCS))))
+bpf_objs_of = $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(1)))
+BPF_OBJS   := $(call bpf_objs_of,$(BPF_SRCS))
+BPF_INSTALL_OBJS := $(call bpf_objs_of,$(BPF_LIB_SRCS) $(BPF_TOOL_SRCS))
+BPF_SKELS  := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS))
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
-EXAMPLE_DIRS := $(filter-out examples/common,$(patsubst %/,%,$(sort $(dir $(wildcard examples/*/*.c)))))
+EXAMPLE_SRCS := $(filter-out %.bpf.c,$(wildcard examples/*/*.c))
+EXAMPLE_DIRS := $(filter-out examples/common,$(patsubst %/,%,$(sort $(dir $(EXAMPLE_SRCS)))))
 COMMON_SRCS := $(sort $(wildcard examples/common/*.c))
 PUB_HDRS   := $(sort $(wildcard common/xm_*.h umem/xm_*.h userspace/xm_*.h))
 PUB_HDRS   := $(filter-out %_int.h,$(PUB_HDRS))
@@ -129,10 +139,15 @@ $(BUILD)/bpf/vmlinux.h:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/bpf/%.tmp.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/vmlinux.h $(wildcard bpf/*.h)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
-		-I$(BUILD)/bpf -Ibpf -c $< -o $@
+# One pattern rule per source directory; a program includes headers of
+# its own directory and of bpf/.
+define bpf_rule
+$(BUILD)/bpf/%.tmp.bpf.o: $(1)/%.bpf.c $(BUILD)/bpf/vmlinux.h $(wildcard bpf/*.h $(1)/*.h)
+	$$(call msg,BPF,$$@)
+	$$(Q)$$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$$(ARCH) -Werror -Wall \
+		-I$$(BUILD)/bpf -Ibpf -I$(1) -c $$< -o $$@
+endef
+$(foreach d,$(BPF_DIRS),$(eval $(call bpf_rule,$(d))))
 
 $(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
@@ -155,7 +170,7 @@ $(BUILD)/obj/$(1)/libxmbuf.a: $(call objs_of,$(1),$(LIB_SRCS))
 	$$(Q)rm -f $$@
 	$$(Q)ar rcs $$@ $$^
 
--include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(wildcard examples/*/*.c) tests/bench/livegen.c tests/bench/peer_raw_rxdrop.c))
+-include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(EXAMPLE_SRCS) tests/bench/livegen.c tests/bench/peer_raw_rxdrop.c))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
@@ -171,7 +186,7 @@ $(BUILD)/libxmbuf.so: $(call objs_of,rel,$(LIB_SRCS)) libxmbuf.map
 # examples/NAME/*.c + examples/common/*.c -> build/bin/xmbuf-NAME, linked
 # against the shipped static library and the public headers only.
 define example_rule
-$(BIN)/xmbuf-$(notdir $(1)): $(call objs_of,rel,$(wildcard $(1)/*.c) $(COMMON_SRCS)) $(BUILD)/obj/rel/libxmbuf.a
+$(BIN)/xmbuf-$(notdir $(1)): $(call objs_of,rel,$(filter $(1)/%,$(EXAMPLE_SRCS)) $(COMMON_SRCS)) $(BUILD)/obj/rel/libxmbuf.a
 	$$(call msg,LD,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) -o $$@ $$^ $$(LIBS) -lpcap
@@ -313,7 +328,7 @@ install: all
 	$(Q)install -m 0755 $(BUILD)/libxmbuf.so $(DESTDIR)$(LIBDIR)/libxmbuf.so.$(VERSION)
 	$(Q)ln -sf libxmbuf.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libxmbuf.so.0
 	$(Q)ln -sf libxmbuf.so.0 $(DESTDIR)$(LIBDIR)/libxmbuf.so
-	$(Q)$(if $(BPF_OBJS),install -m 0644 $(BPF_OBJS) $(DESTDIR)$(LIBDIR)/bpf/,true)
+	$(Q)$(if $(BPF_INSTALL_OBJS),install -m 0644 $(BPF_INSTALL_OBJS) $(DESTDIR)$(LIBDIR)/bpf/,true)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		xmbuf.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/xmbuf.pc

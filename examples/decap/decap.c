@@ -40,7 +40,7 @@
 
 #include <linux/types.h>
 
-#include "../../bpf/xm_decap_shared.h"
+#include "xm_decap_shared.h"
 #include "xm_decap.skel.h"
 
 #define DECAP_PROG_NAME		"xm_decap"

@@ -46,4 +46,22 @@ cc -std=gnu11 -Wall -Wextra -Werror "$tmp/app.c" -o "$tmp/app-static" \
 	$(pkg-config --static --libs-only-l xmbuf | sed 's/-lxmbuf//')
 LD_LIBRARY_PATH=$prefix/lib "$tmp/app-shared" >/dev/null
 "$tmp/app-static" >/dev/null
-echo "install: headers, libraries and xmbuf.pc work (shared and static)"
+
+# BPF objects: exactly what the library and the tools load (bpf/,
+# examples/*/), none of the tests' own (tests/bpf/).
+want=$(cd "$top" && for f in bpf/*.bpf.c examples/*/*.bpf.c; do
+	basename "$f" .c; done | sed 's/$/.o/' | sort)
+have=$(ls "$prefix/lib/bpf" | sort)
+if [ "$want" != "$have" ]; then
+	echo "install: BPF objects installed differ from the library's and tools':" >&2
+	diff <(echo "$want") <(echo "$have") >&2 || true
+	exit 1
+fi
+for f in "$top"/tests/bpf/*.bpf.c; do
+	o=$(basename "$f" .c).o
+	if [ -e "$prefix/lib/bpf/$o" ]; then
+		echo "install: test program $o was installed" >&2
+		exit 1
+	fi
+done
+echo "install: headers, libraries and xmbuf.pc work (shared and static); $(echo "$have" | wc -l) BPF objects, none of the tests'"
