@@ -4,16 +4,17 @@
  * common/): the export macro, the options-struct idiom and the message
  * sink.  It sits below every layer:
  *
- *   common   xm_common.h                   (this file: nothing of ours)
- *     ^
- *   umem     xm_umem.h                     region, zones
- *     ^
- *   mbuf     xm_mbuf.h   xm_pkt.h          mbufs; packet headers
- *     ^
- *   port     xm_port.h   xm_live.h         AF_XDP sockets; live frames
+ *   port      xm_port.h     AF_XDP sockets            (umem, mbuf)
+ *   mbuf      xm_mbuf.h     mbufs                     (umem)
+ *   umem      xm_umem.h     the region and its zones
+ *   pkt       xm_pkt.h      packet headers, on plain bytes
+ *   live      xm_live.h     live-frames transmit engine
+ *   common    xm_common.h   this file: nothing of ours
  *
- * An application includes the header of the layer it uses; this one
- * comes along.
+ * Each layer includes only headers of the layers under it (in brackets
+ * where that is more than this file); tests/check_layers.sh holds the
+ * rules.  An application includes the header of the layer it uses; this
+ * one comes along.
  */
 #ifndef XM_COMMON_H
 #define XM_COMMON_H
