@@ -27,7 +27,7 @@
  * process's pid, pid namespace and start time; a later process reads it
  * through the program's map ids, with no pinning and no files to clean up.
  *
- * KPI (hidden, for port.c): _xm_xdp_attach, _xm_xdp_detach,
+ * KPI (hidden, for port.c and port_ctl.c): _xm_xdp_attach, _xm_xdp_detach,
  * _xm_xdp_set_socket, _xm_xdp_rule_add, _xm_xdp_rule_clear, _xm_xdp_stats,
  * _xm_xdp_bpffs.
  */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * xm_port_int.h - private state of the port layer, shared by port.c
- * (sockets, rings, bursts) and xdp.c (the XDP program: load, attach,
- * rules, counters).  Not installed; not for applications.
+ * (sockets: setup, bind, close), port_io.c (rings, bursts), port_ctl.c
+ * (accessors, statistics, rules) and xdp.c (the XDP program: load,
+ * attach, rules, counters).  Not installed; not for applications.
  *
  *   struct xm_port
  *   +----------------------------------------------+
