@@ -10,7 +10,7 @@
 #   umem       xm_umem.h (+ private)              common
 #     ^
 #   mbuf, pkt  xm_mbuf.h, xm_pkt.h                common, umem's public header,
-#     ^                                           xm_zone_fast.h (mbuf only)
+#     ^                                           xm_zone_fast_int.h (mbuf only)
 #   port, live xm_port.h, xm_live.h               common, umem and mbuf public
 #     ^
 #   examples   public headers only                no *_int.h, no ../
@@ -34,9 +34,9 @@ rules() {
 	cat <<EOF
 common/*			| $COMMON
 umem/cache.c			| $COMMON xm_cache_int.h
-umem/*				| $COMMON xm_umem.h xm_umem_int.h xm_zone_fast.h xm_cache_int.h
+umem/*				| $COMMON xm_umem.h xm_umem_int.h xm_zone_fast_int.h xm_cache_int.h
 userspace/xm_pkt.h		| xm_common.h
-userspace/mbuf*.c		| $COMMON xm_umem.h xm_zone_fast.h xm_mbuf.h xm_mbuf_int.h
+userspace/mbuf*.c		| $COMMON xm_umem.h xm_zone_fast_int.h xm_mbuf.h xm_mbuf_int.h
 userspace/xm_mbuf*.h		| $COMMON xm_umem.h xm_mbuf.h
 userspace/pkt*.c		| $COMMON xm_umem.h xm_mbuf.h xm_pkt.h xm_pkt_int.h
 userspace/xm_pkt_int.h		| $COMMON xm_pkt.h

@@ -24,7 +24,7 @@
  * a line another thread writes.  A cache that runs empty or full trades a
  * whole bucket with the depot (zone.c).  Zones that find no free slot run
  * without caches (every call locks), reported once.  The cache hits are
- * static inlines of xm_zone_fast.h (_xm_zone_alloc_cached,
+ * static inlines of xm_zone_fast_int.h (_xm_zone_alloc_cached,
  * _xm_zone_free_cached) so that the mbuf layer inlines them; zone.c's
  * calls add the argument checks and the slow paths.  The TLS slot holds
  * the loaded bucket itself (one dependent load fewer than through the

@@ -784,7 +784,7 @@ void xm_umem_destroy(struct xm_umem *u)
 /*
  * The accessors below accept NULL and out-of-range arguments (returning
  * NULL/0/false, errno EINVAL): they are not the fast path, which uses the
- * inline forms of xm_zone_fast.h.
+ * inline forms of xm_zone_fast_int.h.
  */
 void *xm_umem_base(const struct xm_umem *u)
 {

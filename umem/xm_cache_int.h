@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "xm_zone_fast.h"
+#include "xm_zone_fast_int.h"
 
 /*
  * Gives every item of c (a cache of z whose thread is exiting) back to z

@@ -3,13 +3,13 @@
  * xm_umem_int.h - private to umem/: what its files share beyond the fast
  * path (limits, per-item debug state, reclaim hooks, creation and
  * teardown of zones).  Not installed.  The layout of the region, the
- * zones and the caches is in xm_zone_fast.h, the part the mbuf layer may
- * include; the caches' own calls are in xm_cache_int.h.
+ * zones and the caches is in xm_zone_fast_int.h, the part the mbuf layer
+ * may include; the caches' own calls are in xm_cache_int.h.
  *
- *   xm_common_int.h <- xm_zone_fast.h <- xm_cache_int.h <- xm_umem_int.h
- *   (every layer)      (+ mbuf layer)    (cache.c)         (zone.c,
- *                                                           region.c,
- *                                                           stats.c)
+ *   xm_common_int.h <- xm_zone_fast_int.h <- xm_cache_int.h <- xm_umem_int.h
+ *   (every layer)      (+ mbuf layer)        (cache.c)         (zone.c,
+ *                                                               region.c,
+ *                                                               stats.c)
  */
 #ifndef XM_UMEM_INT_H
 #define XM_UMEM_INT_H
@@ -25,7 +25,7 @@
 #include "xm_cache_int.h"
 #include "xm_common_int.h"
 #include "xm_umem.h"
-#include "xm_zone_fast.h"
+#include "xm_zone_fast_int.h"
 
 #define XM_HUGEPAGE_SIZE	(2UL << 20)
 #define XM_BUCKET_MAX		512	/* largest bucket_size accepted */
@@ -72,7 +72,7 @@ XM_HIDDEN int _xm_zone_init(struct xm_umem *u, struct xm_zone *z,
 			    uint32_t capacity, uint32_t reserve,
 			    uint32_t bucket_size);
 XM_HIDDEN void _xm_zone_fini(struct xm_zone *z);
-/* Slow paths of the bulk calls (the single ones are in xm_zone_fast.h). */
+/* Slow paths of the bulk calls (the single ones are in xm_zone_fast_int.h). */
 XM_HIDDEN int _xm_zone_alloc_bulk_slow(struct xm_zone *z, void **items,
 				       unsigned int n, int flags);
 XM_HIDDEN void _xm_zone_free_bulk_slow(struct xm_zone *z, void *const *items,

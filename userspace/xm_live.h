@@ -37,6 +37,7 @@
 #ifndef XM_LIVE_H
 #define XM_LIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -13,6 +13,19 @@ prefix=$tmp/prefix
 make -C "$top" --no-print-directory BUILD="$build" install PREFIX="$prefix" >/dev/null
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 
+# Every installed header compiles on its own: it includes nothing that was
+# not installed beside it (a private header shipped by mistake, which
+# includes xm_common_int.h, fails here too).
+for h in "$prefix/include/xmbuf"/*.h; do
+	if ! printf '#include <%s>\n' "$(basename "$h")" |
+	     cc -std=gnu11 -Wall -Wextra -Werror -fsyntax-only \
+		-I"$prefix/include/xmbuf" -x c - 2>"$tmp/hdr.err"; then
+		echo "install: $(basename "$h") does not compile on its own:" >&2
+		cat "$tmp/hdr.err" >&2
+		exit 1
+	fi
+done
+
 cat > "$tmp/app.c" <<'C'
 #include <stdio.h>
 #include <xm_mbuf.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * xm_zone_fast.h - what the mbuf layer may see of umem's private side:
+ * xm_zone_fast_int.h - what the mbuf layer may see of umem's private side:
  * the layout of the region, its zones and the per-thread caches, the
  * O(1) inline accessors, and the inline cache hits of zone allocation and
  * free (_xm_zone_alloc_cached, _xm_zone_free_cached) with their
@@ -34,8 +34,8 @@
  * which ordinary allocations do not touch.  A bucket is traded by copying
  * its pointers on or off the top of the stack under the lock.
  */
-#ifndef XM_ZONE_FAST_H
-#define XM_ZONE_FAST_H
+#ifndef XM_ZONE_FAST_INT_H
+#define XM_ZONE_FAST_INT_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -388,4 +388,4 @@ static inline bool _xm_zone_free_cached(struct xm_zone *z, void *item)
 	return true;
 }
 
-#endif /* XM_ZONE_FAST_H */
+#endif /* XM_ZONE_FAST_INT_H */
