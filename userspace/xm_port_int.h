@@ -2,8 +2,9 @@
 /*
  * xm_port_int.h - private state of the port layer, shared by port.c
  * (sockets: setup, bind, close), port_io.c (rings, bursts), port_ctl.c
- * (accessors, statistics, rules) and xdp.c (the XDP program: load,
- * attach, rules, counters).  Not installed; not for applications.
+ * (accessors, statistics, rules), port_diag.c (failed opens, in words)
+ * and xdp.c (the XDP program: load, attach, rules, counters).  Not
+ * installed; not for applications.
  *
  *   struct xm_port
  *   +----------------------------------------------+
@@ -21,6 +22,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <linux/bpf.h>
 #include <linux/if_xdp.h>
@@ -271,6 +273,39 @@ static inline void xm_prod_submit(struct xm_ring *r)
 	/* everything written to the ring before the kernel sees it */
 	xm_store_release(r->r_producer, r->r_cached_prod);
 }
+
+/* strerrorname_np() of err or -err: "EBUSY"; "?" when it has none. */
+static inline const char *xm_errname(int err)
+{
+	const char *s = strerrorname_np(err < 0 ? -err : err);
+
+	return s ? s : "?";
+}
+
+/* The system calls that make a socket, in order: what failed, by name. */
+enum xm_sock_step {
+	XM_STEP_SOCKET,
+	XM_STEP_UMEM_REG,
+	XM_STEP_FILL_RING,
+	XM_STEP_COMP_RING,
+	XM_STEP_RX_RING,
+	XM_STEP_TX_RING,
+	XM_STEP_OFFSETS,
+	XM_STEP_MMAP_FILL,
+	XM_STEP_MMAP_COMP,
+	XM_STEP_MMAP_RX,
+	XM_STEP_MMAP_TX,
+	XM_STEP_BIND,
+	XM_STEP_ZC_CHECK,
+	XM_STEP_TX_BUDGET,
+	XM_STEP_ALLOC,
+};
+
+/* port_diag.c, for port.c: names the socket, the system call and the
+ * cause of a failed open, at WARN level. */
+XM_HIDDEN void _xm_port_sock_report(const struct xm_port *p,
+				    const struct xm_port_queue *q, bool zc,
+				    enum xm_sock_step step, int err);
 
 /* port_io.c, for port.c: the data path's part of closing a queue */
 /* Lets q's queued TX go out and reaps it, for XM_PORT_DRAIN_MS at most. */
