@@ -50,7 +50,7 @@ BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng \
 	      ethtool wireshark-common
 
 WARN    := -Wall -Wextra -Werror
-INCS    := -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
+INCS    := -Icommon -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
 BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	       -pthread $(INCS)
 rel_CFLAGS  := -O2 -g
@@ -67,17 +67,27 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriter
 VARIANTS := rel dbg asan
 
 # ---------------------------------------------------------------- sources
-LIB_SRCS   := $(sort $(wildcard umem/*.c userspace/*.c))
-BPF_SRCS   := $(sort $(wildcard bpf/*.bpf.c))
-BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+LIB_SRCS   := $(sort $(wildcard common/*.c umem/*.c userspace/*.c))
+# BPF programs by owner: the library's (bpf/), a tool's (examples/NAME/),
+# the tests' (tests/bpf/).  All build to $(BUILD)/bpf/NAME.{bpf.o,skel.h};
+# `make install` ships the library's and the tools', never the tests'.
+BPF_LIB_SRCS  := $(sort $(wildcard bpf/*.bpf.c))
+BPF_TOOL_SRCS := $(sort $(wildcard examples/*/*.bpf.c))
+BPF_TEST_SRCS := $(sort $(wildcard tests/bpf/*.bpf.c))
+BPF_SRCS   := $(BPF_LIB_SRCS) $(BPF_TOOL_SRCS) $(BPF_TEST_SRCS)
+BPF_DIRS   := $(sort $(patsubst %/,%,$(dir $(BPF_SRCS))))
+bpf_objs_of = $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(1)))
+BPF_OBJS   := $(call bpf_objs_of,$(BPF_SRCS))
+BPF_INSTALL_OBJS := $(call bpf_objs_of,$(BPF_LIB_SRCS) $(BPF_TOOL_SRCS))
+BPF_SKELS  := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS))
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
-EXAMPLE_DIRS := $(filter-out examples/common,$(patsubst %/,%,$(sort $(dir $(wildcard examples/*/*.c)))))
+EXAMPLE_SRCS := $(filter-out %.bpf.c,$(wildcard examples/*/*.c))
+EXAMPLE_DIRS := $(filter-out examples/common,$(patsubst %/,%,$(sort $(dir $(EXAMPLE_SRCS)))))
 COMMON_SRCS := $(sort $(wildcard examples/common/*.c))
-PUB_HDRS   := $(sort $(wildcard umem/xm_*.h userspace/xm_*.h))
+PUB_HDRS   := $(sort $(wildcard common/xm_*.h umem/xm_*.h userspace/xm_*.h))
 PUB_HDRS   := $(filter-out %_int.h,$(PUB_HDRS))
 
 objs_of = $(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$(2))
@@ -100,7 +110,7 @@ help:
 	@echo '  make bench      every benchmark (B=alloc runs one); installs the peers'
 	@echo '  make demo       the main job, end to end, on its own veth pair'
 	@echo '  make install    PREFIX=/usr/local: headers, libraries, xmbuf.pc, BPF objects'
-	@echo '  make check      layering rules, the exported-symbol check, packages vs commands'
+	@echo '  make check      layering rules (tests/check_layers.sh), the exported-symbol check, packages vs commands'
 	@echo '  make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
 	@echo '  make mutate     mutation testing of the unit suites (tests/mutate/mutants.txt)'
 	@echo '  make clean      remove build/'
@@ -133,10 +143,15 @@ $(BUILD)/bpf/vmlinux.h:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/bpf/%.tmp.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/vmlinux.h $(wildcard bpf/*.h)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Werror -Wall \
-		-I$(BUILD)/bpf -Ibpf -c $< -o $@
+# One pattern rule per source directory; a program includes headers of
+# its own directory and of bpf/.
+define bpf_rule
+$(BUILD)/bpf/%.tmp.bpf.o: $(1)/%.bpf.c $(BUILD)/bpf/vmlinux.h $(wildcard bpf/*.h $(1)/*.h)
+	$$(call msg,BPF,$$@)
+	$$(Q)$$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$$(ARCH) -Werror -Wall \
+		-I$$(BUILD)/bpf -Ibpf -I$(1) -c $$< -o $$@
+endef
+$(foreach d,$(BPF_DIRS),$(eval $(call bpf_rule,$(d))))
 
 $(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
@@ -159,7 +174,7 @@ $(BUILD)/obj/$(1)/libxmbuf.a: $(call objs_of,$(1),$(LIB_SRCS))
 	$$(Q)rm -f $$@
 	$$(Q)ar rcs $$@ $$^
 
--include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(wildcard examples/*/*.c) tests/bench/livegen.c tests/bench/peer_raw_rxdrop.c))
+-include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(EXAMPLE_SRCS) tests/bench/livegen.c tests/bench/peer_raw_rxdrop.c))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
@@ -175,7 +190,7 @@ $(BUILD)/libxmbuf.so: $(call objs_of,rel,$(LIB_SRCS)) libxmbuf.map
 # examples/NAME/*.c + examples/common/*.c -> build/bin/xmbuf-NAME, linked
 # against the shipped static library and the public headers only.
 define example_rule
-$(BIN)/xmbuf-$(notdir $(1)): $(call objs_of,rel,$(wildcard $(1)/*.c) $(COMMON_SRCS)) $(BUILD)/obj/rel/libxmbuf.a
+$(BIN)/xmbuf-$(notdir $(1)): $(call objs_of,rel,$(filter $(1)/%,$(EXAMPLE_SRCS)) $(COMMON_SRCS)) $(BUILD)/obj/rel/libxmbuf.a
 	$$(call msg,LD,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) -o $$@ $$^ $$(LIBS) -lpcap
@@ -245,6 +260,7 @@ test_unit_bins = $(call unit_bins,$(TEST_VARIANT)) \
 test: deps
 	$(Q)tests/check_deps.sh "$(DEPS_PKGS)" "$(BENCH_PKGS)"
 	$(Q)$(MAKE) --no-print-directory build
+	$(Q)tests/check_layers.sh . $(BUILD)/obj/rel
 	$(Q)tests/install/check.sh $(BUILD)
 	$(Q)$(MAKE) --no-print-directory _fuzz_smoke
 	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=$(TEST_VARIANT) \
@@ -325,7 +341,7 @@ install: all
 	$(Q)install -m 0755 $(BUILD)/libxmbuf.so $(DESTDIR)$(LIBDIR)/libxmbuf.so.$(VERSION)
 	$(Q)ln -sf libxmbuf.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libxmbuf.so.0
 	$(Q)ln -sf libxmbuf.so.0 $(DESTDIR)$(LIBDIR)/libxmbuf.so
-	$(Q)$(if $(BPF_OBJS),install -m 0644 $(BPF_OBJS) $(DESTDIR)$(LIBDIR)/bpf/,true)
+	$(Q)$(if $(BPF_INSTALL_OBJS),install -m 0644 $(BPF_INSTALL_OBJS) $(DESTDIR)$(LIBDIR)/bpf/,true)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		xmbuf.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/xmbuf.pc
@@ -335,15 +351,14 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libxmbuf.*
 
 # ---------------------------------------------------------------- check
-# Layering: umem/ must not know mbufs, rings or sockets; examples use only
-# the public headers.  ABI: every default-visibility symbol is in the
-# version script and the .so exports exactly those.
+# Layering: each layer includes only what lies below it (the table in
+# tests/check_layers.sh); umem/ knows no mbuf, ring or socket header
+# either.  ABI: every default-visibility symbol is in the version script
+# and the .so exports exactly those.
 check: check_abi
-	@if grep -nE '#include[[:space:]]*[<"](xm_mbuf|xm_port|xm_pkt)[^>"]*[>"]|<linux/if_xdp.h>|<xdp/xsk.h>' umem/*.c umem/*.h; then \
-		echo "check: umem/ must not include mbuf, port or xsk headers" >&2; exit 1; fi
-	@if grep -nE '#include[[:space:]]*"[^"]*_int\.h"' examples/*/*.c examples/*/*.h 2>/dev/null; then \
-		echo "check: examples must use public headers only" >&2; exit 1; fi
-	@echo "check: layering ok"
+	@if grep -nE '<linux/if_xdp.h>|<xdp/xsk.h>' umem/*.c umem/*.h; then \
+		echo "check: umem/ must not include xsk headers" >&2; exit 1; fi
+	$(Q)tests/check_layers.sh . $(BUILD)/obj/rel
 	$(Q)tests/check_deps.sh "$(DEPS_PKGS)" "$(BENCH_PKGS)"
 
 check_abi: $(BUILD)/libxmbuf.so $(BUILD)/obj/rel/libxmbuf.a
@@ -374,7 +389,7 @@ FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 -DINVARIANTS \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	       -fno-omit-frame-pointer $(INCS)
-fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c umem/print.c
+fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c common/print.c
 fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c \
 	examples/lb/lb_config.c examples/lb/lb_lru.c examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * xm_redirect_shared.h - what the XDP redirect program and the port layer
- * (userspace/xdp.c, userspace/port.c) must agree on: map layouts and the
+ * (userspace/xdp.c, userspace/port_io.c) must agree on: map layouts and the
  * metadata the program leaves in front of each packet.  Included by BPF
  * code (types from vmlinux.h) and by userspace (types from linux/types.h);
  * xdp-tools' KERN_USER_H style.

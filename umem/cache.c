@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cache.c - per-thread caches in front of each zone (UMA's per-CPU
- * caches, for threads) and the fast paths that use them.
+ * caches, for threads): the registry of zones with caches, each thread's
+ * cache of a zone, and the hand-back of its items when the thread exits.
  *
  *   thread T                               registry (global, locked)
  *   _xm_tls[slot] = { gen, cache, -+     zones[slot], gens[slot]
@@ -23,28 +24,27 @@
  * a line another thread writes.  A cache that runs empty or full trades a
  * whole bucket with the depot (zone.c).  Zones that find no free slot run
  * without caches (every call locks), reported once.  The cache hits are
- * static inlines of xm_umem_int.h (_xm_zone_alloc_cached,
- * _xm_zone_free_cached) so that the mbuf layer inlines them; the calls
- * here add the argument checks and the slow paths.  The TLS slot holds
+ * static inlines of xm_zone_fast_int.h (_xm_zone_alloc_cached,
+ * _xm_zone_free_cached) so that the mbuf layer inlines them; zone.c's
+ * calls add the argument checks and the slow paths.  The TLS slot holds
  * the loaded bucket itself (one dependent load fewer than through the
  * cache; the owning thread updates it whenever c_alloc changes), and a
  * per-thread hint remembers the slot of the zone used last, so that a hit
  * on the same zone does not wait for a load of z->uz_slot.
  *
- * Bulk: xm_zone_alloc_bulk() takes all n items or none; on failure
- * (-ENOBUFS, -EINVAL) nothing is taken and items[] is not written.  It is
- * a memcpy when the calling thread's loaded bucket holds n.  Items come
- * out in no particular order.
+ * Layering: this file sits below zone.c.  The zone calls what is here;
+ * nothing here calls the zone.  The depot is the zone's, so a thread's
+ * exit hands its items back through the drain function each zone
+ * registered with (xm_cache_int.h).
  *
- * KPI:
- *	xm_zone_alloc, xm_zone_free, xm_zone_alloc_bulk, xm_zone_free_bulk
- *	xm_zone_cache_flush, xm_umem_cache_flush
+ * Hidden (umem only): _xm_cache_register, _xm_cache_unregister,
+ * _xm_cache_get, _xm_cache_swap.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "xm_umem_int.h"
+#include "xm_cache_int.h"
 
 __thread struct xm_tls_slot _xm_tls[XM_CACHE_SLOTS]
 	__attribute__((tls_model("initial-exec")));
@@ -55,6 +55,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct xm_zone *zones[XM_CACHE_SLOTS];	/* slot 0: never used */
 	uint64_t gens[XM_CACHE_SLOTS];		/* 0 when free */
+	xm_cache_drain_fn drains[XM_CACHE_SLOTS]; /* the zones' own */
 	uint64_t next_gen;
 	bool warned;
 } xm_registry = {
@@ -82,9 +83,7 @@ static void xm_cache_thread_exit(void *arg)
 		if (e->ts_gen != 0 && xm_registry.gens[s] == e->ts_gen) {
 			z = xm_registry.zones[s];
 			pthread_mutex_lock(&z->uz_lock);
-			_xm_zone_cache_drain_locked(z, c);
-			z->uz_allocs += atomic_load(&c->c_allocs);
-			z->uz_frees += atomic_load(&c->c_frees);
+			xm_registry.drains[s](z, c);
 			*c->c_pprev = c->c_next;
 			if (c->c_next != NULL)
 				c->c_next->c_pprev = c->c_pprev;
@@ -105,7 +104,7 @@ static void xm_key_init(void)
 	xm_key_ok = pthread_key_create(&xm_key, xm_cache_thread_exit) == 0;
 }
 
-void _xm_cache_register(struct xm_zone *z)
+void _xm_cache_register(struct xm_zone *z, xm_cache_drain_fn drain)
 {
 	bool warn = false;
 
@@ -116,6 +115,7 @@ void _xm_cache_register(struct xm_zone *z)
 		if (xm_registry.zones[s] == NULL) {
 			xm_registry.zones[s] = z;
 			xm_registry.gens[s] = xm_registry.next_gen++;
+			xm_registry.drains[s] = drain;
 			z->uz_slot = (uint32_t)s;
 			z->uz_gen = xm_registry.gens[s];
 			break;
@@ -140,6 +140,7 @@ void _xm_cache_unregister(struct xm_zone *z)
 	if (z->uz_slot != 0) {
 		xm_registry.zones[z->uz_slot] = NULL;
 		xm_registry.gens[z->uz_slot] = 0;
+		xm_registry.drains[z->uz_slot] = NULL;
 	}
 	/*
 	 * Other threads' TLS entries still name these caches, but with a
@@ -230,122 +231,4 @@ void _xm_cache_swap(struct xm_cache *c)
 	c->c_alloc = c->c_free;
 	c->c_free = b;
 	_xm_tls[c->c_slot].ts_bucket = c->c_alloc;
-}
-
-/* ---------------------------------------------------------- fast paths */
-
-void *xm_zone_alloc(struct xm_zone *z, int flags)
-{
-	void *item;
-
-	if (xm_unlikely(z == NULL || !_xm_alloc_flags_valid(flags))) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (xm_likely(_xm_zone_alloc_cached(z, &item)))
-		return item;
-	return _xm_zone_alloc_slow(z, flags);
-}
-
-void xm_zone_free(struct xm_zone *z, void *item)
-{
-	if (item == NULL)
-		return;
-	XM_ASSERT(z != NULL, ("xmbuf: xm_zone_free(NULL, %p)\n", item));
-	if (xm_unlikely(!_xm_zone_free_cached(z, item)))
-		_xm_zone_free_slow(z, item);
-}
-
-int xm_zone_alloc_bulk(struct xm_zone *z, void **items, unsigned int n,
-		       int flags)
-{
-	struct xm_tls_slot *e;
-	struct xm_bucket *b;
-	struct xm_cache *c;
-
-	if (xm_unlikely(z == NULL || (items == NULL && n != 0) ||
-			!_xm_alloc_flags_valid(flags)))
-		return -EINVAL;
-	if (n == 0)
-		return 0;
-#ifdef INVARIANTS
-	if (xm_unlikely(atomic_load_explicit(&_xm_fail_armed,
-					     memory_order_relaxed)) &&
-	    _xm_fail_now()) {
-		_xm_zone_fail_injected(z, n);
-		return -ENOBUFS;
-	}
-#endif
-	e = _xm_tls_slot_of(z);
-	if (xm_likely(e->ts_gen == z->uz_gen)) {
-		c = e->ts_cache;
-		b = e->ts_bucket;
-		if (xm_likely(b->ub_cnt >= n)) {
-			b->ub_cnt -= n;
-			memcpy(items, &b->ub_items[b->ub_cnt],
-			       n * sizeof(void *));
-			_xm_counter_add(&c->c_allocs, n);
-#ifdef INVARIANTS
-			for (unsigned int i = 0; i < n; i++)
-				_xm_zone_debug_alloc(z, items[i]);
-#endif
-			return 0;
-		}
-	}
-	return _xm_zone_alloc_bulk_slow(z, items, n, flags);
-}
-
-void xm_zone_free_bulk(struct xm_zone *z, void *const *items, unsigned int n)
-{
-	struct xm_tls_slot *e;
-	struct xm_bucket *b;
-	struct xm_cache *c;
-
-	if (n == 0)
-		return;
-	XM_ASSERT(z != NULL && items != NULL,
-		  ("xmbuf: xm_zone_free_bulk(%p, %p, %u)\n", (void *)z,
-		   (void *)items, n));
-#ifdef INVARIANTS
-	for (unsigned int i = 0; i < n; i++)
-		_xm_zone_debug_free(z, items[i]);
-#endif
-	e = _xm_tls_slot_of(z);
-	if (xm_likely(e->ts_gen == z->uz_gen)) {
-		c = e->ts_cache;
-		b = e->ts_bucket;
-		/* Room for n, and frees not bypassing caches (max 0). */
-		if (xm_likely((uint64_t)b->ub_cnt + n <=
-			      atomic_load_explicit(&z->uz_free_max,
-						   memory_order_relaxed))) {
-			memcpy(&b->ub_items[b->ub_cnt], items,
-			       n * sizeof(void *));
-			b->ub_cnt += n;
-			_xm_counter_add(&c->c_frees, n);
-			return;
-		}
-	}
-	_xm_zone_free_bulk_slow(z, items, n);
-}
-
-void xm_zone_cache_flush(struct xm_zone *z)
-{
-	struct xm_cache *c;
-
-	if (z == NULL)
-		return;
-	c = _xm_cache_get(z, false);
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&z->uz_lock);
-	_xm_zone_cache_drain_locked(z, c);
-	pthread_mutex_unlock(&z->uz_lock);
-}
-
-void xm_umem_cache_flush(struct xm_umem *u)
-{
-	if (u == NULL)
-		return;
-	for (int i = 0; i < XM_ZONE_MAX; i++)
-		xm_zone_cache_flush(&u->u_zone[i]);
 }

@@ -28,7 +28,8 @@
  *	xm_umem_base, xm_umem_size, xm_umem_chunk_size, xm_umem_hugepages
  *	xm_umem_addr2off, xm_umem_off2addr, xm_umem_contains
  *	xm_umem_zone, xm_umem_zone_of, xm_umem_frame_of
- *	xm_umem_frame_meta, xm_umem_meta_frame
+ *	xm_umem_frame_meta
+ * Hidden (tests): _xm_umem_meta_frame.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -783,7 +784,7 @@ void xm_umem_destroy(struct xm_umem *u)
 /*
  * The accessors below accept NULL and out-of-range arguments (returning
  * NULL/0/false, errno EINVAL): they are not the fast path, which uses the
- * inline forms of xm_umem_int.h.
+ * inline forms of xm_zone_fast_int.h.
  */
 void *xm_umem_base(const struct xm_umem *u)
 {
@@ -874,7 +875,7 @@ void *xm_umem_frame_meta(struct xm_umem *u, uint64_t off)
 	return _xm_umem_chunk_meta(u, start);
 }
 
-void *xm_umem_meta_frame(struct xm_umem *u, const void *meta)
+void *_xm_umem_meta_frame(struct xm_umem *u, const void *meta)
 {
 	uint64_t d, idx, off;
 

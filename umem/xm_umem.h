@@ -54,19 +54,15 @@
 #ifndef XM_UMEM_H
 #define XM_UMEM_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
+
+#include "xm_common.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef XM_API
-#define XM_API __attribute__((visibility("default")))
 #endif
 
 /* Size classes, as in mbuf(9). */
@@ -125,29 +121,6 @@ struct xm_umem_opts {
 };
 #define xm_umem_opts__last_field flags
 
-/* Declare and initialise an options struct, libbpf's LIBBPF_OPTS idiom. */
-#define XM_OPTS(TYPE, NAME, ...)					\
-	struct TYPE NAME = ({						\
-		memset(&NAME, 0, sizeof(struct TYPE));			\
-		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ }; \
-	})
-
-/* Messages: the library never prints on its own; replace the sink here. */
-enum xm_print_level {
-	XM_PRINT_WARN,
-	XM_PRINT_INFO,
-	XM_PRINT_DEBUG,
-};
-typedef int (*xm_print_fn_t)(enum xm_print_level level, const char *fmt,
-			     va_list args);
-
-/**
- * @brief **xm_set_print()** replaces the message sink.
- * @param fn the new sink; NULL silences the library.
- * @return the previous sink.  The default prints WARN and INFO to stderr.
- */
-XM_API xm_print_fn_t xm_set_print(xm_print_fn_t fn);
-
 /**
  * @brief **xm_umem_create()** maps the region and carves its zones.
  * @param opts options, or NULL for every default.
@@ -193,8 +166,6 @@ XM_API void *xm_umem_frame_of(struct xm_umem *u, uint64_t off);
  * indexed by off / chunk_size.
  */
 XM_API void *xm_umem_frame_meta(struct xm_umem *u, uint64_t off);
-/** Inverse of xm_umem_frame_meta(): the frame a record belongs to. */
-XM_API void *xm_umem_meta_frame(struct xm_umem *u, const void *meta);
 
 /* Reclaim hooks, run when a zone reaches its limit (mb_reclaim). */
 typedef void (*xm_reclaim_fn_t)(struct xm_umem *u, struct xm_zone *z,
@@ -230,8 +201,6 @@ XM_API void xm_zone_free_bulk(struct xm_zone *z, void *const *items,
 XM_API const char *xm_zone_name(const struct xm_zone *z);
 /** Item size in bytes (2048, 4096, 9216, 16384, or hdr_size). */
 XM_API uint32_t xm_zone_size(const struct xm_zone *z);
-/** Distance between items (size rounded up to the chunk size). */
-XM_API uint32_t xm_zone_stride(const struct xm_zone *z);
 XM_API enum xm_zone_id xm_zone_id(const struct xm_zone *z);
 /** True if item is the start of an item of this zone. */
 XM_API bool xm_zone_owns(const struct xm_zone *z, const void *item);

@@ -38,11 +38,21 @@
  * (trash_dtor/trash_ctor): a double free, a foreign pointer or a write
  * after free panics, naming the zone.
  *
+ * Bulk: xm_zone_alloc_bulk() takes all n items or none; on failure
+ * (-ENOBUFS, -EINVAL) nothing is taken and items[] is not written.  It is
+ * a memcpy when the calling thread's loaded bucket holds n.  Items come
+ * out in no particular order.
+ *
+ * The per-thread caches in front of the depot are cache.c's; the zone
+ * calls them, never the other way round (see there).
+ *
  * KPI:
- *	xm_zone_name, xm_zone_size, xm_zone_stride, xm_zone_id, xm_zone_owns
+ *	xm_zone_alloc, xm_zone_free, xm_zone_alloc_bulk, xm_zone_free_bulk
+ *	xm_zone_cache_flush, xm_umem_cache_flush
+ *	xm_zone_name, xm_zone_size, xm_zone_id, xm_zone_owns
  *	xm_zone_get_max, xm_zone_set_max
  *	xm_umem_reclaim_register, xm_umem_reclaim_unregister
- * Hidden: _xm_fail_inject, _xm_fail_now (tests).
+ * Hidden (tests): _xm_zone_stride.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -67,48 +77,6 @@ static const char *const zone_tunables[XM_ZONE_MAX] = {
 };
 
 /* ------------------------------------------------------ fail injection */
-
-_Atomic int _xm_fail_armed;
-static pthread_mutex_t xm_fail_lock = PTHREAD_MUTEX_INITIALIZER;
-static long xm_fail_after;
-static long xm_fail_count;
-
-void _xm_fail_inject(long after, long count)
-{
-	pthread_mutex_lock(&xm_fail_lock);
-	if (after < 0 || count <= 0) {
-		atomic_store(&_xm_fail_armed, 0);
-	} else {
-		xm_fail_after = after;
-		xm_fail_count = count;
-		atomic_store(&_xm_fail_armed, 1);
-	}
-	pthread_mutex_unlock(&xm_fail_lock);
-}
-
-bool _xm_fail_now(void)
-{
-#ifdef INVARIANTS
-	bool fail = false;
-
-	if (!atomic_load_explicit(&_xm_fail_armed, memory_order_relaxed))
-		return false;
-	pthread_mutex_lock(&xm_fail_lock);
-	if (atomic_load(&_xm_fail_armed)) {
-		if (xm_fail_after > 0) {
-			xm_fail_after--;
-		} else if (xm_fail_count > 0) {
-			fail = true;
-			if (--xm_fail_count == 0)
-				atomic_store(&_xm_fail_armed, 0);
-		}
-	}
-	pthread_mutex_unlock(&xm_fail_lock);
-	return fail;
-#else
-	return false;
-#endif
-}
 
 void _xm_zone_fail_injected(struct xm_zone *z, unsigned int n)
 {
@@ -266,6 +234,17 @@ void _xm_zone_cache_drain_locked(struct xm_zone *z, struct xm_cache *c)
 	c->c_free->ub_cnt = 0;
 }
 
+/*
+ * The drain cache.c calls for a cache whose thread exits (z locked): its
+ * items go back to the depot, its counts to the zone.
+ */
+static void zone_cache_retire_locked(struct xm_zone *z, struct xm_cache *c)
+{
+	_xm_zone_cache_drain_locked(z, c);
+	z->uz_allocs += atomic_load(&c->c_allocs);
+	z->uz_frees += atomic_load(&c->c_frees);
+}
+
 /* Refills an empty bucket from the depot, else from the keg. z locked. */
 static bool zone_fill_locked(struct xm_zone *z, struct xm_bucket *b)
 {
@@ -351,6 +330,124 @@ static void zone_at_limit_locked(struct xm_zone *z)
 			   z->uz_tunable, limit);
 	umem_reclaim(z->uz_umem, z);
 	pthread_mutex_lock(&z->uz_lock);
+}
+
+/* ---------------------------------------------- fast paths (the KPI) */
+
+void *xm_zone_alloc(struct xm_zone *z, int flags)
+{
+	void *item;
+
+	if (xm_unlikely(z == NULL || !_xm_alloc_flags_valid(flags))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (xm_likely(_xm_zone_alloc_cached(z, &item)))
+		return item;
+	return _xm_zone_alloc_slow(z, flags);
+}
+
+void xm_zone_free(struct xm_zone *z, void *item)
+{
+	if (item == NULL)
+		return;
+	XM_ASSERT(z != NULL, ("xmbuf: xm_zone_free(NULL, %p)\n", item));
+	if (xm_unlikely(!_xm_zone_free_cached(z, item)))
+		_xm_zone_free_slow(z, item);
+}
+
+int xm_zone_alloc_bulk(struct xm_zone *z, void **items, unsigned int n,
+		       int flags)
+{
+	struct xm_tls_slot *e;
+	struct xm_bucket *b;
+	struct xm_cache *c;
+
+	if (xm_unlikely(z == NULL || (items == NULL && n != 0) ||
+			!_xm_alloc_flags_valid(flags)))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+#ifdef INVARIANTS
+	if (xm_unlikely(atomic_load_explicit(&_xm_fail_armed,
+					     memory_order_relaxed)) &&
+	    _xm_fail_now()) {
+		_xm_zone_fail_injected(z, n);
+		return -ENOBUFS;
+	}
+#endif
+	e = _xm_tls_slot_of(z);
+	if (xm_likely(e->ts_gen == z->uz_gen)) {
+		c = e->ts_cache;
+		b = e->ts_bucket;
+		if (xm_likely(b->ub_cnt >= n)) {
+			b->ub_cnt -= n;
+			memcpy(items, &b->ub_items[b->ub_cnt],
+			       n * sizeof(void *));
+			_xm_counter_add(&c->c_allocs, n);
+#ifdef INVARIANTS
+			for (unsigned int i = 0; i < n; i++)
+				_xm_zone_debug_alloc(z, items[i]);
+#endif
+			return 0;
+		}
+	}
+	return _xm_zone_alloc_bulk_slow(z, items, n, flags);
+}
+
+void xm_zone_free_bulk(struct xm_zone *z, void *const *items, unsigned int n)
+{
+	struct xm_tls_slot *e;
+	struct xm_bucket *b;
+	struct xm_cache *c;
+
+	if (n == 0)
+		return;
+	XM_ASSERT(z != NULL && items != NULL,
+		  ("xmbuf: xm_zone_free_bulk(%p, %p, %u)\n", (void *)z,
+		   (void *)items, n));
+#ifdef INVARIANTS
+	for (unsigned int i = 0; i < n; i++)
+		_xm_zone_debug_free(z, items[i]);
+#endif
+	e = _xm_tls_slot_of(z);
+	if (xm_likely(e->ts_gen == z->uz_gen)) {
+		c = e->ts_cache;
+		b = e->ts_bucket;
+		/* Room for n, and frees not bypassing caches (max 0). */
+		if (xm_likely((uint64_t)b->ub_cnt + n <=
+			      atomic_load_explicit(&z->uz_free_max,
+						   memory_order_relaxed))) {
+			memcpy(&b->ub_items[b->ub_cnt], items,
+			       n * sizeof(void *));
+			b->ub_cnt += n;
+			_xm_counter_add(&c->c_frees, n);
+			return;
+		}
+	}
+	_xm_zone_free_bulk_slow(z, items, n);
+}
+
+void xm_zone_cache_flush(struct xm_zone *z)
+{
+	struct xm_cache *c;
+
+	if (z == NULL)
+		return;
+	c = _xm_cache_get(z, false);
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&z->uz_lock);
+	_xm_zone_cache_drain_locked(z, c);
+	pthread_mutex_unlock(&z->uz_lock);
+}
+
+void xm_umem_cache_flush(struct xm_umem *u)
+{
+	if (u == NULL)
+		return;
+	for (int i = 0; i < XM_ZONE_MAX; i++)
+		xm_zone_cache_flush(&u->u_zone[i]);
 }
 
 /* ------------------------------------------------------ slow paths */
@@ -645,7 +742,7 @@ int _xm_zone_init(struct xm_umem *u, struct xm_zone *z, enum xm_zone_id id,
 	/* The reserve is set aside first: it counts against the limit. */
 	z->uz_stack_cnt = keg_create_locked(z, z->uz_stack, reserve);
 	z->uz_reserve_target = reserve;
-	_xm_cache_register(z);
+	_xm_cache_register(z, zone_cache_retire_locked);
 	return 0;
 }
 
@@ -675,7 +772,7 @@ uint32_t xm_zone_size(const struct xm_zone *z)
 	return z != NULL ? z->uz_size : 0;
 }
 
-uint32_t xm_zone_stride(const struct xm_zone *z)
+uint32_t _xm_zone_stride(const struct xm_zone *z)
 {
 	return z != NULL ? z->uz_stride : 0;
 }

@@ -31,7 +31,8 @@
  * the same code, and an 18-byte record fits a 60-byte UDP/IPv4 frame.
  *
  * KPI: xm_live_open, xm_live_send, xm_live_frames, xm_live_cpu_frames,
- *      xm_live_ifindex, xm_live_close.
+ *      xm_live_close.
+ * Hidden (tests): _xm_live_ifindex.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -43,7 +44,7 @@
 #include <linux/bpf.h>
 
 #include "xm_common_int.h"
-#include "xm_port.h"
+#include "xm_live_int.h"
 
 #include "../bpf/xm_live_shared.h"
 #include "xm_live.skel.h"
@@ -366,7 +367,7 @@ int xm_live_cpu_frames(struct xm_live *l, uint64_t *frames, unsigned int n)
 	return err;
 }
 
-int xm_live_ifindex(const struct xm_live *l)
+int _xm_live_ifindex(const struct xm_live *l)
 {
 	return l ? l->l_ifindex : -EINVAL;
 }

@@ -65,7 +65,7 @@
  *
  * Fast paths: xm_getcl() and xm_freem() of one unshared paired mbuf run
  * the zone's cache hit inline (_xm_zone_alloc_cached/_xm_zone_free_cached
- * of xm_umem_int.h) without a call or a saved register; anything else
+ * of xm_zone_fast_int.h) without a call or a saved register; anything else
  * goes out of line.
  *
  * INVARIANTS builds set m_type = XM_MT_NOTMBUF on every free, so freeing
@@ -93,7 +93,7 @@
 #include <string.h>
 
 #include "xm_mbuf_int.h"
-#include "xm_umem_int.h"
+#include "xm_zone_fast_int.h"
 
 _Static_assert(offsetof(struct xm_mbuf, m_ext) + sizeof(struct xm_ext) <=
 	       XM_MSIZE, "m_ext fits the header");

@@ -42,7 +42,7 @@
  * port opens in unless it asks for none; a set without rules steers
  * nothing.
  *
- * KPI (hidden, for port.c): _xm_xdp_attach, _xm_xdp_detach,
+ * KPI (hidden, for port.c and port_ctl.c): _xm_xdp_attach, _xm_xdp_detach,
  * _xm_xdp_set_socket, _xm_xdp_rule_add, _xm_xdp_rule_clear,
  * _xm_xdp_rule_replace, _xm_xdp_rule_all, _xm_xdp_stats, _xm_xdp_bpffs.
  */

@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xm_umem.h"
+#include "xm_common.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * xm_port_int.h - private state of the port layer, shared by port.c
- * (sockets, rings, bursts) and xdp.c (the XDP program: load, attach,
- * rules, counters).  Not installed; not for applications.
+ * (sockets: setup, bind, close), port_io.c (rings, bursts), port_ctl.c
+ * (accessors, statistics, rules), port_diag.c (failed opens, in words)
+ * and xdp.c (the XDP program: load, attach, rules, counters).  Not
+ * installed; not for applications.
  *
  *   struct xm_port
  *   +----------------------------------------------+
@@ -20,6 +22,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <linux/bpf.h>
 #include <linux/if_xdp.h>
@@ -54,6 +57,13 @@
 #endif
 #ifndef SO_BUSY_POLL_BUDGET
 #define SO_BUSY_POLL_BUDGET	70
+#endif
+
+#ifndef AF_XDP
+#define AF_XDP			44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP			283
 #endif
 
 /*
@@ -262,17 +272,90 @@ struct xm_port {
 					 * asked for at setup, what the
 					 * kernel took after open (0: ZC) */
 	bool p_tx_budget_set;		/* tx_budget given by the caller */
-	uint32_t p_rx_desc_cap;		/* tests: descriptors per rx_burst */
+	uint32_t p_rx_desc_cap;		/* tests (INVARIANTS builds):
+					 * descriptors per rx_burst, 0 all */
 	int p_ifindex;
 	uint64_t p_netns;		/* inode of the netns it was opened in */
 	char p_name[IF_NAMESIZE];
 	struct xm_port *p_next;		/* process-wide list of open ports */
 };
 
-/* port.c, for tests */
-/* Caps the descriptors one rx_burst consumes (0: no cap), so a test can
- * make a multi-buffer packet straddle bursts. */
+/* strerrorname_np() of err or -err: "EBUSY"; "?" when it has none. */
+static inline const char *xm_errname(int err)
+{
+	const char *s = strerrorname_np(err < 0 ? -err : err);
+
+	return s ? s : "?";
+}
+
+/* The system calls that make a socket, in order: what failed, by name. */
+enum xm_sock_step {
+	XM_STEP_SOCKET,
+	XM_STEP_UMEM_REG,
+	XM_STEP_FILL_RING,
+	XM_STEP_COMP_RING,
+	XM_STEP_RX_RING,
+	XM_STEP_TX_RING,
+	XM_STEP_OFFSETS,
+	XM_STEP_MMAP_FILL,
+	XM_STEP_MMAP_COMP,
+	XM_STEP_MMAP_RX,
+	XM_STEP_MMAP_TX,
+	XM_STEP_BIND,
+	XM_STEP_ZC_CHECK,
+	XM_STEP_TX_BUDGET,
+	XM_STEP_ALLOC,
+};
+
+/* port_diag.c, for port.c: names the socket, the system call and the
+ * cause of a failed open, at WARN level. */
+XM_HIDDEN void _xm_port_sock_report(const struct xm_port *p,
+				    const struct xm_port_queue *q, bool zc,
+				    enum xm_sock_step step, int err);
+
+/* port_io.c, for port.c: the data path's part of closing a queue */
+/* Lets q's queued TX go out and reaps it, for XM_PORT_DRAIN_MS at most. */
+XM_HIDDEN void _xm_port_tx_drain(struct xm_port *p, struct xm_port_queue *q);
+/* Takes back every frame q lent or has in flight; q's socket is closed. */
+XM_HIDDEN void _xm_port_queue_reclaim(struct xm_port *p,
+				      struct xm_port_queue *q);
+
+/*
+ * Tests: caps the descriptors one rx_burst consumes (0: no cap), so a test
+ * can make a multi-buffer packet straddle bursts.  INVARIANTS builds only
+ * (what the tests link): elsewhere the setter does not exist, so nothing
+ * can believe it capped, and xm_rx_desc_cap() costs the burst nothing.
+ */
+#ifdef INVARIANTS
 XM_HIDDEN void _xm_port_set_rx_desc_cap(struct xm_port *p, uint32_t cap);
+
+static inline uint32_t xm_rx_desc_cap(const struct xm_port *p, uint32_t avail)
+{
+	if (xm_unlikely(p->p_rx_desc_cap) && avail > p->p_rx_desc_cap)
+		return p->p_rx_desc_cap;
+	return avail;
+}
+#else
+static inline uint32_t xm_rx_desc_cap(const struct xm_port *p, uint32_t avail)
+{
+	(void)p;
+	return avail;
+}
+#endif
+
+/*
+ * port_ctl.c, for tests: choices the port made that an application set
+ * itself (flags) or cannot act on.  False for NULL.
+ */
+/* True when the sockets use need_wakeup. */
+XM_HIDDEN bool _xm_port_need_wakeup(const struct xm_port *p);
+/* True when an XDP program of ours is attached (not NO_XDP_PROG). */
+XM_HIDDEN bool _xm_port_has_prog(const struct xm_port *p);
+/* True when the program runs as a libxdp dispatcher component, false for
+ * libxdp's single-program fallback (or no program). */
+XM_HIDDEN bool _xm_port_prog_multi(const struct xm_port *p);
+
+/* port.c, for tests */
 /* UMEM registrations (kernel XDP_UMEM_REG) currently alive for u. */
 XM_HIDDEN unsigned int _xm_port_registrations(const struct xm_umem *u);
 

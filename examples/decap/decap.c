@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * decap.c - xmbuf-decap: loads bpf/xm_decap.bpf.c, the backend side of
- * xmbuf-lb's direct server return, onto an interface, configures it and
- * shows its counters.
+ * decap.c - xmbuf-decap: loads xm_decap.bpf.c (beside it), the backend
+ * side of xmbuf-lb's direct server return, onto an interface, configures
+ * it and shows its counters.
  *
  *   xmbuf-decap -i IF [--gue-port P] [--allow-src PREFIX ...]
  *                                         attach, print counters once a
@@ -51,7 +51,7 @@
 
 #include <linux/types.h>
 
-#include "../../bpf/xm_decap_shared.h"
+#include "xm_decap_shared.h"
 #include "xm_decap.skel.h"
 
 #define DECAP_PROG_NAME		"xm_decap"

@@ -12,7 +12,7 @@
  *             written into the frame's headroom, the Ethernet header moved
  *             in front of it, the mbuf's m_data moved back; no copy.
  *
- *   backend: decapsulates (bpf/xm_decap.bpf.c, `xmbuf-decap`) and answers
+ *   backend: decapsulates (examples/decap/, `xmbuf-decap`) and answers
  *            the client directly from the VIP.
  *
  * Threads: one worker per queue owns its RX/TX rings, its connection

@@ -3,7 +3,7 @@
  * lb_path.c - the per-packet decision (see lb_path.h for the model).
  *
  * Direct server return: only client-to-VIP packets come through here;
- * the backend decapsulates (bpf/xm_decap.bpf.c or a kernel tunnel) and
+ * the backend decapsulates (examples/decap/ or a kernel tunnel) and
  * answers the client itself, from the VIP.  So the balancer rewrites
  * nothing in the client's packet: it prepends, and the inner packet's
  * checksums stay as they were.

@@ -2,7 +2,7 @@
 /*
  * pg_stamp.h - the stamp every generated packet carries: sequence
  * number, stream id and TX time, 18 bytes at the start of the L4 payload
- * (the layout of XM_LIVE_STAMP_* in xm_port.h, so the live-frames engine
+ * (the layout of XM_LIVE_STAMP_* in xm_live.h, so the live-frames engine
  * and the AF_XDP engine feed one receiver):
  *
  *   +0      +2       +4                 +10                  +18
@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "xm_port.h"
+#include "xm_live.h"
 
 #define PG_STAMP_LEN		XM_LIVE_STAMP_LEN
 #define PG_STAMP_MAGIC		XM_LIVE_STAMP_MAGIC

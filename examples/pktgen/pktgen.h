@@ -22,6 +22,7 @@
 
 #include "xm_example.h"
 #include "xm_mbuf.h"
+#include "xm_live.h"
 #include "xm_pkt.h"
 #include "xm_port.h"
 #include "xm_umem.h"

@@ -5,7 +5,7 @@
  *
  * The technique is xdp-trafficgen's.  One template frame is handed to the
  * kernel; every repetition of the run builds a frame from a page pool,
- * runs bpf/xm_livegen.bpf.c on it (flow and sequence number written in)
+ * runs tests/bpf/xm_livegen.bpf.c on it (flow and sequence number written in)
  * and redirects it out of the interface named by -i.  A veth delivers it
  * to the peer's NAPI, in a softirq on the CPU that made the call, so the
  * receiver under test belongs on the other CPU (see DESIGN.md,

@@ -11,7 +11,7 @@
 #   xmbuf-pktgen | peer-raw-txpush |  vG ====== vS  [xm-sink: XDP_DROP,
 #   trafgen | testpmd txonly            veth        count every frame]
 #
-# The sink (bpf/xm_test_dropk.bpf.c, k = 1) runs in the sender's softirq
+# The sink (tests/bpf/xm_test_dropk.bpf.c, k = 1) runs in the sender's softirq
 # on the sender's CPU (a veth delivers there), so each sender's figure
 # includes the same receive cost.  Every sender gets 64-byte UDP/IPv4
 # frames (FCS excluded) and one CPU: CPU 0 (testpmd: its forwarding

@@ -2,7 +2,7 @@
 /*
  * sink.c - xm-sink, the traffic sink of the pktgen benchmark: an XDP
  * program on the receiving veth end that drops every IP frame and counts
- * it (bpf/xm_test_dropk.bpf.c with k = 1), so every sender under test is
+ * it (tests/bpf/xm_test_dropk.bpf.c with k = 1), so every sender under test is
  * measured by the same counter at the same place.
  *
  *   sender (CPU 0) --> vA ====== vB [xm_test_dropk, k=1: XDP_DROP, count]

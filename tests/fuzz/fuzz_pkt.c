@@ -12,7 +12,7 @@
  *
  * Built and run by `make fuzz` (FUZZ_SECONDS, default 60, per target):
  *   clang -fsanitize=fuzzer,address,undefined -DINVARIANTS, against
- *   userspace/pkt.c, userspace/pkt_build.c and umem/print.c compiled
+ *   userspace/pkt.c, userspace/pkt_build.c and common/print.c compiled
  *   with clang; corpus in $(BUILD)/fuzz/corpus/fuzz_pkt.
  * `make test` runs it for a few seconds when libFuzzer is installed, and
  * tests/unit/test_pkt_fuzz.c replays the seeds plus mutations without it.

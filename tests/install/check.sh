@@ -13,6 +13,19 @@ prefix=$tmp/prefix
 make -C "$top" --no-print-directory BUILD="$build" install PREFIX="$prefix" >/dev/null
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 
+# Every installed header compiles on its own: it includes nothing that was
+# not installed beside it (a private header shipped by mistake, which
+# includes xm_common_int.h, fails here too).
+for h in "$prefix/include/xmbuf"/*.h; do
+	if ! printf '#include <%s>\n' "$(basename "$h")" |
+	     cc -std=gnu11 -Wall -Wextra -Werror -fsyntax-only \
+		-I"$prefix/include/xmbuf" -x c - 2>"$tmp/hdr.err"; then
+		echo "install: $(basename "$h") does not compile on its own:" >&2
+		cat "$tmp/hdr.err" >&2
+		exit 1
+	fi
+done
+
 cat > "$tmp/app.c" <<'C'
 #include <stdio.h>
 #include <xm_mbuf.h>
@@ -46,4 +59,22 @@ cc -std=gnu11 -Wall -Wextra -Werror "$tmp/app.c" -o "$tmp/app-static" \
 	$(pkg-config --static --libs-only-l xmbuf | sed 's/-lxmbuf//')
 LD_LIBRARY_PATH=$prefix/lib "$tmp/app-shared" >/dev/null
 "$tmp/app-static" >/dev/null
-echo "install: headers, libraries and xmbuf.pc work (shared and static)"
+
+# BPF objects: exactly what the library and the tools load (bpf/,
+# examples/*/), none of the tests' own (tests/bpf/).
+want=$(cd "$top" && for f in bpf/*.bpf.c examples/*/*.bpf.c; do
+	basename "$f" .c; done | sed 's/$/.o/' | sort)
+have=$(ls "$prefix/lib/bpf" | sort)
+if [ "$want" != "$have" ]; then
+	echo "install: BPF objects installed differ from the library's and tools':" >&2
+	diff <(echo "$want") <(echo "$have") >&2 || true
+	exit 1
+fi
+for f in "$top"/tests/bpf/*.bpf.c; do
+	o=$(basename "$f" .c).o
+	if [ -e "$prefix/lib/bpf/$o" ]; then
+		echo "install: test program $o was installed" >&2
+		exit 1
+	fi
+done
+echo "install: headers, libraries and xmbuf.pc work (shared and static); $(echo "$have" | wc -l) BPF objects, none of the tests'"

@@ -2,7 +2,7 @@
 /*
  * test_lb.c - xmbuf-lb end to end: the example binary, run as a user
  * would, between namespaces of the test's own (tests/lib/lb_topo.h), with
- * backends that decapsulate in XDP (xmbuf-decap, bpf/xm_decap.bpf.c) and
+ * backends that decapsulate in XDP (xmbuf-decap, examples/decap/) and
  * answer the client directly.
  *
  *   ns_cli 198.18.1.1 ------+

@@ -15,7 +15,7 @@
  *
  * The client sends UDP datagrams to a VIP as raw frames to the balancer's
  * MAC; the balancer encapsulates each toward a backend; the backend's XDP
- * program (bpf/xm_decap.bpf.c) strips the outer header, its stack
+ * program (examples/decap/xm_decap.bpf.c) strips the outer header, its stack
  * delivers the datagram to the server (a thread of this test with a
  * socket per VIP and port in each backend namespace), which answers the
  * client directly from the VIP, resolving the client by ARP or neighbour

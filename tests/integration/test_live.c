@@ -35,6 +35,8 @@
 
 #include "../lib/dropk.h"
 #include "../lib/netns.h"
+#include "xm_live.h"
+#include "xm_live_int.h"
 #include "xm_pkt.h"
 #include "xm_port.h"
 #include "../../examples/pktgen/pg_stamp.h"
@@ -156,7 +158,7 @@ Test(live, plain_repetition_and_counters)
 	template(f, sizeof(f), &pi);
 	l = xm_live_open(v.a, NULL);
 	cr_assert_not_null(l, "open: %s", strerror(errno));
-	cr_assert_eq(xm_live_ifindex(l), (int)if_nametoindex(v.a));
+	cr_assert_eq(_xm_live_ifindex(l), (int)if_nametoindex(v.a));
 	cr_assert_eq(xm_live_send(l, f, sizeof(f), 300), 0);
 	cr_assert_eq(xm_live_frames(l, &frames), 0);
 	cr_assert_eq(frames, 300);
@@ -266,7 +268,7 @@ Test(live, send_refuses_bad_arguments)
 	cr_assert_eq(xm_live_frames(l, NULL), -EINVAL);
 	cr_assert_eq(xm_live_frames(NULL, (uint64_t[1]){ 0 }), -EINVAL);
 	cr_assert_eq(xm_live_cpu_frames(l, NULL, 4), -EINVAL);
-	cr_assert_eq(xm_live_ifindex(NULL), -EINVAL);
+	cr_assert_eq(_xm_live_ifindex(NULL), -EINVAL);
 	cr_assert_eq(xm_live_send(l, f, 150, 5), 0);
 	xm_live_close(l);
 	xm_live_close(NULL);

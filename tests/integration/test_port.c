@@ -391,7 +391,7 @@ Test(port, rx_rss_hash_from_the_metadata_kfunc)
 	if (!kernel_has_kfunc("bpf_xdp_metadata_rx_hash"))
 		why = "this kernel has no bpf_xdp_metadata_rx_hash kfunc "
 		      "(Linux >= 6.3)";
-	else if (xm_port_prog_multi(F.p1))
+	else if (_xm_port_prog_multi(F.p1))
 		why = "libxdp's dispatcher holds the program, and it cannot "
 		      "run the device-bound build";
 	if (why) {
@@ -1566,7 +1566,7 @@ Test(port, skb_and_copy_modes_receive)
 	F.p1 = xm_port_open(F.u, F.v1.a, &po);
 	cr_assert_not_null(F.p1, "open copy: %s", strerror(errno));
 	cr_assert_eq(xm_port_mode(F.p1), XM_PORT_MODE_COPY);
-	cr_assert(!xm_port_need_wakeup(F.p1));
+	cr_assert(!_xm_port_need_wakeup(F.p1));
 	{
 		int v = 0;
 		socklen_t l = sizeof(v);
@@ -1911,7 +1911,7 @@ Test(port, tx_only_and_no_prog_ports)
 	env(1500, 1, false);
 	F.p1 = xm_port_open(F.u, F.v1.a, &po);
 	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
-	cr_assert(!xm_port_has_prog(F.p1));
+	cr_assert(!_xm_port_has_prog(F.p1));
 	cr_assert_eq(xdp_prog_id(F.v1.a), 0);
 	cr_assert_eq(xm_port_rule_add(F.p1, &(struct xm_port_rule){ 0 }),
 		     -EOPNOTSUPP);
@@ -1926,8 +1926,8 @@ Test(port, tx_only_and_no_prog_ports)
 	po.flags = XM_PORT_F_NO_XDP_PROG | XM_PORT_F_RX_ONLY;
 	F.p1 = xm_port_open(F.u, F.v1.a, &po);
 	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
-	cr_assert(!xm_port_has_prog(F.p1));
-	cr_assert(!xm_port_prog_multi(F.p1));
+	cr_assert(!_xm_port_has_prog(F.p1));
+	cr_assert(!_xm_port_prog_multi(F.p1));
 	cr_assert_eq(xdp_prog_id(F.v1.a), 0);
 	cr_assert_geq(xm_port_fd(F.p1, 0), 0);
 	cr_assert_eq(xm_port_rule_clear(F.p1), -EOPNOTSUPP);

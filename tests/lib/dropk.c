@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * dropk.c - bpf/xm_test_dropk.bpf.c as a test fixture (model in
+ * dropk.c - tests/bpf/xm_test_dropk.bpf.c as a test fixture (model in
  * dropk.h).
  *
  * The program's settings are read-only data, fixed at load, so each

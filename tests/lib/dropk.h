@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * dropk.h - a lossy or counting hop made of bpf/xm_test_dropk.bpf.c,
+ * dropk.h - a lossy or counting hop made of tests/bpf/xm_test_dropk.bpf.c,
  * loaded through its skeleton into a test namespace and attached in XDP
  * (native mode) to one interface there.
  *
@@ -22,7 +22,7 @@
 #include "netns.h"
 
 /*
- * Counters, by index in the program's map (bpf/xm_test_dropk.bpf.c):
+ * Counters, by index in the program's map (tests/bpf/xm_test_dropk.bpf.c):
  * 0 IP frames seen, 1 of which dropped, 2 of which redirected, 3 the
  * first's arrival (ktime ns), 4 the latest's.
  */

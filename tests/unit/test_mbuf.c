@@ -13,6 +13,7 @@
 
 #include "mbuf_test.h"
 #include "xm_mbuf_int.h"
+#include "xm_umem_int.h"
 
 TestSuite(mbuf, .init = mt_setup, .fini = mt_teardown, .timeout = 60);
 
@@ -38,7 +39,7 @@ static void assert_paired(const struct xm_mbuf *m, enum xm_zone_id id,
 	cr_assert_eq((void *)m,
 		     xm_umem_frame_meta(tu, xm_umem_addr2off(tu, buf)),
 		     "header is not the frame's record");
-	cr_assert_eq(xm_umem_meta_frame(tu, m), buf);
+	cr_assert_eq(_xm_umem_meta_frame(tu, m), buf);
 	cr_assert_eq(m->m_umem, tu);
 }
 
@@ -1060,7 +1061,7 @@ Test(mbuf, rxframe_wraps_without_allocating)
 {
 	void *frame = xm_cljget(tu, NULL, XM_NOWAIT, XM_MCLBYTES);
 	uint64_t addr = frame_off(frame) + 256;
-	uint32_t stride = xm_zone_stride(zone(XM_ZONE_CLUST));
+	uint32_t stride = _xm_zone_stride(zone(XM_ZONE_CLUST));
 	struct xm_mbuf *m;
 	const char *why;
 
@@ -1091,7 +1092,7 @@ Test(mbuf, rxframe_wraps_without_allocating)
  */
 Test(mbuf, paired_header_follows_the_kind_of_use)
 {
-	uint32_t stride = xm_zone_stride(zone(XM_ZONE_JUMBO9));
+	uint32_t stride = _xm_zone_stride(zone(XM_ZONE_JUMBO9));
 	struct xm_mbuf *m;
 	char *frame;
 
@@ -1158,7 +1159,7 @@ Test(mbuf, rxframe_refuses_a_frame_already_wrapped)
 Test(mbuf, rxframe_rejects_bad_addresses)
 {
 	void *frame = xm_cljget(tu, NULL, XM_NOWAIT, XM_MCLBYTES);
-	uint32_t stride = xm_zone_stride(zone(XM_ZONE_CLUST));
+	uint32_t stride = _xm_zone_stride(zone(XM_ZONE_CLUST));
 	uint64_t off = frame_off(frame);
 	struct xm_mbuf *m;
 
@@ -1300,7 +1301,7 @@ ParameterizedTest(struct record_case *c, mbuf,
 				     "meta %u chunk %u size %d: not the "
 				     "frame's record", c->meta_size,
 				     c->chunk_size, sizes[i]);
-			cr_assert_eq(xm_umem_meta_frame(u, m), frame);
+			cr_assert_eq(_xm_umem_meta_frame(u, m), frame);
 			ms[k] = m;
 		}
 		xm_freem_bulk(ms, 8);

@@ -241,11 +241,11 @@ ParameterizedTest(struct stride_case *c, region, strides)
 		struct xm_zone *z = xm_umem_zone(u, (enum xm_zone_id)i);
 
 		cr_expect_eq(xm_zone_size(z), sizes[i]);
-		cr_expect_eq(xm_zone_stride(z), c->stride[i], "%s: %u",
-			     xm_zone_name(z), xm_zone_stride(z));
+		cr_expect_eq(_xm_zone_stride(z), c->stride[i], "%s: %u",
+			     xm_zone_name(z), _xm_zone_stride(z));
 		cr_expect_eq(xm_zone_id(z), (enum xm_zone_id)i);
 	}
-	cr_expect_eq(xm_zone_stride(xm_umem_zone(u, XM_ZONE_MBUF)), 128);
+	cr_expect_eq(_xm_zone_stride(xm_umem_zone(u, XM_ZONE_MBUF)), 128);
 	cr_expect_eq(xm_umem_size(u) % (2 << 20), 0);
 	cr_expect_eq((uintptr_t)xm_umem_base(u) % (2 << 20), 0);
 }
@@ -299,8 +299,8 @@ ParameterizedTest(uint32_t *chunk, region, every_item_maps_both_ways)
 			cr_assert_eq(xm_umem_off2addr(u, off), p);
 			cr_assert(xm_zone_owns(z, p));
 			cr_assert_not(xm_zone_owns(z, p + 64));
-			for (uint32_t d = 0; d < xm_zone_stride(z);
-			     d += xm_zone_stride(z) / 4 - 1) {
+			for (uint32_t d = 0; d < _xm_zone_stride(z);
+			     d += _xm_zone_stride(z) / 4 - 1) {
 				cr_assert_eq(xm_umem_zone_of(u, off + d), z);
 				cr_assert_eq(xm_umem_frame_of(u, off + d), p);
 				cr_assert_eq(xm_umem_frame_meta(u, off + d),
@@ -310,7 +310,7 @@ ParameterizedTest(uint32_t *chunk, region, every_item_maps_both_ways)
 			cr_assert_not_null(meta);
 			cr_assert_eq((uintptr_t)meta % 64, 0);
 			cr_assert_eq(meta, _xm_umem_chunk_meta(u, off));
-			cr_assert_eq(xm_umem_meta_frame(u, meta), p);
+			cr_assert_eq(_xm_umem_meta_frame(u, meta), p);
 			cr_assert_neq(meta, prev_meta);
 			prev_meta = meta;
 		}
@@ -318,7 +318,7 @@ ParameterizedTest(uint32_t *chunk, region, every_item_maps_both_ways)
 		qsort(items, n, sizeof(items[0]), cmp_ptr);
 		for (uint32_t k = 1; k < n; k++)
 			cr_assert_eq((char *)items[k] - (char *)items[k - 1],
-				     (ptrdiff_t)xm_zone_stride(z));
+				     (ptrdiff_t)_xm_zone_stride(z));
 		xm_zone_free_bulk(z, items, n);
 	}
 }
@@ -351,12 +351,12 @@ Test(region, outside_offsets_are_refused)
 	meta = xm_umem_frame_meta(u, 2048);
 	cr_assert_not_null(meta);
 	errno = 0;
-	cr_expect_null(xm_umem_meta_frame(u, meta + 1));
+	cr_expect_null(_xm_umem_meta_frame(u, meta + 1));
 	cr_expect_eq(errno, EINVAL);
-	cr_expect_null(xm_umem_meta_frame(u, meta - (1 << 30)));
-	cr_expect_null(xm_umem_meta_frame(u, &o));
+	cr_expect_null(_xm_umem_meta_frame(u, meta - (1 << 30)));
+	cr_expect_null(_xm_umem_meta_frame(u, &o));
 	/* The record of the gap chunk belongs to no frame. */
-	cr_expect_null(xm_umem_meta_frame(u, meta + 2 * u->u_meta_size));
+	cr_expect_null(_xm_umem_meta_frame(u, meta + 2 * u->u_meta_size));
 
 	errno = 0;
 	cr_expect_eq(xm_umem_addr2off(u, &o), UINT64_MAX);
@@ -434,9 +434,9 @@ Test(region, records_are_zeroed_and_private)
 		cr_assert_eq(m1[i], 0);
 	/* Records are not in the region: writing one leaves frames alone. */
 	cr_expect_not(xm_umem_contains(u, m0));
-	cr_expect_eq(xm_umem_meta_frame(u, m1), (char *)xm_umem_base(u) +
+	cr_expect_eq(_xm_umem_meta_frame(u, m1), (char *)xm_umem_base(u) +
 		     2048);
-	cr_expect(xm_zone_owns(z, xm_umem_meta_frame(u, m1)));
+	cr_expect(xm_zone_owns(z, _xm_umem_meta_frame(u, m1)));
 }
 
 Test(region, mbuf_zone_lives_in_ordinary_memory)
@@ -450,7 +450,7 @@ Test(region, mbuf_zone_lives_in_ordinary_memory)
 	cr_assert_not_null(u);
 	z = xm_umem_zone(u, XM_ZONE_MBUF);
 	cr_expect_eq(xm_zone_size(z), 192);
-	cr_expect_eq(xm_zone_stride(z), 192);
+	cr_expect_eq(_xm_zone_stride(z), 192);
 	a = xm_zone_alloc(z, XM_NOWAIT);
 	b = xm_zone_alloc(z, XM_NOWAIT);
 	cr_assert_not_null(a);
@@ -798,10 +798,10 @@ Test(region, null_umem_and_zone_are_refused)
 	cr_expect_null(xm_umem_zone_of(NULL, 0));
 	cr_expect_null(xm_umem_frame_of(NULL, 0));
 	cr_expect_null(xm_umem_frame_meta(NULL, 0));
-	cr_expect_null(xm_umem_meta_frame(NULL, &errno));
+	cr_expect_null(_xm_umem_meta_frame(NULL, &errno));
 	cr_expect_null(xm_zone_name(NULL));
 	cr_expect_eq(xm_zone_size(NULL), 0);
-	cr_expect_eq(xm_zone_stride(NULL), 0);
+	cr_expect_eq(_xm_zone_stride(NULL), 0);
 	cr_expect_eq(xm_zone_id(NULL), XM_ZONE_MAX);
 	cr_expect_eq(xm_zone_get_max(NULL), 0);
 	cr_expect_not(xm_zone_owns(NULL, &errno));

@@ -9,9 +9,10 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "xm_umem.h"
+#include "xm_common.h"
 
 /* Internal symbols shared between .c files: prefix _xm_, never exported. */
 #define XM_HIDDEN		__attribute__((visibility("hidden")))
@@ -64,6 +65,8 @@ XM_HIDDEN void _xm_panic(const char *fmt, ...)
 XM_HIDDEN void _xm_fail_inject(long after, long count);
 /* True when the allocation being made must fail (consumes one step). */
 XM_HIDDEN bool _xm_fail_now(void);
+/* Non-zero while injection is armed: the fast paths' one relaxed load. */
+XM_HIDDEN extern _Atomic int _xm_fail_armed;
 
 /* Options struct validation, libbpf's OPTS_VALID. */
 XM_HIDDEN bool _xm_opts_valid(const void *opts, size_t known_sz,

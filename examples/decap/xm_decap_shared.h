@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * xm_decap_shared.h - what bpf/xm_decap.bpf.c and its loader
+ * xm_decap_shared.h - what examples/decap/xm_decap.bpf.c and its loader
  * (examples/decap/decap.c, `xmbuf-decap`) agree on: the configuration
  * map's entry and the statistics map's entry.  Included by BPF code
  * (types from vmlinux.h) and by user space (types from linux/types.h).
