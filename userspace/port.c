@@ -1275,7 +1275,7 @@ static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
 			       XM_PORT_F_PREFER_BUSY_POLL |
 			       XM_PORT_F_NO_METADATA | XM_PORT_F_NO_XDP_PROG |
 			       XM_PORT_F_TX_ONLY | XM_PORT_F_RX_ONLY |
-			       XM_PORT_F_LEND_RX_RING;
+			       XM_PORT_F_LEND_RX_RING | XM_PORT_F_XDP_LINK;
 	const uint32_t *want = XM_OPTS_GET(opts, queues, NULL);
 	uint32_t nwant = XM_OPTS_GET(opts, nqueues, 0);
 	uint32_t mode = XM_OPTS_GET(opts, mode, XM_PORT_MODE_AUTO);
@@ -1445,13 +1445,14 @@ static int xm_port_prog(struct xm_port *p)
 	int err;
 
 	err = _xm_xdp_attach(&p->p_xdp, p->p_ifindex, p->p_name, frags, skb,
-			     p->p_meta);
+			     p->p_meta, p->p_flags & XM_PORT_F_XDP_LINK);
 	if (err && p->p_mode == XM_PORT_MODE_AUTO && xm_fallback_ok(err)) {
 		xm_pr_warn("%s: native XDP not available (%s), using SKB "
 			   "mode\n", p->p_name, xm_errname(err));
 		skb = true;
 		err = _xm_xdp_attach(&p->p_xdp, p->p_ifindex, p->p_name,
-				     frags, skb, p->p_meta);
+				     frags, skb, p->p_meta,
+				     p->p_flags & XM_PORT_F_XDP_LINK);
 	}
 	if (err)
 		return err;

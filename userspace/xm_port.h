@@ -92,6 +92,16 @@ enum xm_port_multi_buffer {
 					 * rx_fill_ring_empty_descs, not
 					 * rx_ring_full); no effect in
 					 * zero-copy mode */
+#define XM_PORT_F_XDP_LINK	0x0080	/* attach the program through a
+					 * bpf_link, which the kernel takes
+					 * off when its last descriptor
+					 * closes: at any exit, SIGKILL
+					 * included, with no privilege
+					 * needed (a process that drops
+					 * CAP_NET_ADMIN); EBUSY where
+					 * another program, a libxdp
+					 * dispatcher included, is attached
+					 * (a link cannot join one) */
 
 #define XM_PORT_MAX_QUEUES	64	/* queues per port */
 #define XM_PORT_MAX_RULES	16	/* steering rules per interface */

@@ -44,9 +44,25 @@
  * space, not written (disk full, write errors), after -c.  pcapng files
  * end with an interface statistics block holding them.
  *
- * Exit: 0 done (count, duration, signal); 1 runtime error (interface,
- * file, a write error, packets lost to a full disk); 2 usage error
- * (options, filter syntax).
+ * Stopping: SIGINT or SIGTERM (or -c, --duration) ends the run; a
+ * worker whose output is blocked (-w - to a reader that stopped reading,
+ * a FIFO) gives its write up half a second after it sees the stop, at a
+ * record boundary, and counts the rest as "blocked at the stop"
+ * (cap_out.h): the capture exits within a second, the file the reader
+ * has is valid, the XDP program comes off.
+ *
+ * -Z USER: every capability goes after the interface is set up
+ * (cap_privs.h); the program is then attached as a bpf_link, which the
+ * kernel takes off when the process exits, however it exits (SIGKILL
+ * too).  Without -Z it is attached by netlink and taken off at exit; a
+ * capture killed by SIGKILL leaves it, and the next start on the
+ * interface replaces it (userspace/xdp.c).
+ *
+ * Exit: 0 done (count, duration, signal; packets given up at the stop
+ * of a blocked stream are counted, not an error); 1 runtime error
+ * (interface, file, a write error, packets lost to a full disk);
+ * 2 usage error (options, filter syntax, a -Z id out of range or root
+ * under another name than "root").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -176,6 +192,7 @@ struct capture {
 	char hostinfo[200];		/* shb_os */
 	char isb_comment[512];		/* storage for the ISB callback */
 	char mode_name[16];		/* bound mode, kept past close */
+	bool drop_privs;		/* -Z as root: switch after open */
 	uint32_t rx_ring;		/* RX ring per queue, frames (-B) */
 };
 
@@ -260,7 +277,9 @@ static void flush_batch(struct cap_worker *w, struct xm_mbuf **held,
 		pthread_mutex_lock(&c->out_lock);
 		err = cap_out_write(c->out, w->batch, real);
 		pthread_mutex_unlock(&c->out_lock);
-		if (err && err != -ENOSPC) {
+		/* ENOSPC: counted, retried later; ECANCELED: the stream took
+		 * nothing until a stop's grace ended, counted */
+		if (err && err != -ENOSPC && err != -ECANCELED) {
 			int zero = 0;
 
 			atomic_compare_exchange_strong(&c->fatal, &zero, err);
@@ -579,7 +598,8 @@ static void fill_isb(void *arg, struct cap_isb *isb)
 		 "%llu, fill_ring_empty %llu, kernel other %llu, no socket "
 		 "bound (to the stack) %llu, port %llu; filtered: in the "
 		 "kernel (to the stack) %llu, in user space %llu; not written: "
-		 "disk full %llu (osdrop), after -c %llu",
+		 "%llu (osdrop: disk full, errors, blocked at the stop), after "
+		 "-c %llu",
 		 (unsigned long long)t.rx,
 		 (unsigned long long)st.rx_ring_full,
 		 (unsigned long long)st.rx_fill_ring_empty_descs,
@@ -624,9 +644,10 @@ static void usage(FILE *out)
 "  -W N                  with -C: names FILE0..FILE<N-1> reused in turn;\n"
 "                        with -G: keep the newest N files\n"
 "  -Z, --relinquish-privileges USER\n"
-"                        switch to USER after opening IF (files are\n"
-"                        created as USER; CAP_NET_ADMIN is kept to\n"
-"                        detach the XDP program at exit)\n"
+"                        switch to USER after opening IF, keeping no\n"
+"                        capability (files are created as USER; the XDP\n"
+"                        program is a bpf_link that comes off at exit);\n"
+"                        uid 0 only as '-Z root'\n"
 "      --tap IF2         also send every packet out of IF2, the same\n"
 "                        frame (the filter selects what is written, not\n"
 "                        what is forwarded)\n"
@@ -980,6 +1001,8 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 		xm_ex_json_u64(&j, "unwritten_disk_full",
 			       r->out.unwritten_full);
 		xm_ex_json_u64(&j, "unwritten_error", r->out.unwritten_error);
+		xm_ex_json_u64(&j, "unwritten_blocked_at_stop",
+			       r->out.unwritten_stopped);
 		xm_ex_json_u64(&j, "after_count", r->t.after_count);
 		xm_ex_json_u64(&j, "sw_timestamps", r->t.sw_stamps);
 		xm_ex_json_u64(&j, "tap_forwarded", r->t.tap_tx);
@@ -1035,8 +1058,10 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 		c->rules_pushed ? c->rules.nrules : 0,
 		(unsigned long long)r->t.filtered);
 	fprintf(out, "  not written: %llu disk full, %llu write error, %llu "
-		"after -c\n", (unsigned long long)r->out.unwritten_full,
+		"output blocked at the stop, %llu after -c\n",
+		(unsigned long long)r->out.unwritten_full,
 		(unsigned long long)r->out.unwritten_error,
+		(unsigned long long)r->out.unwritten_stopped,
 		(unsigned long long)r->t.after_count);
 	if (a->tap)
 		fprintf(out, "  tap %s: %llu forwarded, %llu dropped\n", a->tap,
@@ -1156,7 +1181,10 @@ static int open_ports(struct capture *c)
 		.rx_size = rx,
 		.fill_size = fill,
 		.port_index = 0,
-		.flags = XM_PORT_F_RX_ONLY);
+		/* -Z: a bpf_link, so that the program comes off at exit
+		 * with no capability left (cap_privs.h) */
+		.flags = XM_PORT_F_RX_ONLY |
+			 (c->drop_privs ? XM_PORT_F_XDP_LINK : 0));
 	c->in = xm_port_open(c->u, a->ifname, &pin);
 	if (!c->in)
 		return xm_ex_error("cannot capture on '%s': %s", a->ifname,
@@ -1245,10 +1273,21 @@ int main(int argc, char **argv)
 	}
 	if (a.user) {
 		err = cap_user_lookup(a.user, &user);
-		if (err) {
+		if (err == -ERANGE) {
+			ret = xm_ex_usage_error("invalid user id '%s' (0 .. %u)",
+						a.user, (unsigned int)-2);
+			goto out_filter;
+		} else if (err == -EPERM) {
+			ret = xm_ex_usage_error("user '%s' is uid 0: -Z root "
+						"keeps root (with no "
+						"capability), by that name "
+						"only", a.user);
+			goto out_filter;
+		} else if (err) {
 			ret = xm_ex_error("unknown user '%s'", a.user);
 			goto out_filter;
 		}
+		c.drop_privs = geteuid() == 0;
 	}
 
 	ret = open_ports(&c);
@@ -1261,10 +1300,10 @@ int main(int argc, char **argv)
 
 	/* As tcpdump: the user switch comes before any output file, and
 	 * only root switches (anyone else has nothing to give up). */
-	if (a.user && geteuid() != 0 && !a.quiet) {
+	if (a.user && !c.drop_privs && !a.quiet) {
 		fprintf(stderr, "%s: not running as root: -Z %s ignored\n",
 			xm_ex_prog(), a.user);
-	} else if (a.user) {
+	} else if (c.drop_privs) {
 		char why[256];
 
 		err = cap_drop_privileges(&user, why, sizeof(why));
@@ -1296,6 +1335,9 @@ int main(int argc, char **argv)
 			.isb_fn = fill_isb,
 			.isb_arg = &c,
 			.msg_fn = out_message,
+			/* a stream whose reader stalls must not hold the
+			 * stop up (cap_out.h) */
+			.stop_fn = xm_ex_stopping,
 		};
 
 		err = cap_out_open(&c.out, &oo, c.start_real_ns);
