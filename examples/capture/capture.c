@@ -98,6 +98,7 @@
 #define CAP_LINEAR_MAX		65536	/* filter scratch for chains */
 #define CAP_MAX_SECONDS		(365.0 * 86400)
 #define CAP_POLL_MS		50	/* idle wait in poll() */
+#define CAP_LOCK_WAIT_MS	50	/* the main loop's wait for the output */
 #define CAP_SPIN_NS		200000ull /* an empty ring is looked at again
 					 * (yielding the CPU) this long
 					 * before the worker sleeps */
@@ -1074,6 +1075,20 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 
 /* ---------------------------------------------------------------- main */
 
+/* Takes m, waiting CAP_LOCK_WAIT_MS at most.  @return 0 or an errno. */
+static int lock_briefly(pthread_mutex_t *m)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += CAP_LOCK_WAIT_MS * 1000000l;
+	if (ts.tv_nsec >= 1000000000l) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000l;
+	}
+	return pthread_mutex_timedlock(m, &ts);
+}
+
 /* Frames the UMEM needs: every ring of every queue full, plus slack. */
 static uint32_t frames_needed(unsigned int nqueues, uint32_t fill, uint32_t rx,
 			      bool tap)
@@ -1238,6 +1253,7 @@ int main(int argc, char **argv)
 	struct capture c = { .a = &a };
 	struct cap_result r = {};
 	struct cap_user user = { 0 };
+	struct cap_out_stats live_out = { 0 };	/* as of the last look */
 	struct xm_ex_stats stats;
 	uint64_t t0, deadline = 0;
 	int ret, err;
@@ -1401,9 +1417,19 @@ int main(int argc, char **argv)
 			xm_ex_stop();
 			break;
 		}
-		pthread_mutex_lock(&c.out_lock);
-		err = cap_out_tick(c.out, clock_ns(CLOCK_REALTIME));
-		pthread_mutex_unlock(&c.out_lock);
+		/*
+		 * Never wait long for the output lock here: a worker may
+		 * hold it in a write to a stream whose reader does not
+		 * read, and only this loop ends --duration.  A lock still
+		 * busy means a worker is writing, and its write rotates as
+		 * due; the live figures wait for the next round.
+		 */
+		err = 0;
+		if (lock_briefly(&c.out_lock) == 0) {
+			err = cap_out_tick(c.out, clock_ns(CLOCK_REALTIME));
+			cap_out_stats(c.out, &live_out);
+			pthread_mutex_unlock(&c.out_lock);
+		}
 		if (err) {
 			int zero = 0;
 
@@ -1412,22 +1438,20 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (xm_ex_stats_due(&stats, now)) {
+			const struct cap_out_stats *os = &live_out;
 			struct xm_port_stats st;
-			struct cap_out_stats os;
 			struct cap_totals t;
 			uint64_t v[6];
 
 			port_stats(&c, &st);
 			sum_workers(&c, &t);
-			pthread_mutex_lock(&c.out_lock);
-			cap_out_stats(c.out, &os);
-			pthread_mutex_unlock(&c.out_lock);
 			v[0] = t.rx;
-			v[1] = os.packets;
-			v[2] = os.bytes;
+			v[1] = os->packets;
+			v[2] = os->bytes;
 			v[3] = kernel_drops(&st);
 			v[4] = t.filtered + (c.rules_pushed ? st.xdp_passed : 0);
-			v[5] = os.unwritten_full + os.unwritten_error;
+			v[5] = os->unwritten_full + os->unwritten_error +
+			       os->unwritten_stopped;
 			xm_ex_stats_print(&stats, v, now);
 		}
 		usleep(deadline && deadline - now < 50000000ull ?

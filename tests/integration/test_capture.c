@@ -1667,9 +1667,10 @@ Test(capture, stream_to_stdout, .fini = net_teardown)
  * within a bound, exit 0, take the program off, and leave in the pipe a
  * valid file that ends on a record boundary (tcpdump reads it, and the
  * test's own parser finds no cut record), holding the first packets in
- * order, as many as the summary says were written.
+ * order, as many as the summary says were written.  by_duration: no
+ * signal, --duration must end it just the same.
  */
-static void blocked_stream(const char *fmt_opt, bool fifo)
+static void blocked_stream(const char *fmt_opt, bool fifo, bool by_duration)
 {
 	char fifo_path[PATH_MAX], file[PATH_MAX], cmd[PATH_MAX + 64];
 	const char *args[16];
@@ -1680,7 +1681,7 @@ static void blocked_stream(const char *fmt_opt, bool fifo)
 	const char *summary;
 	int k = 0, rd, raw, queued = 0, sent_n = 0, status, psize;
 	bool full = false;
-	uint64_t t0, ms;
+	uint64_t t0, ms, spawned;
 
 	cr_assert_not_null(pr);
 	cr_assert_not_null(frame);
@@ -1693,12 +1694,13 @@ static void blocked_stream(const char *fmt_opt, bool fifo)
 	args[k++] = "--json";
 	args[k++] = "--quiet";
 	args[k++] = "--duration";
-	args[k++] = "60";
+	args[k++] = by_duration ? "3" : "60";
 	if (fmt_opt)
 		args[k++] = fmt_opt;
 	args[k] = NULL;
 	if (fifo)
 		cr_assert_eq(mkfifo(fifo_path, 0600), 0);
+	spawned = xm_now_ms();
 	child_spawn(&c, &ns_cap, args);
 	if (fifo) {
 		/* the reader opens and never reads; the capture's open of
@@ -1767,20 +1769,34 @@ static void blocked_stream(const char *fmt_opt, bool fifo)
 			  (unsigned long long)st.redirected, sent_n);
 	}
 
-	t0 = xm_now_ms();
-	kill(c.pid, SIGINT);
-	status = xm_proc_reap(c.pid, t0 + 10000);
-	ms = xm_now_ms() - t0;
-	if (status != -ETIMEDOUT)
-		live_child = 0;
-	cr_assert_neq(status, -ETIMEDOUT, "SIGINT did not stop a capture "
-		      "whose output is blocked");
-	cr_log_info("stopped %llu ms after SIGINT",
-		    (unsigned long long)ms);
-	/* a blocked write is given up half a second after the stop; the
-	 * rest is teardown, on a loaded machine */
-	cr_assert_lt(ms, 3000, "%llu ms from SIGINT to exit",
-		     (unsigned long long)ms);
+	if (by_duration) {
+		/* --duration 3 counts from after the set-up */
+		status = xm_proc_reap(c.pid, spawned + 15000);
+		ms = xm_now_ms() - spawned;
+		if (status != -ETIMEDOUT)
+			live_child = 0;
+		cr_assert_neq(status, -ETIMEDOUT, "--duration did not stop a "
+			      "capture whose output is blocked");
+		cr_log_info("ended %llu ms after the start",
+			    (unsigned long long)ms);
+		cr_assert_lt(ms, 3000 + 4000, "%llu ms from the start to the "
+			     "exit", (unsigned long long)ms);
+	} else {
+		t0 = xm_now_ms();
+		kill(c.pid, SIGINT);
+		status = xm_proc_reap(c.pid, t0 + 10000);
+		ms = xm_now_ms() - t0;
+		if (status != -ETIMEDOUT)
+			live_child = 0;
+		cr_assert_neq(status, -ETIMEDOUT, "SIGINT did not stop a "
+			      "capture whose output is blocked");
+		cr_log_info("stopped %llu ms after SIGINT",
+			    (unsigned long long)ms);
+		/* a blocked write is given up half a second after the
+		 * stop; the rest is teardown, on a loaded machine */
+		cr_assert_lt(ms, 3000, "%llu ms from SIGINT to exit",
+			     (unsigned long long)ms);
+	}
 	while (c.err_fd >= 0)
 		child_read(&c.err_fd, &c.err);
 	/* the summary: on stderr with -w -, else on stdout */
@@ -1790,8 +1806,8 @@ static void blocked_stream(const char *fmt_opt, bool fifo)
 	cr_assert_eq(status, 0, "stderr:\n%s", c.err.p);
 	cr_assert(xdp_detached(&ns_cap, v1.a),
 		  "an XDP program was left on %s", v1.a);
-	cr_assert(strstr(summary, "\"stopped_by\":\"SIGINT\""), "%s",
-		  summary);
+	cr_assert(strstr(summary, by_duration ? "\"stopped_by\":\"duration\"" :
+			 "\"stopped_by\":\"SIGINT\""), "%s", summary);
 	/* the blocked batch's rest was given up, and counted */
 	{
 		const char *u = strstr(summary, "\"unwritten_blocked_at_stop\":");
@@ -1859,17 +1875,22 @@ static void blocked_stream(const char *fmt_opt, bool fifo)
 
 Test(capture, stop_with_blocked_stdout_pcap, .fini = net_teardown)
 {
-	blocked_stream(NULL, false);
+	blocked_stream(NULL, false, false);
 }
 
 Test(capture, stop_with_blocked_stdout_pcapng, .fini = net_teardown)
 {
-	blocked_stream("--pcapng", false);
+	blocked_stream("--pcapng", false, false);
 }
 
 Test(capture, stop_with_blocked_fifo, .fini = net_teardown)
 {
-	blocked_stream("--pcap", true);
+	blocked_stream("--pcap", true, false);
+}
+
+Test(capture, duration_ends_with_blocked_stdout, .fini = net_teardown)
+{
+	blocked_stream("--pcapng", false, true);
 }
 
 /* -------------------------------------------------- a long filter */
