@@ -512,7 +512,9 @@ static int open_first(struct cap_out *o)
 		if (S_ISREG(st.st_mode) &&
 		    (st.st_uid != me || st.st_nlink != 1))
 			return replace_file(o, &st);
-		if (S_ISFIFO(st.st_mode) && st.st_uid != me) {
+		/* a FIFO of root's is fine after -Z: root reads it all
+		 * anyway; another user's would hand them the capture */
+		if (S_ISFIFO(st.st_mode) && st.st_uid != me && st.st_uid != 0) {
 			say(o, "%s: a FIFO of uid %u, not of this user: "
 			    "refusing to write the capture into it", o->cur,
 			    (unsigned int)st.st_uid);
@@ -531,9 +533,10 @@ static int open_first(struct cap_out *o)
 			close(fd);
 			continue;	/* swapped meanwhile: look again */
 		}
-		if ((S_ISREG(fst.st_mode) || S_ISFIFO(fst.st_mode)) &&
-		    (fst.st_uid != me || (S_ISREG(fst.st_mode) &&
-					  fst.st_nlink != 1))) {
+		if ((S_ISREG(fst.st_mode) &&
+		     (fst.st_uid != me || fst.st_nlink != 1)) ||
+		    (S_ISFIFO(fst.st_mode) && fst.st_uid != me &&
+		     fst.st_uid != 0)) {
 			close(fd);
 			continue;	/* changed owner or got a name */
 		}

@@ -35,11 +35,11 @@
  * with no other link; one that another user owns, or with another name
  * (a hard link), is replaced atomically (a new file in the same
  * directory, renamed over it), so its owner keeps the old contents and
- * never gets the capture; a FIFO of another user is refused.  Rotation
- * targets (and the first file when rotating) are unlinked and created
- * with O_EXCL, so a name swapped in between is refused rather than
- * written through.  Mode 0666 minus the umask, as tcpdump's fopen()
- * gives.
+ * never gets the capture; a FIFO of another user (not root's) is
+ * refused.  Rotation targets (and the first file when rotating) are
+ * unlinked and created with O_EXCL, so a name swapped in between is
+ * refused rather than written through.  Mode 0666 minus the umask, as
+ * tcpdump's fopen() gives.
  *
  * Not thread-safe: the capture serializes callers with one lock.
  */

@@ -1907,7 +1907,7 @@ Test(capture, long_filter_expression, .fini = net_teardown)
 	struct pcap_read *pr = calloc(1, sizeof(*pr));
 	char file[PATH_MAX], *expr, peer[INET_ADDRSTRLEN];
 	const char **argv;
-	int n = 0, words = 0;
+	int n = 0;
 	struct child c;
 	size_t len = 0;
 
@@ -1977,7 +1977,6 @@ Test(capture, long_filter_expression, .fini = net_teardown)
 		cr_assert(found, "no if_filter in the interface block");
 		free(d);
 	}
-	(void)words;
 	free(argv);
 	free(expr);
 	free(pr);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -749,9 +750,9 @@ Test(capture_rotate, stalled_fifo_reader)
 	stalled_reader(CAP_FMT_PCAPNG, true);
 }
 
-/* Not stopping: a full pipe is waited for, and the writer goes on as
- * soon as the reader reads (no record lost, none cut). */
-Test(capture_rotate, slow_reader_loses_nothing, .timeout = 30)
+/* Not stopping: a full pipe (or socket) is waited for, and the writer
+ * goes on as soon as the reader reads (no record lost, none cut). */
+static void slow_reader(bool sock)
 {
 	struct cap_out_opts o = opts("-", CAP_FMT_PCAP_NS);
 	char copy[PATH_MAX];
@@ -762,8 +763,16 @@ Test(capture_rotate, slow_reader_loses_nothing, .timeout = 30)
 	pid_t pid;
 
 	signal(SIGPIPE, SIG_IGN);
-	cr_assert_eq(pipe(p), 0);
-	cr_assert_eq(fcntl(p[1], F_SETPIPE_SZ, 16384), 16384);
+	if (sock) {
+		int sz = 16384;
+
+		cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+		cr_assert_eq(setsockopt(p[1], SOL_SOCKET, SO_SNDBUF, &sz,
+					sizeof(sz)), 0);
+	} else {
+		cr_assert_eq(pipe(p), 0);
+		cr_assert_eq(fcntl(p[1], F_SETPIPE_SZ, 16384), 16384);
+	}
 	path_of(copy, sizeof(copy), "slow.out");
 	pid = fork();
 	cr_assert_geq(pid, 0);
@@ -803,4 +812,14 @@ Test(capture_rotate, slow_reader_loses_nothing, .timeout = 30)
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
 	cr_assert_eq(read_file(copy, &seq), 150);
+}
+
+Test(capture_rotate, slow_pipe_reader_loses_nothing, .timeout = 30)
+{
+	slow_reader(false);
+}
+
+Test(capture_rotate, slow_socket_reader_loses_nothing, .timeout = 30)
+{
+	slow_reader(true);
 }
