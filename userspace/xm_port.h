@@ -98,7 +98,8 @@ enum xm_port_multi_buffer {
 					 * closes: at any exit, SIGKILL
 					 * included, with no privilege
 					 * needed (a process that drops
-					 * CAP_NET_ADMIN); EBUSY where
+					 * CAP_NET_ADMIN); a fork()ed child
+					 * holds it too.  EBUSY where
 					 * another program, a libxdp
 					 * dispatcher included, is attached
 					 * (a link cannot join one) */
