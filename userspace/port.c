@@ -614,7 +614,8 @@ static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
 			       XM_PORT_F_PREFER_BUSY_POLL |
 			       XM_PORT_F_NO_METADATA | XM_PORT_F_NO_XDP_PROG |
 			       XM_PORT_F_TX_ONLY | XM_PORT_F_RX_ONLY |
-			       XM_PORT_F_LEND_RX_RING | XM_PORT_F_STEER_NONE;
+			       XM_PORT_F_LEND_RX_RING | XM_PORT_F_STEER_NONE |
+			       XM_PORT_F_XDP_LINK;
 	const uint32_t *want = XM_OPTS_GET(opts, queues, NULL);
 	uint32_t nwant = XM_OPTS_GET(opts, nqueues, 0);
 	uint32_t mode = XM_OPTS_GET(opts, mode, XM_PORT_MODE_AUTO);
@@ -700,16 +701,17 @@ static int xm_port_prog(struct xm_port *p)
 	bool frags = p->p_sg || p->p_mtu > XM_PORT_FRAGS_MTU;
 	bool skb = p->p_mode == XM_PORT_MODE_SKB;
 	bool all = !(p->p_flags & XM_PORT_F_STEER_NONE);
+	bool link = (p->p_flags & XM_PORT_F_XDP_LINK) != 0;
 	int err;
 
 	err = _xm_xdp_attach(&p->p_xdp, p->p_ifindex, p->p_name, frags, skb,
-			     p->p_meta, all);
+			     p->p_meta, all, link);
 	if (err && p->p_mode == XM_PORT_MODE_AUTO && xm_fallback_ok(err)) {
 		xm_pr_warn("%s: native XDP not available (%s), using SKB "
 			   "mode\n", p->p_name, xm_errname(err));
 		skb = true;
 		err = _xm_xdp_attach(&p->p_xdp, p->p_ifindex, p->p_name,
-				     frags, skb, p->p_meta, all);
+				     frags, skb, p->p_meta, all, link);
 	}
 	if (err)
 		return err;

@@ -13,6 +13,8 @@
  *          gone the old one already passes everything to the stack)
  *     someone else's single program ---------------------> EBUSY
  *     a libxdp dispatcher ---------------------------------> join it
+ *   XM_PORT_F_XDP_LINK: our own build through a bpf_link (kfunc build
+ *     first), never libxdp; a dead process's program is taken off first
  *   none: libxdp xdp_program__attach() of the plain build
  *     dispatcher loaded: a component (coexists with other programs)
  *     libxdp fell back to a single program (freplace refused, as on the
@@ -437,6 +439,50 @@ out_close:
 	return err;
 }
 
+/*
+ * Loads build b and attaches it through a bpf_link: the kernel takes the
+ * program off when the last descriptor of the link closes, so detaching
+ * needs no privilege and happens at any exit of the process, SIGKILL
+ * included.  A link cannot take the place of a program attached by
+ * netlink nor join a libxdp dispatcher: -EBUSY then.
+ */
+static int xm_attach_link(struct xm_xdp *x, const struct xm_xdp_build *b,
+			  bool skb)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = xm_mode_flags(skb));
+	struct bpf_object *obj;
+	int prog_fd = -1;
+	int fd, err;
+
+	obj = xm_load_build(b, x->x_ifindex, &prog_fd);
+	if (obj == NULL)
+		return -errno;
+	err = xm_find_maps(x, obj);
+	if (err)
+		goto out_close;
+	/* config and owner first: the program runs the moment it attaches */
+	err = xm_write_config(x);
+	if (err)
+		goto out_close;
+	fd = bpf_link_create(prog_fd, x->x_ifindex, BPF_XDP, &lo);
+	if (fd < 0) {
+		err = -errno;
+		goto out_close;
+	}
+	x->x_link_fd = fd;
+	x->x_obj = obj;
+	x->x_prog_fd = prog_fd;
+	x->x_attach_flags = xm_mode_flags(skb);
+	x->x_kfuncs = b->xb_kfuncs;
+	x->x_frags = b->xb_frags;
+	x->x_attached = true;
+	return 0;
+
+out_close:
+	bpf_object__close(obj);
+	return err;
+}
+
 /* Attaches the plain build through libxdp (dispatcher or its fallback). */
 static int xm_attach_libxdp(struct xm_xdp *x, const struct xm_xdp_build *b,
 			    bool skb)
@@ -577,6 +623,7 @@ static void xm_xdp_reset(struct xm_xdp *x)
 	x->x_prog_fd = -1;
 	x->x_prog_id = 0;
 	x->x_attached = false;
+	x->x_link_fd = -1;
 	x->x_multi = false;
 	x->x_kfuncs = false;
 	x->x_frags = false;
@@ -600,7 +647,8 @@ static const char *xm_attach_errstr(int err)
 }
 
 int _xm_xdp_attach(struct xm_xdp *x, int ifindex, const char *ifname,
-		   bool frags, bool skb, bool meta, bool steer_all)
+		   bool frags, bool skb, bool meta, bool steer_all,
+		   bool link)
 {
 	const struct xm_xdp_build *plain = xm_build(frags, false);
 	const struct xm_xdp_build *kf = xm_build(frags, true);
@@ -621,6 +669,35 @@ int _xm_xdp_attach(struct xm_xdp *x, int ifindex, const char *ifname,
 	err = xm_inspect(x, &replace_fd, &replace_skb);
 	if (err)
 		goto out;
+
+	if (link) {
+		if (replace_fd >= 0) {
+			/*
+			 * A link cannot take the place of a netlink
+			 * attachment: the dead process's program comes off
+			 * first (only if it is still that one).  Meanwhile
+			 * the stack gets the traffic, as it did already.
+			 */
+			LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
+				    .old_prog_fd = replace_fd);
+
+			(void)bpf_xdp_detach(ifindex,
+					     xm_mode_flags(replace_skb) |
+					     XDP_FLAGS_REPLACE, &ao);
+			close(replace_fd);
+		}
+		/* kfunc build first: a dev-bound program cannot run generic */
+		err = -EOPNOTSUPP;
+		if (meta && !skb)
+			err = xm_attach_link(x, kf, skb);
+		if (err)
+			err = xm_attach_link(x, plain, skb);
+		if (err == -EBUSY)
+			xm_pr_warn("%s: another XDP program is attached (a libxdp "
+				   "dispatcher?): a bpf_link cannot join it\n",
+				   ifname);
+		goto out_report;
+	}
 
 	if (replace_fd >= 0 && replace_skb == skb) {
 		/* kfunc build first: a dev-bound program cannot run generic */
@@ -686,7 +763,8 @@ out_report:
 	}
 	xm_pr_debug("%s: XDP program %s attached (%s, %s mode, id %u)\n",
 		    ifname, x->x_kfuncs ? kf->xb_prog : plain->xb_prog,
-		    x->x_multi ? "libxdp dispatcher" : "single program",
+		    x->x_multi ? "libxdp dispatcher" :
+		    x->x_link_fd >= 0 ? "bpf_link" : "single program",
 		    skb ? "SKB" : "native", x->x_prog_id);
 out:
 	xm_restore_libs(&saved);
@@ -703,7 +781,12 @@ void _xm_xdp_detach(struct xm_xdp *x)
 	if (x->x_attached) {
 		int err;
 
-		if (x->x_xprog) {
+		if (x->x_link_fd >= 0) {
+			/* the last descriptor of the link: the kernel takes
+			 * the program off, no privilege needed */
+			err = close(x->x_link_fd) == 0 ? 0 : -errno;
+			x->x_link_fd = -1;
+		} else if (x->x_xprog) {
 			err = xdp_program__detach(x->x_xprog, x->x_ifindex,
 						  x->x_skb ? XDP_MODE_SKB :
 						  XDP_MODE_NATIVE, 0);

@@ -96,6 +96,17 @@ enum xm_port_multi_buffer {
 					 * nothing reaches the sockets
 					 * until rules are installed
 					 * (default: everything) */
+#define XM_PORT_F_XDP_LINK	0x0100	/* attach the program through a
+					 * bpf_link, which the kernel takes
+					 * off when its last descriptor
+					 * closes: at any exit, SIGKILL
+					 * included, with no privilege
+					 * needed (a process that drops
+					 * CAP_NET_ADMIN); a fork()ed child
+					 * holds it too.  EBUSY where
+					 * another program, a libxdp
+					 * dispatcher included, is attached
+					 * (a link cannot join one) */
 
 #define XM_PORT_MAX_QUEUES	64	/* queues per port */
 #define XM_PORT_MAX_RULES	16	/* steering rules per interface */

@@ -229,6 +229,7 @@ struct xm_xdp {
 	uint32_t x_prog_id;
 	uint32_t x_attach_flags;	/* XDP_FLAGS_*_MODE we attached with */
 	bool x_attached;
+	int x_link_fd;			/* bpf_link (XM_PORT_F_XDP_LINK), or -1 */
 	bool x_multi;			/* a libxdp dispatcher component */
 	bool x_kfuncs;			/* the dev-bound kfunc build */
 	bool x_frags;			/* an xdp.frags build */
@@ -364,10 +365,13 @@ XM_HIDDEN unsigned int _xm_port_registrations(const struct xm_umem *u);
  * Loads and attaches the redirect program (frags build when frags, kfunc
  * build when meta and possible), replacing one left by a dead process.
  * skb selects generic mode; steer_all starts with the "everything" rule
- * set, else with an empty one.  @return 0 or -errno, after a message.
+ * set, else with an empty one; link attaches through a bpf_link, which
+ * goes away with its last descriptor.  @return 0 or -errno, after a
+ * message.
  */
 XM_HIDDEN int _xm_xdp_attach(struct xm_xdp *x, int ifindex, const char *ifname,
-			     bool frags, bool skb, bool meta, bool steer_all);
+			     bool frags, bool skb, bool meta, bool steer_all,
+			     bool link);
 /* Detaches (only if still ours) and closes everything. */
 XM_HIDDEN void _xm_xdp_detach(struct xm_xdp *x);
 /* Puts socket fd into xskmap at queue_id. @return 0 or -errno. */

@@ -1,13 +1,25 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * cap_out.c - capture files: open, writev, rotate, ring, disk full (the
- * model is in cap_out.h).
+ * cap_out.c - capture files: open, writev, rotate, ring, disk full,
+ * streams (the model is in cap_out.h).
  *
  * The file offset is tracked, not asked for: cur_bytes is where the last
- * whole record ends, and after a failed writev the file is truncated
- * back to it, so a reader never meets half a record.  A stream (stdout,
- * a FIFO) cannot be truncated: an error in the middle of a record ends
- * the output there.
+ * whole record ends, and after a failed writev a regular file is
+ * truncated back to it, so a reader never meets half a record.  A stream
+ * cannot be truncated: there, records go out in writes the kernel takes
+ * whole or not at all where it can, and an error in the middle of a
+ * record ends the output.
+ *
+ *   kind        write                          when it takes nothing
+ *   OUT_FILE    writev, blocking               (a disk does not stall)
+ *   OUT_PIPE    pwritev2(RWF_NOWAIT), or       poll(POLLOUT) in steps of
+ *               writev on O_NONBLOCK (a FIFO)  CAP_POLL_MS, looking for
+ *   OUT_SOCKET  sendmsg(MSG_DONTWAIT)          the stop between them
+ *   OUT_OTHER   writev, blocking (a terminal)
+ *
+ * RWF_NOWAIT leaves stdout's open file description alone (a shell may
+ * share it); a FIFO refuses it (EOPNOTSUPP), and gets O_NONBLOCK on the
+ * descriptor instead, put back when the file is closed.
  *
  * KPI (example-private):
  *   cap_out_open, cap_out_write, cap_out_tick, cap_out_close,
@@ -16,32 +28,57 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cap_out.h"
 #include "cap_rotate.h"
 
-#define CAP_HDR_BUF		4096	/* file header / ISB scratch */
+#define CAP_ISB_BUF		1024	/* ISB scratch */
 #define CAP_ISB_COMMENT_MAX	512	/* longer ISB comments are cut */
 /* Room kept for the statistics block at the end of a pcapng file, so
  * that -C bounds the whole file: the block without a comment is 120
  * bytes, plus the comment, its option header and padding. */
 #define CAP_ISB_RESERVE		(120 + 4 + CAP_ISB_COMMENT_MAX + 4)
 #define CAP_RETRY_NS		1000000000ull
+#define CAP_STOP_GRACE_NS	500000000ull	/* a blocked stream, after a
+						 * stop: see cap_out.h */
+#define CAP_POLL_MS		100	/* a blocked stream looks for a stop
+					 * this often */
+#define CAP_REPLACE_TRIES	100	/* temporary names tried */
+
+_Static_assert(CAP_ISB_RESERVE <= CAP_ISB_BUF, "an ISB fits its scratch");
+
+enum out_kind {
+	OUT_FILE,			/* regular file */
+	OUT_PIPE,			/* pipe or FIFO */
+	OUT_SOCKET,			/* a socket on stdout */
+	OUT_OTHER,			/* a terminal, a device */
+};
 
 struct cap_out {
 	struct cap_out_opts o;		/* options (path copied) */
 	char *pattern;			/* -w argument */
 	int fd;				/* current file, -1 when none */
 	bool is_stdout;			/* writing to fd 1 */
-	bool seekable;			/* a regular file: can truncate */
+	enum out_kind kind;		/* how fd is written */
+	bool rwf_nowait;		/* OUT_PIPE: RWF_NOWAIT not refused yet */
+	int saved_fl;			/* fd's status flags before we set
+					 * O_NONBLOCK, or -1 */
+	uint64_t give_up_at;		/* CLOCK_MONOTONIC ns: a blocked stream
+					 * is given up after (0: no stop) */
 	bool hdr_done;			/* header written to fd */
+	uint8_t *hdr;			/* the file header, sized to fit */
+	size_t hdr_len;
 	char cur[PATH_MAX];		/* current file name */
 	uint64_t cur_bytes;		/* bytes up to the last whole record */
 	uint64_t cur_records;		/* records in the current file */
@@ -54,7 +91,7 @@ struct cap_out {
 	uint64_t retry_at;		/* ns */
 	uint64_t full_lost;		/* records lost in this episode */
 	struct cap_out_stats st;	/* counters */
-	uint8_t buf[CAP_HDR_BUF];	/* headers and ISBs */
+	uint8_t buf[CAP_ISB_BUF];	/* ISBs */
 	char comment[CAP_ISB_COMMENT_MAX]; /* ISB comment storage */
 	uint64_t reserve;		/* bytes kept free for the ISB */
 };
@@ -80,6 +117,14 @@ static bool is_space_error(int err)
 	return err == ENOSPC || err == EDQUOT || err == EFBIG;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* write(2) until done.  @return 0, or -errno with *done the bytes that
  * made it. */
 static int write_all(int fd, const void *buf, size_t len, size_t *done)
@@ -101,10 +146,183 @@ static int write_all(int fd, const void *buf, size_t len, size_t *done)
 	return 0;
 }
 
+/* ------------------------------------------------------------- streams */
+
+/*
+ * True once a stop was asked for and its grace is over; the grace starts
+ * at the first look that sees the stop.  *wait_ms: how long a wait may
+ * last before looking again.
+ */
+static bool stop_expired(struct cap_out *o, int *wait_ms)
+{
+	uint64_t now, grace = o->o.stop_grace_ns ? o->o.stop_grace_ns :
+			      CAP_STOP_GRACE_NS;
+
+	*wait_ms = CAP_POLL_MS;
+	if (!o->o.stop_fn || !o->o.stop_fn())
+		return false;
+	now = mono_ns();
+	if (!o->give_up_at)
+		o->give_up_at = now + grace;
+	if (now >= o->give_up_at)
+		return true;
+	if (o->give_up_at - now < (uint64_t)CAP_POLL_MS * 1000000ull)
+		*wait_ms = (int)((o->give_up_at - now + 999999) / 1000000);
+	return false;
+}
+
+/* Waits until the stream takes bytes again.  @return 0 to write again;
+ * -ECANCELED once a stop's grace is over; -errno. */
+static int stream_wait(struct cap_out *o)
+{
+	struct pollfd pfd = { .fd = o->fd, .events = POLLOUT };
+	int ms, n;
+
+	for (;;) {
+		if (stop_expired(o, &ms))
+			return -ECANCELED;
+		n = poll(&pfd, 1, ms);
+		if (n > 0)
+			return 0;	/* room, or an error the write reports */
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Sets O_NONBLOCK on the descriptor, remembering what to put back. */
+static int stream_nonblock(struct cap_out *o)
+{
+	int fl = fcntl(o->fd, F_GETFL);
+
+	o->rwf_nowait = false;
+	if (fl < 0)
+		return -errno;
+	if (fl & O_NONBLOCK)
+		return 0;
+	if (fcntl(o->fd, F_SETFL, fl | O_NONBLOCK) != 0)
+		return -errno;
+	o->saved_fl = fl;
+	return 0;
+}
+
+/* One write that does not wait for the reader (but on OUT_OTHER).
+ * @return bytes, or -errno (-EAGAIN: the stream is full). */
+static ssize_t stream_write(struct cap_out *o, const struct iovec *iov,
+			    int n)
+{
+	ssize_t w;
+
+	if (o->kind == OUT_SOCKET) {
+		struct msghdr mh = {
+			.msg_iov = (struct iovec *)iov,
+			.msg_iovlen = (size_t)n,
+		};
+
+		w = sendmsg(o->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else if (o->kind == OUT_PIPE && o->rwf_nowait) {
+		w = pwritev2(o->fd, iov, n, -1, RWF_NOWAIT);
+		if (w < 0 && errno == EOPNOTSUPP) {
+			/* a FIFO: only anonymous pipes take it per call */
+			int err = stream_nonblock(o);
+
+			if (err)
+				return err;
+			w = writev(o->fd, iov, n);
+		}
+	} else {
+		w = writev(o->fd, iov, n);
+	}
+	return w < 0 ? -errno : w;
+}
+
+/* Drops the first len bytes of *iov (and the empty iovecs after). */
+static void iov_advance(struct iovec **iov, int *n, size_t len)
+{
+	while (*n > 0 && (len || (*iov)->iov_len == 0)) {
+		size_t l = (*iov)->iov_len < len ? (*iov)->iov_len : len;
+
+		(*iov)->iov_base = (char *)(*iov)->iov_base + l;
+		(*iov)->iov_len -= l;
+		len -= l;
+		if ((*iov)->iov_len == 0) {
+			(*iov)++;
+			(*n)--;
+		}
+	}
+}
+
+/*
+ * Writes all of iov[0, n) (changed as it goes) to a stream, waiting for
+ * room between writes.  @return 0; -ECANCELED when a stop's grace ran out
+ * first; -errno; *done the bytes that went out either way.
+ */
+static int stream_put(struct cap_out *o, struct iovec *iov, int n,
+		      size_t *done)
+{
+	size_t put = 0;
+	int err = 0, ms;
+
+	iov_advance(&iov, &n, 0);
+	while (n > 0) {
+		ssize_t w = stream_write(o, iov, n);
+
+		if (w > 0) {
+			put += (size_t)w;
+			iov_advance(&iov, &n, (size_t)w);
+			continue;
+		}
+		if (w == 0) {
+			err = -EIO;
+		} else if (w == -EAGAIN) {
+			err = stream_wait(o);
+			if (!err)
+				continue;
+		} else if (w == -EINTR) {
+			if (!stop_expired(o, &ms))
+				continue;
+			err = -ECANCELED;
+		} else {
+			err = (int)w;
+		}
+		break;
+	}
+	*done = put;
+	return err;
+}
+
+/*
+ * Bytes a pipe takes whole in one write: PIPE_BUF, which POSIX promises
+ * for any pipe with room, or its whole size when it holds nothing (every
+ * slot is free then, and only the reader acts on it meanwhile).
+ */
+static uint64_t pipe_chunk(const struct cap_out *o)
+{
+	int queued = -1, size;
+
+	if (ioctl(o->fd, FIONREAD, &queued) == 0 && queued == 0) {
+		size = fcntl(o->fd, F_GETPIPE_SZ);
+		if (size > PIPE_BUF)
+			return (uint64_t)size;
+	}
+	return PIPE_BUF;
+}
+
+/* Writes len bytes of buf to the current output, whatever it is.
+ * @return 0 or -errno, *done the bytes that made it. */
+static int put_bytes(struct cap_out *o, const void *buf, size_t len,
+		     size_t *done)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	if (o->kind == OUT_FILE)
+		return write_all(o->fd, buf, len, done);
+	return stream_put(o, &iov, 1, done);
+}
+
 /* Cuts the file back to the last whole record after a failed write. */
 static int roll_back(struct cap_out *o)
 {
-	if (!o->seekable)
+	if (o->kind != OUT_FILE)
 		return -ESPIPE;
 	if (ftruncate(o->fd, (off_t)o->cur_bytes) != 0 ||
 	    lseek(o->fd, (off_t)o->cur_bytes, SEEK_SET) < 0)
@@ -115,24 +333,24 @@ static int roll_back(struct cap_out *o)
 /* Writes the file header if it is not there yet. */
 static int write_header(struct cap_out *o)
 {
-	ssize_t len;
 	size_t done;
 	int err;
 
 	if (o->hdr_done)
 		return 0;
-	len = cap_file_header(&o->o.info, o->buf, sizeof(o->buf));
-	if (len < 0)
-		return (int)len;
-	err = write_all(o->fd, o->buf, (size_t)len, &done);
+	err = put_bytes(o, o->hdr, o->hdr_len, &done);
 	if (err) {
 		o->cur_bytes = 0;
-		if (done)
-			(void)roll_back(o);
+		if (done && roll_back(o) != 0) {
+			/* half a header stays in a stream: it is broken */
+			say(o, "%s: the file header was cut short (%s)",
+			    o->cur, strerror(-err));
+			err = -EIO;
+		}
 		return err;
 	}
-	o->cur_bytes = (uint64_t)len;
-	o->st.bytes += (uint64_t)len;
+	o->cur_bytes = o->hdr_len;
+	o->st.bytes += o->hdr_len;
 	o->hdr_done = true;
 	return 0;
 }
@@ -143,12 +361,15 @@ static void write_isb(struct cap_out *o, uint64_t now_ns)
 	struct cap_isb isb = {
 		.end_ns = now_ns,
 		.usrdeliv = o->st.packets,
-		.osdrop = o->st.unwritten_full + o->st.unwritten_error,
+		.osdrop = o->st.unwritten_full + o->st.unwritten_error +
+			  o->st.unwritten_stopped,
 	};
 	ssize_t len;
 	size_t done;
+	int err;
 
-	if (o->o.info.format != CAP_FMT_PCAPNG || o->fd < 0 || !o->hdr_done)
+	if (o->o.info.format != CAP_FMT_PCAPNG || o->fd < 0 || !o->hdr_done ||
+	    o->st.error)
 		return;
 	if (o->o.isb_fn)
 		o->o.isb_fn(o->o.isb_arg, &isb);
@@ -161,9 +382,12 @@ static void write_isb(struct cap_out *o, uint64_t now_ns)
 	len = cap_isb_block(&isb, o->buf, sizeof(o->buf));
 	if (len < 0)
 		return;
-	if (write_all(o->fd, o->buf, (size_t)len, &done) != 0) {
-		if (done)
-			(void)roll_back(o);
+	/* on a pipe it is one write of less than PIPE_BUF: whole or none */
+	err = put_bytes(o, o->buf, (size_t)len, &done);
+	if (err) {
+		if (done && roll_back(o) != 0)
+			say(o, "%s: the statistics block was cut short (%s)",
+			    o->cur, strerror(-err));
 		return;
 	}
 	o->cur_bytes += (uint64_t)len;
@@ -177,12 +401,181 @@ static int close_file(struct cap_out *o, uint64_t now_ns)
 	if (o->fd < 0)
 		return 0;
 	write_isb(o, now_ns);
+	if (o->saved_fl >= 0) {
+		/* stdout's description may be shared: as we found it */
+		(void)fcntl(o->fd, F_SETFL, o->saved_fl);
+		o->saved_fl = -1;
+	}
 	if (!o->is_stdout && close(o->fd) != 0) {
 		err = -errno;
 		say(o, "%s: %s", o->cur, strerror(errno));
 	}
 	o->fd = -1;
 	return err;
+}
+
+/* The message for a failed open(2) of o->cur; @return -errno. */
+static int open_failed(struct cap_out *o)
+{
+	int err = -errno;
+
+	if (errno == ELOOP)
+		say(o, "%s: is a symbolic link; refusing to follow it",
+		    o->cur);
+	else
+		say(o, "cannot create %s: %s", o->cur, strerror(errno));
+	return err;
+}
+
+/*
+ * Puts a new file of ours in the place of what is at o->cur (another
+ * user's file, or one with other names): created beside it under a
+ * temporary name, then renamed over it, so that the name never leads to
+ * a file that is not ours, and whoever holds the old one keeps its
+ * contents, never the capture.  @return the descriptor, or -errno after
+ * a message.
+ */
+static int replace_file(struct cap_out *o, const struct stat *old)
+{
+	const char *slash = strrchr(o->cur, '/');
+	const char *base = slash ? slash + 1 : o->cur;
+	int dirlen = slash ? (int)(slash - o->cur + 1) : 0;
+	char tmp[PATH_MAX];
+	int fd = -1, err;
+
+	for (unsigned int i = 0; i < CAP_REPLACE_TRIES && fd < 0; i++) {
+		if (snprintf(tmp, sizeof(tmp), "%.*s.%s.%d.%u", dirlen, o->cur,
+			     base, (int)getpid(), i) >= (int)sizeof(tmp)) {
+			say(o, "cannot replace %s: name too long", o->cur);
+			return -ENAMETOOLONG;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			  O_CLOEXEC, o->o.mode ? o->o.mode : 0666);
+		if (fd < 0 && errno != EEXIST) {
+			err = -errno;
+			say(o, "cannot replace %s (a file of uid %u): cannot "
+			    "create %s: %s", o->cur, (unsigned int)old->st_uid,
+			    tmp, strerror(errno));
+			return err;
+		}
+	}
+	if (fd < 0) {
+		say(o, "cannot replace %s: no free temporary name", o->cur);
+		return -EEXIST;
+	}
+	if (rename(tmp, o->cur) != 0) {
+		err = -errno;
+		say(o, "cannot replace %s (a file of uid %u): %s", o->cur,
+		    (unsigned int)old->st_uid, strerror(errno));
+		(void)unlink(tmp);
+		close(fd);
+		return err;
+	}
+	say(o, "%s belonged to uid %u%s: replaced by a new file", o->cur,
+	    (unsigned int)old->st_uid,
+	    old->st_nlink > 1 ? " and had other names" : "");
+	return fd;
+}
+
+/*
+ * The first file when not rotating, tcpdump -w FILE: created when
+ * nothing is there; truncated in place when it is a regular file of ours
+ * with no other name; replaced atomically when it is another's, or
+ * linked elsewhere; a FIFO or device as it is, if ours (see cap_out.h).
+ * Each check is made again on the descriptor, for a name that changes
+ * hands in between.  @return the descriptor, or -errno after a message.
+ */
+static int open_first(struct cap_out *o)
+{
+	const int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
+	uid_t me = geteuid();
+	struct stat st, fst;
+	int fd, err;
+
+	for (int tries = 0; tries < 3; tries++) {
+		fd = open(o->cur, flags | O_CREAT | O_EXCL,
+			  o->o.mode ? o->o.mode : 0666);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return open_failed(o);
+		/* something is there (O_EXCL says so for a link, too) */
+		if (lstat(o->cur, &st) != 0) {
+			if (errno == ENOENT)
+				continue;
+			return open_failed(o);
+		}
+		if (S_ISLNK(st.st_mode)) {
+			errno = ELOOP;
+			return open_failed(o);
+		}
+		if (S_ISREG(st.st_mode) &&
+		    (st.st_uid != me || st.st_nlink != 1))
+			return replace_file(o, &st);
+		/* a FIFO of root's is fine after -Z: root reads it all
+		 * anyway; another user's would hand them the capture */
+		if (S_ISFIFO(st.st_mode) && st.st_uid != me && st.st_uid != 0) {
+			say(o, "%s: a FIFO of uid %u, not of this user: "
+			    "refusing to write the capture into it", o->cur,
+			    (unsigned int)st.st_uid);
+			return -EPERM;
+		}
+		/* a FIFO: this waits for a reader, as tcpdump does */
+		fd = open(o->cur, flags);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return open_failed(o);
+		}
+		if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev ||
+		    fst.st_ino != st.st_ino ||
+		    (fst.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
+			close(fd);
+			continue;	/* swapped meanwhile: look again */
+		}
+		if ((S_ISREG(fst.st_mode) &&
+		     (fst.st_uid != me || fst.st_nlink != 1)) ||
+		    (S_ISFIFO(fst.st_mode) && fst.st_uid != me &&
+		     fst.st_uid != 0)) {
+			close(fd);
+			continue;	/* changed owner or got a name */
+		}
+		if (S_ISREG(fst.st_mode) && ftruncate(fd, 0) != 0) {
+			err = -errno;
+			say(o, "cannot truncate %s: %s", o->cur,
+			    strerror(errno));
+			close(fd);
+			return err;
+		}
+		return fd;
+	}
+	say(o, "%s keeps changing under us; giving up", o->cur);
+	return -EAGAIN;
+}
+
+/* How the descriptor is written, from what it is. */
+static int classify(struct cap_out *o)
+{
+	struct stat st;
+
+	o->saved_fl = -1;
+	o->rwf_nowait = false;
+	if (fstat(o->fd, &st) != 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		o->kind = OUT_FILE;
+	} else if (S_ISFIFO(st.st_mode)) {
+		o->kind = OUT_PIPE;
+		o->rwf_nowait = true;
+	} else if (S_ISSOCK(st.st_mode)) {
+		o->kind = OUT_SOCKET;
+	} else if (S_ISCHR(st.st_mode) || o->is_stdout) {
+		o->kind = OUT_OTHER;
+	} else {
+		say(o, "%s: not a regular file, FIFO or device", o->cur);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /*
@@ -192,8 +585,6 @@ static int close_file(struct cap_out *o, uint64_t now_ns)
 static int open_file(struct cap_out *o, bool first)
 {
 	bool rotating = o->o.rotate_bytes || o->o.rotate_secs;
-	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
-	struct stat st;
 	char *evicted = NULL;
 	int err;
 
@@ -213,7 +604,7 @@ static int open_file(struct cap_out *o, bool first)
 			return err;
 		}
 		if (first && !rotating) {
-			flags |= O_TRUNC;
+			o->fd = open_first(o);
 		} else {
 			/* Replace, never write through: what sits at the name
 			 * (an old capture, or a link someone planted) goes,
@@ -224,27 +615,24 @@ static int open_file(struct cap_out *o, bool first)
 				    strerror(errno));
 				return err;
 			}
-			flags |= O_EXCL;
+			o->fd = open(o->cur, O_WRONLY | O_CREAT | O_EXCL |
+				     O_NOFOLLOW | O_CLOEXEC,
+				     o->o.mode ? o->o.mode : 0666);
+			if (o->fd < 0)
+				o->fd = open_failed(o);
 		}
-		o->fd = open(o->cur, flags, o->o.mode ? o->o.mode : 0666);
 		if (o->fd < 0) {
-			err = -errno;
-			if (errno == ELOOP)
-				say(o, "%s: is a symbolic link; refusing to "
-				    "follow it", o->cur);
-			else
-				say(o, "cannot create %s: %s", o->cur,
-				    strerror(errno));
+			err = o->fd;
+			o->fd = -1;
 			return err;
 		}
 	}
-	o->seekable = fstat(o->fd, &st) == 0 && S_ISREG(st.st_mode);
-	if (!o->is_stdout && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
-	    !S_ISCHR(st.st_mode)) {
-		say(o, "%s: not a regular file, FIFO or device", o->cur);
-		close(o->fd);
+	err = classify(o);
+	if (err) {
+		if (!o->is_stdout)
+			close(o->fd);
 		o->fd = -1;
-		return -EINVAL;
+		return err;
 	}
 	o->st.files++;
 	if (o->ring.nfiles && !o->is_stdout) {
@@ -263,7 +651,8 @@ static int open_file(struct cap_out *o, bool first)
 		return err;
 	}
 	if (err) {
-		say(o, "%s: %s", o->cur, strerror(-err));
+		if (err != -EIO && err != -EPIPE)
+			say(o, "%s: %s", o->cur, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -301,6 +690,43 @@ static int rotate(struct cap_out *o, uint64_t now_ns, bool new_period)
 	return 0;
 }
 
+/*
+ * The file header, built once for every file: sized from what it holds,
+ * so that a filter expression of any length an option takes fits, and a
+ * header that cannot be made says why (never as a full disk).
+ */
+static int make_header(struct cap_out *o)
+{
+	const struct cap_file_info *fi = &o->o.info;
+	ssize_t len = cap_file_header_size(fi), n;
+
+	if (len == -EINVAL && fi->format == CAP_FMT_PCAPNG && fi->filter &&
+	    strlen(fi->filter) > CAP_NG_FILTER_MAX) {
+		say(o, "cannot write a pcapng header: the filter expression "
+		    "(%zu bytes) is longer than a pcapng option holds (%u); "
+		    "--pcap has no such limit", strlen(fi->filter),
+		    CAP_NG_FILTER_MAX);
+		return -EINVAL;
+	}
+	if (len < 0) {
+		say(o, "cannot make the file header: %s (snaplen, format, or a "
+		    "name longer than a pcapng option holds)",
+		    strerror((int)-len));
+		return (int)len;
+	}
+	o->hdr = malloc((size_t)len);
+	if (!o->hdr)
+		return -ENOMEM;
+	n = cap_file_header(fi, o->hdr, (size_t)len);
+	if (n != len) {
+		say(o, "cannot make the file header: %s",
+		    n < 0 ? strerror((int)-n) : "size mismatch");
+		return n < 0 ? (int)n : -EINVAL;
+	}
+	o->hdr_len = (size_t)len;
+	return 0;
+}
+
 int cap_out_open(struct cap_out **op, const struct cap_out_opts *opts,
 		 uint64_t now_ns)
 {
@@ -324,6 +750,10 @@ int cap_out_open(struct cap_out **op, const struct cap_out_opts *opts,
 		return -ENOMEM;
 	}
 	o->o.path = o->pattern;
+	o->saved_fl = -1;
+	err = make_header(o);
+	if (err)
+		goto out_free;
 	if (o->is_stdout && (opts->rotate_bytes || opts->rotate_secs)) {
 		say(o, "rotation needs a file, not stdout");
 		err = -EINVAL;
@@ -344,8 +774,8 @@ int cap_out_open(struct cap_out **op, const struct cap_out_opts *opts,
 	if (err) {
 		if (is_space_error(-err))
 			say(o, "%s: %s", o->cur, strerror(-err));
-		if (o->fd >= 0 && !o->is_stdout)
-			close(o->fd);
+		o->hdr_done = false;	/* no statistics block */
+		(void)close_file(o, now_ns);
 		goto out_ring;
 	}
 	*op = o;
@@ -354,18 +784,34 @@ int cap_out_open(struct cap_out **op, const struct cap_out_opts *opts,
 out_ring:
 	cap_ring_fini(&o->ring);
 out_free:
+	free(o->hdr);
 	free(o->pattern);
 	free(o);
 	return err;
 }
 
+/* Counts records [first, first + n) of b as written. */
+static void count_written(struct cap_out *o, const struct cap_batch *b,
+			  unsigned int first, unsigned int n)
+{
+	uint64_t bytes;
+
+	if (!n)
+		return;
+	bytes = b->rec_end[first + n - 1] - cap_batch_rec_start(b, first);
+	o->cur_bytes += bytes;
+	o->st.bytes += bytes;
+	o->cur_records += n;
+	o->st.packets += n;
+}
+
 /*
- * Writes records [first, end) of b, which fit the current file.
- * @return 0; or -errno with *done the records that were written whole
- * (the file cut back to the end of the last of them).
+ * write_run() for a regular file: writev as far as it goes; after an
+ * error, the file is cut back to the last whole record.
  */
-static int write_run(struct cap_out *o, const struct cap_batch *b,
-		     unsigned int first, unsigned int end, unsigned int *done)
+static int write_run_file(struct cap_out *o, const struct cap_batch *b,
+			  unsigned int first, unsigned int end,
+			  unsigned int *done)
 {
 	uint64_t from = cap_batch_rec_start(b, first), to = b->rec_end[end - 1];
 	uint64_t pos = from;
@@ -395,25 +841,76 @@ static int write_run(struct cap_out *o, const struct cap_batch *b,
 	for (k = first; k < end && b->rec_end[k] <= pos; k++)
 		;
 	*done = k - first;
-	if (*done) {
-		uint64_t bytes = b->rec_end[k - 1] - from;
-
-		o->cur_bytes += bytes;
-		o->st.bytes += bytes;
-		o->cur_records += *done;
-		o->st.packets += *done;
-	}
+	count_written(o, b, first, *done);
 	if (err && pos > (k > first ? b->rec_end[k - 1] : from)) {
 		int rerr = roll_back(o);
 
 		if (rerr) {
-			/* half a record stays in a stream: it is broken */
 			say(o, "%s: a record was cut short and cannot be "
 			    "taken back (%s)", o->cur, strerror(-rerr));
 			err = -EIO;
 		}
 	}
 	return err;
+}
+
+/*
+ * write_run() for a stream: whole records per write, as many as a pipe
+ * takes whole (pipe_chunk(); a longer record goes alone), or all of them
+ * on a socket, waiting for room between writes.  A stop leaves the
+ * stream at a record boundary unless a write was cut inside a record
+ * (a long one, or a socket's): the stream is broken then (EIO).
+ */
+static int write_run_stream(struct cap_out *o, const struct cap_batch *b,
+			    unsigned int first, unsigned int end,
+			    unsigned int *done)
+{
+	uint64_t from = cap_batch_rec_start(b, first), to = b->rec_end[end - 1];
+	uint64_t pos = from;
+	struct iovec iov[CAP_BATCH_IOVS];
+	unsigned int k = first;		/* first record not yet out whole */
+	int err = 0;
+
+	while (pos < to) {
+		uint64_t limit = o->kind == OUT_PIPE ? pipe_chunk(o) :
+				 UINT64_MAX;
+		unsigned int j = k + 1, n;
+		uint64_t covered;
+		size_t put;
+
+		while (j < end && b->rec_end[j] - pos <= limit)
+			j++;
+		/* a slice of a batch needs no more iovecs than the batch */
+		n = cap_batch_slice(b, pos, b->rec_end[j - 1], iov,
+				    CAP_BATCH_IOVS, &covered);
+		err = stream_put(o, iov, (int)n, &put);
+		pos += put;
+		while (k < end && b->rec_end[k] <= pos)
+			k++;
+		if (err)
+			break;
+	}
+	*done = k - first;
+	count_written(o, b, first, *done);
+	if (err && pos > cap_batch_rec_start(b, k)) {
+		say(o, "%s: a record was cut short: the reader stopped in the "
+		    "middle of it (%s)", o->cur, strerror(-err));
+		err = -EIO;
+	}
+	return err;
+}
+
+/*
+ * Writes records [first, end) of b, which fit the current file.
+ * @return 0; or -errno with *done the records that were written whole
+ * (a file is cut back to the end of the last of them).
+ */
+static int write_run(struct cap_out *o, const struct cap_batch *b,
+		     unsigned int first, unsigned int end, unsigned int *done)
+{
+	if (o->kind == OUT_FILE)
+		return write_run_file(o, b, first, end, done);
+	return write_run_stream(o, b, first, end, done);
 }
 
 static int check_period(struct cap_out *o, uint64_t now_ns)
@@ -509,6 +1006,12 @@ int cap_out_write(struct cap_out *o, const struct cap_batch *b,
 failed:
 	if (is_space_error(-err))
 		return lost_to_space(o, b, i, err, now_ns);
+	if (err == -ECANCELED) {
+		/* the stream took nothing until the stop's grace ended; it
+		 * is not broken, later calls try once each */
+		o->st.unwritten_stopped += b->nrec - i;
+		return err;
+	}
 	if (!o->st.error) {
 		if (err != -EPIPE)
 			say(o, "%s: %s", o->cur, strerror(-err));
@@ -531,6 +1034,7 @@ int cap_out_close(struct cap_out *o, uint64_t now_ns)
 		return 0;
 	err = close_file(o, now_ns);
 	cap_ring_fini(&o->ring);
+	free(o->hdr);
 	free(o->pattern);
 	free(o);
 	return err;

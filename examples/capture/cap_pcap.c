@@ -16,7 +16,8 @@
  * readers stop parsing options only there.
  *
  * KPI (example-private):
- *   cap_file_header, cap_isb_block, cap_rec_overhead,
+ *   cap_file_header_size, cap_file_header, cap_isb_block,
+ *   cap_rec_overhead,
  *   cap_batch_init, cap_batch_add, cap_batch_slice
  */
 #include <errno.h>
@@ -89,20 +90,30 @@ static ssize_t str_opt(const char *s)
 	return (ssize_t)opt_size(n);
 }
 
-static ssize_t shb_block(const struct cap_file_info *fi, uint8_t *buf,
-			 size_t cap)
+/* Bytes of the section header block, or -EINVAL. */
+static ssize_t shb_len(const struct cap_file_info *fi)
 {
 	ssize_t hw = str_opt(fi->hardware), os = str_opt(fi->os);
 	ssize_t ap = str_opt(fi->appl);
-	size_t len, off;
 
 	if (hw < 0 || os < 0 || ap < 0)
 		return -EINVAL;
 	/* type, length, BOM, major, minor, section length, options, length */
-	len = 4 + 4 + 4 + 2 + 2 + 8 + (size_t)(hw + os + ap) +
-	      CAP_NG_OPT_HLEN + 4;
+	return (ssize_t)(4 + 4 + 4 + 2 + 2 + 8 + (size_t)(hw + os + ap) +
+			 CAP_NG_OPT_HLEN + 4);
+}
+
+static ssize_t shb_block(const struct cap_file_info *fi, uint8_t *buf,
+			 size_t cap)
+{
+	ssize_t slen = shb_len(fi);
+	size_t len, off;
+
+	if (slen < 0)
+		return slen;
+	len = (size_t)slen;
 	if (len > cap)
-		return -ENOSPC;
+		return -ENOBUFS;
 	put32(buf, CAP_NG_SHB);
 	put32(buf + 4, (uint32_t)len);
 	put32(buf + 8, CAP_NG_BYTE_ORDER);
@@ -125,20 +136,33 @@ static ssize_t shb_block(const struct cap_file_info *fi, uint8_t *buf,
 	return (ssize_t)(off + 4);
 }
 
+/* Bytes of the interface description block, or -EINVAL. */
+static ssize_t idb_len(const struct cap_file_info *fi)
+{
+	ssize_t nm = str_opt(fi->ifname), ds = str_opt(fi->ifdescr);
+	size_t flen = fi->filter ? strlen(fi->filter) : 0;
+
+	/* the filter option is one octet longer than its string */
+	if (nm < 0 || ds < 0 || flen > CAP_NG_OPT_MAXLEN - 2)
+		return -EINVAL;
+	return (ssize_t)(4 + 4 + 2 + 2 + 4 + (size_t)(nm + ds) + opt_size(1) +
+			 (fi->filter ? opt_size(flen + 1) : 0) +
+			 CAP_NG_OPT_HLEN + 4);
+}
+
 static ssize_t idb_block(const struct cap_file_info *fi, uint8_t *buf,
 			 size_t cap)
 {
-	ssize_t nm = str_opt(fi->ifname), ds = str_opt(fi->ifdescr);
+	ssize_t ilen = idb_len(fi);
 	size_t flen = fi->filter ? strlen(fi->filter) : 0;
 	uint8_t tsresol = 9;		/* 10^-9 s */
 	size_t len, off;
 
-	if (nm < 0 || ds < 0 || flen > CAP_NG_OPT_MAXLEN - 2)
-		return -EINVAL;
-	len = 4 + 4 + 2 + 2 + 4 + (size_t)(nm + ds) + opt_size(1) +
-	      (fi->filter ? opt_size(flen + 1) : 0) + CAP_NG_OPT_HLEN + 4;
+	if (ilen < 0)
+		return ilen;
+	len = (size_t)ilen;
 	if (len > cap)
-		return -ENOSPC;
+		return -ENOBUFS;
 	put32(buf, CAP_NG_IDB);
 	put32(buf + 4, (uint32_t)len);
 	put16(buf + 8, (uint16_t)fi->linktype);
@@ -168,6 +192,28 @@ static ssize_t idb_block(const struct cap_file_info *fi, uint8_t *buf,
 	return (ssize_t)(off + 4);
 }
 
+ssize_t cap_file_header_size(const struct cap_file_info *fi)
+{
+	ssize_t a, b;
+
+	if (!fi || fi->snaplen == 0 || fi->snaplen > CAP_SNAPLEN_MAX)
+		return -EINVAL;
+	switch (fi->format) {
+	case CAP_FMT_PCAP_US:
+	case CAP_FMT_PCAP_NS:
+		return CAP_PCAP_FILE_HLEN;
+	case CAP_FMT_PCAPNG:
+		a = shb_len(fi);
+		if (a < 0)
+			return a;
+		b = idb_len(fi);
+		if (b < 0)
+			return b;
+		return a + b;
+	}
+	return -EINVAL;
+}
+
 ssize_t cap_file_header(const struct cap_file_info *fi, void *buf, size_t cap)
 {
 	uint8_t *p = buf;
@@ -179,7 +225,7 @@ ssize_t cap_file_header(const struct cap_file_info *fi, void *buf, size_t cap)
 	case CAP_FMT_PCAP_US:
 	case CAP_FMT_PCAP_NS:
 		if (cap < CAP_PCAP_FILE_HLEN)
-			return -ENOSPC;
+			return -ENOBUFS;
 		put32(p, fi->format == CAP_FMT_PCAP_NS ? CAP_PCAP_MAGIC_NS :
 			 CAP_PCAP_MAGIC_US);
 		put16(p + 4, 2);		/* version 2.4 */
@@ -226,7 +272,7 @@ ssize_t cap_isb_block(const struct cap_isb *s, void *buf, size_t cap)
 	len = 4 + 4 + 4 + 8 + (size_t)cm + 2 * opt_size(8) + 5 * opt_size(8) +
 	      CAP_NG_OPT_HLEN + 4;
 	if (len > cap)
-		return -ENOSPC;
+		return -ENOBUFS;
 	put32(p, CAP_NG_ISB);
 	put32(p + 4, (uint32_t)len);
 	put32(p + 8, 0);

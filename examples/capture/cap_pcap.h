@@ -82,6 +82,9 @@ enum cap_format {
 #define CAP_NG_ISB_USRDELIV	8
 
 #define CAP_NG_HASH_TOEPLITZ	5	/* epb_hash algorithm octet: RSS */
+#define CAP_NG_FILTER_MAX	65533	/* longest filter expression an
+					 * if_filter option holds (its type
+					 * octet comes first) */
 
 #define CAP_NG_EPB_HLEN		28	/* EPB up to the packet data */
 /* Largest pcapng EPB trailer: pad 3, queue 8, hash 12, end 4, total
@@ -126,16 +129,24 @@ struct cap_isb {
 };
 
 /**
+ * Bytes cap_file_header() writes for fi: the header is sized from its
+ * contents (a filter expression of any length an option holds), never
+ * from a fixed buffer.  @return the size; -EINVAL as cap_file_header().
+ */
+ssize_t cap_file_header_size(const struct cap_file_info *fi);
+
+/**
  * File header: the 24-byte pcap header, or a pcapng SHB followed by one
- * IDB.  @return bytes written into buf; -ENOSPC when cap is short;
+ * IDB.  @return bytes written into buf; -ENOBUFS when cap is short (not
+ * -ENOSPC: a caller must never take a short buffer for a full disk);
  * -EINVAL for a bad format or snaplen, or a string too long for an
- * option.
+ * option (65534 bytes; 65533 for the filter, which takes one more).
  */
 ssize_t cap_file_header(const struct cap_file_info *fi, void *buf, size_t cap);
 
 /**
  * pcapng interface statistics block for interface 0.  @return bytes,
- * -ENOSPC when cap is short, -EINVAL for a comment too long.
+ * -ENOBUFS when cap is short, -EINVAL for a comment too long.
  */
 ssize_t cap_isb_block(const struct cap_isb *s, void *buf, size_t cap);
 

@@ -44,9 +44,25 @@
  * space, not written (disk full, write errors), after -c.  pcapng files
  * end with an interface statistics block holding them.
  *
- * Exit: 0 done (count, duration, signal); 1 runtime error (interface,
- * file, a write error, packets lost to a full disk); 2 usage error
- * (options, filter syntax).
+ * Stopping: SIGINT or SIGTERM (or -c, --duration) ends the run; a
+ * worker whose output is blocked (-w - to a reader that stopped reading,
+ * a FIFO) gives its write up half a second after it sees the stop, at a
+ * record boundary, and counts the rest as "blocked at the stop"
+ * (cap_out.h): the capture exits within a second, the file the reader
+ * has is valid, the XDP program comes off.
+ *
+ * -Z USER: every capability goes after the interface is set up
+ * (cap_privs.h); the program is then attached as a bpf_link, which the
+ * kernel takes off when the process exits, however it exits (SIGKILL
+ * too).  Without -Z it is attached by netlink and taken off at exit; a
+ * capture killed by SIGKILL leaves it, and the next start on the
+ * interface replaces it (userspace/xdp.c).
+ *
+ * Exit: 0 done (count, duration, signal; packets given up at the stop
+ * of a blocked stream are counted, not an error); 1 runtime error
+ * (interface, file, a write error, packets lost to a full disk);
+ * 2 usage error (options, filter syntax, a -Z id out of range or root
+ * under another name than "root").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +98,7 @@
 #define CAP_LINEAR_MAX		65536	/* filter scratch for chains */
 #define CAP_MAX_SECONDS		(365.0 * 86400)
 #define CAP_POLL_MS		50	/* idle wait in poll() */
+#define CAP_LOCK_WAIT_MS	50	/* the main loop's wait for the output */
 #define CAP_SPIN_NS		200000ull /* an empty ring is looked at again
 					 * (yielding the CPU) this long
 					 * before the worker sleeps */
@@ -176,6 +193,7 @@ struct capture {
 	char hostinfo[200];		/* shb_os */
 	char isb_comment[512];		/* storage for the ISB callback */
 	char mode_name[16];		/* bound mode, kept past close */
+	bool drop_privs;		/* -Z as root: switch after open */
 	uint32_t rx_ring;		/* RX ring per queue, frames (-B) */
 };
 
@@ -260,7 +278,9 @@ static void flush_batch(struct cap_worker *w, struct xm_mbuf **held,
 		pthread_mutex_lock(&c->out_lock);
 		err = cap_out_write(c->out, w->batch, real);
 		pthread_mutex_unlock(&c->out_lock);
-		if (err && err != -ENOSPC) {
+		/* ENOSPC: counted, retried later; ECANCELED: the stream took
+		 * nothing until a stop's grace ended, counted */
+		if (err && err != -ENOSPC && err != -ECANCELED) {
 			int zero = 0;
 
 			atomic_compare_exchange_strong(&c->fatal, &zero, err);
@@ -579,7 +599,8 @@ static void fill_isb(void *arg, struct cap_isb *isb)
 		 "%llu, fill_ring_empty %llu, kernel other %llu, no socket "
 		 "bound (to the stack) %llu, port %llu; filtered: in the "
 		 "kernel (to the stack) %llu, in user space %llu; not written: "
-		 "disk full %llu (osdrop), after -c %llu",
+		 "%llu (osdrop: disk full, errors, blocked at the stop), after "
+		 "-c %llu",
 		 (unsigned long long)t.rx,
 		 (unsigned long long)st.rx_ring_full,
 		 (unsigned long long)st.rx_fill_ring_empty_descs,
@@ -624,9 +645,10 @@ static void usage(FILE *out)
 "  -W N                  with -C: names FILE0..FILE<N-1> reused in turn;\n"
 "                        with -G: keep the newest N files\n"
 "  -Z, --relinquish-privileges USER\n"
-"                        switch to USER after opening IF (files are\n"
-"                        created as USER; CAP_NET_ADMIN is kept to\n"
-"                        detach the XDP program at exit)\n"
+"                        switch to USER after opening IF, keeping no\n"
+"                        capability (files are created as USER; the XDP\n"
+"                        program is a bpf_link that comes off at exit);\n"
+"                        uid 0 only as '-Z root'\n"
 "      --tap IF2         also send every packet out of IF2, the same\n"
 "                        frame (the filter selects what is written, not\n"
 "                        what is forwarded)\n"
@@ -980,6 +1002,8 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 		xm_ex_json_u64(&j, "unwritten_disk_full",
 			       r->out.unwritten_full);
 		xm_ex_json_u64(&j, "unwritten_error", r->out.unwritten_error);
+		xm_ex_json_u64(&j, "unwritten_blocked_at_stop",
+			       r->out.unwritten_stopped);
 		xm_ex_json_u64(&j, "after_count", r->t.after_count);
 		xm_ex_json_u64(&j, "sw_timestamps", r->t.sw_stamps);
 		xm_ex_json_u64(&j, "tap_forwarded", r->t.tap_tx);
@@ -1035,8 +1059,10 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 		c->rules_pushed ? c->rules.nrules : 0,
 		(unsigned long long)r->t.filtered);
 	fprintf(out, "  not written: %llu disk full, %llu write error, %llu "
-		"after -c\n", (unsigned long long)r->out.unwritten_full,
+		"output blocked at the stop, %llu after -c\n",
+		(unsigned long long)r->out.unwritten_full,
 		(unsigned long long)r->out.unwritten_error,
+		(unsigned long long)r->out.unwritten_stopped,
 		(unsigned long long)r->t.after_count);
 	if (a->tap)
 		fprintf(out, "  tap %s: %llu forwarded, %llu dropped\n", a->tap,
@@ -1048,6 +1074,20 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 }
 
 /* ---------------------------------------------------------------- main */
+
+/* Takes m, waiting CAP_LOCK_WAIT_MS at most.  @return 0 or an errno. */
+static int lock_briefly(pthread_mutex_t *m)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += CAP_LOCK_WAIT_MS * 1000000l;
+	if (ts.tv_nsec >= 1000000000l) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000l;
+	}
+	return pthread_mutex_timedlock(m, &ts);
+}
 
 /* Frames the UMEM needs: every ring of every queue full, plus slack. */
 static uint32_t frames_needed(unsigned int nqueues, uint32_t fill, uint32_t rx,
@@ -1156,7 +1196,10 @@ static int open_ports(struct capture *c)
 		.rx_size = rx,
 		.fill_size = fill,
 		.port_index = 0,
-		.flags = XM_PORT_F_RX_ONLY);
+		/* -Z: a bpf_link, so that the program comes off at exit
+		 * with no capability left (cap_privs.h) */
+		.flags = XM_PORT_F_RX_ONLY |
+			 (c->drop_privs ? XM_PORT_F_XDP_LINK : 0));
 	c->in = xm_port_open(c->u, a->ifname, &pin);
 	if (!c->in)
 		return xm_ex_error("cannot capture on '%s': %s", a->ifname,
@@ -1210,6 +1253,7 @@ int main(int argc, char **argv)
 	struct capture c = { .a = &a };
 	struct cap_result r = {};
 	struct cap_user user = { 0 };
+	struct cap_out_stats live_out = { 0 };	/* as of the last look */
 	struct xm_ex_stats stats;
 	uint64_t t0, deadline = 0;
 	int ret, err;
@@ -1245,10 +1289,21 @@ int main(int argc, char **argv)
 	}
 	if (a.user) {
 		err = cap_user_lookup(a.user, &user);
-		if (err) {
+		if (err == -ERANGE) {
+			ret = xm_ex_usage_error("invalid user id '%s' (0 .. %u)",
+						a.user, (unsigned int)-2);
+			goto out_filter;
+		} else if (err == -EPERM) {
+			ret = xm_ex_usage_error("user '%s' is uid 0: -Z root "
+						"keeps root (with no "
+						"capability), by that name "
+						"only", a.user);
+			goto out_filter;
+		} else if (err) {
 			ret = xm_ex_error("unknown user '%s'", a.user);
 			goto out_filter;
 		}
+		c.drop_privs = geteuid() == 0;
 	}
 
 	ret = open_ports(&c);
@@ -1261,10 +1316,10 @@ int main(int argc, char **argv)
 
 	/* As tcpdump: the user switch comes before any output file, and
 	 * only root switches (anyone else has nothing to give up). */
-	if (a.user && geteuid() != 0 && !a.quiet) {
+	if (a.user && !c.drop_privs && !a.quiet) {
 		fprintf(stderr, "%s: not running as root: -Z %s ignored\n",
 			xm_ex_prog(), a.user);
-	} else if (a.user) {
+	} else if (c.drop_privs) {
 		char why[256];
 
 		err = cap_drop_privileges(&user, why, sizeof(why));
@@ -1296,6 +1351,9 @@ int main(int argc, char **argv)
 			.isb_fn = fill_isb,
 			.isb_arg = &c,
 			.msg_fn = out_message,
+			/* a stream whose reader stalls must not hold the
+			 * stop up (cap_out.h) */
+			.stop_fn = xm_ex_stopping,
 		};
 
 		err = cap_out_open(&c.out, &oo, c.start_real_ns);
@@ -1359,9 +1417,19 @@ int main(int argc, char **argv)
 			xm_ex_stop();
 			break;
 		}
-		pthread_mutex_lock(&c.out_lock);
-		err = cap_out_tick(c.out, clock_ns(CLOCK_REALTIME));
-		pthread_mutex_unlock(&c.out_lock);
+		/*
+		 * Never wait long for the output lock here: a worker may
+		 * hold it in a write to a stream whose reader does not
+		 * read, and only this loop ends --duration.  A lock still
+		 * busy means a worker is writing, and its write rotates as
+		 * due; the live figures wait for the next round.
+		 */
+		err = 0;
+		if (lock_briefly(&c.out_lock) == 0) {
+			err = cap_out_tick(c.out, clock_ns(CLOCK_REALTIME));
+			cap_out_stats(c.out, &live_out);
+			pthread_mutex_unlock(&c.out_lock);
+		}
 		if (err) {
 			int zero = 0;
 
@@ -1370,22 +1438,20 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (xm_ex_stats_due(&stats, now)) {
+			const struct cap_out_stats *os = &live_out;
 			struct xm_port_stats st;
-			struct cap_out_stats os;
 			struct cap_totals t;
 			uint64_t v[6];
 
 			port_stats(&c, &st);
 			sum_workers(&c, &t);
-			pthread_mutex_lock(&c.out_lock);
-			cap_out_stats(c.out, &os);
-			pthread_mutex_unlock(&c.out_lock);
 			v[0] = t.rx;
-			v[1] = os.packets;
-			v[2] = os.bytes;
+			v[1] = os->packets;
+			v[2] = os->bytes;
 			v[3] = kernel_drops(&st);
 			v[4] = t.filtered + (c.rules_pushed ? st.xdp_passed : 0);
-			v[5] = os.unwritten_full + os.unwritten_error;
+			v[5] = os->unwritten_full + os->unwritten_error +
+			       os->unwritten_stopped;
 			xm_ex_stats_print(&stats, v, now);
 		}
 		usleep(deadline && deadline - now < 50000000ull ?

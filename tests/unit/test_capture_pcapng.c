@@ -5,9 +5,14 @@
  * layouts byte by byte, the writev batch (merging, slicing, limits), and
  * a round trip through libpcap's own reader for each format: packets of
  * mixed sizes, multi-segment chains and snaplen truncation come back
- * with the exact bytes, lengths and timestamps written.
+ * with the exact bytes, lengths and timestamps written.  Headers are
+ * sized from their contents: filter expressions of every length modulo
+ * 4 and of many KiB go through the writer into files a strict block
+ * walker (lengths at both ends, option padding, opt_endofopt) and
+ * libpcap accept.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,9 +111,9 @@ Test(capture_pcap, header_errors)
 	fi.snaplen = CAP_SNAPLEN_MAX + 1;
 	cr_assert_eq(cap_file_header(&fi, buf, sizeof(buf)), -EINVAL);
 	fi.snaplen = 100;
-	cr_assert_eq(cap_file_header(&fi, buf, 20), -ENOSPC);
+	cr_assert_eq(cap_file_header(&fi, buf, 20), -ENOBUFS);
 	fi.format = CAP_FMT_PCAP_US;
-	cr_assert_eq(cap_file_header(&fi, buf, 23), -ENOSPC);
+	cr_assert_eq(cap_file_header(&fi, buf, 23), -ENOBUFS);
 	fi.format = (enum cap_format)42;
 	cr_assert_eq(cap_file_header(&fi, buf, sizeof(buf)), -EINVAL);
 	cr_assert_eq(cap_file_header(NULL, buf, sizeof(buf)), -EINVAL);
@@ -439,7 +444,7 @@ Test(capture_pcap, isb_block)
 	cr_assert_eq(((uint64_t)get32(v) << 32) | get32(v + 4), s.start_ns);
 	v = find_opt(buf + 20, buf + n - 4, CAP_NG_OPT_COMMENT, &len);
 	cr_assert(v && len == strlen(s.comment) && !memcmp(v, s.comment, len));
-	cr_assert_eq(cap_isb_block(&s, buf, 40), -ENOSPC);
+	cr_assert_eq(cap_isb_block(&s, buf, 40), -ENOBUFS);
 	cr_assert_eq(cap_isb_block(NULL, buf, sizeof(buf)), -EINVAL);
 }
 
@@ -578,4 +583,298 @@ Test(capture_pcap, snaplen_truncates)
 	rt_case(CAP_FMT_PCAPNG, 100, true);
 	rt_case(CAP_FMT_PCAP_US, 61, false);
 	rt_case(CAP_FMT_PCAP_NS, 2049, true);
+}
+
+/* ---------------------------------------- strict walk, long headers */
+
+struct ng_walk {
+	int shb, idb, epb, isb;		/* blocks by type */
+	char *filter;			/* if_filter without its type octet
+					 * (malloc'd), or NULL */
+	int filter_type;		/* its first octet, -1 */
+};
+
+/*
+ * Checks the options of one block, [p, end) up to the trailing length:
+ * each one 4-byte padded with zeros, inside the block, the list closed by
+ * opt_endofopt (length 0) right at end.  An empty list is allowed (an EPB
+ * without options).  Takes an IDB's if_filter when idb.
+ */
+static void ng_options(const uint8_t *p, const uint8_t *end, bool idb,
+		       struct ng_walk *w, size_t at)
+{
+	bool closed = false;
+
+	if (p == end)
+		return;
+	while (p < end) {
+		uint16_t code, l;
+		uint32_t pad;
+
+		cr_assert_leq(p + 4, end, "block at %zu: option header cut", at);
+		code = get16(p);
+		l = get16(p + 2);
+		pad = (4 - (l & 3)) & 3;
+		cr_assert_leq(p + 4 + l + pad, end,
+			      "block at %zu: option %u (%u bytes) runs past the "
+			      "block", at, code, l);
+		for (uint32_t i = 0; i < pad; i++)
+			cr_assert_eq(p[4 + l + i], 0, "block at %zu: option %u "
+				     "padding not zero", at, code);
+		if (code == CAP_NG_OPT_END) {
+			cr_assert_eq(l, 0, "block at %zu: opt_endofopt with a "
+				     "value", at);
+			closed = true;
+			p += 4;
+			break;
+		}
+		if (idb && code == CAP_NG_IF_FILTER) {
+			cr_assert_geq(l, 1);
+			w->filter_type = p[4];
+			w->filter = malloc(l);
+			cr_assert_not_null(w->filter);
+			memcpy(w->filter, p + 5, (size_t)l - 1);
+			w->filter[l - 1] = '\0';
+		}
+		p += 4 + l + pad;
+	}
+	cr_assert(closed, "block at %zu: options not closed by opt_endofopt",
+		  at);
+	cr_assert_eq(p, end, "block at %zu: %td bytes after opt_endofopt", at,
+		     end - p);
+}
+
+/* Walks a pcapng image block by block, strictly (see ng_options). */
+static void ng_walk(const uint8_t *d, size_t len, struct ng_walk *w)
+{
+	size_t off = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->filter_type = -1;
+	while (off < len) {
+		uint32_t type, blen, body = 0, caplen;
+
+		cr_assert_leq(off + 12, len, "block header cut at %zu", off);
+		type = get32(d + off);
+		blen = get32(d + off + 4);
+		cr_assert(blen >= 12 && blen % 4 == 0,
+			  "block at %zu: total length %u", off, blen);
+		cr_assert_leq(off + blen, len, "block at %zu (%u bytes) runs "
+			      "past the end (%zu)", off, blen, len);
+		cr_assert_eq(get32(d + off + blen - 4), blen,
+			     "block at %zu: the trailing length is %u, the "
+			     "leading %u", off, get32(d + off + blen - 4), blen);
+		switch (type) {
+		case CAP_NG_SHB:
+			cr_assert_eq(off, 0, "the section header first");
+			cr_assert_eq(get32(d + off + 8), CAP_NG_BYTE_ORDER);
+			body = 24;
+			w->shb++;
+			break;
+		case CAP_NG_IDB:
+			body = 16;
+			w->idb++;
+			break;
+		case CAP_NG_EPB:
+			caplen = get32(d + off + 20);
+			cr_assert_leq(caplen, get32(d + off + 24));
+			body = CAP_NG_EPB_HLEN + caplen + ((4 - (caplen & 3)) & 3);
+			w->epb++;
+			break;
+		case CAP_NG_ISB:
+			body = 20;
+			w->isb++;
+			break;
+		default:
+			cr_assert_fail("block at %zu: type %#x", off, type);
+		}
+		cr_assert_leq(body + 4, blen, "block at %zu: body past its "
+			      "length", off);
+		ng_options(d + off + body, d + off + blen - 4,
+			   type == CAP_NG_IDB, w, off);
+		off += blen;
+	}
+	cr_assert_eq(w->shb, 1);
+	cr_assert_eq(w->idb, 1);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	off_t n;
+	uint8_t *d;
+
+	cr_assert_geq(fd, 0, "%s", path);
+	n = lseek(fd, 0, SEEK_END);
+	cr_assert_geq(n, 0);
+	d = malloc((size_t)n + 1);
+	cr_assert_not_null(d);
+	cr_assert_eq(pread(fd, d, (size_t)n, 0), n);
+	close(fd);
+	*len = (size_t)n;
+	return d;
+}
+
+/* An expression of len characters, a different one per length. */
+static char *filter_of(size_t len)
+{
+	char *f = malloc(len + 1);
+
+	cr_assert_not_null(f);
+	for (size_t i = 0; i < len; i++)
+		f[i] = (char)('a' + (i * 7 + len) % 26);
+	f[len] = '\0';
+	return f;
+}
+
+/*
+ * A file written through cap_out with filter f and a few packets: the
+ * strict walk passes, the IDB holds the filter whole after its type
+ * octet 0, and libpcap reads every packet to a clean end.
+ */
+static void filter_file(const char *f)
+{
+	char path[] = "/tmp/xmbuf-flt-XXXXXX", err[PCAP_ERRBUF_SIZE];
+	static struct cap_batch b;
+	uint8_t data[100];
+	struct iovec seg = { data, sizeof(data) };
+	struct cap_out_opts oo = {
+		.path = path,
+		.info = { .format = CAP_FMT_PCAPNG, .snaplen = 1500,
+			  .linktype = CAP_LINKTYPE_ETHERNET, .ifname = "f0",
+			  .filter = f, .os = "Linux", .appl = "test" },
+	};
+	struct pcap_pkthdr *h;
+	const u_char *pd;
+	struct ng_walk w;
+	struct cap_out *o;
+	uint8_t *d;
+	size_t len;
+	pcap_t *p;
+	int fd = mkstemp(path), n = 0, rc;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	memset(data, 0x5a, sizeof(data));
+	cr_assert_eq(cap_out_open(&o, &oo, 1000), 0, "filter of %zu bytes",
+		     strlen(f));
+	cap_batch_init(&b, CAP_FMT_PCAPNG);
+	for (int i = 0; i < 3; i++) {
+		struct cap_pkt_meta pm = { .ts_ns = 2000 + (uint64_t)i,
+					   .wirelen = 100, .caplen = 100,
+					   .queue = 1, .has_queue = i & 1 };
+
+		cr_assert_eq(cap_batch_add(&b, &pm, &seg, 1), 0);
+	}
+	cr_assert_eq(cap_out_write(o, &b, 1000), 0);
+	cr_assert_eq(cap_out_close(o, 3000), 0);
+
+	d = slurp(path, &len);
+	ng_walk(d, len, &w);
+	cr_assert_eq(w.epb, 3);
+	cr_assert_eq(w.isb, 1);
+	cr_assert_not_null(w.filter, "filter of %zu bytes: no if_filter",
+			   strlen(f));
+	cr_assert_eq(w.filter_type, 0, "if_filter type: a libpcap string");
+	cr_assert_str_eq(w.filter, f);
+	free(w.filter);
+	free(d);
+
+	p = pcap_open_offline(path, err);
+	cr_assert_not_null(p, "libpcap cannot read it (filter of %zu bytes): "
+			   "%s", strlen(f), err);
+	while ((rc = pcap_next_ex(p, &h, &pd)) == 1)
+		n++;
+	cr_assert_eq(rc, PCAP_ERROR_BREAK, "%s", pcap_geterr(p));
+	cr_assert_eq(n, 3);
+	pcap_close(p);
+	unlink(path);
+}
+
+/* The header alone, into a buffer of exactly the announced size: the
+ * strict walk over it, and one byte less is refused (not as ENOSPC). */
+static void filter_header(const char *f)
+{
+	struct cap_file_info fi = {
+		.format = CAP_FMT_PCAPNG, .snaplen = 1500,
+		.linktype = CAP_LINKTYPE_ETHERNET, .ifname = "f0",
+		.ifdescr = "d", .filter = f,
+	};
+	ssize_t sz = cap_file_header_size(&fi), n;
+	struct ng_walk w;
+	uint8_t *buf;
+
+	cr_assert_gt(sz, 0);
+	/* room to spare first: the blocks must say what they hold */
+	buf = malloc((size_t)sz + 64);
+	cr_assert_not_null(buf);
+	n = cap_file_header(&fi, buf, (size_t)sz + 64);
+	cr_assert_gt(n, 0);
+	ng_walk(buf, (size_t)n, &w);
+	cr_assert_str_eq(w.filter, f);
+	free(w.filter);
+	cr_assert_eq(n, sz, "filter of %zu bytes: %zd written, %zd announced",
+		     strlen(f), n, sz);
+	cr_assert_eq(cap_file_header(&fi, buf, (size_t)sz), sz);
+	cr_assert_eq(cap_file_header(&fi, buf, (size_t)sz - 1), -ENOBUFS);
+	free(buf);
+}
+
+/*
+ * if_filter is one octet longer than its expression, so its padding
+ * differs from the string's: every length modulo 4 (1 to 8), and long
+ * ones past the 4 KiB the writer once had for its header (up to the
+ * largest an option holds).
+ */
+Test(capture_pcap, filter_option_every_length)
+{
+	static const size_t lens[] = { 1, 2, 3, 4, 5, 6, 7, 8, 4093, 4094,
+				       6000, 20001, CAP_NG_FILTER_MAX };
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		char *f = filter_of(lens[i]);
+
+		filter_header(f);
+		filter_file(f);
+		free(f);
+	}
+}
+
+static char said[1024];
+
+static void keep_msg(void *arg, const char *msg)
+{
+	(void)arg;
+	snprintf(said, sizeof(said), "%s", msg);
+}
+
+/* A filter no option can hold: refused at open, saying so, never as a
+ * full disk; the header's size is not a fixed buffer's. */
+Test(capture_pcap, header_too_long_is_not_a_full_disk)
+{
+	char path[] = "/tmp/xmbuf-flt-XXXXXX";
+	char *f = filter_of(CAP_NG_FILTER_MAX + 1);
+	struct cap_out_opts oo = {
+		.path = path,
+		.info = { .format = CAP_FMT_PCAPNG, .snaplen = 1500,
+			  .linktype = CAP_LINKTYPE_ETHERNET, .filter = f },
+		.msg_fn = keep_msg,
+	};
+	struct cap_out *o;
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(cap_file_header_size(&oo.info), -EINVAL);
+	cr_assert_eq(cap_out_open(&o, &oo, 1000), -EINVAL);
+	cr_assert_null(o);
+	cr_assert(strstr(said, "filter expression") &&
+		  !strstr(said, "No space left"), "message: %s", said);
+	/* classic pcap keeps no filter: any length is fine there */
+	oo.info.format = CAP_FMT_PCAP_US;
+	cr_assert_eq(cap_file_header_size(&oo.info), CAP_PCAP_FILE_HLEN);
+	cr_assert_eq(cap_out_open(&o, &oo, 1000), 0);
+	cr_assert_eq(cap_out_close(o, 1000), 0);
+	unlink(path);
+	free(f);
 }

@@ -7,19 +7,26 @@
  * libpcap reads, the ring keeps N files, a full disk (RLIMIT_FSIZE's
  * EFBIG stands in for ENOSPC) leaves a readable file and an exact count
  * of what was not written, writing resumes when room comes back, and a
- * symbolic link at the output path is never followed.
+ * symbolic link at the output path is never followed.  A first file that
+ * another user prepared (or that has other names) is replaced, never
+ * written into; another's FIFO is refused.  A stream whose reader stops
+ * reading gives up after the stop's grace, at a record boundary.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -495,4 +502,324 @@ Test(capture_rotate, closed_pipe_stops_the_output)
 	cap_out_close(out, T0);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
+}
+
+/* ------------------------------------------- the first file's owner */
+
+#define OTHER_UID	65534	/* "nobody" on most systems */
+
+static void need_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("SKIPPED: files of another user need root "
+			     "(chown)");
+}
+
+static void write_text(const char *path, const char *text, uid_t uid)
+{
+	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(fchown(fd, uid, (gid_t)-1), 0);
+	close(fd);
+}
+
+static void capture_into(const char *path)
+{
+	struct cap_out_opts o = opts(path, CAP_FMT_PCAPNG);
+	struct cap_out *out;
+
+	cr_assert_eq(cap_out_open(&out, &o, T0), 0, "%s", path);
+	fill_batch(CAP_FMT_PCAPNG, 5, 0);
+	cr_assert_eq(cap_out_write(out, &batch, T0), 0);
+	cr_assert_eq(cap_out_close(out, T0), 0);
+}
+
+/* What an open descriptor still reads: the old file's bytes. */
+static void fd_holds(int fd, const char *text)
+{
+	char buf[64] = { 0 };
+
+	cr_assert_eq(pread(fd, buf, sizeof(buf) - 1, 0), (ssize_t)strlen(text));
+	cr_assert_str_eq(buf, text);
+}
+
+Test(capture_rotate, another_users_file_is_replaced)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uint32_t seq = 0;
+	int old;
+
+	need_root();
+	path_of(path, sizeof(path), "planted.pcapng");
+	write_text(path, "planted", OTHER_UID);
+	old = open(path, O_RDONLY);
+	cr_assert_geq(old, 0);
+	capture_into(path);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_uid, geteuid(), "the file at the name is ours");
+	cr_assert_eq(read_file(path, &seq), 5);
+	/* the planted file never received a byte of the capture */
+	fd_holds(old, "planted");
+	cr_assert_eq(fstat(old, &st), 0);
+	cr_assert_eq(st.st_uid, OTHER_UID);
+	cr_assert_eq(st.st_nlink, 0, "it left the directory");
+	close(old);
+}
+
+Test(capture_rotate, a_file_with_other_names_is_replaced)
+{
+	char path[PATH_MAX], other[PATH_MAX];
+	uint32_t seq = 0;
+	int fd;
+
+	need_root();
+	path_of(path, sizeof(path), "linked.pcapng");
+	path_of(other, sizeof(other), "precious");
+	write_text(other, "precious", geteuid());
+	cr_assert_eq(link(other, path), 0);
+	capture_into(path);
+	cr_assert_eq(read_file(path, &seq), 5);
+	fd = open(other, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	fd_holds(fd, "precious");
+	close(fd);
+}
+
+Test(capture_rotate, our_own_file_is_truncated_in_place)
+{
+	char path[PATH_MAX];
+	struct stat before, after;
+	uint32_t seq = 0;
+
+	path_of(path, sizeof(path), "mine.pcapng");
+	write_text(path, "an older capture, longer than this", geteuid());
+	cr_assert_eq(stat(path, &before), 0);
+	capture_into(path);
+	cr_assert_eq(stat(path, &after), 0);
+	cr_assert_eq(after.st_ino, before.st_ino, "tcpdump -w: same file");
+	cr_assert_eq(read_file(path, &seq), 5);
+}
+
+Test(capture_rotate, another_users_fifo_is_refused)
+{
+	char path[PATH_MAX];
+	struct cap_out_opts o;
+	struct cap_out *out;
+	int rd;
+
+	need_root();
+	path_of(path, sizeof(path), "fifo");
+	cr_assert_eq(mkfifo(path, 0666), 0);
+	cr_assert_eq(chown(path, OTHER_UID, (gid_t)-1), 0);
+	/* a reader is there: only the owner check can refuse */
+	rd = open(path, O_RDONLY | O_NONBLOCK);
+	cr_assert_geq(rd, 0);
+	o = opts(path, CAP_FMT_PCAP_US);
+	cr_assert_eq(cap_out_open(&out, &o, T0), -EPERM);
+	cr_assert_null(out);
+	{
+		char b;
+
+		cr_assert_eq(read(rd, &b, 1), 0, "nothing was written");
+	}
+	close(rd);
+}
+
+/* --------------------------------------------- a reader that stalls */
+
+static bool stopping;
+
+static bool stop_asked(void)
+{
+	return stopping;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Everything the pipe's read end holds, into a file. */
+static void drain_to(int rd, const char *path)
+{
+	int out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	char buf[65536];
+	ssize_t n;
+
+	cr_assert_geq(out, 0);
+	cr_assert_eq(fcntl(rd, F_SETFL, fcntl(rd, F_GETFL) | O_NONBLOCK), 0);
+	while ((n = read(rd, buf, sizeof(buf))) > 0)
+		cr_assert_eq(write(out, buf, (size_t)n), n);
+	close(out);
+}
+
+/*
+ * The output is stdout (fifo: stdout is a FIFO, which refuses RWF_NOWAIT
+ * and gets O_NONBLOCK, put back at close), its reader never reads, the
+ * capture is stopping: a batch larger than the pipe goes in as far as
+ * whole records fit, the rest is given up after the grace and counted,
+ * and what the reader finds is a valid file of whole records.
+ */
+static void stalled_reader(enum cap_format f, bool fifo)
+{
+	struct cap_out_opts o = opts("-", f);
+	char fpath[PATH_MAX], copy[PATH_MAX];
+	struct cap_out_stats st;
+	struct cap_out *out;
+	int p[2], saved = dup(STDOUT_FILENO), fl, err;
+	uint64_t t0, t1;
+	uint32_t seq = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (fifo) {
+		path_of(fpath, sizeof(fpath), "out.fifo");
+		cr_assert_eq(mkfifo(fpath, 0600), 0);
+		p[0] = open(fpath, O_RDONLY | O_NONBLOCK);
+		cr_assert_geq(p[0], 0);
+		p[1] = open(fpath, O_WRONLY);
+		cr_assert_geq(p[1], 0);
+		cr_assert_eq(fcntl(p[0], F_SETFL, 0), 0);
+	} else {
+		cr_assert_eq(pipe(p), 0);
+	}
+	/* 16 KiB: four pages, about sixteen 1000-byte records */
+	cr_assert_eq(fcntl(p[1], F_SETPIPE_SZ, 16384), 16384);
+	cr_assert_eq(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
+	close(p[1]);
+	o.stop_fn = stop_asked;
+	o.stop_grace_ns = 300 * 1000000ull;
+	stopping = false;
+	cr_assert_eq(cap_out_open(&out, &o, T0), 0);
+
+	/* the capture is stopping; this batch does not fit the pipe */
+	stopping = true;
+	fill_batch(f, 40, 0);
+	t0 = mono_ms();
+	err = cap_out_write(out, &batch, T0);
+	t1 = mono_ms();
+	cr_assert_eq(err, -ECANCELED);
+	cr_assert_geq(t1 - t0, 250, "the grace is honoured (%llu ms)",
+		      (unsigned long long)(t1 - t0));
+	cr_assert_lt(t1 - t0, 3000, "gave up after %llu ms",
+		     (unsigned long long)(t1 - t0));
+	cap_out_stats(out, &st);
+	cr_assert_gt(st.packets, 0);
+	cr_assert_lt(st.packets, 40);
+	cr_assert_eq(st.packets + st.unwritten_stopped, 40);
+	cr_assert_eq(st.error, 0, "a stalled reader does not break it");
+	/* past the grace, a write tries once and gives up at once */
+	fill_batch(f, 5, 40);
+	t0 = mono_ms();
+	cr_assert_eq(cap_out_write(out, &batch, T0), -ECANCELED);
+	cr_assert_lt(mono_ms() - t0, 200);
+	cap_out_stats(out, &st);
+	cr_assert_eq(st.packets + st.unwritten_stopped, 45);
+	cr_assert_eq(cap_out_close(out, T0), 0);
+	fl = fcntl(STDOUT_FILENO, F_GETFL);
+	cr_assert_eq(fl & O_NONBLOCK, 0, "stdout's flags put back");
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+
+	path_of(copy, sizeof(copy), "read.out");
+	drain_to(p[0], copy);
+	close(p[0]);
+	cr_assert_eq((uint64_t)read_file(copy, &seq), st.packets,
+		     "the reader gets whole records: as many as counted");
+	if (fifo)
+		unlink(fpath);
+}
+
+Test(capture_rotate, stalled_pipe_reader_pcap)
+{
+	stalled_reader(CAP_FMT_PCAP_NS, false);
+}
+
+Test(capture_rotate, stalled_pipe_reader_pcapng)
+{
+	stalled_reader(CAP_FMT_PCAPNG, false);
+}
+
+Test(capture_rotate, stalled_fifo_reader)
+{
+	stalled_reader(CAP_FMT_PCAPNG, true);
+}
+
+/* Not stopping: a full pipe (or socket) is waited for, and the writer
+ * goes on as soon as the reader reads (no record lost, none cut). */
+static void slow_reader(bool sock)
+{
+	struct cap_out_opts o = opts("-", CAP_FMT_PCAP_NS);
+	char copy[PATH_MAX];
+	struct cap_out_stats st;
+	struct cap_out *out;
+	int p[2], saved = dup(STDOUT_FILENO);
+	uint32_t seq = 0;
+	pid_t pid;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (sock) {
+		int sz = 16384;
+
+		cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+		cr_assert_eq(setsockopt(p[1], SOL_SOCKET, SO_SNDBUF, &sz,
+					sizeof(sz)), 0);
+	} else {
+		cr_assert_eq(pipe(p), 0);
+		cr_assert_eq(fcntl(p[1], F_SETPIPE_SZ, 16384), 16384);
+	}
+	path_of(copy, sizeof(copy), "slow.out");
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		/* a reader that takes 4 KiB every 20 ms */
+		int out = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		char buf[4096];
+		ssize_t n;
+
+		close(p[1]);
+		while ((n = read(p[0], buf, sizeof(buf))) > 0) {
+			if (write(out, buf, (size_t)n) != n)
+				_exit(1);
+			usleep(20000);
+		}
+		_exit(0);
+	}
+	close(p[0]);
+	cr_assert_eq(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
+	close(p[1]);
+	o.stop_fn = stop_asked;
+	stopping = false;
+	cr_assert_eq(cap_out_open(&out, &o, T0), 0);
+	for (int i = 0; i < 3; i++) {
+		fill_batch(CAP_FMT_PCAP_NS, 50, (uint32_t)i * 50);
+		cr_assert_eq(cap_out_write(out, &batch, T0), 0);
+	}
+	cap_out_stats(out, &st);
+	cr_assert_eq(st.packets, 150);
+	cr_assert_eq(cap_out_close(out, T0), 0);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	{
+		int status;
+
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	cr_assert_eq(read_file(copy, &seq), 150);
+}
+
+Test(capture_rotate, slow_pipe_reader_loses_nothing, .timeout = 30)
+{
+	slow_reader(false);
+}
+
+Test(capture_rotate, slow_socket_reader_loses_nothing, .timeout = 30)
+{
+	slow_reader(true);
 }
