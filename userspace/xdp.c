@@ -460,8 +460,11 @@ static int xm_attach_link(struct xm_xdp *x, const struct xm_xdp_build *b,
 	err = xm_find_maps(x, obj);
 	if (err)
 		goto out_close;
-	/* config and owner first: the program runs the moment it attaches */
+	/* config, owner and rules first: the program runs the moment it
+	 * attaches */
 	err = xm_write_config(x);
+	if (err == 0)
+		err = xm_publish(x, &x->x_set);
 	if (err)
 		goto out_close;
 	fd = bpf_link_create(prog_fd, x->x_ifindex, BPF_XDP, &lo);
