@@ -5,7 +5,9 @@
  * shows its counters.
  *
  *   xmbuf-decap -i IF [--gue-port P]      attach, print counters once a
- *                                         second, detach at SIGINT/-d
+ *                                         second, detach at a stop
+ *                                         signal (INT, TERM, HUP, QUIT)
+ *                                         or -d
  *   xmbuf-decap -i IF --persist [...]     attach and exit (a real backend:
  *                                         the program stays)
  *   xmbuf-decap -i IF --stats [--json]    counters of the attached program
