@@ -332,43 +332,56 @@ static void *map_hugepages_locked(uint64_t len, bool may_raise, int lk,
 			return MAP_FAILED;
 		}
 	}
+	/*
+	 * No reservation at mmap(): every page is faulted in right below,
+	 * which is what a reservation would promise, and the kernel's
+	 * reservation count is what goes wrong when others resize the pool
+	 * while mappings reserve (seen on 6.18: HugePages_Rsvd wraps below
+	 * zero; the next reservation then counts no surplus page as needed,
+	 * allocates none, and fails with ENOMEM, 53 times in 3000 creates
+	 * while other processes resized the pool).  A fault takes a free
+	 * pool page nobody reserved, else a surplus page within the limit.
+	 */
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB,
-		 -1, 0);
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_HUGETLB |
+		 MAP_HUGE_2MB, -1, 0);
 	if (p == MAP_FAILED) {
-		snprintf(why, whylen, "mmap(MAP_HUGETLB) of %llu bytes: %s "
-			 "(the kernel could not allocate %ld hugepages: "
-			 "memory short or fragmented?)",
-			 (unsigned long long)len, strerror(errno), need);
+		snprintf(why, whylen, "mmap(MAP_HUGETLB) of %llu bytes: %s",
+			 (unsigned long long)len, strerror(errno));
 		goto out_restore;
 	}
 	/*
 	 * Fault every page in now, while a failure can still fall back.
-	 * The reservation mmap() took is meant to guarantee these faults,
-	 * but it does not survive other processes resizing the pool while
-	 * more mappings reserve (seen on 6.18: HugePages_Rsvd wraps below
-	 * zero and reserved pages go back to the buddy allocator).  The
-	 * first fault would then come from XDP_UMEM_REG's long-term pin,
-	 * which fails with EFAULT (ENOMEM when part of the region was in),
-	 * or from a store, which gets SIGBUS.  A page that is in belongs to
-	 * the mapping: no later change of the pool or the limit can take
-	 * it.
+	 * Otherwise the first fault would come from XDP_UMEM_REG's
+	 * long-term pin, which fails with EFAULT (ENOMEM when part of the
+	 * region was in), or from a store, which gets SIGBUS.  A page that
+	 * is in belongs to the mapping: no later change of the pool or the
+	 * limit can take it.
 	 */
 	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
 		goto out_restore;
 	if (errno == EINVAL) {
 		/*
-		 * Before Linux 5.14: the faults stay lazy; the pages mmap()
-		 * reserved are allocated already, so the limit can go back.
+		 * Before Linux 5.14: the faults stay lazy, so the mapping
+		 * takes a reservation after all (the surplus pages are
+		 * allocated for it now, and the limit can go back).
 		 */
 		xm_pr_debug("umem: MADV_POPULATE_WRITE not supported; "
 			    "hugepages are faulted in on first use\n");
+		munmap(p, len);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			 MAP_HUGE_2MB, -1, 0);
+		if (p == MAP_FAILED)
+			snprintf(why, whylen, "mmap(MAP_HUGETLB) of %llu "
+				 "bytes: %s", (unsigned long long)len,
+				 strerror(errno));
 		goto out_restore;
 	}
-	snprintf(why, whylen, "MADV_POPULATE_WRITE: %s: the %ld hugepages "
-		 "mmap(MAP_HUGETLB) had reserved could not be faulted in "
-		 "(the pool shrank under the mapping: vm.nr_hugepages "
-		 "resized meanwhile?)", strerror(errno), need);
+	snprintf(why, whylen, "MADV_POPULATE_WRITE: %s: %ld hugepages could "
+		 "not be faulted in (no free pool page and no surplus page "
+		 "within the limit: memory short or fragmented, or the pool "
+		 "or the limit changed meanwhile?)", strerror(errno), need);
 	munmap(p, len);
 	p = MAP_FAILED;
 out_restore:

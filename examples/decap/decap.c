@@ -418,9 +418,14 @@ int main(int argc, char **argv)
 	}
 	err = xdp_program__attach(xp, ifindex, a.mode, 0);
 	if (err) {
-		ret = xm_ex_error("cannot attach to %s (%s mode): %s", a.ifname,
+		/* a killed xmbuf-decap leaves its program behind */
+		ret = xm_ex_error("cannot attach to %s (%s mode): %s%s",
+				  a.ifname,
 				  a.mode == XDP_MODE_SKB ? "skb" : "native",
-				  strerror(-err));
+				  strerror(-err),
+				  err == -EBUSY || err == -EEXIST ?
+				  " (an XDP program is attached already; "
+				  "--unload removes an xm_decap one)" : "");
 		goto out_close;
 	}
 	err = write_config(xdp_program__fd(xp), (uint16_t)a.gue_port);

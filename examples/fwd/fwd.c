@@ -35,7 +35,8 @@
  * The main thread prints a stats line once a second on stderr and, at the
  * end (a stop signal: SIGINT, SIGTERM, SIGHUP, SIGQUIT; or -d), waits for
  * the workers to drain what they queued, closes the ports, and audits the
- * UMEM: every frame must be back in its zone.  The summary goes to stdout, as JSON with --json.
+ * UMEM: every frame must be back in its zone.  The summary goes to
+ * stdout, as JSON with --json.
  */
 #include <errno.h>
 #include <getopt.h>
