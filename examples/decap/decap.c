@@ -384,6 +384,7 @@ int main(int argc, char **argv)
 	const void *bytes;
 	size_t sz = 0;
 	uint64_t deadline = 0;
+	bool have_st = false;
 	int ifindex, ret, err;
 
 	xm_ex_set_prog(argv[0]);
@@ -469,12 +470,15 @@ int main(int argc, char **argv)
 	if (err)
 		ret = xm_ex_error("cannot read the counters: %s", strerror(-err));
 	else
-		print_stats(&st, a.ifname, a.json);
+		have_st = true;
 out_detach:
 	err = xdp_program__detach(xp, ifindex, a.mode, 0);
 	if (err)
 		ret = xm_ex_error("cannot detach from %s: %s", a.ifname,
 				  strerror(-err));
+	/* after the detach: an output that blocks holds nothing attached */
+	if (have_st)
+		print_stats(&st, a.ifname, a.json);
 out_close:
 	xdp_program__close(xp);
 	bpf_object__close(obj);

@@ -22,6 +22,8 @@
  * which removes it.
  *
  * nohup: SIGHUP ignored at start stays ignored; the tool keeps running.
+ * A stderr nobody reads any more: the stop signal interrupts the blocked
+ * stats line, and the tool stops clean all the same.
  *
  * Each test builds its namespaces and veth and .fini removes them, kills
  * a tool still running and removes its files, even when the test fails.
@@ -540,5 +542,76 @@ Test(lifecycle, nohup_keeps_running_through_a_hangup)
 		  c.err);
 	cr_expect_not_null(strstr(c.out, "\"stopped_by\":\"SIGTERM\""),
 			   "%s", c.out);
+	cr_expect(xdp_detached(), "xmbuf-fwd left its XDP program");
+}
+
+/* ----------------------------------------------------- blocked output */
+
+/* True once pid's main thread sleeps in write() (syscall 1 on x86-64). */
+static bool main_thread_in_write(pid_t pid)
+{
+	char path[64], line[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	return strncmp(line, "1 ", 2) == 0;
+}
+
+/*
+ * A reader that stopped reading stderr (a paused pager): the stats line
+ * blocks the main thread; a stop signal interrupts that write, and the
+ * tool detaches and exits 0 all the same.
+ */
+Test(lifecycle, a_blocked_stderr_does_not_hold_a_stop)
+{
+	const struct tool *t = &tools[T_FWD];
+	char path[64], junk[512];
+	struct child c;
+	uint64_t end;
+	int wfd, status = 0;
+	pid_t r = 0;
+
+#if !defined(__x86_64__)
+	cr_skip_test("reads the syscall number of x86-64's write()");
+#endif
+	net_setup();
+	start_tool(&c, t, NULL);
+	/* fill what is left of the pipe, through the tool's own stderr */
+	snprintf(path, sizeof(path), "/proc/%d/fd/2", (int)c.pid);
+	wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(wfd, 0, "%s: %s", path, strerror(errno));
+	memset(junk, 'x', sizeof(junk));
+	while (write(wfd, junk, sizeof(junk)) > 0)
+		;
+	cr_assert_eq(errno, EAGAIN, "filling the pipe: %s", strerror(errno));
+	end = xm_now_ms() + 10000;
+	while (!main_thread_in_write(c.pid) && xm_now_ms() < end)
+		usleep(20000);
+	cr_assert(main_thread_in_write(c.pid), "xmbuf-fwd's stats line did "
+		  "not block on the full pipe");
+	cr_assert_eq(kill(c.pid, SIGHUP), 0);
+	/* reap without reading stderr: reading would unblock it */
+	end = xm_now_ms() + STOP_MS;
+	while ((r = waitpid(c.pid, &status, WNOHANG)) == 0 &&
+	       xm_now_ms() < end)
+		usleep(10000);
+	close(wfd);
+	if (r == 0) {
+		kill(c.pid, SIGKILL);
+		waitpid(c.pid, NULL, 0);
+	}
+	live_child = 0;
+	close(c.out_fd);
+	close(c.err_fd);
+	cr_assert_neq(r, 0, "xmbuf-fwd still runs 15 s after SIGHUP with its "
+		      "stderr blocked");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "status %#x", status);
 	cr_expect(xdp_detached(), "xmbuf-fwd left its XDP program");
 }
