@@ -83,14 +83,15 @@
  *
  * They are surplus pages: when the pool (vm.nr_hugepages) has too few
  * free pages for a MAP_HUGETLB mapping, the kernel allocates the rest
- * from the buddy allocator at mmap() time, as far as the overcommit
- * limit (nr_overcommit_hugepages of the 2 MiB size) allows, and frees a
- * surplus page when its last mapping or pin goes: at munmap(), at exit,
- * and at SIGKILL too, since the kernel does the unmapping then.  So the
- * process never resizes the pool and has nothing to give back.  (Earlier
- * versions raised vm.nr_hugepages by the shortfall and lowered it at
- * destroy: a killed process left the pool raised for good, and a clean
- * exit left raised what a socket's deferred release still pinned.)
+ * from the buddy allocator as the pages are faulted in, as far as the
+ * overcommit limit (nr_overcommit_hugepages of the 2 MiB size) allows,
+ * and frees a surplus page when its last mapping or pin goes: at
+ * munmap(), at exit, and at SIGKILL too, since the kernel does the
+ * unmapping then.  So the process never resizes the pool and has nothing
+ * to give back.  (Earlier versions raised vm.nr_hugepages by the
+ * shortfall and lowered it at destroy: a killed process left the pool
+ * raised for good, and even a clean exit left part of the raise behind,
+ * which the next process reused and never gave back.)
  *
  * A root process raises the limit to what it needs for the one step that
  * takes pages (read, raise, mmap, populate) and puts it back right after:
@@ -293,6 +294,7 @@ static void *map_hugepages_locked(uint64_t len, bool may_raise, int lk,
 	long limit = read_long(HP_OVERCOMMIT);
 	long room, raised = -1;
 	void *p = MAP_FAILED;
+	int err;
 
 	if (avail < 0) {
 		snprintf(why, whylen, "no 2 MiB hugepage pool (%s)", HP_FREE);
@@ -303,8 +305,6 @@ static void *map_hugepages_locked(uint64_t len, bool may_raise, int lk,
 	/* free pool pages, then surplus pages the limit still allows */
 	room = avail + (limit > surp ? limit - surp : 0);
 	if (room < need) {
-		int err;
-
 		if (!may_raise || limit < 0) {
 			snprintf(why, whylen, "%ld 2 MiB hugepages available "
 				 "(free, or surplus within "
@@ -358,7 +358,10 @@ static void *map_hugepages_locked(uint64_t len, bool may_raise, int lk,
 	 * is in belongs to the mapping: no later change of the pool or the
 	 * limit can take it.
 	 */
-	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+	while ((err = madvise(p, len, MADV_POPULATE_WRITE)) != 0 &&
+	       errno == EINTR)
+		;	/* pages in stay in: going on is cheap */
+	if (err == 0)
 		goto out_restore;
 	if (errno == EINVAL) {
 		/*
