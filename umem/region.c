@@ -406,10 +406,14 @@ out_restore:
 static void *map_hugepages(uint64_t len, uint32_t flags, char *why,
 			   size_t whylen)
 {
-	/* Only a root process changes the limit: others need no lock. */
-	bool may_raise = !(flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES) &&
-			 geteuid() == 0;
-	int lk = may_raise ? hp_lock() : -1;
+	/*
+	 * Only a root process changes the limit: others need no lock.  A
+	 * root one puts back a limit a dead process left raised even when
+	 * it raises nothing itself (XM_UMEM_F_NO_RESERVE_HUGEPAGES).
+	 */
+	bool root = geteuid() == 0;
+	bool may_raise = root && !(flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES);
+	int lk = root ? hp_lock() : -1;
 	void *p;
 
 	hp_journal_recover(lk);
