@@ -13,11 +13,13 @@
  *   u_meta: record i (u_meta_size bytes) describes chunk i of the region,
  *   i = offset >> chunk_shift; a frame's record is its first chunk's.
  *
- * The region is backed by 2 MiB hugepages when the pool has them (raising
- * vm.nr_hugepages by the shortfall when we are root and allowed to), else
- * by 4 KiB pages with MADV_HUGEPAGE; the fallback is reported at WARN with
- * its reason.  Hugepages are faulted in at creation (map_hugepages()), so
- * that the pool shrinking later cannot fail a store or an AF_XDP pin.
+ * The region is backed by 2 MiB hugepages when it can have them (surplus
+ * pages the kernel frees with the mapping, at any exit, SIGKILL included;
+ * the overcommit limit raised for the moment of the mapping when we are
+ * root and allowed to: see HP_LOCK), else by 4 KiB pages with
+ * MADV_HUGEPAGE; the fallback is reported at WARN with its reason.
+ * Hugepages are faulted in at creation (map_hugepages()), so that the
+ * pool shrinking later cannot fail a store or an AF_XDP pin.
  * The region is MADV_DONTFORK: a child made with fork() has no mapping
  * there (see umem_dontfork() and xm_umem.h).
  * Limits, reserves and capacities follow kern_mbuf.c's tunables: see
@@ -76,19 +78,49 @@
 #define HP_FREE		HP_DIR "free_hugepages"
 #define HP_RESV		HP_DIR "resv_hugepages"
 #define HP_SURP		HP_DIR "surplus_hugepages"
-#define HP_NR		"/proc/sys/vm/nr_hugepages"
+#define HP_OVERCOMMIT	HP_DIR "nr_overcommit_hugepages"
 /*
- * Raising vm.nr_hugepages is a read-modify-write of one system-wide
- * number, and the pages raised are only ours once mmap() has reserved
- * them and the faults have taken them.  Two processes doing that at
- * once lose an increment, or one gives pages back while the other's
- * reservation still counts on them (seen: two tests creating umems in
- * parallel, one failing MADV_POPULATE_WRITE).  So xmbuf processes take
- * this advisory lock around the whole raise-map-populate step and around
- * the give-back.  Processes that do not take it (anything else resizing
- * the pool) are not serialized; map_hugepages() still falls back then.
+ * The region's hugepages, and how they go back.
+ *
+ * They are surplus pages: when the pool (vm.nr_hugepages) has too few
+ * free pages for a MAP_HUGETLB mapping, the kernel allocates the rest
+ * from the buddy allocator as the pages are faulted in, as far as the
+ * overcommit limit (nr_overcommit_hugepages of the 2 MiB size) allows,
+ * and frees a surplus page when its last mapping or pin goes: at
+ * munmap(), at exit, and at SIGKILL too, since the kernel does the
+ * unmapping then.  So the process never resizes the pool and has nothing
+ * to give back.  (Earlier versions raised vm.nr_hugepages by the
+ * shortfall and lowered it at destroy: a killed process left the pool
+ * raised for good, and even a clean exit left part of the raise behind,
+ * which the next process reused and never gave back.)
+ *
+ * A root process raises the limit to what it needs for the one step that
+ * takes pages (read, raise, mmap, populate) and puts it back right after:
+ * the pages faulted in stay the mapping's whatever the limit says later;
+ * the limit only governs new allocations.  Free pool pages are used
+ * first, by the kernel's own choice, and return to the pool.
+ *
+ *   lock HP_LOCK -> recover a journal left by a dead process
+ *   -> journal "orig raised" -> limit := surplus now + pages needed
+ *   -> mmap(MAP_HUGETLB) + MADV_POPULATE_WRITE
+ *   -> limit := orig (unless someone else changed it) -> clear journal
+ *   -> unlock
+ *
+ * The limit is one system-wide number, so xmbuf processes take the
+ * advisory lock HP_LOCK around that step; the raise is computed from the
+ * surplus count read under it, which holds every live region's pages, so
+ * concurrent processes each get room for their own.  Processes that do
+ * not take the lock (anything else resizing the pool or the limit) are
+ * not serialized; map_hugepages() falls back to 4 KiB pages then.
+ *
+ * A process killed inside the step leaves the limit raised.  That
+ * reserves no memory (it only lets hugetlb mappings take surplus pages
+ * while they fit), and it is bounded: the lock file is the step's
+ * journal, and the next xmbuf process to take the lock finds the record
+ * and puts the limit back before it raises anything (hp_journal_recover).
  */
 #define HP_LOCK		"/run/lock/xmbuf-hugepages.lock"
+#define HP_JOURNAL_FMT	"nr_overcommit_hugepages %ld %ld\n"
 
 static const char *const xm_zone_names[XM_ZONE_MAX] = {
 	[XM_ZONE_CLUST] = "mbuf_cluster",
@@ -162,14 +194,14 @@ static long hugepages_available(void)
 
 /*
  * Takes HP_LOCK; returns its descriptor, or -1 when the lock cannot be
- * had (no /run/lock: then we go on unserialized, as before the lock).
+ * had (no /run/lock: then we go on unserialized and unjournaled).
  */
 static int hp_lock(void)
 {
 	int fd = open(HP_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		xm_pr_debug("umem: %s: %s; resizing the hugepage pool "
+		xm_pr_debug("umem: %s: %s; raising the hugepage limit "
 			    "unserialized\n", HP_LOCK, strerror(errno));
 		return -1;
 	}
@@ -190,110 +222,203 @@ static void hp_unlock(int fd)
 		close(fd);	/* drops the flock */
 }
 
-/*
- * Maps len bytes (a multiple of 2 MiB) on 2 MiB hugepages.  Returns the
- * mapping or MAP_FAILED with *why describing the reason; *raised gets the
- * number of pages added to vm.nr_hugepages.
- */
+/* Records, before the raise, what the limit was and what it becomes. */
+static void hp_journal_write(int lk, long orig, long raised)
+{
+	char buf[64];
+	int len;
 
-static void *map_hugepages_locked(uint64_t len, uint32_t flags,
-				  uint32_t *raised, char *why, size_t whylen)
+	if (lk < 0)
+		return;
+	len = snprintf(buf, sizeof(buf), HP_JOURNAL_FMT, orig, raised);
+	if (ftruncate(lk, 0) != 0 ||
+	    pwrite(lk, buf, (size_t)len, 0) != (ssize_t)len)
+		xm_pr_debug("umem: cannot journal the hugepage limit in %s: "
+			    "%s\n", HP_LOCK, strerror(errno));
+}
+
+static void hp_journal_clear(int lk)
+{
+	if (lk >= 0 && ftruncate(lk, 0) != 0)
+		xm_pr_debug("umem: cannot clear %s: %s\n", HP_LOCK,
+			    strerror(errno));
+}
+
+/*
+ * Puts back a limit that an xmbuf process raised and could not restore:
+ * a record under the lock means its writer died between the raise and
+ * the restore (the lock went with it).  When the limit no longer reads
+ * what it was raised to, someone else set it since: that value stays.
+ */
+static void hp_journal_recover(int lk)
+{
+	char buf[64];
+	long orig, raised;
+	ssize_t n;
+
+	if (lk < 0)
+		return;
+	n = pread(lk, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (sscanf(buf, HP_JOURNAL_FMT, &orig, &raised) == 2 && orig >= 0 &&
+	    read_long(HP_OVERCOMMIT) == raised) {
+		int err = write_long(HP_OVERCOMMIT, orig);
+
+		if (err == 0)
+			xm_pr_info("umem: 2 MiB nr_overcommit_hugepages put "
+				   "back to %ld (an xmbuf process raised it "
+				   "to %ld and died before restoring it)\n",
+				   orig, raised);
+		else
+			xm_pr_warn("umem: cannot put 2 MiB "
+				   "nr_overcommit_hugepages back to %ld (left "
+				   "at %ld by a dead xmbuf process): %s\n",
+				   orig, raised, strerror(-err));
+	}
+	hp_journal_clear(lk);
+}
+
+/*
+ * Maps len bytes (a multiple of 2 MiB) on 2 MiB hugepages, every page
+ * faulted in.  may_raise: raise the overcommit limit when the pages do
+ * not fit (root, not XM_UMEM_F_NO_RESERVE_HUGEPAGES); lk is HP_LOCK,
+ * held.  Returns the mapping or MAP_FAILED with *why saying why.
+ */
+static void *map_hugepages_locked(uint64_t len, bool may_raise, int lk,
+				  char *why, size_t whylen)
 {
 	long need = (long)(len / XM_HUGEPAGE_SIZE);
-	long free_pages = hugepages_available();
-	void *p;
+	long avail = hugepages_available();
+	long surp = read_long(HP_SURP);
+	long limit = read_long(HP_OVERCOMMIT);
+	long room, raised = -1;
+	void *p = MAP_FAILED;
+	int err;
 
-	*raised = 0;
-	if (free_pages < 0) {
+	if (avail < 0) {
 		snprintf(why, whylen, "no 2 MiB hugepage pool (%s)", HP_FREE);
 		return MAP_FAILED;
 	}
-	if (free_pages < need && !(flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES) &&
-	    geteuid() == 0) {
-		long nr = read_long(HP_NR);
-		long surp = read_long(HP_SURP);
-
+	if (surp < 0)
+		surp = 0;
+	/* free pool pages, then surplus pages the limit still allows */
+	room = avail + (limit > surp ? limit - surp : 0);
+	if (room < need) {
+		if (!may_raise || limit < 0) {
+			snprintf(why, whylen, "%ld 2 MiB hugepages available "
+				 "(free, or surplus within "
+				 "nr_overcommit_hugepages %ld), %ld needed%s",
+				 room, limit < 0 ? 0 : limit, need,
+				 limit < 0 ? " (no nr_overcommit_hugepages)" :
+				 geteuid() != 0 ? " (not root: cannot raise "
+				 "the limit)" : " (not raising the limit: "
+				 "XM_UMEM_F_NO_RESERVE_HUGEPAGES)");
+			return MAP_FAILED;
+		}
 		/*
-		 * Surplus pages (in use beyond the pool: pages given back
-		 * while still pinned, say by an io_uring or a socket whose
-		 * release is deferred) are the first the kernel turns into
-		 * pool pages when the pool grows, and they are not free:
-		 * grow by them too, so that `need` free pages appear.
+		 * Room for every page as surplus, whatever the free pool
+		 * pages do meanwhile: the kernel takes free ones first.
 		 */
-		if (surp < 0)
-			surp = 0;
-		if (nr >= 0 &&
-		    write_long(HP_NR, nr + need - free_pages + surp) == 0) {
-			long now = read_long(HP_NR);
-
-			if (now > nr)
-				*raised = (uint32_t)(now - nr);
-			free_pages = hugepages_available();
+		raised = surp + need;
+		hp_journal_write(lk, limit, raised);
+		err = write_long(HP_OVERCOMMIT, raised);
+		if (err != 0) {
+			hp_journal_clear(lk);
+			snprintf(why, whylen, "%ld 2 MiB hugepages available, "
+				 "%ld needed, and raising "
+				 "nr_overcommit_hugepages to %ld failed: %s",
+				 room, need, raised, strerror(-err));
+			return MAP_FAILED;
 		}
 	}
-	if (free_pages < need) {
-		snprintf(why, whylen, "%ld 2 MiB hugepages available, %ld "
-			 "needed%s",
-			 free_pages < 0 ? 0 : free_pages, need,
-			 (flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES) ?
-			 " (not raising vm.nr_hugepages: "
-			 "XM_UMEM_F_NO_RESERVE_HUGEPAGES)" :
-			 geteuid() != 0 ? " (not root: cannot raise "
-			 "vm.nr_hugepages)" : " (raising vm.nr_hugepages "
-			 "fell short)");
-		goto out_unraise;
-	}
+	/*
+	 * No reservation at mmap(): every page is faulted in right below,
+	 * which is what a reservation would promise, and the kernel's
+	 * reservation count is what goes wrong when others resize the pool
+	 * while mappings reserve (seen on 6.18: HugePages_Rsvd wraps below
+	 * zero; the next reservation then counts no surplus page as needed,
+	 * allocates none, and fails with ENOMEM, 53 times in 3000 creates
+	 * while other processes resized the pool).  A fault takes a free
+	 * pool page nobody reserved, else a surplus page within the limit.
+	 */
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB,
-		 -1, 0);
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_HUGETLB |
+		 MAP_HUGE_2MB, -1, 0);
 	if (p == MAP_FAILED) {
 		snprintf(why, whylen, "mmap(MAP_HUGETLB) of %llu bytes: %s",
 			 (unsigned long long)len, strerror(errno));
-		goto out_unraise;
+		goto out_restore;
 	}
 	/*
 	 * Fault every page in now, while a failure can still fall back.
-	 * The reservation mmap() took is meant to guarantee these faults,
-	 * but it does not survive other processes resizing the pool while
-	 * more mappings reserve (seen on 6.18: HugePages_Rsvd wraps below
-	 * zero and reserved pages go back to the buddy allocator).  The
-	 * first fault would then come from XDP_UMEM_REG's long-term pin,
-	 * which fails with EFAULT (ENOMEM when part of the region was in),
-	 * or from a store, which gets SIGBUS.  A page that is in belongs to
-	 * the mapping: no later change of the pool can take it.
+	 * Otherwise the first fault would come from XDP_UMEM_REG's
+	 * long-term pin, which fails with EFAULT (ENOMEM when part of the
+	 * region was in), or from a store, which gets SIGBUS.  A page that
+	 * is in belongs to the mapping: no later change of the pool or the
+	 * limit can take it.
 	 */
-	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
-		return p;
+	while ((err = madvise(p, len, MADV_POPULATE_WRITE)) != 0 &&
+	       errno == EINTR)
+		;	/* pages in stay in: going on is cheap */
+	if (err == 0)
+		goto out_restore;
 	if (errno == EINVAL) {
-		/* before Linux 5.14: the faults stay lazy, as they were */
+		/*
+		 * Before Linux 5.14: the faults stay lazy, so the mapping
+		 * takes a reservation after all (the surplus pages are
+		 * allocated for it now, and the limit can go back).
+		 */
 		xm_pr_debug("umem: MADV_POPULATE_WRITE not supported; "
 			    "hugepages are faulted in on first use\n");
-		return p;
+		munmap(p, len);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			 MAP_HUGE_2MB, -1, 0);
+		if (p == MAP_FAILED)
+			snprintf(why, whylen, "mmap(MAP_HUGETLB) of %llu "
+				 "bytes: %s", (unsigned long long)len,
+				 strerror(errno));
+		goto out_restore;
 	}
-	snprintf(why, whylen, "MADV_POPULATE_WRITE: %s: the %ld hugepages "
-		 "mmap(MAP_HUGETLB) had reserved could not be faulted in "
-		 "(the pool shrank under the mapping: vm.nr_hugepages "
-		 "resized meanwhile?)", strerror(errno), need);
+	snprintf(why, whylen, "MADV_POPULATE_WRITE: %s: %ld hugepages could "
+		 "not be faulted in (no free pool page and no surplus page "
+		 "within the limit: memory short or fragmented, or the pool "
+		 "or the limit changed meanwhile?)", strerror(errno), need);
 	munmap(p, len);
-out_unraise:
-	if (*raised != 0) {
-		long nr = read_long(HP_NR);
+	p = MAP_FAILED;
+out_restore:
+	if (raised >= 0) {
+		if (read_long(HP_OVERCOMMIT) == raised) {
+			int err = write_long(HP_OVERCOMMIT, limit);
 
-		if (nr >= (long)*raised)
-			(void)write_long(HP_NR, nr - *raised);
-		*raised = 0;
+			if (err != 0)
+				xm_pr_warn("umem: cannot put 2 MiB "
+					   "nr_overcommit_hugepages back from "
+					   "%ld to %ld: %s\n", raised, limit,
+					   strerror(-err));
+		}
+		hp_journal_clear(lk);
 	}
-	return MAP_FAILED;
+	return p;
 }
 
-static void *map_hugepages(uint64_t len, uint32_t flags, uint32_t *raised,
-			   char *why, size_t whylen)
+static void *map_hugepages(uint64_t len, uint32_t flags, char *why,
+			   size_t whylen)
 {
-	/* Only a root process resizes the pool: others need no lock. */
-	int lk = (!(flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES) &&
-		  geteuid() == 0) ? hp_lock() : -1;
-	void *p = map_hugepages_locked(len, flags, raised, why, whylen);
+	/*
+	 * Only a root process changes the limit: others need no lock.  A
+	 * root one puts back a limit a dead process left raised even when
+	 * it raises nothing itself (XM_UMEM_F_NO_RESERVE_HUGEPAGES).
+	 */
+	bool root = geteuid() == 0;
+	bool may_raise = root && !(flags & XM_UMEM_F_NO_RESERVE_HUGEPAGES);
+	int lk = root ? hp_lock() : -1;
+	void *p;
 
+	hp_journal_recover(lk);
+	p = map_hugepages_locked(len, may_raise, lk, why, whylen);
 	hp_unlock(lk);
 	return p;
 }
@@ -593,8 +718,9 @@ static void umem_frame_record_init(struct xm_umem *u)
 
 /*
  * forked: called in a child of the creator.  The region is not mapped
- * there (MADV_DONTFORK; something else may be by now), and the hugepages
- * raised are the creator's to give back.
+ * there (MADV_DONTFORK; something else may be by now).  Nothing is given
+ * back: the region's hugepages are surplus pages, which the kernel frees
+ * with the mapping.
  */
 static void umem_unmap(struct xm_umem *u, bool forked)
 {
@@ -603,21 +729,6 @@ static void umem_unmap(struct xm_umem *u, bool forked)
 		XM_ASAN_UNPOISON(u->u_base, u->u_size);
 		if (!forked || !u->u_dontfork)
 			munmap(u->u_base, u->u_size);
-	}
-	if (u->u_hp_raised != 0 && !forked) {
-		int lk = hp_lock();
-		long nr = read_long(HP_NR);
-
-		/* Give back what we added; pages in use stay as surplus. */
-		if (nr >= (long)u->u_hp_raised) {
-			int err = write_long(HP_NR, nr - u->u_hp_raised);
-
-			if (err != 0)
-				xm_pr_warn("umem: could not give back %u 2 MiB "
-					   "hugepages to vm.nr_hugepages: %s\n",
-					   u->u_hp_raised, strerror(-err));
-		}
-		hp_unlock(lk);
 	}
 	if (u->u_meta != NULL)
 		munmap(u->u_meta, u->u_meta_bytes);
@@ -675,8 +786,8 @@ struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts)
 	if (cfg.flags & XM_UMEM_F_NO_HUGEPAGES) {
 		snprintf(why, sizeof(why), "XM_UMEM_F_NO_HUGEPAGES");
 	} else {
-		void *p = map_hugepages(u->u_size, cfg.flags, &u->u_hp_raised,
-					why, sizeof(why));
+		void *p = map_hugepages(u->u_size, cfg.flags, why,
+					sizeof(why));
 
 		if (p != MAP_FAILED) {
 			u->u_base = p;

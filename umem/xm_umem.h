@@ -45,9 +45,8 @@
  * have.  A child must not use its parent's umem, zones or mbufs; it
  * execs, or creates a umem of its own.  It may call xm_umem_destroy() on
  * the inherited umem to free its copy of the rest: the region is left
- * alone there (it is not mapped, and nr_hugepages raised for it are the
- * parent's to give back).  vfork(), posix_spawn() and threads share the
- * mapping and are not affected.
+ * alone there (it is not mapped).  vfork(), posix_spawn() and threads
+ * share the mapping and are not affected.
  *
  * Nothing here knows about sockets, rings or mbufs.
  */
@@ -91,7 +90,8 @@ enum xm_zone_id {
 
 /* xm_umem_opts.flags */
 #define XM_UMEM_F_NO_HUGEPAGES		0x1	/* never try MAP_HUGETLB */
-#define XM_UMEM_F_NO_RESERVE_HUGEPAGES	0x2	/* do not raise nr_hugepages */
+#define XM_UMEM_F_NO_RESERVE_HUGEPAGES	0x2	/* do not raise the hugepage
+						 * overcommit limit */
 
 /*
  * Creation options.  Build with XM_OPTS(xm_umem_opts, name, .field = v);
@@ -127,9 +127,15 @@ struct xm_umem_opts {
  * @return the umem, or NULL with errno set (EINVAL for a bad option,
  * ENOMEM when the region cannot be mapped).
  *
- * Tries 2 MiB hugepages first (raising vm.nr_hugepages when permitted and
- * not forbidden by XM_UMEM_F_NO_RESERVE_HUGEPAGES); falls back to 4 KiB
- * pages with MADV_HUGEPAGE and reports the fallback once, at WARN level.
+ * Tries 2 MiB hugepages first, all faulted in at creation: free pages of
+ * the pool (vm.nr_hugepages), then surplus pages, which the kernel frees
+ * when the region is unmapped, at xm_umem_destroy() or at any exit of the
+ * process, SIGKILL included.  As root, and unless
+ * XM_UMEM_F_NO_RESERVE_HUGEPAGES, it raises the 2 MiB
+ * nr_overcommit_hugepages limit for the moment of the mapping when the
+ * pages do not fit, and puts it back; the pool size is never changed.
+ * Falls back to 4 KiB pages with MADV_HUGEPAGE and reports the fallback
+ * once, at WARN level.
  */
 XM_API struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts);
 

@@ -172,7 +172,6 @@ struct xm_umem {
 	uint64_t u_frames_end;		/* end offset of the last frame zone */
 	uint64_t u_maxmbufmem;		/* budget the defaults came from */
 	bool u_hugepages;		/* region is on 2 MiB pages */
-	uint32_t u_hp_raised;		/* nr_hugepages we added */
 	bool u_dontfork;		/* region is MADV_DONTFORK */
 	unsigned long u_fork_gen;	/* fork generation of the creator */
 	char *u_hdr_base;		/* zone_mbuf items */

@@ -934,10 +934,8 @@ static const char *stop_reason(const struct capture *c,
 		return r->fatal == -EPIPE ? "output closed" : "output error";
 	if (r->worker_err)
 		return "error";
-	if (xm_ex_stop_signal() == SIGINT)
-		return "SIGINT";
-	if (xm_ex_stop_signal() == SIGTERM)
-		return "SIGTERM";
+	if (xm_ex_stop_signal_name())
+		return xm_ex_stop_signal_name();
 	if (c->a->count && r->out.packets + r->out.unwritten_full +
 	    r->out.unwritten_error >= c->a->count)
 		return "count";

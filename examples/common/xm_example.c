@@ -20,8 +20,8 @@
  *   setup      xm_ex_umem_create
  *   options    xm_ex_opt_queues, xm_ex_opt_cpus, xm_ex_opt_mode,
  *              xm_ex_opt_frames
- *   signals    xm_ex_signals_install, xm_ex_stopping, xm_ex_stop,
- *              xm_ex_stop_signal
+ *   signals    xm_ex_signals_install, xm_ex_stop_sigset, xm_ex_stopping,
+ *              xm_ex_stop, xm_ex_stop_signal, xm_ex_stop_signal_name
  *   stats line xm_ex_stats_init, xm_ex_stats_due, xm_ex_stats_print,
  *              xm_ex_stats_elapsed, xm_ex_human
  *   JSON       xm_ex_json_begin/end/object/array/close/u64/i64/double/
@@ -360,13 +360,31 @@ uint64_t xm_ex_now_ns(void)
 
 /* -------------------------------------------------------------- signals */
 
+/*
+ * The signals that ask a tool to stop: ^C, kill, the terminal or SSH
+ * session going away (SIGHUP: without a handler the default action
+ * killed the tool there with no teardown, the XDP program left attached
+ * and the UMEM's memory held until the kernel reaped it) and ^\.
+ */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+static const char *const stop_signal_names[] = {
+	"SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT",
+};
+
 static volatile sig_atomic_t stop_sig;
 static volatile sig_atomic_t stop_asked;
 
 static void on_stop_signal(int sig)
 {
 	if (stop_asked && stop_sig) {
-		/* Second signal: the user wants out even if teardown hangs. */
+		/*
+		 * A second signal: the user wants out even if teardown hangs.
+		 * Not a second SIGHUP: a hangup comes from the terminal and
+		 * again from the shell passing it on to its jobs, and neither
+		 * is a person insisting; the teardown goes on.
+		 */
+		if (sig == SIGHUP)
+			return;
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -380,11 +398,39 @@ int xm_ex_signals_install(void)
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
-		return -errno;
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]);
+	     i++) {
+		int sig = stop_signals[i];
+
+		/*
+		 * SIGHUP ignored at start is nohup(1): the user asked the
+		 * tool to outlive the terminal, so it stays ignored.  SIGINT
+		 * and SIGQUIT are handled even when inherited ignored (a
+		 * shell without job control starts background commands so),
+		 * as they always were.
+		 */
+		if (sig == SIGHUP) {
+			struct sigaction cur;
+
+			if (sigaction(SIGHUP, NULL, &cur) != 0)
+				return -errno;
+			if (cur.sa_handler == SIG_IGN)
+				continue;
+		}
+		if (sigaction(sig, &sa, NULL) != 0)
+			return -errno;
+	}
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return -errno;
 	return 0;
+}
+
+void xm_ex_stop_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]);
+	     i++)
+		sigaddset(set, stop_signals[i]);
 }
 
 bool xm_ex_stopping(void)
@@ -400,6 +446,17 @@ void xm_ex_stop(void)
 int xm_ex_stop_signal(void)
 {
 	return stop_sig;
+}
+
+const char *xm_ex_stop_signal_name(void)
+{
+	int sig = stop_sig;
+
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]);
+	     i++)
+		if (stop_signals[i] == sig)
+			return stop_signal_names[i];
+	return NULL;
 }
 
 /* ----------------------------------------------------------- stats line */

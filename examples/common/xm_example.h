@@ -6,7 +6,8 @@
  *
  * The examples' contract, shared by all of them:
  *
- *   exit 0  success (ran to the end, or stopped by SIGINT/SIGTERM)
+ *   exit 0  success (ran to the end, or stopped by SIGINT, SIGTERM,
+ *           SIGHUP or SIGQUIT: every stop signal tears down the same way)
  *   exit 1  runtime error (a message on stderr says what failed)
  *   exit 2  usage error (a message and "try --help" on stderr)
  *
@@ -134,18 +135,31 @@ static inline uint64_t xm_ex_cycles(void)
 /* -------------------------------------------------------------- signals */
 
 /**
- * Installs handlers for SIGINT and SIGTERM (and ignores SIGPIPE): the
- * first signal asks the loops to stop (xm_ex_stopping()), a second one
- * while stopping restores the default action and re-raises, so a stuck
- * teardown can still be interrupted.  @return 0 or -errno.
+ * Installs handlers for the stop signals, SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT (and ignores SIGPIPE): the first one asks the loops to stop
+ * (xm_ex_stopping()), and the tool tears down as at the end of its run
+ * and exits 0.  A second SIGINT, SIGTERM or SIGQUIT while stopping
+ * restores the default action and re-raises, so a stuck teardown can
+ * still be interrupted; a second SIGHUP does not (a hangup is delivered
+ * by the terminal and again by the shell).  SIGHUP ignored at start
+ * (nohup) stays ignored.  A tool with another use for a signal (xmbuf-lb:
+ * SIGHUP reloads) installs its own handler afterwards.
+ * @return 0 or -errno.
  */
 int xm_ex_signals_install(void);
-/** True once SIGINT/SIGTERM arrived or xm_ex_stop() was called. */
+/**
+ * Fills set with the stop signals, for a thread that must not take them
+ * (block them around pthread_create(): the thread inherits the mask).
+ */
+void xm_ex_stop_sigset(sigset_t *set);
+/** True once a stop signal arrived or xm_ex_stop() was called. */
 bool xm_ex_stopping(void);
 /** Asks every loop to stop (e.g. when the duration is over). */
 void xm_ex_stop(void);
 /** The signal that asked to stop, 0 if none. */
 int xm_ex_stop_signal(void);
+/** Its name ("SIGHUP") for a summary's stopped_by; NULL if none. */
+const char *xm_ex_stop_signal_name(void);
 
 /* ----------------------------------------------------------- stats line */
 

@@ -6,7 +6,9 @@
  *
  *   xmbuf-decap -i IF [--gue-port P] [--allow-src PREFIX ...]
  *                                         attach, print counters once a
- *                                         second, detach at SIGINT/-d
+ *                                         second, detach at a stop
+ *                                         signal (INT, TERM, HUP, QUIT)
+ *                                         or -d
  *   xmbuf-decap -i IF --persist [...]     attach and exit (a real backend:
  *                                         the program stays)
  *   xmbuf-decap -i IF --stats [--json]    counters of the attached program
@@ -537,6 +539,7 @@ int main(int argc, char **argv)
 	const void *bytes;
 	size_t sz = 0;
 	uint64_t deadline = 0;
+	bool have_st = false;
 	int ifindex, ret, err;
 
 	xm_ex_set_prog(argv[0]);
@@ -586,9 +589,14 @@ int main(int argc, char **argv)
 	}
 	err = xdp_program__attach(xp, ifindex, a.mode, 0);
 	if (err) {
-		ret = xm_ex_error("cannot attach to %s (%s mode): %s", a.ifname,
+		/* a killed xmbuf-decap leaves its program behind */
+		ret = xm_ex_error("cannot attach to %s (%s mode): %s%s",
+				  a.ifname,
 				  a.mode == XDP_MODE_SKB ? "skb" : "native",
-				  strerror(-err));
+				  strerror(-err),
+				  err == -EBUSY || err == -EEXIST ?
+				  " (an XDP program is attached already; "
+				  "--unload removes an xm_decap one)" : "");
 		goto out_close;
 	}
 	err = write_config(xdp_program__fd(xp), (uint16_t)a.gue_port,
@@ -642,12 +650,15 @@ int main(int argc, char **argv)
 	if (err)
 		ret = xm_ex_error("cannot read the counters: %s", strerror(-err));
 	else
-		print_stats(&st, a.ifname, a.json);
+		have_st = true;
 out_detach:
 	err = xdp_program__detach(xp, ifindex, a.mode, 0);
 	if (err)
 		ret = xm_ex_error("cannot detach from %s: %s", a.ifname,
 				  strerror(-err));
+	/* after the detach: an output that blocks holds nothing attached */
+	if (have_st)
+		print_stats(&st, a.ifname, a.json);
 out_close:
 	xdp_program__close(xp);
 	bpf_object__close(obj);

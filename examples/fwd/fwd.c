@@ -33,9 +33,10 @@
  * (descriptors the kernel sends per sendto()).
  *
  * The main thread prints a stats line once a second on stderr and, at the
- * end (SIGINT/SIGTERM or -d), waits for the workers to drain what they
- * queued, closes the ports, and audits the UMEM: every frame must be back
- * in its zone.  The summary goes to stdout, as JSON with --json.
+ * end (a stop signal: SIGINT, SIGTERM, SIGHUP, SIGQUIT; or -d), waits for
+ * the workers to drain what they queued, closes the ports, and audits the
+ * UMEM: every frame must be back in its zone.  The summary goes to
+ * stdout, as JSON with --json.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -412,8 +413,8 @@ static void print_summary(const struct fwd *f, const struct fwd_args *a,
 	double rx_mpps = r->seconds > 0 ? (double)r->rx / r->seconds / 1e6 : 0;
 	double tx_mpps = r->seconds > 0 ? (double)r->tx / r->seconds / 1e6 : 0;
 	double cpp = r->rx ? (double)r->busy_cycles / (double)r->rx : 0;
-	const char *stop = xm_ex_stop_signal() == SIGINT ? "SIGINT" :
-			   xm_ex_stop_signal() == SIGTERM ? "SIGTERM" :
+	const char *stop = xm_ex_stop_signal_name() ?
+			   xm_ex_stop_signal_name() :
 			   r->worker_err ? "error" : "duration";
 
 	if (a->json) {

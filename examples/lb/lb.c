@@ -28,8 +28,9 @@
  * Established flows survive a reload because the connection table
  * remembers backends by stable identity, not by index (lb_config.c).
  *
- * At exit (SIGINT/SIGTERM, or -d): workers drain what they queued, the
- * port closes, and the UMEM is audited: every frame must be home.
+ * At exit (SIGINT, SIGTERM, SIGQUIT, or -d): workers drain what they
+ * queued, the port closes, and the UMEM is audited: every frame must be
+ * home.
  * Exit status: 0 success, 1 runtime error (bad configuration included),
  * 2 usage error.
  */
@@ -527,8 +528,8 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 {
 	const struct lb_config *c = atomic_load(&lb->cur);
 	const struct lb_path_stats *p = &r->t.p;
-	const char *stop = xm_ex_stop_signal() == SIGINT ? "SIGINT" :
-			   xm_ex_stop_signal() == SIGTERM ? "SIGTERM" :
+	const char *stop = xm_ex_stop_signal_name() ?
+			   xm_ex_stop_signal_name() :
 			   r->worker_err ? "error" : "duration";
 	bool audit_ok = r->audit_err == 0 && r->audit_held == 0;
 
@@ -658,8 +659,8 @@ static void usage(FILE *out)
 "       %s -c CONFIG --check\n"
 "Balances the services of CONFIG over their backends (Maglev hashing,\n"
 "connection tables, IPIP/GUE direct server return).  Traffic that is for\n"
-"no service goes on to the kernel.  SIGHUP reloads CONFIG; SIGINT or\n"
-"SIGTERM stops.  CONFIG's format: examples/lb/README.md.\n"
+"no service goes on to the kernel.  SIGHUP reloads CONFIG; SIGINT,\n"
+"SIGTERM or SIGQUIT stops.  CONFIG's format: examples/lb/README.md.\n"
 "\n"
 "  -i, --iface IF        interface (required)\n"
 "  -c, --config FILE     configuration (required)\n"

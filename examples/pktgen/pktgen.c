@@ -684,11 +684,9 @@ void pg_block_signals(void)
 {
 	sigset_t set;
 
-	/* SIGINT/SIGTERM belong to the main thread: a worker inside
+	/* the stop signals belong to the main thread: a worker inside
 	 * BPF_PROG_RUN would otherwise have its run cut short */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	xm_ex_stop_sigset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
@@ -696,9 +694,7 @@ static void pg_unblock_signals(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	xm_ex_stop_sigset(&set);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 

@@ -103,6 +103,24 @@ pid_t xm_proc_spawn(const struct xm_netns *ns, const char *const *argv,
 			_exit(125);
 		if (ns && xm_netns_enter(ns, &saved) != 0)
 			_exit(126);
+		/*
+		 * The signals a test sends reach the example as they would
+		 * a command started from a terminal, whatever the runner
+		 * left ignored or blocked (nohup, a background job of a
+		 * shell without job control): an ignored disposition and
+		 * the mask survive exec.
+		 */
+		{
+			static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT,
+						    SIGTERM, SIGPIPE };
+			sigset_t none;
+
+			for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]);
+			     i++)
+				signal(sigs[i], SIG_DFL);
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+		}
 		/* The machines have two cores shared with whatever else
 		 * runs: a timing-sensitive child (a generator) asks for a
 		 * larger share, inherited by its threads. */

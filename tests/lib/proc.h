@@ -6,7 +6,9 @@
  * without blocking the test, and reap it within a deadline.
  *
  * The child dies with the test (PR_SET_PDEATHSIG), so a test that
- * crashes past its .fini leaves no example running.  Exit statuses
+ * crashes past its .fini leaves no example running.  It starts with the
+ * default action for SIGHUP, SIGINT, SIGQUIT, SIGTERM and SIGPIPE and no
+ * signal blocked, whatever the test runner inherited.  Exit statuses
  * 125, 126 and 127 from the child mean: the parent was already gone,
  * entering the namespace failed, exec failed.
  *
