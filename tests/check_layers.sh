@@ -14,6 +14,8 @@
 #   port, live xm_port.h, xm_live.h               common, umem and mbuf public
 #     ^
 #   examples   public headers only                no *_int.h, no ../
+#              (pktgen's queues, pg_tx.c and pg_rx.c, see struct pg and
+#              the pure parts, never the run, the CLI code or main)
 #
 # The table below says, for each file, which of our headers it may name in
 # an #include "..." (or <xm_*.h>).  The first row whose glob matches the
@@ -43,6 +45,8 @@ userspace/xm_pkt_int.h		| $COMMON xm_pkt.h
 userspace/live.c		| $COMMON xm_live.h xm_live_int.h ../bpf/xm_live_shared.h xm_live.skel.h
 userspace/xm_live*.h		| $COMMON xm_live.h
 userspace/*			| $COMMON xm_umem.h xm_mbuf.h xm_pkt.h xm_port.h xm_port_int.h ../bpf/xm_redirect_shared.h xm_redirect*.skel.h
+examples/pktgen/pg_[rt]x.c	| $PUBLIC xm_example.h pg_state.h pg_rx.h pg_tx.h pg_rate.h pg_stamp.h
+examples/pktgen/pg_state.h	| $PUBLIC pg_cli.h pg_frame.h pg_meter.h pg_pcap.h pg_sched.h pg_tuples.h
 examples/*/*.bpf.c		| vmlinux.h @here
 examples/*			| $PUBLIC xm_example.h @here @skel
 bpf/*				| vmlinux.h @here

@@ -162,6 +162,16 @@ void pg_tmpl_set_flow(uint8_t *hdr, const struct pg_layout *ly,
 		pg_csum_apply(hdr + ly->ly_l4_csum_off, l4d, ly->ly_udp);
 }
 
+/* The source and destination addresses, adjacent in both IP headers
+ * (alen bytes each: 4 for IPv4, 16 for IPv6). */
+static inline void pg_rx_addrs(struct pg_rx_info *ri, const uint8_t *src,
+			       unsigned int alen)
+{
+	memcpy(ri->ri_src, src, alen);
+	memcpy(ri->ri_dst, src + alen, alen);
+	ri->ri_family = alen == 4 ? 4 : 6;
+}
+
 bool pg_rx_locate(const uint8_t *frame, uint32_t len, struct pg_rx_info *ri)
 {
 	uint32_t off = 12, l4;
@@ -193,17 +203,13 @@ bool pg_rx_locate(const uint8_t *frame, uint32_t len, struct pg_rx_info *ri)
 		if (pg_get16(frame + off + 6) & 0x1fff)
 			return false;
 		proto = frame[off + 9];
-		memcpy(ri->ri_src, frame + off + 12, 4);
-		memcpy(ri->ri_dst, frame + off + 16, 4);
-		ri->ri_family = 4;
+		pg_rx_addrs(ri, frame + off + 12, 4);
 		l4 = off + ihl;
 	} else if (type == XM_PKT_ETH_P_IPV6) {
 		if (off + XM_PKT_IPV6_HLEN > len || (frame[off] >> 4) != 6)
 			return false;
 		proto = frame[off + 6];
-		memcpy(ri->ri_src, frame + off + 8, 16);
-		memcpy(ri->ri_dst, frame + off + 24, 16);
-		ri->ri_family = 6;
+		pg_rx_addrs(ri, frame + off + 8, 16);
 		l4 = off + XM_PKT_IPV6_HLEN;
 	} else {
 		return false;

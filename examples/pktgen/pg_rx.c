@@ -16,75 +16,19 @@
  * the first stamped packet decides: within a second of now means the same
  * clock, else the thread reads the clock itself once per burst.
  *
- * KPI (pktgen.h): pg_rx_setup, pg_rx_teardown, pg_rx_reset, pg_rx_thread,
- * pg_tuples_init, pg_tuples_insert, pg_tuples_free.
+ * KPI (pg_rx.h): pg_rx_setup, pg_rx_teardown, pg_rx_reset, pg_rx_thread.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pktgen.h"
+#include "xm_example.h"
+
+#include "pg_rate.h"
+#include "pg_rx.h"
+#include "pg_stamp.h"
 
 #define PG_RX_IDLE_NS		200000	/* spin this long before poll() */
-
-/* ------------------------------------------------------------ tuples */
-
-int pg_tuples_init(struct pg_tuples *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->tp_mask = 4096 - 1;
-	t->tp_slot = calloc(t->tp_mask + 1, sizeof(*t->tp_slot));
-	return t->tp_slot ? 0 : -ENOMEM;
-}
-
-void pg_tuples_free(struct pg_tuples *t)
-{
-	free(t->tp_slot);
-	memset(t, 0, sizeof(*t));
-}
-
-static void pg_tuples_clear(struct pg_tuples *t)
-{
-	memset(t->tp_slot, 0, (t->tp_mask + 1) * sizeof(*t->tp_slot));
-	t->tp_n = 0;
-	t->tp_full = false;
-}
-
-/* Doubles the table; on failure the set stops growing (tp_full). */
-static void pg_tuples_grow(struct pg_tuples *t)
-{
-	struct pg_tuples n = { .tp_mask = t->tp_mask * 2 + 1 };
-
-	n.tp_slot = calloc(n.tp_mask + 1, sizeof(*n.tp_slot));
-	if (!n.tp_slot) {
-		t->tp_full = true;
-		return;
-	}
-	for (uint32_t i = 0; i <= t->tp_mask; i++)
-		if (t->tp_slot[i])
-			pg_tuples_insert(&n, t->tp_slot[i]);
-	free(t->tp_slot);
-	*t = n;
-}
-
-void pg_tuples_insert(struct pg_tuples *t, uint64_t h)
-{
-	uint32_t i = (uint32_t)h & t->tp_mask;
-
-	while (t->tp_slot[i]) {
-		if (t->tp_slot[i] == h)
-			return;
-		i = (i + 1) & t->tp_mask;
-	}
-	if (t->tp_full)
-		return;
-	t->tp_slot[i] = h;
-	t->tp_n++;
-	if (t->tp_n >= PG_TUPLES_MAX)
-		t->tp_full = true;
-	else if (t->tp_n * 2 > t->tp_mask)
-		pg_tuples_grow(t);
-}
 
 /* ------------------------------------------------------------- setup */
 

@@ -31,7 +31,7 @@
  * stamp: one frame per packet of the file, sent as xm_copym() references
  * (several may be in flight at once) without ever being written.
  *
- * KPI (pktgen.h): pg_tx_pool_size, pg_tx_setup, pg_tx_release,
+ * KPI (pg_tx.h): pg_tx_pool_size, pg_tx_setup, pg_tx_release,
  * pg_tx_teardown, pg_tx_thread, pg_tx_streams.
  *
  * Live frames (--engine live): xm_live_send() hands the largest template
@@ -51,10 +51,20 @@
 
 #include <sys/prctl.h>
 
-#include "pktgen.h"
+#include "xm_example.h"
+
+#include "pg_rate.h"
+#include "pg_stamp.h"
+#include "pg_tx.h"
 
 #define PG_SLEEP_MIN_NS		30000	/* shorter waits spin */
 #define PG_SLEEP_EARLY_NS	10000	/* wake this much before */
+#define PG_LIVE_CALL_MAX	262144	/* frames per BPF_PROG_RUN, unlimited:
+					 * ~100 ms, past the ~30 ms a call
+					 * costs however small */
+#define PG_LIVE_BURST_NS	50000000 /* a rate-limited live call: 50 ms */
+#define PG_BURST_NS		50000	/* a rate-limited burst lasts <= this */
+#define PG_PREFETCH_AHEAD	8	/* AF_XDP: slots prefetched ahead */
 
 /* ------------------------------------------------------------ frames */
 
@@ -536,6 +546,30 @@ static void pg_wait(struct pg *g, struct pg_txq *q, uint64_t ns)
 			xm_port_tx_complete(g->txp, q->qidx);
 }
 
+/* How many of n packets the queue's limit still allows: 0 once it is
+ * reached. */
+static uint32_t pg_tx_left(struct pg_txq *q, uint32_t n)
+{
+	uint64_t sent = atomic_load_explicit(&q->sent, memory_order_relaxed);
+
+	if (!q->limit)
+		return n;
+	if (sent >= q->limit)
+		return 0;
+	return q->limit - sent < n ? (uint32_t)(q->limit - sent) : n;
+}
+
+/* n packets of bytes sent, the first of them at now. */
+static void pg_tx_count(struct pg_txq *q, uint64_t now, uint64_t n,
+			uint64_t bytes)
+{
+	if (!q->t_first)
+		q->t_first = now;
+	q->t_last = xm_ex_now_ns();
+	atomic_fetch_add_explicit(&q->sent, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&q->bytes, bytes, memory_order_relaxed);
+}
+
 /* ------------------------------------------------------- AF_XDP engine */
 
 /*
@@ -640,17 +674,11 @@ static int pg_afxdp_run(struct pg *g, struct pg_txq *q)
 
 	pg_pace_init(&pc, q, a->burst, mean ? mean : 64, PG_BURST_NS);
 	while (!atomic_load_explicit(&g->tx_stop, memory_order_relaxed)) {
-		uint64_t sent = atomic_load_explicit(&q->sent,
-						     memory_order_relaxed);
 		uint64_t now = xm_ex_now_ns(), bytes;
-		uint32_t n = pc.pc_burst, acc;
+		uint32_t n = pg_tx_left(q, pc.pc_burst), acc;
 
-		if (q->limit) {
-			if (sent >= q->limit)
-				break;
-			if (q->limit - sent < n)
-				n = (uint32_t)(q->limit - sent);
-		}
+		if (!n)
+			break;
 		if (pc.pc_on) {
 			uint64_t avail = pg_rate_avail(&pc.pc_tb, now), cost = 0;
 			uint32_t k = 0;
@@ -684,13 +712,7 @@ static int pg_afxdp_run(struct pg *g, struct pg_txq *q)
 							     pc.pc_bits);
 				pg_rate_spend(&pc.pc_tb, cost);
 			}
-			if (!q->t_first)
-				q->t_first = now;
-			q->t_last = xm_ex_now_ns();
-			atomic_fetch_add_explicit(&q->sent, acc,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&q->bytes, bytes,
-						  memory_order_relaxed);
+			pg_tx_count(q, now, acc, bytes);
 		} else {
 			/* ring or pool full: let the kernel catch up */
 			xm_port_tx_flush(g->txp, q->qidx);
@@ -733,17 +755,11 @@ static int pg_live_run(struct pg *g, struct pg_txq *q)
 			big = i;
 	pg_pace_init(&pc, q, PG_LIVE_CALL_MAX, mean, PG_LIVE_BURST_NS);
 	while (!atomic_load_explicit(&g->tx_stop, memory_order_relaxed)) {
-		uint64_t sent = atomic_load_explicit(&q->sent,
-						     memory_order_relaxed);
-		uint32_t n = pc.pc_burst;
+		uint32_t n = pg_tx_left(q, pc.pc_burst);
 		uint64_t now = xm_ex_now_ns();
 
-		if (q->limit) {
-			if (sent >= q->limit)
-				break;
-			if (q->limit - sent < n)
-				n = (uint32_t)(q->limit - sent);
-		}
+		if (!n)
+			break;
 		if (pc.pc_on) {
 			uint64_t unit = pc.pc_bits ? mean * 8 : 1;
 			uint64_t avail = pg_rate_avail(&pc.pc_tb, now);
@@ -761,14 +777,9 @@ static int pg_live_run(struct pg *g, struct pg_txq *q)
 				    strerror(-err));
 			break;
 		}
-		if (!q->t_first)
-			q->t_first = now;
-		q->t_last = xm_ex_now_ns();
-		atomic_fetch_add_explicit(&q->sent, n, memory_order_relaxed);
 		/* the size mix is exact over whole cycles; a call's bytes are
 		 * counted at the mean */
-		atomic_fetch_add_explicit(&q->bytes, (uint64_t)n * mean,
-					  memory_order_relaxed);
+		pg_tx_count(q, now, n, (uint64_t)n * mean);
 	}
 	if (pc.pc_on)
 		q->spilled = pg_rate_spilled(&pc.pc_tb);

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * pg_run.c - one run of xmbuf-pktgen (pg_run.h).
+ *
+ *   pg_run_begin   result buffers; the streams the TX queues will send
+ *   pg_rx_start    meters told those streams, then one thread per RX queue
+ *   pg_tx_start    each queue's share of count and rate, one thread each
+ *   pg_watch       stats line once a second until the count, the deadline,
+ *                  idleness (rx) or a stop signal
+ *   pg_tx_join     tx_stop, join, what the senders did
+ *   pg_drain       both ends: wait for what is still on the wire
+ *   pg_rx_join     rx_stop, join
+ *   pg_merge       every queue's meter, sizes and tuples into the result;
+ *                  with both ends, each stream's sent count (the tail)
+ *
+ * The stop signals are blocked while the threads are created, so only
+ * the main thread takes them (a worker inside BPF_PROG_RUN would have its
+ * run cut short); the watch loop sees them through xm_ex_stopping().
+ *
+ * KPI (pg_run.h): pg_run, pg_result_free.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xm_example.h"
+
+#include "pg_run.h"
+#include "pg_rx.h"
+#include "pg_tx.h"
+
+#define PG_STREAMS_MAX		1024
+
+/* The TX streams of a run and their first sequence numbers. */
+struct pg_streams {
+	uint16_t ids[PG_STREAMS_MAX];
+	uint64_t first[PG_STREAMS_MAX];
+	int n;
+};
+
+static void pg_stop_signals(int how)
+{
+	sigset_t set;
+
+	xm_ex_stop_sigset(&set);
+	pthread_sigmask(how, &set, NULL);
+}
+
+static void pg_sum_tx(const struct pg *g, uint64_t *sent, uint64_t *bytes)
+{
+	*sent = *bytes = 0;
+	for (unsigned int i = 0; i < g->ntxq; i++) {
+		*sent += atomic_load_explicit(&g->txq[i].sent,
+					      memory_order_relaxed);
+		*bytes += atomic_load_explicit(&g->txq[i].bytes,
+					       memory_order_relaxed);
+	}
+}
+
+static void pg_sum_rx(const struct pg *g, uint64_t *rx, uint64_t *bytes,
+		      uint64_t *lost, uint64_t *last_ns)
+{
+	*rx = *bytes = *lost = *last_ns = 0;
+	for (unsigned int i = 0; i < g->nrxq; i++) {
+		uint64_t t = atomic_load_explicit(&g->rxq[i].last_ns,
+						  memory_order_relaxed);
+
+		*rx += atomic_load_explicit(&g->rxq[i].rx,
+					    memory_order_relaxed);
+		*bytes += atomic_load_explicit(&g->rxq[i].bytes,
+					       memory_order_relaxed);
+		*lost += atomic_load_explicit(&g->rxq[i].lost,
+					      memory_order_relaxed);
+		if (t > *last_ns)
+			*last_ns = t;
+	}
+}
+
+void pg_result_free(struct pg_result *r)
+{
+	if (r->meter) {
+		pg_meter_free(r->meter);
+		free(r->meter);
+	}
+	free(r->sizes);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Splits total over n queues: queue i gets its share of the remainder. */
+static uint64_t pg_share(uint64_t total, unsigned int n, unsigned int i)
+{
+	return total / n + (i < total % n ? 1 : 0);
+}
+
+/* The merged meter has room for every queue's streams: none dropped. */
+static uint32_t pg_merged_streams(const struct pg *g)
+{
+	if (g->nrxq == 0)
+		return 1;
+	if (g->nrxq >= PG_METER_STREAMS_MAX / PG_METER_STREAMS)
+		return PG_METER_STREAMS_MAX;
+	return g->nrxq * PG_METER_STREAMS;
+}
+
+/* ------------------------------------------------------------- start */
+
+/* The result's buffers and the streams.  @return 0 or -errno (said). */
+static int pg_run_begin(struct pg *g, struct pg_result *r,
+			struct pg_streams *st)
+{
+	memset(r, 0, sizeof(*r));
+	r->meter = calloc(1, sizeof(*r->meter));
+	r->sizes = calloc(PG_SIZE_MAX + 2, sizeof(*r->sizes));
+	if (!r->meter || !r->sizes ||
+	    pg_meter_init(r->meter, pg_merged_streams(g)))
+		return xm_ex_error("out of memory"), -ENOMEM;
+	atomic_store(&g->tx_stop, false);
+	atomic_store(&g->rx_stop, false);
+	st->n = 0;
+	if (g->ntxq > 0) {
+		st->n = pg_tx_streams(g, st->ids, st->first, PG_STREAMS_MAX);
+		if (st->n < 0)
+			return xm_ex_error("cannot read the TX streams: %s",
+					   strerror(-st->n)), st->n;
+	}
+	return 0;
+}
+
+/* @return 0 or -errno of pthread_create(). */
+static int pg_rx_start(struct pg *g, const struct pg_streams *st)
+{
+	int err;
+
+	pg_rx_reset(g);
+	/* the run knows its streams: stamps of any other id (an earlier
+	 * run's, another sender's) are not this run's */
+	for (unsigned int i = 0; i < g->nrxq; i++) {
+		for (int s = 0; s < st->n; s++)
+			pg_meter_set_first(g->rxq[i].meter, st->ids[s],
+					   st->first[s]);
+		if (st->n > 0)
+			pg_meter_seal(g->rxq[i].meter);
+	}
+	for (unsigned int i = 0; i < g->nrxq; i++) {
+		err = pthread_create(&g->rxq[i].thread, NULL, pg_rx_thread,
+				     &g->rxq[i]);
+		if (err)
+			return -err;
+		g->rxq[i].started = true;
+	}
+	return 0;
+}
+
+/* @return 0 or -errno of pthread_create(). */
+static int pg_tx_start(struct pg *g, const struct pg_run_opts *o)
+{
+	int err;
+
+	for (unsigned int i = 0; i < g->ntxq; i++) {
+		struct pg_txq *q = &g->txq[i];
+
+		q->limit = o->count ? pg_share(o->count, g->ntxq, i) : 0;
+		q->rate_bits = o->rate_bps != 0;
+		q->rate = o->rate_bps ? pg_share(o->rate_bps, g->ntxq, i) :
+			  o->rate_pps ? pg_share(o->rate_pps, g->ntxq, i) : 0;
+		q->run_seq0 = q->seq;
+		q->t_first = q->t_last = 0;
+		q->spilled = 0;
+		q->err = 0;
+		atomic_store(&q->sent, 0);
+		atomic_store(&q->bytes, 0);
+		atomic_store(&q->done, false);
+		if (o->count && q->limit == 0) {
+			atomic_store(&q->done, true);
+			continue;
+		}
+		err = pthread_create(&q->thread, NULL, pg_tx_thread, q);
+		if (err)
+			return -err;
+		q->started = true;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- watch */
+
+/* Whether the run is over: every sender done, or (rx only) the count
+ * received or the receiver idle long enough. */
+static bool pg_run_over(const struct pg *g, const struct pg_run_opts *o,
+			uint64_t now)
+{
+	uint64_t rx, bytes, lost, last;
+
+	if (g->ntxq > 0) {
+		for (unsigned int i = 0; i < g->ntxq; i++)
+			if (!atomic_load_explicit(&g->txq[i].done,
+						  memory_order_acquire))
+				return false;
+		return true;
+	}
+	pg_sum_rx(g, &rx, &bytes, &lost, &last);
+	if (o->rx_count && rx >= o->rx_count)
+		return true;
+	return o->idle_s > 0 && last &&
+	       now > last + (uint64_t)(o->idle_s * 1e9);
+}
+
+/* The stats line once a second until the run is over, its deadline or a
+ * stop signal. */
+static void pg_watch(const struct pg *g, const struct pg_run_opts *o,
+		     uint64_t t0)
+{
+	static const struct xm_ex_stat_col cols_both[] = {
+		{ "tx", XM_EX_STAT_RATE }, { "", XM_EX_STAT_BITS },
+		{ "rx", XM_EX_STAT_RATE }, { "", XM_EX_STAT_BITS },
+		{ "lost", XM_EX_STAT_COUNT },
+	};
+	static const struct xm_ex_stat_col cols_rx[] = {
+		{ "rx", XM_EX_STAT_RATE }, { "", XM_EX_STAT_BITS },
+		{ "lost", XM_EX_STAT_COUNT },
+	};
+	bool have_tx = g->ntxq > 0, have_rx = g->rxp != NULL;
+	FILE *line = o->stats_line ? stderr : NULL;
+	uint64_t deadline = 0;
+	struct xm_ex_stats stats;
+
+	if (o->seconds > 0)
+		deadline = t0 + (uint64_t)(o->seconds * 1e9);
+	if (have_tx)
+		xm_ex_stats_init(&stats, cols_both, have_rx ? 5 : 2, 0, line);
+	else
+		xm_ex_stats_init(&stats, cols_rx, 3, 0, line);
+	for (;;) {
+		uint64_t now = xm_ex_now_ns(), v[5], last;
+
+		if (xm_ex_stopping() || (deadline && now >= deadline) ||
+		    pg_run_over(g, o, now))
+			break;
+		if (xm_ex_stats_due(&stats, now)) {
+			if (have_tx) {
+				pg_sum_tx(g, &v[0], &v[1]);
+				pg_sum_rx(g, &v[2], &v[3], &v[4], &last);
+			} else {
+				pg_sum_rx(g, &v[0], &v[1], &v[2], &last);
+			}
+			xm_ex_stats_print(&stats, v, now);
+		}
+		usleep(deadline && deadline - now < 5000000ull ?
+		       (useconds_t)((deadline - now) / 1000) + 1 : 5000);
+	}
+}
+
+/* -------------------------------------------------------------- stop */
+
+/* Joins a worker if it started; its error (read once it has ended)
+ * becomes the run's unless the run has one.  @return whether it ran. */
+static bool pg_join(pthread_t thread, bool *started, const int *err,
+		    struct pg_result *r)
+{
+	if (!*started)
+		return false;
+	pthread_join(thread, NULL);
+	*started = false;
+	if (*err && !r->err)
+		r->err = *err;
+	return true;
+}
+
+static void pg_tx_join(struct pg *g, const struct pg_run_opts *o,
+		       struct pg_result *r)
+{
+	uint64_t tmin = UINT64_MAX, tmax = 0;
+
+	atomic_store(&g->tx_stop, true);
+	for (unsigned int i = 0; i < g->ntxq; i++) {
+		struct pg_txq *q = &g->txq[i];
+
+		if (!pg_join(q->thread, &q->started, &q->err, r))
+			continue;
+		if (q->t_first && q->t_first < tmin)
+			tmin = q->t_first;
+		if (q->t_last > tmax)
+			tmax = q->t_last;
+		r->rate_spilled += q->spilled;
+	}
+	if (r->rate_spilled && !g->a->quiet)
+		fprintf(stderr, "%s: the sender fell behind the rate by %llu %s "
+			"(late by more than the bucket: CPU busy, or the rate "
+			"above what it can send)\n", xm_ex_prog(),
+			(unsigned long long)r->rate_spilled,
+			o->rate_bps ? "bits" : "packets");
+	pg_sum_tx(g, &r->sent, &r->tx_bytes);
+	r->tx_seconds = tmax > tmin ? (double)(tmax - tmin) / 1e9 : 0;
+}
+
+/* Late packets: until everything sent arrived, or nothing came for
+ * 100 ms, or the drain time is up. */
+static void pg_drain(const struct pg *g, const struct pg_result *r)
+{
+	uint64_t end = xm_ex_now_ns() + (uint64_t)(g->a->drain_s * 1e9);
+	uint64_t prev = UINT64_MAX, quiet_since = xm_ex_now_ns();
+
+	while (xm_ex_now_ns() < end && !xm_ex_stopping()) {
+		uint64_t rx, b, l, last, now = xm_ex_now_ns();
+
+		pg_sum_rx(g, &rx, &b, &l, &last);
+		if (rx >= r->sent)
+			break;
+		if (rx != prev) {
+			prev = rx;
+			quiet_since = now;
+		} else if (now - quiet_since > 100000000ull) {
+			break;
+		}
+		usleep(2000);
+	}
+}
+
+static void pg_rx_join(struct pg *g, struct pg_result *r)
+{
+	atomic_store(&g->rx_stop, true);
+	for (unsigned int i = 0; i < g->nrxq; i++)
+		pg_join(g->rxq[i].thread, &g->rxq[i].started, &g->rxq[i].err,
+			r);
+}
+
+/* ------------------------------------------------------------- merge */
+
+static void pg_merge(struct pg *g, struct pg_result *r,
+		     const struct pg_streams *st)
+{
+	struct pg_tuples all;
+	bool have_all = pg_tuples_init(&all) == 0;
+
+	for (unsigned int i = 0; i < g->nrxq; i++) {
+		struct pg_rxq *q = &g->rxq[i];
+
+		if (pg_meter_merge(r->meter, q->meter))
+			r->err = -ENOMEM;
+		for (unsigned int s = 0; s < PG_SIZE_MAX + 2; s++)
+			r->sizes[s] += q->sizes[s];
+		r->rx_packets += atomic_load(&q->rx);
+		r->rx_bytes += atomic_load(&q->bytes);
+		r->tuples_capped |= q->tuples.tp_full;
+		if (have_all)
+			pg_tuples_merge(&all, &q->tuples);
+		if (q->clock == 1)
+			r->clock = "xdp";
+		else if (q->clock == 2 && !r->clock)
+			r->clock = "user";
+	}
+	if (!r->clock)
+		r->clock = "none";
+	r->have_rx_port = xm_port_stats(g->rxp, &r->rx_port) == 0;
+	if (have_all) {
+		r->tuples = all.tp_n;
+		r->tuples_capped |= all.tp_full;
+		pg_tuples_free(&all);
+	}
+	/* one process holds both ends: the tail counts too */
+	if (g->ntxq > 0 && st->n > 0) {
+		uint16_t ids[PG_STREAMS_MAX];
+		uint64_t after[PG_STREAMS_MAX];
+		int n = pg_tx_streams(g, ids, after, PG_STREAMS_MAX);
+
+		for (int s = 0; s < n && s < st->n; s++)
+			pg_meter_set_sent(r->meter, ids[s],
+					  after[s] - st->first[s]);
+	}
+}
+
+/* --------------------------------------------------------------- run */
+
+int pg_run(struct pg *g, const struct pg_run_opts *o, struct pg_result *r)
+{
+	struct pg_streams st;
+	bool have_rx = g->rxp != NULL;
+	uint64_t t0;
+	int err;
+
+	err = pg_run_begin(g, r, &st);
+	if (err)
+		return err;
+	pg_stop_signals(SIG_BLOCK);
+	if (have_rx)
+		r->err = pg_rx_start(g, &st);
+	if (!r->err)
+		r->err = pg_tx_start(g, o);
+	pg_stop_signals(SIG_UNBLOCK);
+	if (r->err)
+		xm_ex_error("cannot start a thread: %s", strerror(-r->err));
+	/* scripts wait for this line before they start sending */
+	if (have_rx && g->a->cmd == PG_CMD_RX)
+		fprintf(stderr, "%s: rx ready on %s, %u queue(s), mode %s\n",
+			xm_ex_prog(), g->a->ifname, g->nrxq, g->rx_mode);
+
+	t0 = xm_ex_now_ns();
+	if (!r->err)
+		pg_watch(g, o, t0);
+	pg_tx_join(g, o, r);
+	if (have_rx && g->ntxq > 0)
+		pg_drain(g, r);
+	pg_rx_join(g, r);
+	r->seconds = (double)(xm_ex_now_ns() - t0) / 1e9;
+	if (have_rx)
+		pg_merge(g, r, &st);
+	return r->err;
+}
