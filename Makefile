@@ -177,6 +177,10 @@ $(BUILD)/obj/$(1)/libxmbuf.a: $(call objs_of,$(1),$(LIB_SRCS))
 -include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(EXAMPLE_SRCS) tests/bench/livegen.c tests/bench/peer_raw_rxdrop.c))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+# --version of every tool (and the test that checks it)
+$(foreach v,$(VARIANTS),$(BUILD)/obj/$(v)/examples/common/xm_ex_opts.o \
+	$(BUILD)/obj/$(v)/tests/unit/test_example_opts.o): \
+	BASE_CFLAGS += -DXM_VERSION='"$(VERSION)"'
 
 $(BUILD)/libxmbuf.a: $(BUILD)/obj/rel/libxmbuf.a
 	$(Q)cp $< $@
@@ -244,6 +248,15 @@ $(BUILD)/test/$(1)/unit/test_capture_%: $(BUILD)/obj/$(1)/tests/unit/test_captur
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
 endef
 $(foreach v,dbg asan,$(eval $(call capture_test_rules,$(v))))
+
+# tests/unit/test_example_*.c link the tools' runtime (examples/common).
+define example_test_rules
+$(BUILD)/test/$(1)/unit/test_example_%: $(BUILD)/obj/$(1)/tests/unit/test_example_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(COMMON_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
+	$$(call msg,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
+endef
+$(foreach v,dbg asan,$(eval $(call example_test_rules,$(v))))
 
 unit_bins  = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(UNIT_SRCS))
 integ_bins = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(INTEG_SRCS))

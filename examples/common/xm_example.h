@@ -16,6 +16,11 @@
  *
  * Only public xmbuf headers and libc are used here; the library never
  * prints, so the example decides what its user sees.
+ *
+ * The runtime has three rooms: this header (names, messages, parsing of
+ * one value, signals, the stats line, JSON), xm_ex_opts.h (the command
+ * line as a table) and xm_ex_run.h (the worker launcher).  A tool
+ * includes this header only.
  */
 #ifndef XM_EXAMPLE_H
 #define XM_EXAMPLE_H
@@ -26,6 +31,8 @@
 #include <stdio.h>
 
 #include "xm_umem.h"
+#include "xm_ex_opts.h"	/* the command line from a table */
+#include "xm_ex_run.h"	/* the worker launcher */
 
 #define XM_EX_OK		0
 #define XM_EX_RUNTIME		1
