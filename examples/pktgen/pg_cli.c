@@ -1,26 +1,31 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * pg_cli.c - xmbuf-pktgen's command line (pg_cli.h): the usage text, the
- * option table, and the checks of each option and of the options
- * together.
+ * pg_cli.c - xmbuf-pktgen's command line (pg_cli.h) as an option table
+ * (xm_ex_opts.h): getopt, --help, --version and --list-options come from
+ * the table, the shared options (-i, -q, -c, -d, -m, --burst, -j, -Q, -v,
+ * -h) from the runtime.
  *
- * The options fall in three groups, each parsed by a function of its own
- * (a group's function returns PG_OPT_OTHER for an option not its own):
- *   run     where and how threads run: -i -q -c -n -d -m -j -Q -v,
- *           --burst --pool --tx-budget --tx-ref
- *   frames  what is sent: MACs, addresses, ports, protocol, VLAN, sizes,
- *           flows, seed
- *   send    how it is sent and measured: rates, engine, pcap, stream,
- *           the receiving end, drain, idle and the rfc2544 search
- * Options that only make sense when sending are refused by rx before
- * any group sees them; what needs several options (families, exclusions,
- * the size schedule) is checked once they are all read.
+ *   argv[1]        the command: tx, rx, rfc2544 (or --help)
+ *   argv[2..]      the table, in four sections, which is also the order
+ *                  of --help:
+ *                    common   every command
+ *                    tx       what is sent and how: refused by rx, whose
+ *                             table has these entries turned into
+ *                             "option X is for tx, not rx"
+ *                    rx       --idle
+ *                    rfc2544  the search
+ *   then           the options together: interfaces, exclusions, the
+ *                  address family, the size schedule
+ *
+ * Values that are more than a number or a word (rates with a suffix,
+ * MACs, address and port ranges, --imix's optional list, a tolerance
+ * that may be 0) are parsed by the table's callbacks; a callback's
+ * failure prints the runtime's "invalid WHAT 'ARG' (HINT)".
  *
  * KPI (pg_cli.h): pg_cli_parse, pg_cli_free.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -32,97 +37,18 @@
 #include "pg_cli.h"
 #include "pg_meter.h"
 
-#define PG_OPT_DONE		(-1)	/* handled: go on */
-#define PG_OPT_OTHER		(-2)	/* not this group's option */
+#define PG_STR_(x)		#x
+#define PG_STR(x)		PG_STR_(x)
+#define PG_OPTS_MAX		64	/* entries of the whole table */
 
-/* ------------------------------------------------------------- usage */
+/* What the checks of the options together need beyond struct pg_args. */
+struct pg_cli {
+	const char *size_arg;		/* -s, as given */
+	const char *imix_arg;		/* --imix=LIST, NULL: the default */
+	bool imix;
+};
 
-static void pg_cli_usage(FILE *out)
-{
-	fprintf(out,
-"usage: %1$s tx -i IF [--dst-mac MAC] [--src IP] [--dst IP] [-s SIZE | --imix]\n"
-"              [-n COUNT] [-d SECONDS] [-r PPS | -b BPS] [--flows N]\n"
-"              [--engine afxdp|live] [--pcap FILE] [--json] [options]\n"
-"       %1$s rx -i IF [-n COUNT] [-d SECONDS] [--json] [options]\n"
-"       %1$s rfc2544 -i IF --rx-iface IF2 [-s SIZE] [--trial SECONDS]\n"
-"              [--loss-tolerance PCT] [--json] [options]\n"
-"\n"
-"tx: sends UDP (or TCP SYN) frames over IPv4 or IPv6, built once in UMEM\n"
-"frames and sent from them over and over; every frame carries a sequence\n"
-"number, a stream id and its TX time.  rx: counts per stream received,\n"
-"lost, reordered and duplicated packets and the latency (same host clock)\n"
-"of up to %6$d stream ids (with both ends, of the run's own only); stamps\n"
-"of any other id are counted as stream_overflow.\n"
-"rfc2544: binary search for the highest rate with no loss, then latency.\n"
-"\n"
-"Common:\n"
-"  -i, --iface IF         interface to send on (rx: to receive on)\n"
-"  -q, --queues LIST      queues, one thread each: 0, 0-3, 0,2 (tx default\n"
-"                         0; rx default all; live engine: threads)\n"
-"  -c, --cpus LIST        pin the threads to these CPUs, round robin\n"
-"  -n, --count N          tx: packets to send; rx: stop after N received\n"
-"  -d, --duration SEC     stop after SEC seconds\n"
-"  -m, --mode MODE        AF_XDP mode: auto, zero-copy, copy, skb\n"
-"      --burst N          packets per burst, 1..%2$d (default %3$d)\n"
-"      --pool N           AF_XDP frames per queue (default 1024 in copy\n"
-"                         mode, twice the TX ring in zero-copy mode)\n"
-"      --tx-budget N      copy mode: descriptors the kernel sends per\n"
-"                         sendto(), 32..2048 (default 2048, the TX ring;\n"
-"                         the kernel's own is 32)\n"
-"      --tx-ref own|copym how a frame goes to the port: its own headers\n"
-"                         re-armed (default) or an xm_copym() reference\n"
-"  -j, --json             the summary as one JSON object on stdout\n"
-"  -Q, --quiet            no stats line\n"
-"  -v, --verbose          library debug messages\n"
-"  -h, --help             this text\n"
-"tx:\n"
-"      --dst-mac MAC      destination MAC (default: the kernel's neighbour\n"
-"                         entry for the next hop, or a veth's peer)\n"
-"      --src-mac MAC      source MAC (default: IF's)\n"
-"      --src IP[-IP]      source address or range (default 198.18.0.1);\n"
-"                         IPv6 ranges vary the last 32 bits\n"
-"      --dst IP[-IP]      destination address or range (default 198.18.0.2)\n"
-"      --sport P[-P]      UDP/TCP source port or range (default 1024)\n"
-"      --dport P[-P]      destination port or range (default 9)\n"
-"      --proto udp|tcp    UDP (default) or TCP SYN\n"
-"      --vlan ID          802.1Q tag, 0..4095\n"
-"  -s, --size SIZE        frame size without FCS, %4$d..%5$d (default 60);\n"
-"                         LO-HI[:STEP] sweeps the range\n"
-"      --imix[=LIST]      IMIX: 64:7,594:4,1518:1 or SIZE:WEIGHT,...\n"
-"  -r, --rate PPS         packets per second (k, M, G suffixes)\n"
-"  -b, --bit-rate BPS     bits per second of frames (k, M, G suffixes)\n"
-"      --flows N          distinct 5-tuples (default: every combination of\n"
-"                         the ranges; alone, N source ports)\n"
-"      --flow-order step|random  flow of each packet (default step)\n"
-"      --seed N           random flow order seed\n"
-"      --engine afxdp|live  AF_XDP TX (default) or in-kernel live frames\n"
-"      --pcap FILE        replay the packets of FILE in a loop, byte for\n"
-"                         byte (no stamp: counted, not sequenced)\n"
-"      --stream ID        first stream id (default 0): + the queue, or\n"
-"                         with the live engine + the CPU\n"
-"      --rx-iface IF2     also receive on IF2 and measure (both ends)\n"
-"      --rx-queues LIST   queues of IF2 (default all)\n"
-"      --rx-cpus LIST     pin the receive threads\n"
-"      --drain SEC        wait this long at most for late packets (1)\n"
-"rx:\n"
-"      --idle SEC         stop once nothing arrived for SEC seconds\n"
-"rfc2544:\n"
-"      --trial SEC        seconds per trial (default 2)\n"
-"      --loss-tolerance PCT  loss accepted as zero (default 0)\n"
-"      --resolution PCT   stop when the interval is this share of the peak\n"
-"                         (default 1)\n"
-"      --max-trials N     trials at most (default 16)\n"
-"\n"
-"JSON keys: tx: sent, tx_pps, tx_bps; rx: received, lost, reordered,\n"
-"duplicated, stream_overflow, rx_pps, rx_bps, latency_ns {min, avg, max,\n"
-"p50, p99, p999}.\n"
-"Rates are measured from the first to the last packet.  Exit status: 0\n"
-"success, 1 runtime error, 2 usage error.\n",
-		xm_ex_prog(), PG_BURST_MAX, PG_BURST_DEFAULT, PG_SIZE_MIN,
-		PG_SIZE_MAX, PG_METER_STREAMS);
-}
-
-/* ----------------------------------------------------------- parsing */
+/* ----------------------------------------------------------- values */
 
 /* "1000", "1.5M", "10G": a positive rate. */
 static bool parse_rate(const char *s, uint64_t *out)
@@ -223,365 +149,417 @@ static bool parse_port_range(const char *s, uint16_t *lo, uint32_t *count)
 	return true;
 }
 
-enum {
-	OPT_DST_MAC = 256,
-	OPT_SRC_MAC,
-	OPT_SRC,
-	OPT_DST,
-	OPT_SPORT,
-	OPT_DPORT,
-	OPT_PROTO,
-	OPT_VLAN,
-	OPT_IMIX,
-	OPT_FLOWS,
-	OPT_FLOW_ORDER,
-	OPT_SEED,
-	OPT_ENGINE,
-	OPT_PCAP,
-	OPT_STREAM,
-	OPT_RX_IFACE,
-	OPT_RX_QUEUES,
-	OPT_RX_CPUS,
-	OPT_DRAIN,
-	OPT_IDLE,
-	OPT_BURST,
-	OPT_POOL,
-	OPT_TX_BUDGET,
-	OPT_TX_REF,
-	OPT_TRIAL,
-	OPT_TOLERANCE,
-	OPT_RESOLUTION,
-	OPT_MAX_TRIALS,
-};
+/* The table's callbacks: 0, or -1 for the runtime's "invalid WHAT". */
 
-/* Options that only make sense when sending. */
-static bool tx_only_opt(int opt)
+static int fn_rate(const struct xm_ex_opt *o, const char *arg)
 {
-	switch (opt) {
-	case OPT_DST_MAC: case OPT_SRC_MAC: case OPT_SRC: case OPT_DST:
-	case OPT_SPORT: case OPT_DPORT: case OPT_PROTO: case OPT_VLAN:
-	case OPT_IMIX: case OPT_FLOWS: case OPT_FLOW_ORDER: case OPT_SEED:
-	case OPT_ENGINE: case OPT_PCAP: case OPT_STREAM: case OPT_RX_IFACE:
-	case OPT_RX_QUEUES: case OPT_RX_CPUS: case OPT_DRAIN: case OPT_POOL:
-	case OPT_TX_BUDGET: case OPT_TX_REF: case 's':
-	case 'r': case 'b':
-		return true;
-	default:
-		return false;
-	}
+	return parse_rate(arg, o->dest) ? 0 : -1;
 }
 
-/* The name of option opt as the user may have typed it. */
-static const char *opt_name(const struct option *opts, int opt)
+static int fn_mac(const struct xm_ex_opt *o, const char *arg)
 {
-	static char c[2];
+	struct pg_mac_arg *m = o->dest;
 
-	if (opt < 256) {
-		c[0] = (char)opt;
-		return c;
-	}
-	for (; opts->name; opts++)
-		if (opts->val == opt)
-			return opts->name;
-	return "?";
+	if (!xm_ex_parse_mac(arg, m->addr))
+		return -1;
+	m->given = true;
+	return 0;
 }
 
-
-/* What the checks of the options together need beyond struct pg_args. */
-struct pg_cli {
-	const char *size_arg;		/* -s, as given */
-	const char *imix_arg;		/* --imix=LIST, NULL: the default */
-	bool imix;
-	bool have_src;
-	bool have_dst;
-	int src_fam;
-	int dst_fam;
-};
-
-/* "invalid WHAT 'ARG' (LO..HI)" unless arg is a number in lo..hi. */
-static int opt_u32(const char *arg, uint32_t lo, uint32_t hi, uint32_t *out,
-		   const char *what)
+static int fn_addr(const struct xm_ex_opt *o, const char *arg)
 {
-	if (!xm_ex_parse_u32(arg, lo, hi, out))
-		return xm_ex_usage_error("invalid %s '%s' (%u..%u)", what, arg,
-					 lo, hi);
-	return PG_OPT_DONE;
+	struct pg_addr_arg *r = o->dest;
+
+	if (!parse_addr_range(arg, &r->family, &r->lo, &r->count))
+		return -1;
+	r->given = true;
+	return 0;
 }
 
-/* "invalid WHAT 'ARG'" unless arg is a time of at most max seconds. */
-static int opt_seconds(const char *arg, double max, double *out,
-		       const char *what)
+static int fn_ports(const struct xm_ex_opt *o, const char *arg)
 {
-	if (!xm_ex_parse_seconds(arg, max, out))
-		return xm_ex_usage_error("invalid %s '%s'", what, arg);
-	return PG_OPT_DONE;
+	struct pg_port_arg *r = o->dest;
+
+	return parse_port_range(arg, &r->lo, &r->count) ? 0 : -1;
 }
 
-/* One of two words: *out is the index of arg in names. */
-static int opt_choice(const char *arg, const char *const names[2],
-		      const char *what, int *out)
+static int fn_vlan(const struct xm_ex_opt *o, const char *arg)
 {
-	for (int i = 0; i < 2; i++) {
-		if (!strcmp(arg, names[i])) {
-			*out = i;
-			return PG_OPT_DONE;
-		}
-	}
-	return xm_ex_usage_error("invalid %s '%s' (%s, %s)", what, arg,
-				 names[0], names[1]);
+	uint32_t v;
+
+	if (!xm_ex_parse_u32(arg, (uint32_t)o->lo, (uint32_t)o->hi, &v))
+		return -1;
+	*(int *)o->dest = (int)v;
+	return 0;
 }
 
-static int opt_mac(const char *arg, uint8_t mac[6], bool *have)
+/* --imix or --imix=LIST: the list is checked with the other sizes. */
+static int fn_imix(const struct xm_ex_opt *o, const char *arg)
 {
-	if (!xm_ex_parse_mac(arg, mac))
-		return xm_ex_usage_error("invalid MAC '%s'", arg);
-	*have = true;
-	return PG_OPT_DONE;
+	struct pg_cli *c = o->dest;
+
+	c->imix = true;
+	c->imix_arg = arg;
+	return 0;
 }
 
-static int opt_addr(const char *arg, const char *what, int *family,
-		    union xm_pkt_addr *lo, uint32_t *count, bool *have)
+/* A percentage read as seconds are read (decimals, at most hi), or 0. */
+static int fn_percent(const struct xm_ex_opt *o, const char *arg)
 {
-	if (!parse_addr_range(arg, family, lo, count))
-		return xm_ex_usage_error("invalid %s address or range '%s'",
-					 what, arg);
-	*have = true;
-	return PG_OPT_DONE;
-}
-
-static int opt_ports(const char *arg, const char *what, uint16_t *lo,
-		     uint32_t *count)
-{
-	if (!parse_port_range(arg, lo, count))
-		return xm_ex_usage_error("invalid %s port or range '%s'", what,
-					 arg);
-	return PG_OPT_DONE;
-}
-
-static int opt_rate(const char *arg, uint64_t *out, const char *what,
-		    const char *unit)
-{
-	if (!parse_rate(arg, out))
-		return xm_ex_usage_error("invalid %s '%s': a positive number "
-					 "of %s per second", what, arg, unit);
-	return PG_OPT_DONE;
-}
-
-/* Where and how the threads run. */
-static int opt_run(int opt, const char *arg, struct pg_args *a)
-{
-	static const char *const refs[2] = { "own", "copym" };
-	int i = 0;
-
-	switch (opt) {
-	case 'i':
-		a->ifname = arg;
-		return PG_OPT_DONE;
-	case 'q':
-		return xm_ex_opt_queues(arg, a->queues, &a->nqueues) ?
-		       XM_EX_USAGE : PG_OPT_DONE;
-	case 'c':
-		return xm_ex_opt_cpus(arg, a->cpus, PG_CPUS_MAX, &a->ncpus) ?
-		       XM_EX_USAGE : PG_OPT_DONE;
-	case 'n':
-		if (!xm_ex_parse_u64(arg, 1, UINT64_MAX / 2, &a->count))
-			return xm_ex_usage_error("invalid count '%s' (at least "
-						 "1)", arg);
-		return PG_OPT_DONE;
-	case 'd':
-		return opt_seconds(arg, PG_MAX_SECONDS, &a->seconds,
-				   "duration");
-	case 'm':
-		return xm_ex_opt_mode(arg, &a->mode) ? XM_EX_USAGE :
-		       PG_OPT_DONE;
-	case 'j':
-		a->json = true;
-		return PG_OPT_DONE;
-	case 'Q':
-		a->quiet = true;
-		return PG_OPT_DONE;
-	case 'v':
-		a->verbose = true;
-		return PG_OPT_DONE;
-	case OPT_BURST:
-		return opt_u32(arg, 1, PG_BURST_MAX, &a->burst, "burst");
-	case OPT_POOL:
-		return opt_u32(arg, 256, 65536, &a->pool, "pool size");
-	case OPT_TX_BUDGET:
-		return opt_u32(arg, XM_PORT_TX_BUDGET_MIN, PG_TX_RING,
-			       &a->tx_budget, "TX budget");
-	case OPT_TX_REF:
-		if (opt_choice(arg, refs, "--tx-ref", &i) != PG_OPT_DONE)
-			return XM_EX_USAGE;
-		a->ref = i ? PG_REF_COPYM : PG_REF_OWN;
-		return PG_OPT_DONE;
-	default:
-		return PG_OPT_OTHER;
-	}
-}
-
-/* What is sent: headers, sizes and flows. */
-static int opt_frames(int opt, const char *arg, struct pg_args *a,
-		      struct pg_cli *c)
-{
-	static const char *const protos[2] = { "udp", "tcp" };
-	static const char *const orders[2] = { "step", "random" };
-	uint32_t v32 = 0;
-	int i = 0, rc;
-
-	switch (opt) {
-	case OPT_DST_MAC:
-		return opt_mac(arg, a->dst_mac, &a->have_dst_mac);
-	case OPT_SRC_MAC:
-		return opt_mac(arg, a->src_mac, &a->have_src_mac);
-	case OPT_SRC:
-		return opt_addr(arg, "source", &c->src_fam, &a->src,
-				&a->src_count, &c->have_src);
-	case OPT_DST:
-		return opt_addr(arg, "destination", &c->dst_fam, &a->dst,
-				&a->dst_count, &c->have_dst);
-	case OPT_SPORT:
-		rc = opt_ports(arg, "source", &a->sport, &a->sport_count);
-		a->have_sport_range = a->sport_count > 1;
-		return rc;
-	case OPT_DPORT:
-		return opt_ports(arg, "destination", &a->dport,
-				 &a->dport_count);
-	case OPT_PROTO:
-		if (opt_choice(arg, protos, "protocol", &i) != PG_OPT_DONE)
-			return XM_EX_USAGE;
-		a->proto = i ? XM_PKT_IPPROTO_TCP : XM_PKT_IPPROTO_UDP;
-		return PG_OPT_DONE;
-	case OPT_VLAN:
-		rc = opt_u32(arg, 0, 4095, &v32, "VLAN id");
-		a->vlan = (int)v32;
-		return rc;
-	case 's':
-		c->size_arg = arg;
-		return PG_OPT_DONE;
-	case OPT_IMIX:
-		c->imix = true;
-		c->imix_arg = arg;
-		return PG_OPT_DONE;
-	case OPT_FLOWS:
-		return opt_u32(arg, 1, PG_FLOWS_MAX, &a->flows, "flow count");
-	case OPT_FLOW_ORDER:
-		rc = opt_choice(arg, orders, "flow order", &i);
-		a->flows_random = i == 1;
-		return rc;
-	case OPT_SEED:
-		if (!xm_ex_parse_u64(arg, 0, UINT64_MAX, &a->seed))
-			return xm_ex_usage_error("invalid seed '%s'", arg);
-		return PG_OPT_DONE;
-	default:
-		return PG_OPT_OTHER;
-	}
-}
-
-/* How it is sent and measured. */
-static int opt_send(int opt, const char *arg, struct pg_args *a)
-{
-	static const char *const engines[2] = { "afxdp", "live" };
-	uint32_t v32 = 0;
 	double pct = 0;
-	int i = 0, rc;
 
-	switch (opt) {
-	case 'r':
-		return opt_rate(arg, &a->rate_pps, "rate", "packets");
-	case 'b':
-		return opt_rate(arg, &a->rate_bps, "bit rate", "bits");
-	case OPT_ENGINE:
-		rc = opt_choice(arg, engines, "engine", &i);
-		a->engine = i ? PG_ENGINE_LIVE : PG_ENGINE_AFXDP;
-		return rc;
-	case OPT_PCAP:
-		a->pcap = arg;
-		return PG_OPT_DONE;
-	case OPT_STREAM:
-		if (!xm_ex_parse_u32(arg, 0, 65535, &v32))
-			return xm_ex_usage_error("invalid stream id '%s'", arg);
-		a->stream = (uint16_t)v32;
-		return PG_OPT_DONE;
-	case OPT_RX_IFACE:
-		a->rx_ifname = arg;
-		return PG_OPT_DONE;
-	case OPT_RX_QUEUES:
-		return xm_ex_opt_queues(arg, a->rx_queues, &a->nrx_queues) ?
-		       XM_EX_USAGE : PG_OPT_DONE;
-	case OPT_RX_CPUS:
-		return xm_ex_opt_cpus(arg, a->rx_cpus, PG_CPUS_MAX,
-				      &a->nrx_cpus) ? XM_EX_USAGE : PG_OPT_DONE;
-	case OPT_DRAIN:
-		return opt_seconds(arg, 60, &a->drain_s, "drain time");
-	case OPT_IDLE:
-		return opt_seconds(arg, PG_MAX_SECONDS, &a->idle_s,
-				   "idle time");
-	case OPT_TRIAL:
-		return opt_seconds(arg, 3600, &a->trial_s, "trial time");
-	case OPT_TOLERANCE:
-		/* a percentage read as seconds are read: 0..100, decimals */
-		if (strcmp(arg, "0") && !xm_ex_parse_seconds(arg, 100, &pct))
-			return xm_ex_usage_error("invalid loss tolerance '%s' "
-						 "(0..100 percent)", arg);
-		a->tolerance_pct = pct;
-		return PG_OPT_DONE;
-	case OPT_RESOLUTION:
-		if (!xm_ex_parse_seconds(arg, 50, &a->resolution_pct))
-			return xm_ex_usage_error("invalid resolution '%s' "
-						 "(percent of the peak)", arg);
-		return PG_OPT_DONE;
-	case OPT_MAX_TRIALS:
-		return opt_u32(arg, 1, 64, &a->max_trials, "trial count");
-	default:
-		return PG_OPT_OTHER;
+	if (strcmp(arg, "0") && !xm_ex_parse_seconds(arg, (double)o->hi, &pct))
+		return -1;
+	*(double *)o->dest = pct;
+	return 0;
+}
+
+/* rx's entry for an option of the tx section. */
+static int fn_tx_only(const struct xm_ex_opt *o, const char *arg)
+{
+	char name[64];
+
+	(void)arg;
+	if (o->letter)
+		snprintf(name, sizeof(name), "-%c", o->letter);
+	else
+		snprintf(name, sizeof(name), "--%s", o->name);
+	return xm_ex_usage_error("option %s is for tx, not rx", name);
+}
+
+/* ------------------------------------------------------------ table */
+
+static const struct xm_ex_enum pg_protos[] = {
+	{ "udp", XM_PKT_IPPROTO_UDP, false },
+	{ "tcp", XM_PKT_IPPROTO_TCP, false },
+	{ NULL, 0, false },
+};
+
+static const struct xm_ex_enum pg_orders[] = {
+	{ "step", 0, false },
+	{ "random", 1, false },
+	{ NULL, 0, false },
+};
+
+static const struct xm_ex_enum pg_engines[] = {
+	{ "afxdp", PG_ENGINE_AFXDP, false },
+	{ "live", PG_ENGINE_LIVE, false },
+	{ NULL, 0, false },
+};
+
+static const struct xm_ex_enum pg_refs[] = {
+	{ "own", PG_REF_OWN, false },
+	{ "copym", PG_REF_COPYM, false },
+	{ NULL, 0, false },
+};
+
+#define PG_HEADING(text)	{ .arg = XM_EX_ARG_TEXT, .help = (text) }
+#define PG_RANGE		XM_EX_F_RANGE_HINT
+
+/* Appends the n entries of e to t[*k]. */
+static void pg_put(struct xm_ex_opt *t, unsigned int *k,
+		   const struct xm_ex_opt *e, size_t n)
+{
+	memcpy(&t[*k], e, n * sizeof(*e));
+	*k += (unsigned int)n;
+}
+
+static void pg_opts_common(struct pg_args *a, struct xm_ex_opt *t,
+			   unsigned int *k)
+{
+	const struct xm_ex_opt e[] = {
+		PG_HEADING("Common:"),
+		XM_EX_STD(XM_EX_O_IFACE, 0, "interface to send on (rx: to "
+			  "receive on)"),
+		XM_EX_STD(XM_EX_O_QUEUES, 0, "queues, one thread each: 0, 0-3, "
+			  "0,2 (tx default\n0; rx default all; live engine: "
+			  "threads)"),
+		XM_EX_STD(XM_EX_O_CPUS, 'c', "pin the threads to these CPUs, "
+			  "round robin"),
+		{ .name = "count", .letter = 'n', .arg = XM_EX_ARG_U64,
+		  .dest = &a->count, .lo = 1, .hi = UINT64_MAX / 2,
+		  .metavar = "N", .hint = "at least 1",
+		  .help = "tx: packets to send; rx: stop after N received" },
+		XM_EX_STD(XM_EX_O_DURATION, 0, "stop after SEC seconds"),
+		XM_EX_STD(XM_EX_O_MODE, 0, "AF_XDP mode: auto, zero-copy, copy, "
+			  "skb"),
+		{ .arg = XM_EX_ARG_STD, .std = XM_EX_O_BURST,
+		  .letter = XM_EX_NO_LETTER, .hi = PG_BURST_MAX,
+		  .flags = PG_RANGE,
+		  .help = "packets per burst, 1.." PG_STR(PG_BURST_MAX)
+			  " (default " PG_STR(PG_BURST_DEFAULT) ")" },
+		XM_EX_STD(XM_EX_O_JSON, 0, "the summary as one JSON object on "
+			  "stdout"),
+		XM_EX_STD(XM_EX_O_QUIET, 0, "no stats line"),
+		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
+		XM_EX_STD(XM_EX_O_HELP, 0, NULL),
+		XM_EX_STD(XM_EX_O_VERSION, 0, NULL),
+	};
+
+	pg_put(t, k, e, sizeof(e) / sizeof(e[0]));
+}
+
+/* Everything about sending.  A table: long because the options are
+ * many, each entry a few lines. */
+static void pg_opts_tx(struct pg_args *a, struct pg_cli *c,
+		       struct xm_ex_opt *t, unsigned int *k)
+{
+	const struct xm_ex_opt e[] = {
+		PG_HEADING("tx:"),
+		{ .name = "dst-mac", .arg = XM_EX_ARG_FUNC, .parse = fn_mac,
+		  .dest = &a->dst_mac, .metavar = "MAC", .what = "MAC",
+		  .help = "destination MAC (default: the kernel's neighbour\n"
+			  "entry for the next hop, or a veth's peer)" },
+		{ .name = "src-mac", .arg = XM_EX_ARG_FUNC, .parse = fn_mac,
+		  .dest = &a->src_mac, .metavar = "MAC", .what = "MAC",
+		  .help = "source MAC (default: IF's)" },
+		{ .name = "src", .arg = XM_EX_ARG_FUNC, .parse = fn_addr,
+		  .dest = &a->src, .metavar = "IP[-IP]",
+		  .what = "source address or range",
+		  .help = "source address or range (default 198.18.0.1);\n"
+			  "IPv6 ranges vary the last 32 bits" },
+		{ .name = "dst", .arg = XM_EX_ARG_FUNC, .parse = fn_addr,
+		  .dest = &a->dst, .metavar = "IP[-IP]",
+		  .what = "destination address or range",
+		  .help = "destination address or range (default "
+			  "198.18.0.2)" },
+		{ .name = "sport", .arg = XM_EX_ARG_FUNC, .parse = fn_ports,
+		  .dest = &a->sport, .metavar = "P[-P]",
+		  .what = "source port or range",
+		  .help = "UDP/TCP source port or range (default 1024)" },
+		{ .name = "dport", .arg = XM_EX_ARG_FUNC, .parse = fn_ports,
+		  .dest = &a->dport, .metavar = "P[-P]",
+		  .what = "destination port or range",
+		  .help = "destination port or range (default 9)" },
+		{ .name = "proto", .arg = XM_EX_ARG_ENUM, .enums = pg_protos,
+		  .dest = &a->proto, .metavar = "udp|tcp", .what = "protocol",
+		  .help = "UDP (default) or TCP SYN" },
+		{ .name = "vlan", .arg = XM_EX_ARG_FUNC, .parse = fn_vlan,
+		  .dest = &a->vlan, .lo = 0, .hi = 4095, .flags = PG_RANGE,
+		  .metavar = "ID", .what = "VLAN id",
+		  .help = "802.1Q tag, 0..4095" },
+		{ .name = "size", .letter = 's', .arg = XM_EX_ARG_STR,
+		  .dest = &c->size_arg, .metavar = "SIZE",
+		  .help = "frame size without FCS, " PG_STR(PG_SIZE_MIN) ".."
+			  PG_STR(PG_SIZE_MAX) " (default 60);\nLO-HI[:STEP] "
+			  "sweeps the range" },
+		{ .name = "imix", .arg = XM_EX_ARG_FUNC, .parse = fn_imix,
+		  .dest = c, .flags = XM_EX_F_OPTARG, .metavar = "LIST",
+		  .help = "IMIX: 64:7,594:4,1518:1 or SIZE:WEIGHT,..." },
+		{ .name = "rate", .letter = 'r', .arg = XM_EX_ARG_FUNC,
+		  .parse = fn_rate, .dest = &a->rate_pps, .metavar = "PPS",
+		  .hint = "a positive number of packets per second",
+		  .help = "packets per second (k, M, G suffixes)" },
+		{ .name = "bit-rate", .letter = 'b', .arg = XM_EX_ARG_FUNC,
+		  .parse = fn_rate, .dest = &a->rate_bps, .metavar = "BPS",
+		  .what = "bit rate",
+		  .hint = "a positive number of bits per second",
+		  .help = "bits per second of frames (k, M, G suffixes)" },
+		{ .name = "flows", .arg = XM_EX_ARG_U32, .dest = &a->flows,
+		  .lo = 1, .hi = PG_FLOWS_MAX, .flags = PG_RANGE,
+		  .metavar = "N", .what = "flow count",
+		  .help = "distinct 5-tuples (default: every combination of\n"
+			  "the ranges; alone, N source ports)" },
+		{ .name = "flow-order", .arg = XM_EX_ARG_ENUM,
+		  .enums = pg_orders, .dest = &a->flows_random,
+		  .metavar = "step|random", .what = "flow order",
+		  .help = "flow of each packet (default step)" },
+		{ .name = "seed", .arg = XM_EX_ARG_U64, .dest = &a->seed,
+		  .lo = 0, .hi = UINT64_MAX, .metavar = "N",
+		  .help = "random flow order seed" },
+		{ .name = "engine", .arg = XM_EX_ARG_ENUM, .enums = pg_engines,
+		  .dest = &a->engine, .metavar = "afxdp|live",
+		  .help = "AF_XDP TX (default) or in-kernel live frames" },
+		{ .name = "pcap", .arg = XM_EX_ARG_STR, .dest = &a->pcap,
+		  .metavar = "FILE",
+		  .help = "replay the packets of FILE in a loop, byte for\n"
+			  "byte (no stamp: counted, not sequenced)" },
+		{ .name = "stream", .arg = XM_EX_ARG_U32, .dest = &a->stream,
+		  .lo = 0, .hi = 65535, .metavar = "ID", .what = "stream id",
+		  .help = "first stream id (default 0): + the queue, or\n"
+			  "with the live engine + the CPU" },
+		{ .name = "rx-iface", .arg = XM_EX_ARG_STR,
+		  .dest = &a->rx_ifname, .metavar = "IF2",
+		  .help = "also receive on IF2 and measure (both ends)" },
+		{ .name = "rx-queues", .arg = XM_EX_ARG_QUEUES,
+		  .dest = a->rx_queues, .count = &a->nrx_queues,
+		  .hi = XM_PORT_MAX_QUEUES, .metavar = "LIST",
+		  .what = "queue list", .help = "queues of IF2 (default all)" },
+		{ .name = "rx-cpus", .arg = XM_EX_ARG_CPUS, .dest = a->rx_cpus,
+		  .count = &a->nrx_cpus, .hi = CPU_SETSIZE, .metavar = "LIST",
+		  .what = "CPU list", .help = "pin the receive threads" },
+		{ .name = "drain", .arg = XM_EX_ARG_SECONDS, .dest = &a->drain_s,
+		  .hi = 60, .metavar = "SEC", .what = "drain time",
+		  .help = "wait this long at most for late packets (1)" },
+		{ .name = "pool", .arg = XM_EX_ARG_U32, .dest = &a->pool,
+		  .lo = 256, .hi = 65536, .flags = PG_RANGE, .metavar = "N",
+		  .what = "pool size",
+		  .help = "AF_XDP frames per queue (default 1024 in copy\n"
+			  "mode, twice the TX ring in zero-copy mode)" },
+		{ .name = "tx-budget", .arg = XM_EX_ARG_U32,
+		  .dest = &a->tx_budget, .lo = XM_PORT_TX_BUDGET_MIN,
+		  .hi = PG_TX_RING, .flags = PG_RANGE, .metavar = "N",
+		  .what = "TX budget",
+		  .help = "copy mode: descriptors the kernel sends per\n"
+			  "sendto(), 32..2048 (default 2048, the TX ring;\n"
+			  "the kernel's own is 32)" },
+		{ .name = "tx-ref", .arg = XM_EX_ARG_ENUM, .enums = pg_refs,
+		  .dest = &a->ref, .metavar = "own|copym", .what = "--tx-ref",
+		  .help = "how a frame goes to the port: its own headers\n"
+			  "re-armed (default) or an xm_copym() reference" },
+	};
+
+	pg_put(t, k, e, sizeof(e) / sizeof(e[0]));
+}
+
+static void pg_opts_rx_rfc2544(struct pg_args *a, struct xm_ex_opt *t,
+			       unsigned int *k)
+{
+	const struct xm_ex_opt e[] = {
+		PG_HEADING("rx:"),
+		{ .name = "idle", .arg = XM_EX_ARG_SECONDS, .dest = &a->idle_s,
+		  .hi = (uint64_t)PG_MAX_SECONDS, .metavar = "SEC",
+		  .what = "idle time",
+		  .help = "stop once nothing arrived for SEC seconds" },
+		PG_HEADING("rfc2544:"),
+		{ .name = "trial", .arg = XM_EX_ARG_SECONDS, .dest = &a->trial_s,
+		  .hi = 3600, .metavar = "SEC", .what = "trial time",
+		  .help = "seconds per trial (default 2)" },
+		{ .name = "loss-tolerance", .arg = XM_EX_ARG_FUNC,
+		  .parse = fn_percent, .dest = &a->tolerance_pct, .hi = 100,
+		  .metavar = "PCT", .what = "loss tolerance",
+		  .hint = "0..100 percent",
+		  .help = "loss accepted as zero (default 0)" },
+		{ .name = "resolution", .arg = XM_EX_ARG_SECONDS,
+		  .dest = &a->resolution_pct, .hi = 50, .metavar = "PCT",
+		  .hint = "percent of the peak",
+		  .help = "stop when the interval is this share of the peak\n"
+			  "(default 1)" },
+		{ .name = "max-trials", .arg = XM_EX_ARG_U32,
+		  .dest = &a->max_trials, .lo = 1, .hi = 64, .flags = PG_RANGE,
+		  .metavar = "N", .what = "trial count",
+		  .help = "trials at most (default 16)" },
+	};
+
+	pg_put(t, k, e, sizeof(e) / sizeof(e[0]));
+}
+
+/*
+ * The whole table into t (PG_OPTS_MAX entries), in --help's order.  For
+ * rx, the tx section's options stay in the table (and in --help) but
+ * refuse themselves.
+ */
+static void pg_cli_table(struct pg_args *a, struct pg_cli *c,
+			 struct xm_ex_opt *t)
+{
+	unsigned int k = 0, tx;
+
+	pg_opts_common(a, t, &k);
+	tx = k;
+	pg_opts_tx(a, c, t, &k);
+	for (unsigned int i = tx; a->cmd == PG_CMD_RX && i < k; i++) {
+		if (t[i].arg == XM_EX_ARG_TEXT)
+			continue;
+		t[i].arg = XM_EX_ARG_FUNC;
+		t[i].parse = fn_tx_only;
+		t[i].dest = NULL;
 	}
+	pg_opts_rx_rfc2544(a, t, &k);
+	t[k] = (struct xm_ex_opt){ .arg = XM_EX_ARG_END };
+}
+
+/* The usage lines, the description and the epilogue around the table. */
+static void pg_cli_texts(struct xm_ex_cli *cli, char *synopsis, size_t len)
+{
+	const char *p = xm_ex_prog();
+
+	snprintf(synopsis, len,
+"tx -i IF [--dst-mac MAC] [--src IP] [--dst IP] [-s SIZE | --imix]\n"
+"              [-n COUNT] [-d SECONDS] [-r PPS | -b BPS] [--flows N]\n"
+"              [--engine afxdp|live] [--pcap FILE] [--json] [options]\n"
+"       %1$s rx -i IF [-n COUNT] [-d SECONDS] [--json] [options]\n"
+"       %1$s rfc2544 -i IF --rx-iface IF2 [-s SIZE] [--trial SECONDS]\n"
+"              [--loss-tolerance PCT] [--json] [options]", p);
+	cli->tool = "pktgen";
+	cli->synopsis = synopsis;
+	cli->description =
+"\n"
+"tx: sends UDP (or TCP SYN) frames over IPv4 or IPv6, built once in UMEM\n"
+"frames and sent from them over and over; every frame carries a sequence\n"
+"number, a stream id and its TX time.  rx: counts per stream received,\n"
+"lost, reordered and duplicated packets and the latency (same host clock)\n"
+"of up to " PG_STR(PG_METER_STREAMS) " stream ids (with both ends, of the "
+"run's own only); stamps\n"
+"of any other id are counted as stream_overflow.\n"
+"rfc2544: binary search for the highest rate with no loss, then latency.\n";
+	cli->epilogue =
+"JSON keys: tx: sent, tx_pps, tx_bps; rx: received, lost, reordered,\n"
+"duplicated, stream_overflow, rx_pps, rx_bps, latency_ns {min, avg, max,\n"
+"p50, p99, p999}.\n"
+"Rates are measured from the first to the last packet.  Exit status: 0\n"
+"success, 1 runtime error, 2 usage error.\n";
 }
 
 /* ------------------------------------------------- options together */
 
-/* Interfaces, ends and rates.  @return PG_OPT_DONE or the exit status. */
+/* Interfaces, ends and rates.  @return -1 or the exit status. */
 static int pg_cli_check_ends(const struct pg_args *a)
 {
-	if (!a->ifname)
-		return xm_ex_usage_error("-i IF is required");
-	if (if_nametoindex(a->ifname) == 0)
-		return xm_ex_usage_error("no interface '%s'", a->ifname);
+	const char *ifname = a->std.ifname;
+
+	if (if_nametoindex(ifname) == 0)
+		return xm_ex_usage_error("no interface '%s'", ifname);
 	if (a->rx_ifname && if_nametoindex(a->rx_ifname) == 0)
 		return xm_ex_usage_error("no interface '%s'", a->rx_ifname);
 	if (a->cmd == PG_CMD_RFC2544 && !a->rx_ifname)
 		return xm_ex_usage_error("rfc2544 needs both ends: --rx-iface "
 					 "IF2");
-	if (a->rx_ifname && !strcmp(a->rx_ifname, a->ifname))
+	if (a->rx_ifname && !strcmp(a->rx_ifname, ifname))
 		return xm_ex_usage_error("--rx-iface must differ from -i");
 	if (a->rate_pps && a->rate_bps)
 		return xm_ex_usage_error("-r and -b exclude each other");
 	if (a->cmd == PG_CMD_RFC2544 && (a->rate_pps || a->rate_bps))
 		return xm_ex_usage_error("rfc2544 chooses the rates itself");
-	return PG_OPT_DONE;
+	return -1;
 }
 
-/* Addresses, --pcap, the size schedule and --flows alone. */
-static int pg_cli_check_frames(struct pg_args *a, const struct pg_cli *c)
+/* The size schedule of -s or --imix.  @return -1 or the exit status. */
+static int pg_cli_sizes(struct pg_args *a, const struct pg_cli *c)
 {
 	char err[256];
 	int rc;
 
-	if (c->have_src && c->have_dst && c->src_fam != c->dst_fam)
+	if (c->imix)
+		rc = pg_parse_imix(c->imix_arg, PG_SIZE_MIN, PG_SIZE_MAX,
+				   &a->sizes, err, sizeof(err));
+	else
+		rc = pg_parse_sizes(c->size_arg ? c->size_arg : "60",
+				    PG_SIZE_MIN, PG_SIZE_MAX, &a->sizes, err,
+				    sizeof(err));
+	return rc ? xm_ex_usage_error("%s", err) : -1;
+}
+
+/* Addresses, --pcap, the size schedule and --flows alone.  @return -1 or
+ * the exit status. */
+static int pg_cli_check_frames(struct pg_args *a, const struct pg_cli *c)
+{
+	const struct pg_addr_arg *src = &a->src, *dst = &a->dst;
+
+	if (src->given && dst->given && src->family != dst->family)
 		return xm_ex_usage_error("--src and --dst are of different "
 					 "address families");
-	if (c->have_src || c->have_dst) {
-		a->family = c->have_src ? c->src_fam : c->dst_fam;
-		if (a->family == 6 && (!c->have_src || !c->have_dst))
+	if (src->given || dst->given) {
+		a->family = src->given ? src->family : dst->family;
+		if (a->family == 6 && (!src->given || !dst->given))
 			return xm_ex_usage_error("IPv6 needs both --src and "
 						 "--dst");
 	}
 	if (c->size_arg && c->imix)
 		return xm_ex_usage_error("-s and --imix exclude each other");
-	if (a->pcap && (c->size_arg || c->imix || a->flows || c->have_src ||
-			c->have_dst || a->vlan >= 0 ||
+	if (a->pcap && (c->size_arg || c->imix || a->flows || src->given ||
+			dst->given || a->vlan >= 0 ||
 			a->proto != XM_PKT_IPPROTO_UDP ||
-			a->sport_count > 1 || a->dport_count > 1))
+			a->sport.count > 1 || a->dport.count > 1))
 		return xm_ex_usage_error("--pcap replays the file as it is: "
 			"no -s, --imix, --flows, addresses, ports, --proto or "
 			"--vlan with it");
@@ -591,113 +569,62 @@ static int pg_cli_check_frames(struct pg_args *a, const struct pg_cli *c)
 	if (a->pcap && a->cmd == PG_CMD_RFC2544)
 		return xm_ex_usage_error("rfc2544 sends generated frames, not "
 					 "--pcap");
-	if (a->cmd != PG_CMD_RX && !a->pcap) {
-		if (c->imix)
-			rc = pg_parse_imix(c->imix_arg, PG_SIZE_MIN, PG_SIZE_MAX,
-					   &a->sizes, err, sizeof(err));
-		else
-			rc = pg_parse_sizes(c->size_arg ? c->size_arg : "60",
-					    PG_SIZE_MIN, PG_SIZE_MAX, &a->sizes,
-					    err, sizeof(err));
-		if (rc)
-			return xm_ex_usage_error("%s", err);
-		a->sizes_given = c->size_arg || c->imix;
-	}
+	if (a->cmd != PG_CMD_RX && !a->pcap && pg_cli_sizes(a, c) >= 0)
+		return XM_EX_USAGE;
 	/* --flows alone: that many source ports */
-	if (a->flows > 1 && a->src_count == 1 && a->dst_count == 1 &&
-	    a->sport_count == 1 && a->dport_count == 1) {
-		if ((uint32_t)a->sport + a->flows - 1 > 65535)
+	if (a->flows > 1 && src->count == 1 && dst->count == 1 &&
+	    a->sport.count == 1 && a->dport.count == 1) {
+		if ((uint32_t)a->sport.lo + a->flows - 1 > 65535)
 			return xm_ex_usage_error("--flows %u from source port %u"
-				" runs past 65535", a->flows, a->sport);
-		a->sport_count = a->flows;
+				" runs past 65535", a->flows, a->sport.lo);
+		a->sport.count = a->flows;
 	}
-	return PG_OPT_DONE;
+	return -1;
 }
 
 /* ------------------------------------------------------------ parse */
-
-static const struct option pg_cli_opts[] = {
-	{ "iface", required_argument, NULL, 'i' },
-	{ "queues", required_argument, NULL, 'q' },
-	{ "cpus", required_argument, NULL, 'c' },
-	{ "count", required_argument, NULL, 'n' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "mode", required_argument, NULL, 'm' },
-	{ "size", required_argument, NULL, 's' },
-	{ "rate", required_argument, NULL, 'r' },
-	{ "bit-rate", required_argument, NULL, 'b' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "quiet", no_argument, NULL, 'Q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "dst-mac", required_argument, NULL, OPT_DST_MAC },
-	{ "src-mac", required_argument, NULL, OPT_SRC_MAC },
-	{ "src", required_argument, NULL, OPT_SRC },
-	{ "dst", required_argument, NULL, OPT_DST },
-	{ "sport", required_argument, NULL, OPT_SPORT },
-	{ "dport", required_argument, NULL, OPT_DPORT },
-	{ "proto", required_argument, NULL, OPT_PROTO },
-	{ "vlan", required_argument, NULL, OPT_VLAN },
-	{ "imix", optional_argument, NULL, OPT_IMIX },
-	{ "flows", required_argument, NULL, OPT_FLOWS },
-	{ "flow-order", required_argument, NULL, OPT_FLOW_ORDER },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "engine", required_argument, NULL, OPT_ENGINE },
-	{ "pcap", required_argument, NULL, OPT_PCAP },
-	{ "stream", required_argument, NULL, OPT_STREAM },
-	{ "rx-iface", required_argument, NULL, OPT_RX_IFACE },
-	{ "rx-queues", required_argument, NULL, OPT_RX_QUEUES },
-	{ "rx-cpus", required_argument, NULL, OPT_RX_CPUS },
-	{ "drain", required_argument, NULL, OPT_DRAIN },
-	{ "idle", required_argument, NULL, OPT_IDLE },
-	{ "burst", required_argument, NULL, OPT_BURST },
-	{ "pool", required_argument, NULL, OPT_POOL },
-	{ "tx-budget", required_argument, NULL, OPT_TX_BUDGET },
-	{ "tx-ref", required_argument, NULL, OPT_TX_REF },
-	{ "trial", required_argument, NULL, OPT_TRIAL },
-	{ "loss-tolerance", required_argument, NULL, OPT_TOLERANCE },
-	{ "resolution", required_argument, NULL, OPT_RESOLUTION },
-	{ "max-trials", required_argument, NULL, OPT_MAX_TRIALS },
-	{ NULL, 0, NULL, 0 },
-};
 
 static void pg_args_defaults(struct pg_args *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->family = 4;
-	inet_pton(AF_INET, "198.18.0.1", &a->src.a_v4);
-	inet_pton(AF_INET, "198.18.0.2", &a->dst.a_v4);
-	a->src_count = a->dst_count = 1;
-	a->sport = 1024;
-	a->dport = 9;
-	a->sport_count = a->dport_count = 1;
+	inet_pton(AF_INET, "198.18.0.1", &a->src.lo.a_v4);
+	inet_pton(AF_INET, "198.18.0.2", &a->dst.lo.a_v4);
+	a->src.family = a->dst.family = 4;
+	a->src.count = a->dst.count = 1;
+	a->sport.lo = 1024;
+	a->dport.lo = 9;
+	a->sport.count = a->dport.count = 1;
 	a->proto = XM_PKT_IPPROTO_UDP;
 	a->vlan = -1;
-	a->burst = PG_BURST_DEFAULT;
+	a->std.burst = PG_BURST_DEFAULT;
 	a->drain_s = 1.0;
 	a->trial_s = 2.0;
 	a->resolution_pct = 1.0;
 	a->max_trials = 16;
 }
 
-/* The command word.  @return PG_OPT_DONE, or the exit status. */
-static int pg_cli_command(int argc, char **argv, struct pg_args *a)
+/* The command word.  @return -1, or the exit status. */
+static int pg_cli_command(int argc, char **argv, struct pg_args *a,
+			  const struct xm_ex_cli *cli)
 {
 	static const char *const cmds[] = { "tx", "rx", "rfc2544" };
 	static const enum pg_cmd vals[] = { PG_CMD_TX, PG_CMD_RX,
 					    PG_CMD_RFC2544 };
+	static const char *const alone[] = { "-h", "--help", "--version",
+					     "--list-options" };
 
 	if (argc < 2)
 		return xm_ex_usage_error("a command is required: tx, rx or "
 					 "rfc2544");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		pg_cli_usage(stdout);
-		return XM_EX_OK;
-	}
+	/* the table's own words stand alone, without a command */
+	for (size_t i = 0; i < sizeof(alone) / sizeof(alone[0]); i++)
+		if (!strcmp(argv[1], alone[i]))
+			return xm_ex_opts_parse(cli, 2, argv, NULL);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(argv[1], cmds[i])) {
 			a->cmd = vals[i];
-			return PG_OPT_DONE;
+			return -1;
 		}
 	}
 	return xm_ex_usage_error("unknown command '%s' (tx, rx or rfc2544)",
@@ -706,42 +633,26 @@ static int pg_cli_command(int argc, char **argv, struct pg_args *a)
 
 int pg_cli_parse(int argc, char **argv, struct pg_args *a)
 {
-	struct pg_cli c = { .src_fam = 4, .dst_fam = 4 };
-	int opt, rc;
+	struct xm_ex_opt table[PG_OPTS_MAX];
+	struct pg_cli c = { 0 };
+	struct xm_ex_cli cli = { .args = &a->std, .opts = table };
+	char synopsis[640];
+	int rc;
 
 	pg_args_defaults(a);
-	rc = pg_cli_command(argc, argv, a);
-	if (rc != PG_OPT_DONE)
+	pg_cli_texts(&cli, synopsis, sizeof(synopsis));
+	pg_cli_table(a, &c, table);
+	rc = pg_cli_command(argc, argv, a, &cli);
+	if (rc >= 0)
 		return rc;
+	/* the table depends on the command: rx refuses tx's options */
+	pg_cli_table(a, &c, table);
 	/* the options follow the command word */
-	argc--;
-	argv++;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "i:q:c:n:d:m:s:r:b:jQvh",
-				  pg_cli_opts, NULL)) != -1) {
-		if (a->cmd == PG_CMD_RX && tx_only_opt(opt))
-			return xm_ex_usage_error("option %s%s is for tx, not rx",
-						 opt < 256 ? "-" : "--",
-						 opt_name(pg_cli_opts, opt));
-		if (opt == 'h') {
-			pg_cli_usage(stdout);
-			return XM_EX_OK;
-		}
-		rc = opt_run(opt, optarg, a);
-		if (rc == PG_OPT_OTHER)
-			rc = opt_frames(opt, optarg, a, &c);
-		if (rc == PG_OPT_OTHER)
-			rc = opt_send(opt, optarg, a);
-		if (rc == PG_OPT_OTHER)
-			return xm_ex_usage_error("invalid option");
-		if (rc != PG_OPT_DONE)
-			return rc;
-	}
-	if (optind != argc)
-		return xm_ex_usage_error("unexpected argument '%s'",
-					 argv[optind]);
+	rc = xm_ex_opts_parse(&cli, argc - 1, argv + 1, NULL);
+	if (rc >= 0)
+		return rc;
 	rc = pg_cli_check_ends(a);
-	if (rc == PG_OPT_DONE)
+	if (rc < 0)
 		rc = pg_cli_check_frames(a, &c);
 	return rc;
 }

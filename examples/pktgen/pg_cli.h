@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xm_example.h"
 #include "xm_pkt.h"
 #include "xm_port.h"
 
@@ -28,7 +29,6 @@
 #define PG_TX_RING		2048	/* AF_XDP TX ring entries: also the
 					 * largest --tx-budget */
 #define PG_MAX_SECONDS		(365.0 * 86400)
-#define PG_CPUS_MAX		64	/* entries of -c and --rx-cpus */
 
 enum pg_cmd {
 	PG_CMD_TX = 0,
@@ -52,55 +52,64 @@ enum pg_ref {
 					 * the frame's reference count */
 };
 
-/* The command line. */
+/* --src-mac, --dst-mac */
+struct pg_mac_arg {
+	uint8_t addr[6];
+	bool given;
+};
+
+/* --src, --dst: an address or a range (only the last 32 bits vary). */
+struct pg_addr_arg {
+	union xm_pkt_addr lo;		/* first address */
+	uint32_t count;			/* addresses in the range */
+	int family;			/* 4 or 6 */
+	bool given;
+};
+
+/* --sport, --dport */
+struct pg_port_arg {
+	uint16_t lo;			/* first port */
+	uint32_t count;			/* ports in the range */
+};
+
+/*
+ * The command line.  The options every tool shares (-i, -q, -c, -d, -m,
+ * --burst, -j, -Q, -v) are in std (xm_ex_opts.h); the enumerations are
+ * uint32_t because the option table writes them so.
+ */
 struct pg_args {
 	enum pg_cmd cmd;
-	const char *ifname;		/* -i: TX (tx, rfc2544) or RX (rx) */
+	struct xm_ex_args std;		/* -i: TX (tx, rfc2544) or RX (rx);
+					 * -q (0: queue 0 for tx, all for
+					 * rx); -c: the command's threads,
+					 * round robin */
 	const char *rx_ifname;		/* --rx-iface: both ends in one run */
-	uint32_t queues[XM_PORT_MAX_QUEUES];	/* -q */
-	int nqueues;			/* 0: queue 0 */
 	uint32_t rx_queues[XM_PORT_MAX_QUEUES];	/* --rx-queues */
 	int nrx_queues;
-	uint32_t cpus[PG_CPUS_MAX];	/* -c: TX threads, round robin */
-	int ncpus;
-	uint32_t rx_cpus[PG_CPUS_MAX];	/* --rx-cpus */
+	uint32_t rx_cpus[CPU_SETSIZE];	/* --rx-cpus */
 	int nrx_cpus;
-	uint8_t dst_mac[6];
-	bool have_dst_mac;
-	uint8_t src_mac[6];
-	bool have_src_mac;
-	int family;			/* 4 or 6 */
-	union xm_pkt_addr src;		/* first source address */
-	uint32_t src_count;		/* addresses in the range */
-	union xm_pkt_addr dst;
-	uint32_t dst_count;
-	uint16_t sport;
-	uint32_t sport_count;
-	uint16_t dport;
-	uint32_t dport_count;
-	bool have_sport_range;		/* --sport gave a range */
-	uint8_t proto;			/* UDP or TCP (SYN) */
+	struct pg_mac_arg dst_mac;	/* not given: resolved */
+	struct pg_mac_arg src_mac;	/* not given: the interface's */
+	int family;			/* 4 or 6: of src and dst */
+	struct pg_addr_arg src;
+	struct pg_addr_arg dst;
+	struct pg_port_arg sport;
+	struct pg_port_arg dport;
+	uint32_t proto;			/* UDP or TCP (SYN) */
 	int vlan;			/* -1: untagged */
 	struct pg_sizes sizes;		/* -s / --imix */
-	bool sizes_given;
 	uint64_t count;			/* -n, 0: no limit */
-	double seconds;			/* -d, 0: no limit */
 	uint64_t rate_pps;		/* -r */
 	uint64_t rate_bps;		/* -b */
 	uint32_t flows;			/* --flows, 0: from the ranges */
-	bool flows_random;		/* --flow-order random */
+	uint32_t flows_random;		/* --flow-order: 0 step, 1 random */
 	uint64_t seed;
-	enum pg_engine engine;		/* --engine */
+	uint32_t engine;		/* --engine: enum pg_engine */
 	const char *pcap;		/* --pcap */
-	bool json;
-	bool quiet;
-	bool verbose;
-	uint32_t burst;			/* --burst */
 	uint32_t pool;			/* --pool: frames per queue, 0: auto */
 	uint32_t tx_budget;		/* --tx-budget, 0: the port's */
-	enum pg_ref ref;		/* --tx-ref */
-	uint32_t mode;			/* --mode (xm_port_mode) */
-	uint16_t stream;		/* --stream: first stream id */
+	uint32_t ref;			/* --tx-ref: enum pg_ref */
+	uint32_t stream;		/* --stream: first stream id */
 	double idle_s;			/* rx: stop after this long idle */
 	double drain_s;			/* both ends: wait for stragglers */
 	/* rfc2544 */

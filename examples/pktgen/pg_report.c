@@ -202,13 +202,13 @@ void pg_report_run(const struct pg *g, const struct pg_result *r,
 	bool tx = a->cmd == PG_CMD_TX;
 	bool rx = a->cmd == PG_CMD_RX || a->rx_ifname;
 
-	if (a->json) {
+	if (a->std.json) {
 		struct xm_ex_json j;
 
 		xm_ex_json_begin(&j, stdout);
 		xm_ex_json_str(&j, "program", xm_ex_prog());
 		xm_ex_json_str(&j, "command", tx ? "tx" : "rx");
-		xm_ex_json_str(&j, "iface", a->ifname);
+		xm_ex_json_str(&j, "iface", a->std.ifname);
 		if (a->rx_ifname)
 			xm_ex_json_str(&j, "rx_iface", a->rx_ifname);
 		xm_ex_json_double(&j, "duration_s", r->seconds);
@@ -226,13 +226,13 @@ void pg_report_run(const struct pg *g, const struct pg_result *r,
 	}
 	if (tx)
 		printf("%s: tx on %s (%s, %u queue(s)): sent %llu packets in "
-		       "%.3f s: %.0f pps, %.0f bps\n", xm_ex_prog(), a->ifname,
+		       "%.3f s: %.0f pps, %.0f bps\n", xm_ex_prog(), a->std.ifname,
 		       g->tx_mode, g->ntxq, (unsigned long long)r->sent,
 		       r->tx_seconds, pg_rate_of(r->sent, r->tx_seconds),
 		       pg_rate_of(r->tx_bytes * 8, r->tx_seconds));
 	if (rx) {
 		printf("%s: rx on %s (%s, %u queue(s)), %.3f s\n", xm_ex_prog(),
-		       a->rx_ifname ? a->rx_ifname : a->ifname, g->rx_mode,
+		       a->rx_ifname ? a->rx_ifname : a->std.ifname, g->rx_mode,
 		       g->nrxq, r->seconds);
 		text_rx(r);
 	}

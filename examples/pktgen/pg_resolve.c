@@ -10,14 +10,12 @@
  *       IFLA_LINK_NETNSID -> RTM_GETLINK(peer, IFLA_TARGET_NETNSID)
  *       -> IFLA_ADDRESS
  *
- * KPI: pg_if_info, pg_resolve_mac.
+ * KPI: pg_resolve_mac.
  */
 #include <errno.h>
-#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -27,6 +25,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "xm_port.h"
+
 #include "pg_resolve.h"
 
 #ifndef IFLA_TARGET_NETNSID
@@ -34,44 +34,6 @@
 #endif
 
 #define NL_BUF			16384
-
-int pg_if_info(const char *ifname, uint8_t mac[6], uint32_t *mtu,
-	       int *ifindex)
-{
-	struct ifreq ifr;
-	int fd, err = 0;
-
-	if (strlen(ifname) >= IFNAMSIZ)
-		return -ENODEV;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (ifindex)
-		*ifindex = ifr.ifr_ifindex;
-	if (mac) {
-		if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
-			err = -errno;
-			goto out;
-		}
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	}
-	if (mtu) {
-		if (ioctl(fd, SIOCGIFMTU, &ifr) < 0) {
-			err = -errno;
-			goto out;
-		}
-		*mtu = (uint32_t)ifr.ifr_mtu;
-	}
-out:
-	close(fd);
-	return err;
-}
 
 /* ---------------------------------------------------------- netlink */
 
@@ -302,16 +264,18 @@ int pg_resolve_mac(const char *ifname, int family,
 	struct route_ans ra = { .family = family };
 	struct neigh_ans na;
 	struct link_ans la, peer;
+	struct xm_port_ifinfo ifi;
 	struct nl_req q;
 	int ifindex, rc, af = family == 6 ? AF_INET6 : AF_INET;
 	unsigned int alen = family == 6 ? 16 : 4;
 	const uint8_t *hop = dst->a_v6;
 
-	rc = pg_if_info(ifname, NULL, NULL, &ifindex);
+	rc = xm_port_ifinfo(ifname, &ifi);
 	if (rc) {
 		snprintf(err, errlen, "interface %s: %s", ifname, strerror(-rc));
 		return rc;
 	}
+	ifindex = ifi.ifindex;
 
 	/* The next hop: the route's gateway, when there is one. */
 	memset(&q, 0, sizeof(q));

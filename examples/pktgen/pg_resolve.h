@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * pg_resolve.h - interface facts and destination MAC resolution without
- * sending anything: the kernel's routing and neighbour tables
- * (rtnetlink), and for a veth the MAC of its peer (which may sit in
- * another namespace: asked through IFLA_TARGET_NETNSID).
+ * pg_resolve.h - destination MAC resolution without sending anything:
+ * the kernel's routing and neighbour tables (rtnetlink), and for a veth
+ * the MAC of its peer (which may sit in another namespace: asked through
+ * IFLA_TARGET_NETNSID).  The interface's own facts (index, MTU, MAC)
+ * are xm_port_ifinfo()'s.
  */
 #ifndef PG_RESOLVE_H
 #define PG_RESOLVE_H
@@ -12,10 +13,6 @@
 #include <stdint.h>
 
 #include "xm_pkt.h"
-
-/** MAC, MTU and index of an interface.  @return 0 or -errno. */
-int pg_if_info(const char *ifname, uint8_t mac[6], uint32_t *mtu,
-	       int *ifindex);
 
 /**
  * The MAC to send to for dst out of ifname: the next hop's entry in the

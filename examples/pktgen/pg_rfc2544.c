@@ -54,7 +54,7 @@ static int pg_trial_run(struct pg *g, double rate, struct pg_trial *t,
 	struct pg_run_opts o = {
 		.seconds = g->a->trial_s,
 		.rate_pps = (uint64_t)llround(rate),
-		.stats_line = !g->a->quiet,
+		.stats_line = !g->a->std.quiet,
 	};
 	struct pg_result r;
 	struct pg_stream_result tot;
@@ -76,7 +76,7 @@ static int pg_trial_run(struct pg *g, double rate, struct pg_trial *t,
 	t->pass = r.sent > 0 && t->loss_pct <= g->a->tolerance_pct;
 	if (lat)
 		*lat = r.meter->m_lat;
-	if (!g->a->quiet)
+	if (!g->a->std.quiet)
 		fprintf(stderr, "%s: trial at %.0f pps: sent %llu (%.0f pps), "
 			"lost %llu (%.4f%%): %s\n", xm_ex_prog(), rate,
 			(unsigned long long)t->sent, t->tx_pps,
@@ -95,7 +95,7 @@ static void pg_rfc2544_json(const struct pg_args *a, const struct pg_search *s)
 	xm_ex_json_begin(&j, stdout);
 	xm_ex_json_str(&j, "program", xm_ex_prog());
 	xm_ex_json_str(&j, "command", "rfc2544");
-	xm_ex_json_str(&j, "iface", a->ifname);
+	xm_ex_json_str(&j, "iface", a->std.ifname);
 	xm_ex_json_str(&j, "rx_iface", a->rx_ifname);
 	xm_ex_json_double(&j, "frame_bytes", s->frame);
 	xm_ex_json_double(&j, "peak_pps", t[0].tx_pps);
@@ -130,7 +130,7 @@ static void pg_rfc2544_text(const struct pg_args *a, const struct pg_search *s)
 	const struct pg_hist *lat = s->lat;
 
 	printf("%s: rfc2544 %s -> %s, %.0f-byte frames, %u trials\n",
-	       xm_ex_prog(), a->ifname, a->rx_ifname, s->frame, s->nt);
+	       xm_ex_prog(), a->std.ifname, a->rx_ifname, s->frame, s->nt);
 	printf("  peak %.0f pps; throughput (loss <= %g%%) %.0f pps, "
 	       "%.0f bps\n", s->trials[0].tx_pps, a->tolerance_pct, s->best,
 	       s->best * s->frame * 8);
@@ -201,7 +201,7 @@ int pg_rfc2544(struct pg *g)
 	pg_hist_init(s->lat);
 	s->frame = (double)a->sizes.sz_cycle_bytes / a->sizes.sz_len;
 	err = pg_rfc2544_search(g, s);
-	if (!err && a->json)
+	if (!err && a->std.json)
 		pg_rfc2544_json(a, s);
 	else if (!err)
 		pg_rfc2544_text(a, s);

@@ -3,19 +3,26 @@
  * pg_run.c - one run of xmbuf-pktgen (pg_run.h).
  *
  *   pg_run_begin   result buffers; the streams the TX queues will send
- *   pg_rx_start    meters told those streams, then one thread per RX queue
- *   pg_tx_start    each queue's share of count and rate, one thread each
+ *   pg_rx_start    meters told those streams, then a worker per RX queue
+ *   pg_tx_start    each queue's share of count and rate, a worker each
  *   pg_watch       stats line once a second until the count, the deadline,
- *                  idleness (rx) or a stop signal
+ *                  idleness (rx) or a stop
  *   pg_tx_join     tx_stop, join, what the senders did
  *   pg_drain       both ends: wait for what is still on the wire
  *   pg_rx_join     rx_stop, join
  *   pg_merge       every queue's meter, sizes and tuples into the result;
  *                  with both ends, each stream's sent count (the tail)
  *
- * The stop signals are blocked while the threads are created, so only
- * the main thread takes them (a worker inside BPF_PROG_RUN would have its
- * run cut short); the watch loop sees them through xm_ex_stopping().
+ * The workers are the runtime's launcher's (xm_ex_run.h: pinning, start,
+ * join, the first error), two groups of them, RX and TX, with a queue as
+ * each worker's argument.  The run stops them itself, by g->tx_stop and
+ * g->rx_stop, not by the launcher's loop: the receivers outlive the
+ * senders by the drain, and rfc2544 runs again after a run ends, where
+ * the launcher's loop would have stopped the whole process
+ * (xm_ex_stop()).  The stop signals are blocked while the threads are
+ * created, so only the main thread takes them (a worker inside
+ * BPF_PROG_RUN would have its run cut short); the watch loop sees them
+ * through xm_ex_stopping().
  *
  * KPI (pg_run.h): pg_run, pg_result_free.
  */
@@ -38,6 +45,13 @@ struct pg_streams {
 	uint16_t ids[PG_STREAMS_MAX];
 	uint64_t first[PG_STREAMS_MAX];
 	int n;
+};
+
+/* The run's workers, by the launcher: zeroed, a group never started
+ * joins as an empty one. */
+struct pg_workers {
+	struct xm_ex_run rx;
+	struct xm_ex_run tx;
 };
 
 static void pg_stop_signals(int how)
@@ -128,10 +142,11 @@ static int pg_run_begin(struct pg *g, struct pg_result *r,
 	return 0;
 }
 
-/* @return 0 or -errno of pthread_create(). */
-static int pg_rx_start(struct pg *g, const struct pg_streams *st)
+/* @return 0 or -errno (said). */
+static int pg_rx_start(struct pg *g, const struct pg_streams *st,
+		       struct xm_ex_run *run)
 {
-	int err;
+	const struct pg_args *a = g->a;
 
 	pg_rx_reset(g);
 	/* the run knows its streams: stamps of any other id (an earlier
@@ -143,21 +158,21 @@ static int pg_rx_start(struct pg *g, const struct pg_streams *st)
 		if (st->n > 0)
 			pg_meter_seal(g->rxq[i].meter);
 	}
-	for (unsigned int i = 0; i < g->nrxq; i++) {
-		err = pthread_create(&g->rxq[i].thread, NULL, pg_rx_thread,
-				     &g->rxq[i]);
-		if (err)
-			return -err;
-		g->rxq[i].started = true;
-	}
-	return 0;
+	run->fn = pg_rx_worker;
+	run->args = g->rxq;
+	run->stride = sizeof(*g->rxq);
+	run->nworkers = g->nrxq;
+	run->role = "RX ";
+	/* -c pins the threads of the command: rx's are these */
+	run->cpus = a->cmd == PG_CMD_RX ? a->std.cpus : a->rx_cpus;
+	run->ncpus = a->cmd == PG_CMD_RX ? a->std.ncpus : a->nrx_cpus;
+	return xm_ex_run_start(run);
 }
 
-/* @return 0 or -errno of pthread_create(). */
-static int pg_tx_start(struct pg *g, const struct pg_run_opts *o)
+/* @return 0 or -errno (said). */
+static int pg_tx_start(struct pg *g, const struct pg_run_opts *o,
+		       struct xm_ex_run *run)
 {
-	int err;
-
 	for (unsigned int i = 0; i < g->ntxq; i++) {
 		struct pg_txq *q = &g->txq[i];
 
@@ -168,20 +183,21 @@ static int pg_tx_start(struct pg *g, const struct pg_run_opts *o)
 		q->run_seq0 = q->seq;
 		q->t_first = q->t_last = 0;
 		q->spilled = 0;
-		q->err = 0;
 		atomic_store(&q->sent, 0);
 		atomic_store(&q->bytes, 0);
-		atomic_store(&q->done, false);
-		if (o->count && q->limit == 0) {
-			atomic_store(&q->done, true);
-			continue;
-		}
-		err = pthread_create(&q->thread, NULL, pg_tx_thread, q);
-		if (err)
-			return -err;
-		q->started = true;
+		/* a count below the queues leaves the last ones idle: no
+		 * worker (the shares with work are the first ones) */
+		atomic_store(&q->done, o->count && q->limit == 0);
 	}
-	return 0;
+	run->fn = pg_tx_worker;
+	run->args = g->txq;
+	run->stride = sizeof(*g->txq);
+	run->nworkers = o->count && o->count < g->ntxq ?
+			(unsigned int)o->count : g->ntxq;
+	run->role = "TX ";
+	run->cpus = g->a->std.cpus;
+	run->ncpus = g->a->std.ncpus;
+	return xm_ex_run_start(run);
 }
 
 /* ------------------------------------------------------------- watch */
@@ -254,38 +270,27 @@ static void pg_watch(const struct pg *g, const struct pg_run_opts *o,
 
 /* -------------------------------------------------------------- stop */
 
-/* Joins a worker if it started; its error (read once it has ended)
- * becomes the run's unless the run has one.  @return whether it ran. */
-static bool pg_join(pthread_t thread, bool *started, const int *err,
-		    struct pg_result *r)
-{
-	if (!*started)
-		return false;
-	pthread_join(thread, NULL);
-	*started = false;
-	if (*err && !r->err)
-		r->err = *err;
-	return true;
-}
-
 static void pg_tx_join(struct pg *g, const struct pg_run_opts *o,
-		       struct pg_result *r)
+		       struct pg_result *r, struct xm_ex_run *run)
 {
 	uint64_t tmin = UINT64_MAX, tmax = 0;
+	int err;
 
 	atomic_store(&g->tx_stop, true);
-	for (unsigned int i = 0; i < g->ntxq; i++) {
+	err = xm_ex_run_join(run);
+	if (err && !r->err)
+		r->err = err;
+	/* the queues that had a worker this run */
+	for (unsigned int i = 0; i < run->nworkers; i++) {
 		struct pg_txq *q = &g->txq[i];
 
-		if (!pg_join(q->thread, &q->started, &q->err, r))
-			continue;
 		if (q->t_first && q->t_first < tmin)
 			tmin = q->t_first;
 		if (q->t_last > tmax)
 			tmax = q->t_last;
 		r->rate_spilled += q->spilled;
 	}
-	if (r->rate_spilled && !g->a->quiet)
+	if (r->rate_spilled && !g->a->std.quiet)
 		fprintf(stderr, "%s: the sender fell behind the rate by %llu %s "
 			"(late by more than the bucket: CPU busy, or the rate "
 			"above what it can send)\n", xm_ex_prog(),
@@ -318,12 +323,15 @@ static void pg_drain(const struct pg *g, const struct pg_result *r)
 	}
 }
 
-static void pg_rx_join(struct pg *g, struct pg_result *r)
+static void pg_rx_join(struct pg *g, struct pg_result *r,
+		       struct xm_ex_run *run)
 {
+	int err;
+
 	atomic_store(&g->rx_stop, true);
-	for (unsigned int i = 0; i < g->nrxq; i++)
-		pg_join(g->rxq[i].thread, &g->rxq[i].started, &g->rxq[i].err,
-			r);
+	err = xm_ex_run_join(run);
+	if (err && !r->err)
+		r->err = err;
 }
 
 /* ------------------------------------------------------------- merge */
@@ -375,6 +383,7 @@ static void pg_merge(struct pg *g, struct pg_result *r,
 
 int pg_run(struct pg *g, const struct pg_run_opts *o, struct pg_result *r)
 {
+	struct pg_workers w = { 0 };
 	struct pg_streams st;
 	bool have_rx = g->rxp != NULL;
 	uint64_t t0;
@@ -385,24 +394,22 @@ int pg_run(struct pg *g, const struct pg_run_opts *o, struct pg_result *r)
 		return err;
 	pg_stop_signals(SIG_BLOCK);
 	if (have_rx)
-		r->err = pg_rx_start(g, &st);
-	if (!r->err)
-		r->err = pg_tx_start(g, o);
+		r->err = pg_rx_start(g, &st, &w.rx);
+	if (!r->err && g->ntxq > 0)
+		r->err = pg_tx_start(g, o, &w.tx);
 	pg_stop_signals(SIG_UNBLOCK);
-	if (r->err)
-		xm_ex_error("cannot start a thread: %s", strerror(-r->err));
 	/* scripts wait for this line before they start sending */
 	if (have_rx && g->a->cmd == PG_CMD_RX)
 		fprintf(stderr, "%s: rx ready on %s, %u queue(s), mode %s\n",
-			xm_ex_prog(), g->a->ifname, g->nrxq, g->rx_mode);
+			xm_ex_prog(), g->a->std.ifname, g->nrxq, g->rx_mode);
 
 	t0 = xm_ex_now_ns();
 	if (!r->err)
 		pg_watch(g, o, t0);
-	pg_tx_join(g, o, r);
+	pg_tx_join(g, o, r, &w.tx);
 	if (have_rx && g->ntxq > 0)
 		pg_drain(g, r);
-	pg_rx_join(g, r);
+	pg_rx_join(g, r, &w.rx);
 	r->seconds = (double)(xm_ex_now_ns() - t0) / 1e9;
 	if (have_rx)
 		pg_merge(g, r, &st);

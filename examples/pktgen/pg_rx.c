@@ -16,7 +16,7 @@
  * the first stamped packet decides: within a second of now means the same
  * clock, else the thread reads the clock itself once per burst.
  *
- * KPI (pg_rx.h): pg_rx_setup, pg_rx_teardown, pg_rx_reset, pg_rx_thread.
+ * KPI (pg_rx.h): pg_rx_setup, pg_rx_teardown, pg_rx_reset, pg_rx_worker.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,23 +34,15 @@
 
 int pg_rx_setup(struct pg *g)
 {
-	const struct pg_args *a = g->a;
-
 	g->nrxq = xm_port_queue_count(g->rxp);
 	g->rxq = calloc(g->nrxq, sizeof(*g->rxq));
 	if (!g->rxq)
 		return xm_ex_error("out of memory"), -ENOMEM;
-	/* -c pins the threads of the command: rx's are these */
-	const uint32_t *cpus = a->cmd == PG_CMD_RX ? a->cpus : a->rx_cpus;
-	unsigned int ncpus = (unsigned int)(a->cmd == PG_CMD_RX ? a->ncpus :
-					    a->nrx_cpus);
-
 	for (unsigned int i = 0; i < g->nrxq; i++) {
 		struct pg_rxq *q = &g->rxq[i];
 
 		q->g = g;
 		q->qidx = i;
-		q->cpu = ncpus ? (int)cpus[i % ncpus] : -1;
 		/* zeroed: a meter never initialised frees as an empty one */
 		q->meter = calloc(1, sizeof(*q->meter));
 		q->sizes = calloc(PG_SIZE_MAX + 2, sizeof(*q->sizes));
@@ -89,7 +81,6 @@ void pg_rx_reset(struct pg *g)
 		atomic_store(&q->bytes, 0);
 		atomic_store(&q->lost, 0);
 		atomic_store(&q->last_ns, 0);
-		q->err = 0;
 	}
 }
 
@@ -131,20 +122,14 @@ static void pg_rx_packet(struct pg_rxq *q, struct xm_mbuf *m, uint64_t now)
 		     len);
 }
 
-void *pg_rx_thread(void *arg)
+int pg_rx_worker(void *arg)
 {
 	struct pg_rxq *q = arg;
 	struct pg *g = q->g;
 	struct xm_mbuf *pkts[PG_BURST_MAX];
-	uint16_t burst = (uint16_t)g->a->burst;
+	uint16_t burst = (uint16_t)g->a->std.burst;
 	uint64_t next_lost = 0, idle_since = 0;
-	int err;
 
-	err = xm_ex_worker_pin(q->cpu, "RX ", q->qidx);
-	if (err) {
-		q->err = err;
-		return NULL;
-	}
 	while (!atomic_load_explicit(&g->rx_stop, memory_order_relaxed)) {
 		uint16_t n = xm_port_rx_burst(g->rxp, q->qidx, pkts, burst);
 		uint64_t now, bytes = 0;
@@ -185,5 +170,5 @@ void *pg_rx_thread(void *arg)
 		}
 	}
 	xm_umem_cache_flush(g->u);
-	return NULL;
+	return 0;
 }

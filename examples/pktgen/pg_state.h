@@ -9,13 +9,14 @@
  *   pg_rx.c     per RX queue: meter, tuples, sizes, the reading thread
  *   pg_run.c    one run: starts the threads, watches, stops, merges
  *
- * Fields a thread writes while it runs are atomics or its queue's own;
- * the rest is written before the threads start and read after they stop.
+ * Fields a worker writes while it runs are atomics or its queue's own;
+ * the rest is written before the workers start and read after they stop.
+ * The threads themselves (pinning, start, join) are the launcher's
+ * (xm_ex_run.h): a queue is the argument of one worker.
  */
 #ifndef PG_STATE_H
 #define PG_STATE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,14 +53,11 @@ struct pg_slot {
 
 struct pg;
 
+/* A transmit queue: worker i of a run's TX launcher (xm_ex_run.h). */
 struct pg_txq {
 	struct pg *g;
-	unsigned int qidx;		/* port queue index / thread number */
-	int cpu;			/* pinned to, or -1 */
+	unsigned int qidx;		/* port queue index / worker number */
 	uint16_t stream;		/* stream id (AF_XDP engine) */
-	pthread_t thread;
-	bool started;
-	int err;			/* 0 or -errno the thread hit */
 	struct pg_slot *pool;		/* AF_XDP: frames, built once */
 	uint32_t npool;
 	bool fixed_flows;		/* each slot keeps its flow */
@@ -80,13 +78,10 @@ struct pg_txq {
 	_Atomic bool done;
 } __attribute__((aligned(64)));
 
+/* A receive queue: worker i of a run's RX launcher. */
 struct pg_rxq {
 	struct pg *g;
 	unsigned int qidx;
-	int cpu;
-	pthread_t thread;
-	bool started;
-	int err;
 	struct pg_meter *meter;		/* heap: about 200 KiB, and 16 KiB
 					 * per stream id (PG_METER_STREAMS
 					 * at most) */

@@ -32,7 +32,7 @@
  * (several may be in flight at once) without ever being written.
  *
  * KPI (pg_tx.h): pg_tx_pool_size, pg_tx_setup, pg_tx_release,
- * pg_tx_teardown, pg_tx_thread, pg_tx_streams.
+ * pg_tx_teardown, pg_tx_worker, pg_tx_streams.
  *
  * Live frames (--engine live): xm_live_send() hands the largest template
  * to the kernel with a repeat count; the library's program cuts each copy
@@ -395,13 +395,13 @@ static int pg_live_open(struct pg *g)
 			pg_live_lens(g, &lo);
 		}
 	}
-	g->live = xm_live_open(a->ifname, &lo);
+	g->live = xm_live_open(a->std.ifname, &lo);
 	if (!g->live) {
 		int err = -errno;
 
 		free(cycle);
 		xm_ex_error("cannot load the live-frames engine on %s: %s",
-			    a->ifname, strerror(-err));
+			    a->std.ifname, strerror(-err));
 		return err;
 	}
 	free(cycle);
@@ -414,7 +414,7 @@ int pg_tx_setup(struct pg *g)
 	int err;
 
 	g->ntxq = a->engine == PG_ENGINE_LIVE ?
-		  (a->nqueues ? (unsigned int)a->nqueues : 1) :
+		  (a->std.nqueues ? (unsigned int)a->std.nqueues : 1) :
 		  xm_port_queue_count(g->txp);
 	g->txq = calloc(g->ntxq, sizeof(*g->txq));
 	if (!g->txq)
@@ -424,8 +424,6 @@ int pg_tx_setup(struct pg *g)
 
 		q->g = g;
 		q->qidx = i;
-		q->cpu = a->ncpus ? (int)a->cpus[i % (unsigned int)a->ncpus] :
-			 -1;
 		q->stream = (uint16_t)(a->stream + i);
 	}
 	if (a->engine == PG_ENGINE_LIVE)
@@ -672,7 +670,7 @@ static int pg_afxdp_run(struct pg *g, struct pg_txq *q)
 	struct pg_pace pc;
 	uint64_t drain_end;
 
-	pg_pace_init(&pc, q, a->burst, mean ? mean : 64, PG_BURST_NS);
+	pg_pace_init(&pc, q, a->std.burst, mean ? mean : 64, PG_BURST_NS);
 	while (!atomic_load_explicit(&g->tx_stop, memory_order_relaxed)) {
 		uint64_t now = xm_ex_now_ns(), bytes;
 		uint32_t n = pg_tx_left(q, pc.pc_burst), acc;
@@ -773,7 +771,7 @@ static int pg_live_run(struct pg *g, struct pg_txq *q)
 		}
 		err = xm_live_send(g->live, g->tmpl[big], size, n);
 		if (err) {
-			xm_ex_error("live frames on %s: %s", a->ifname,
+			xm_ex_error("live frames on %s: %s", a->std.ifname,
 				    strerror(-err));
 			break;
 		}
@@ -786,7 +784,7 @@ static int pg_live_run(struct pg *g, struct pg_txq *q)
 	return err;
 }
 
-void *pg_tx_thread(void *arg)
+int pg_tx_worker(void *arg)
 {
 	struct pg_txq *q = arg;
 	struct pg *g = q->g;
@@ -794,16 +792,8 @@ void *pg_tx_thread(void *arg)
 
 	/* precise sleeps for the rate limiter */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	err = xm_ex_worker_pin(q->cpu, "TX ", q->qidx);
-	if (err) {
-		q->err = err;
-		goto out;
-	}
 	err = g->live ? pg_live_run(g, q) : pg_afxdp_run(g, q);
-	if (err)
-		q->err = err;
-out:
 	xm_umem_cache_flush(g->u);
 	atomic_store_explicit(&q->done, true, memory_order_release);
-	return NULL;
+	return err;
 }

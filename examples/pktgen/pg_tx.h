@@ -4,8 +4,9 @@
  * a filled struct pg, the thread that sends on one queue for one run,
  * and what the meter needs to know of the streams they send.
  *
- * A run sets each queue's limit and rate, starts pg_tx_thread() and sets
- * g->tx_stop to end it; the thread sets q->done when it returns.
+ * A run sets each queue's limit and rate, starts pg_tx_worker() on it
+ * (the launcher pins the thread first) and sets g->tx_stop to end it;
+ * the worker sets q->done when it returns.
  */
 #ifndef PG_TX_H
 #define PG_TX_H
@@ -20,8 +21,9 @@ int pg_tx_setup(struct pg *g);
 /** Frees the pools (frames) and the live engine; queues stay. */
 void pg_tx_release(struct pg *g);
 void pg_tx_teardown(struct pg *g);
-/** Sends on the struct pg_txq arg until its limit or g->tx_stop. */
-void *pg_tx_thread(void *arg);
+/** Sends on the struct pg_txq arg until its limit or g->tx_stop.
+ * @return 0 or -errno (the run stops). */
+int pg_tx_worker(void *arg);
 /** Stream ids and next sequences of every TX stream (meter setup).
  * @return how many, or -errno. */
 int pg_tx_streams(struct pg *g, uint16_t *ids, uint64_t *next,

@@ -81,18 +81,18 @@ static int pg_traffic_flows(struct pg *g)
 	uint32_t base[PG_FLOW_DIMS], count[PG_FLOW_DIMS];
 	int rc;
 
-	base[PG_FLOW_SRC] = ntohl(a->family == 4 ? a->src.a_v4 :
-				  a->src.a_v6_32[3]);
-	base[PG_FLOW_DST] = ntohl(a->family == 4 ? a->dst.a_v4 :
-				  a->dst.a_v6_32[3]);
-	base[PG_FLOW_SPORT] = a->sport;
-	base[PG_FLOW_DPORT] = a->dport;
-	count[PG_FLOW_SRC] = a->src_count;
-	count[PG_FLOW_DST] = a->dst_count;
-	count[PG_FLOW_SPORT] = a->sport_count;
-	count[PG_FLOW_DPORT] = a->dport_count;
-	if ((uint64_t)a->sport + a->sport_count - 1 > 65535 ||
-	    (uint64_t)a->dport + a->dport_count - 1 > 65535)
+	base[PG_FLOW_SRC] = ntohl(a->family == 4 ? a->src.lo.a_v4 :
+				  a->src.lo.a_v6_32[3]);
+	base[PG_FLOW_DST] = ntohl(a->family == 4 ? a->dst.lo.a_v4 :
+				  a->dst.lo.a_v6_32[3]);
+	base[PG_FLOW_SPORT] = a->sport.lo;
+	base[PG_FLOW_DPORT] = a->dport.lo;
+	count[PG_FLOW_SRC] = a->src.count;
+	count[PG_FLOW_DST] = a->dst.count;
+	count[PG_FLOW_SPORT] = a->sport.count;
+	count[PG_FLOW_DPORT] = a->dport.count;
+	if ((uint64_t)a->sport.lo + a->sport.count - 1 > 65535 ||
+	    (uint64_t)a->dport.lo + a->dport.count - 1 > 65535)
 		return xm_ex_usage_error("port range past 65535");
 	rc = pg_flows_init(&g->flows, base, count, a->flows, a->flows_random,
 			   a->seed);
@@ -114,15 +114,15 @@ static int pg_traffic_dst_mac(struct pg *g)
 	const char *how = NULL;
 	char err[256];
 
-	if (a->have_dst_mac) {
-		memcpy(mac, a->dst_mac, 6);
+	if (a->dst_mac.given) {
+		memcpy(mac, a->dst_mac.addr, 6);
 		return 0;
 	}
-	if (pg_resolve_mac(a->ifname, a->family, &a->dst, mac, &how, err,
+	if (pg_resolve_mac(a->std.ifname, a->family, &a->dst.lo, mac, &how, err,
 			   sizeof(err)))
 		return xm_ex_error("cannot resolve the destination MAC: %s",
 				   err);
-	if (!a->quiet)
+	if (!a->std.quiet)
 		fprintf(stderr, "%s: destination MAC %02x:%02x:%02x:%02x:%02x:"
 			"%02x from the %s\n", xm_ex_prog(), mac[0], mac[1],
 			mac[2], mac[3], mac[4], mac[5], how);
@@ -140,12 +140,12 @@ static int pg_traffic_generated(struct pg *g, uint32_t mtu, uint32_t *l2max)
 	g->stamped = true;
 	s->ts_vlan = a->vlan;
 	s->ts_family = a->family;
-	s->ts_src = a->src;
-	s->ts_dst = a->dst;
+	s->ts_src = a->src.lo;
+	s->ts_dst = a->dst.lo;
 	s->ts_proto = a->proto;
-	s->ts_sport = a->sport;
-	s->ts_dport = a->dport;
-	memcpy(s->ts_src_mac, a->src_mac, 6);
+	s->ts_sport = a->sport.lo;
+	s->ts_dport = a->dport.lo;
+	memcpy(s->ts_src_mac, a->src_mac.addr, 6);
 	for (uint32_t i = 0; i < a->sizes.sz_n; i++)
 		if (a->sizes.sz_sizes[i] < pg_tmpl_min_size(s))
 			return xm_ex_usage_error("size %u is below the %u bytes "
@@ -162,7 +162,7 @@ static int pg_traffic_generated(struct pg *g, uint32_t mtu, uint32_t *l2max)
 	if (a->engine == PG_ENGINE_AFXDP &&
 	    a->sizes.sz_max > mtu + XM_PKT_ETH_HLEN + XM_PKT_VLAN_HLEN)
 		return xm_ex_usage_error("%u-byte frames do not fit the MTU of "
-			"%s (%u)", a->sizes.sz_max, a->ifname, mtu);
+			"%s (%u)", a->sizes.sz_max, a->std.ifname, mtu);
 	/* the checks above need no privilege and no network; the
 	 * destination MAC comes last */
 	rc = pg_traffic_dst_mac(g);
@@ -192,13 +192,17 @@ static int pg_traffic_generated(struct pg *g, uint32_t mtu, uint32_t *l2max)
 static int pg_traffic_setup(struct pg *g)
 {
 	struct pg_args *a = g->a;
-	uint32_t mtu = 0, l2max = 0;
+	struct xm_port_ifinfo ifi;
+	uint32_t mtu, l2max = 0;
 	int rc;
 
-	rc = pg_if_info(a->ifname, a->have_src_mac ? NULL : a->src_mac, &mtu,
-			NULL);
+	rc = xm_port_ifinfo(a->std.ifname, &ifi);
 	if (rc)
-		return xm_ex_error("interface %s: %s", a->ifname, strerror(-rc));
+		return xm_ex_error("interface %s: %s", a->std.ifname,
+				   strerror(-rc));
+	mtu = ifi.mtu;
+	if (!a->src_mac.given)
+		memcpy(a->src_mac.addr, ifi.mac, 6);
 	rc = a->pcap ? pg_traffic_pcap(g, &l2max) :
 	     pg_traffic_generated(g, mtu, &l2max);
 	if (rc)
@@ -207,7 +211,7 @@ static int pg_traffic_setup(struct pg *g)
 	if (a->engine == PG_ENGINE_AFXDP &&
 	    l2max > mtu + XM_PKT_ETH_HLEN + XM_PKT_VLAN_HLEN)
 		return xm_ex_usage_error("%u-byte frames do not fit the MTU of "
-			"%s (%u)", l2max, a->ifname, mtu);
+			"%s (%u)", l2max, a->std.ifname, mtu);
 	g->chunk = l2max > XM_MCLBYTES ? XM_MJUMPAGESIZE : XM_MCLBYTES;
 	return 0;
 }
@@ -215,9 +219,9 @@ static int pg_traffic_setup(struct pg *g)
 /* rx only: the chunk that holds a frame of IF's MTU. */
 static void pg_rx_chunk(struct pg *g)
 {
-	uint32_t mtu = 1500;
+	struct xm_port_ifinfo ifi;
+	uint32_t mtu = xm_port_ifinfo(g->a->std.ifname, &ifi) ? 1500 : ifi.mtu;
 
-	pg_if_info(g->a->ifname, NULL, &mtu, NULL);
 	g->chunk = mtu + XM_PKT_ETH_HLEN > 3000 ? XM_MJUMPAGESIZE : XM_MCLBYTES;
 }
 
@@ -231,24 +235,29 @@ static int pg_umem_create(struct pg *g)
 	bool fixed;
 
 	if (a->cmd != PG_CMD_RX && a->engine == PG_ENGINE_AFXDP) {
-		txq = a->nqueues ? (uint64_t)a->nqueues : 1;
+		txq = a->std.nqueues ? (uint64_t)a->std.nqueues : 1;
 		segs = g->stamped ?
 		       (a->sizes.sz_max + g->chunk - 1) / g->chunk :
 		       (g->pcap.pc_max_len + g->chunk - 1) / g->chunk;
 		frames += txq * pg_tx_pool_size(g, &fixed) * segs;
 	}
 	if (a->cmd == PG_CMD_RX || a->rx_ifname) {
-		const char *rif = a->cmd == PG_CMD_RX ? a->ifname : a->rx_ifname;
-		int nq = a->cmd == PG_CMD_RX ? a->nqueues : a->nrx_queues;
+		const char *rif = a->cmd == PG_CMD_RX ? a->std.ifname :
+				  a->rx_ifname;
+		int nq = a->cmd == PG_CMD_RX ? a->std.nqueues : a->nrx_queues;
+		struct xm_port_ifinfo ifi;
 
-		if (nq == 0) {
-			nq = xm_ex_if_rx_queues(rif);
-			if (nq <= 0)
-				nq = 1;
-		}
+		if (nq == 0)
+			nq = xm_port_ifinfo(rif, &ifi) ? 1 : (int)ifi.rx_queues;
 		rxq = (uint64_t)nq;
-		/* fill ring (2x RX) + RX ring + bursts in hand */
-		frames += rxq * (3 * PG_RX_RING + PG_BURST_MAX);
+		/* every ring full (fill 2x RX, RX) + bursts in hand */
+		XM_OPTS(xm_port_frames_opts, fo,
+			.nqueues = (uint32_t)nq,
+			.rx_size = PG_RX_RING,
+			.fill_size = 2 * PG_RX_RING,
+			.held = PG_BURST_MAX,
+			.flags = XM_PORT_F_RX_ONLY);
+		frames += xm_port_frames_needed(&fo);
 	}
 	/* copy frames for the port, caches (two buckets per thread), the
 	 * default reserve (1/32, at most 256) */
@@ -277,18 +286,18 @@ static int pg_ports_open(struct pg *g)
 
 	if (a->cmd != PG_CMD_RX && a->engine == PG_ENGINE_AFXDP) {
 		XM_OPTS(xm_port_opts, po,
-			.queues = a->nqueues ? a->queues : &q0,
-			.nqueues = a->nqueues ? (uint32_t)a->nqueues : 1,
-			.mode = a->mode,
+			.queues = a->std.nqueues ? a->std.queues : &q0,
+			.nqueues = a->std.nqueues ? (uint32_t)a->std.nqueues : 1,
+			.mode = a->std.mode,
 			.tx_size = PG_TX_RING,
 			.comp_size = PG_TX_RING,
 			.port_index = 0,
 			.flags = XM_PORT_F_TX_ONLY,
 			.tx_budget = a->tx_budget);
-		g->txp = xm_port_open(g->u, a->ifname, &po);
+		g->txp = xm_port_open(g->u, a->std.ifname, &po);
 		if (!g->txp)
 			return xm_ex_error("cannot open an AF_XDP port on %s: %s",
-					   a->ifname, strerror(errno));
+					   a->std.ifname, strerror(errno));
 		snprintf(g->tx_mode, sizeof(g->tx_mode), "%s",
 			 xm_port_mode_name(xm_port_mode(g->txp)));
 		g->tx_budget = xm_port_tx_budget(g->txp);
@@ -296,14 +305,14 @@ static int pg_ports_open(struct pg *g)
 		snprintf(g->tx_mode, sizeof(g->tx_mode), "live");
 	}
 	if (a->cmd == PG_CMD_RX || a->rx_ifname) {
-		const char *rif = a->cmd == PG_CMD_RX ? a->ifname : a->rx_ifname;
-		int nq = a->cmd == PG_CMD_RX ? a->nqueues : a->nrx_queues;
+		const char *rif = a->cmd == PG_CMD_RX ? a->std.ifname : a->rx_ifname;
+		int nq = a->cmd == PG_CMD_RX ? a->std.nqueues : a->nrx_queues;
 
 		XM_OPTS(xm_port_opts, po,
-			.queues = nq ? (a->cmd == PG_CMD_RX ? a->queues :
+			.queues = nq ? (a->cmd == PG_CMD_RX ? a->std.queues :
 					a->rx_queues) : NULL,
 			.nqueues = (uint32_t)nq,
-			.mode = a->mode,
+			.mode = a->std.mode,
 			.rx_size = PG_RX_RING,
 			.fill_size = 2 * PG_RX_RING,
 			.port_index = 1,
@@ -347,10 +356,10 @@ static int pg_open(struct pg *g)
 		ret = XM_EX_RUNTIME;
 	if (!ret && g->rxp && pg_rx_setup(g))
 		ret = XM_EX_RUNTIME;
-	if (!ret && !a->quiet && a->cmd != PG_CMD_RX)
+	if (!ret && !a->std.quiet && a->cmd != PG_CMD_RX)
 		fprintf(stderr, "%s: %s on %s: %s engine%s%s, %u queue(s)%s%s\n",
 			xm_ex_prog(), a->cmd == PG_CMD_TX ? "tx" : "rfc2544",
-			a->ifname, a->engine == PG_ENGINE_LIVE ? "live" : "afxdp",
+			a->std.ifname, a->engine == PG_ENGINE_LIVE ? "live" : "afxdp",
 			g->txp ? ", mode " : "", g->txp ? g->tx_mode : "",
 			g->ntxq, g->rxp ? ", receiving on " : "",
 			g->rxp ? a->rx_ifname : "");
@@ -412,7 +421,7 @@ int main(int argc, char **argv)
 	ret = pg_cli_parse(argc, argv, &a);
 	if (ret >= 0)
 		goto out_args;
-	xm_ex_set_print(a.verbose, false);
+	xm_ex_set_print(a.std.verbose, false);
 	err = xm_ex_signals_install();
 	if (err) {
 		ret = xm_ex_error("cannot install signal handlers: %s",
@@ -427,12 +436,12 @@ int main(int argc, char **argv)
 		/* tx or rx: one run, summed up once the ports are closed */
 		struct pg_run_opts o = {
 			.count = a.cmd == PG_CMD_TX ? a.count : 0,
-			.seconds = a.seconds,
+			.seconds = a.std.seconds,
 			.rate_pps = a.rate_pps,
 			.rate_bps = a.rate_bps,
 			.rx_count = a.cmd == PG_CMD_RX ? a.count : 0,
 			.idle_s = a.idle_s,
-			.stats_line = !a.quiet,
+			.stats_line = !a.std.quiet,
 		};
 
 		ret = pg_run(&g, &o, &r) ? XM_EX_RUNTIME : XM_EX_OK;
