@@ -227,9 +227,10 @@ endef
 $(foreach v,dbg asan,$(eval $(call lb_test_rules,$(v))))
 
 # tests/unit/test_pktgen_*.c link the generator's pure parts (token
-# bucket, schedules, meter, pcap reader, frames); not its threads or main.
+# bucket, schedules, meter, pcap reader, frames, flow set); not its
+# threads or main.
 PG_PURE_SRCS := $(addprefix examples/pktgen/,pg_rate.c pg_sched.c \
-	pg_meter.c pg_pcap.c pg_frame.c)
+	pg_meter.c pg_pcap.c pg_frame.c pg_tuples.c)
 define pg_test_rules
 $(BUILD)/test/$(1)/unit/test_pktgen_%: $(BUILD)/obj/$(1)/tests/unit/test_pktgen_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(PG_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
 	$$(call msg,LD,$$@)
