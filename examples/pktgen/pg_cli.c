@@ -256,10 +256,15 @@ static const struct xm_ex_enum pg_refs[] = {
 #define PG_HEADING(text)	{ .arg = XM_EX_ARG_TEXT, .help = (text) }
 #define PG_RANGE		XM_EX_F_RANGE_HINT
 
-/* Appends the n entries of e to t[*k]. */
+/* Appends the n entries of e to t[*k] (PG_OPTS_MAX with the end). */
 static void pg_put(struct xm_ex_opt *t, unsigned int *k,
 		   const struct xm_ex_opt *e, size_t n)
 {
+	if (*k + n >= PG_OPTS_MAX) {
+		/* a table grown past its array: a programming error */
+		xm_ex_error("option table: more than %d entries", PG_OPTS_MAX);
+		abort();
+	}
 	memcpy(&t[*k], e, n * sizeof(*e));
 	*k += (unsigned int)n;
 }
@@ -569,8 +574,12 @@ static int pg_cli_check_frames(struct pg_args *a, const struct pg_cli *c)
 	if (a->pcap && a->cmd == PG_CMD_RFC2544)
 		return xm_ex_usage_error("rfc2544 sends generated frames, not "
 					 "--pcap");
-	if (a->cmd != PG_CMD_RX && !a->pcap && pg_cli_sizes(a, c) >= 0)
-		return XM_EX_USAGE;
+	if (a->cmd != PG_CMD_RX && !a->pcap) {
+		int rc = pg_cli_sizes(a, c);
+
+		if (rc >= 0)
+			return rc;
+	}
 	/* --flows alone: that many source ports */
 	if (a->flows > 1 && src->count == 1 && dst->count == 1 &&
 	    a->sport.count == 1 && a->dport.count == 1) {
