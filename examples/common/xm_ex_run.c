@@ -93,6 +93,8 @@ void xm_ex_run_loop(struct xm_ex_run *run)
 			memset(values, 0, sizeof(values));
 			run->sample(run->ctx, values);
 			xm_ex_stats_print(&stats, values, now);
+			if (run->after_line)
+				run->after_line(run->ctx);
 		}
 		usleep(deadline && deadline - now < XM_EX_ROUND_NS ?
 		       (useconds_t)((deadline - now) / 1000) + 1 :

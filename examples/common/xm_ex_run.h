@@ -68,6 +68,8 @@ struct xm_ex_run {
 	bool quiet;			/* no stats line */
 	/* its values, once a second (values[ncols]) */
 	void (*sample)(void *ctx, uint64_t *values);
+	/* after each stats line (lb: the services' detail) */
+	void (*after_line)(void *ctx);
 	/* each round of the loop; nonzero stops the run */
 	int (*tick)(void *ctx, uint64_t now_ns);
 	void *ctx;			/* for sample and tick */

@@ -106,7 +106,7 @@ static int parse_even(const struct xm_ex_opt *o, const char *arg)
 }
 
 static const struct xm_ex_opt tool_opts[] = {
-	XM_EX_STD(XM_EX_O_IFACE, 0, "input interface (required)"),
+	XM_EX_STD_REQUIRED(XM_EX_O_IFACE, 0, "input interface (required)"),
 	{ .name = "out", .letter = 'o', .arg = XM_EX_ARG_STR, .dest = &A.out,
 	  .metavar = "IF2", .help = "output interface (default: IF)" },
 	XM_EX_STD(XM_EX_O_QUEUES, 0, NULL),
