@@ -21,8 +21,7 @@
  *		  .help = "output interface (default: IF)" },
  *		XM_EX_STD(XM_EX_O_CPUS, 'c', NULL),
  *		...
- *		XM_EX_STD(XM_EX_O_HELP, 0, NULL),
- *		{ 0 }
+ *		XM_EX_OPTS_END
  *	};
  *
  * Where the tools disagree today, each keeps its meaning in its own
@@ -138,6 +137,16 @@ struct xm_ex_opt {
 #define XM_EX_STD_REQUIRED(which, ltr, text)				\
 	{ .arg = XM_EX_ARG_STD, .std = (which), .letter = (ltr),	\
 	  .help = (text), .flags = XM_EX_F_REQUIRED }
+
+/* Every table ends so: --help, --version, the end. */
+#define XM_EX_OPTS_END							\
+	XM_EX_STD(XM_EX_O_HELP, 0, NULL),				\
+	XM_EX_STD(XM_EX_O_VERSION, 0, NULL),				\
+	{ .arg = XM_EX_ARG_END }
+
+/* The examples' exit statuses (xm_example.h), for an epilogue. */
+#define XM_EX_EXIT_STATUS						\
+	"Exit status: 0 success, 1 runtime error, 2 usage error.\n"
 
 /* The shared options' values (the tool sets their defaults first). */
 struct xm_ex_args {

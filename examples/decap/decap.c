@@ -403,9 +403,7 @@ static int parse_args(int argc, char **argv, struct decap_args *a)
 			  "stdout"),
 		XM_EX_STD(XM_EX_O_QUIET, 0, "no live counters"),
 		XM_EX_STD(XM_EX_O_VERBOSE, 0, "libbpf/libxdp debug messages"),
-		XM_EX_STD(XM_EX_O_HELP, 0, NULL),
-		XM_EX_STD(XM_EX_O_VERSION, 0, NULL),
-		{ 0 },
+		XM_EX_OPTS_END
 	};
 	const struct xm_ex_cli cli = {
 		.tool = "decap",
@@ -422,8 +420,7 @@ static int parse_args(int argc, char **argv, struct decap_args *a)
 "(their src-prefix lines) with --allow-src: tunnel packets from any other\n"
 "source, or to an address that is not this host's, are then dropped and\n"
 "counted.  Without it, a tunnel from anyone is stripped.\n",
-		.epilogue =
-"Exit status: 0 success, 1 runtime error, 2 usage error.\n",
+		.epilogue = XM_EX_EXIT_STATUS,
 		.opts = opts,
 		.args = &a->ex,
 	};
@@ -511,10 +508,9 @@ static void watch(const struct decap_args *a, int prog_fd)
 	struct decap_watch w = { .prog_fd = prog_fd };
 	struct xm_ex_run run = {
 		.nworkers = 0,		/* the kernel does the work */
-		.seconds = a->ex.seconds,
+		.opts = &a->ex,
 		.cols = cols,
 		.ncols = 4,
-		.quiet = a->ex.quiet,
 		.sample = sample,
 		.ctx = &w,
 	};

@@ -132,7 +132,6 @@ static int worker_main(void *arg)
 	struct fwd *f = w->f;
 	struct xm_mbuf *pkts[FWD_BURST_MAX];
 	unsigned int q = w->qidx;
-	uint64_t drain_end;
 
 	while (!xm_ex_stopping()) {
 		uint64_t c0 = xm_ex_cycles();
@@ -150,17 +149,10 @@ static int worker_main(void *arg)
 		atomic_fetch_add_explicit(&w->c.rx, n, memory_order_relaxed);
 		n = swap_burst(w, pkts, n);
 
-		sent = xm_port_tx_burst(f->out, q, pkts, n);
-		if (sent < n) {
-			xm_port_tx_flush(f->out, q);
-			sent += xm_port_tx_burst(f->out, q, pkts + sent,
-						 n - sent);
-		}
-		if (sent < n) {
-			xm_freem_bulk(pkts + sent, n - sent);
+		sent = xm_ex_tx_or_drop(f->out, q, pkts, n);
+		if (sent < n)
 			atomic_fetch_add_explicit(&w->c.tx_full, n - sent,
 						  memory_order_relaxed);
-		}
 		atomic_fetch_add_explicit(&w->c.tx, sent, memory_order_relaxed);
 		xm_port_tx_complete(f->out, q);
 		/* Busy time as testpmd counts it: only loops that moved
@@ -171,11 +163,7 @@ static int worker_main(void *arg)
 	}
 
 	/* Let what was queued leave, so the frames come home by completion. */
-	drain_end = xm_ex_now_ns() + FWD_DRAIN_NS;
-	while (xm_port_tx_pending(f->out, q) && xm_ex_now_ns() < drain_end) {
-		if (xm_port_tx_flush(f->out, q) == 0)
-			usleep(1000);
-	}
+	xm_ex_tx_drain(f->out, q, FWD_DRAIN_NS);
 	/* The thread's cached frames go back to the depot before it dies. */
 	xm_umem_cache_flush(f->u);
 	return 0;
@@ -220,9 +208,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		XM_EX_STD(XM_EX_O_JSON, 0, NULL),
 		XM_EX_STD(XM_EX_O_QUIET, 0, NULL),
 		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
-		XM_EX_STD(XM_EX_O_HELP, 0, NULL),
-		XM_EX_STD(XM_EX_O_VERSION, 0, NULL),
-		{ 0 },
+		XM_EX_OPTS_END
 	};
 	const struct xm_ex_cli cli = {
 		.tool = "fwd",
@@ -231,8 +217,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		.description =
 "Reflects every packet received on IF with its MAC addresses swapped, out\n"
 "of IF2 (default IF), in the same UMEM frame (zero copy between ports).\n",
-		.epilogue =
-"Exit status: 0 success, 1 runtime error, 2 usage error.\n",
+		.epilogue = XM_EX_EXIT_STATUS,
 		.opts = opts,
 		.args = &a->ex,
 	};
@@ -431,18 +416,12 @@ static int open_ports(struct fwd *f, const struct fwd_args *a,
 	f->nworkers = xm_port_queue_count(f->in);
 	f->out = f->in;
 	if (a->out_name) {
-		uint32_t qids[XM_PORT_MAX_QUEUES];
-
-		for (unsigned int i = 0; i < f->nworkers; i++)
-			qids[i] = xm_port_queue_id(f->in, i);
 		XM_OPTS(xm_port_opts, pout,
-			.queues = qids,
-			.nqueues = f->nworkers,
 			.mode = a->ex.mode,
 			.port_index = 1,
 			.flags = XM_PORT_F_TX_ONLY,
 			.tx_budget = a->tx_budget);
-		f->out = xm_port_open(f->u, a->out_name, &pout);
+		f->out = xm_ex_port_open_peer(f->u, a->out_name, f->in, &pout);
 		if (!f->out)
 			return xm_ex_error("cannot open port on '%s': %s",
 					   a->out_name, strerror(errno));
@@ -480,13 +459,9 @@ static void forward(struct fwd *f, const struct fwd_args *a,
 		.args = f->workers,
 		.stride = sizeof(*f->workers),
 		.nworkers = f->nworkers,
-		.role = "",
-		.cpus = a->ex.cpus,
-		.ncpus = a->ex.ncpus,
-		.seconds = a->ex.seconds,
+		.opts = &a->ex,
 		.cols = cols,
 		.ncols = 3,
-		.quiet = a->ex.quiet,
 		.sample = sample,
 		.ctx = f,
 	};

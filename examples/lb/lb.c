@@ -196,7 +196,6 @@ static int worker_main(void *arg)
 	struct lb *lb = w->lb;
 	struct xm_mbuf *pkts[LB_BURST_MAX];
 	unsigned int q = w->qidx;
-	uint64_t drain_end;
 
 	while (!xm_ex_stopping()) {
 		/*
@@ -222,17 +221,10 @@ static int worker_main(void *arg)
 		n = lb_burst(w, cfg, pkts, n, now_ns());
 		if (!n)
 			goto busy;
-		sent = xm_port_tx_burst(lb->port, q, pkts, n);
-		if (sent < n) {
-			xm_port_tx_flush(lb->port, q);
-			sent += xm_port_tx_burst(lb->port, q, pkts + sent,
-						 n - sent);
-		}
-		if (sent < n) {
-			xm_freem_bulk(pkts + sent, n - sent);
+		sent = xm_ex_tx_or_drop(lb->port, q, pkts, n);
+		if (sent < n)
 			atomic_fetch_add_explicit(&w->c.tx_full, n - sent,
 						  memory_order_relaxed);
-		}
 		atomic_fetch_add_explicit(&w->c.tx, sent, memory_order_relaxed);
 		xm_port_tx_complete(lb->port, q);
 busy:
@@ -243,11 +235,7 @@ busy:
 					  memory_order_relaxed);
 	}
 
-	drain_end = now_ns() + LB_DRAIN_NS;
-	while (xm_port_tx_pending(lb->port, q) && now_ns() < drain_end) {
-		if (xm_port_tx_flush(lb->port, q) == 0)
-			usleep(1000);
-	}
+	xm_ex_tx_drain(lb->port, q, LB_DRAIN_NS);
 	/* A stopped worker uses no configuration any more. */
 	atomic_store_explicit(&w->seen_gen, UINT32_MAX, memory_order_release);
 	xm_umem_cache_flush(lb->u);
@@ -669,9 +657,7 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 		XM_EX_STD(XM_EX_O_JSON, 0, NULL),
 		XM_EX_STD(XM_EX_O_QUIET, 0, NULL),
 		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
-		XM_EX_STD(XM_EX_O_HELP, 0, NULL),
-		XM_EX_STD(XM_EX_O_VERSION, 0, NULL),
-		{ 0 },
+		XM_EX_OPTS_END
 	};
 	const struct xm_ex_cli cli = {
 		.tool = "lb",
@@ -857,13 +843,9 @@ static int balance(struct lb *lb, const struct lb_args *a,
 		.args = lb->workers,
 		.stride = sizeof(*lb->workers),
 		.nworkers = lb->nworkers,
-		.role = "",
-		.cpus = a->ex.cpus,
-		.ncpus = a->ex.ncpus,
-		.seconds = a->ex.seconds,
+		.opts = &a->ex,
 		.cols = cols,
 		.ncols = 5,
-		.quiet = a->ex.quiet,
 		.sample = sample,
 		.after_line = sample_detail,
 		.tick = tick,
