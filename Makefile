@@ -406,9 +406,10 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 -DINVARIANTS \
 	       -fno-omit-frame-pointer $(INCS)
 fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c common/print.c
 fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c \
-	examples/lb/lb_config.c examples/lb/lb_lru.c examples/lb/lb_maglev.c \
-	examples/lb/lb_hash.c
-fuzz_lb_config_SRCS := examples/lb/lb_config.c examples/lb/lb_maglev.c \
+	examples/lb/lb_config.c examples/lb/lb_config_parse.c \
+	examples/lb/lb_lru.c examples/lb/lb_maglev.c examples/lb/lb_hash.c
+fuzz_lb_config_SRCS := examples/lb/lb_config.c \
+	examples/lb/lb_config_parse.c examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c
 fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
 fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c
