@@ -149,6 +149,9 @@ int lb_config_frag_vip(const struct lb_config *c, uint8_t family,
  * uses.  Fragment owners: each (address, protocol) maps to its one
  * service, or to the one marked 'frag'; with several and no mark the
  * fragments have no owner (counted and dropped: lb_path.c).
+ * Long (about 155 lines): one paragraph per whole-file check, in the
+ * order their messages should reach the file's author (services, pools,
+ * steering rules, what a reload may not change).
  */
 static int finish(struct parser *p, const struct lb_config *running)
 {
