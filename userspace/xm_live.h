@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * xm_live.h - live frames: an in-kernel transmit engine (public KPI of
- * userspace/live.c).  It needs neither a port nor a umem: only this
+ * xm_live.h - live frames: an in-kernel transmit engine and its counting
+ * sink (public KPI of userspace/live.c and live_sink.c).  It needs neither a port nor a umem: only this
  * header and xm_common.h.
  *
  * For peak rate without user space per packet: BPF_PROG_RUN with
