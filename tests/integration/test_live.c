@@ -532,7 +532,8 @@ Test(live_sink, counts_every_frame_and_apart_those_to_its_mac)
  * 65536 frames in 250 ms (0.26 Mpps, pauses included); fixed ones never
  * do.  A 1 ms call length asks for less than the minimum each time, so
  * that run's calls are all of the minimum and there are at least as
- * many.
+ * many.  A 60 s call length in a 1 s run shows the time limit cutting
+ * a call.
  */
 Test(live_sink, run_sizes_calls_to_the_call_length)
 {
@@ -569,6 +570,7 @@ Test(live_sink, run_sizes_calls_to_the_call_length)
 		    (unsigned long long)st_short.rs_calls,
 		    (unsigned long long)st_short.rs_sent,
 		    (double)st_short.rs_elapsed_ns / 1e9);
+	/* sized: most calls are above the minimum */
 	cr_assert_gt(st.rs_sent, st.rs_calls * XM_LIVE_RUN_MIN_CALL,
 		     "%llu calls for %llu frames: none above the minimum",
 		     (unsigned long long)st.rs_calls,
@@ -579,6 +581,21 @@ Test(live_sink, run_sizes_calls_to_the_call_length)
 	cr_assert_geq(st_short.rs_calls, st.rs_calls);
 	cr_assert_eq(st_short.rs_sent,
 		     st_short.rs_calls * XM_LIVE_RUN_MIN_CALL);
+
+	/* 60 s calls in a 1 s run: the second call is cut to what is left
+	 * (uncut it would be XM_LIVE_RUN_MAX_CALL frames, 3 s and more at
+	 * the rates of a veth; 2.5 s leaves room for a slow machine) */
+	XM_OPTS(xm_live_run_opts, lg, .duration_ns = sec,
+		.call_ns = 60 * sec);
+	cr_assert_eq(xm_live_run(l, f, sizeof(f), &lg, &st), 0);
+	cr_log_info("60 s calls: %llu for %llu frames in %.3f s",
+		    (unsigned long long)st.rs_calls,
+		    (unsigned long long)st.rs_sent,
+		    (double)st.rs_elapsed_ns / 1e9);
+	cr_assert_geq(st.rs_elapsed_ns, sec);
+	cr_assert_lt(st.rs_elapsed_ns, 5 * sec / 2, "ran %.3f s in %llu "
+		     "calls", (double)st.rs_elapsed_ns / 1e9,
+		     (unsigned long long)st.rs_calls);
 	xm_live_close(l);
 }
 
