@@ -240,8 +240,10 @@ endef
 $(foreach v,dbg asan,$(eval $(call pg_test_rules,$(v))))
 
 # tests/unit/test_capture_*.c link the capture tool's pure parts the same
-# way: every examples/capture/*.c but its main (capture.c).
-CAPTURE_PURE_SRCS := $(filter-out examples/capture/capture.c,$(wildcard examples/capture/*.c))
+# way: every examples/capture/*.c but its main and run (capture.c,
+# cap_setup.c, cap_worker.c: threads and ports) and its command line.
+CAPTURE_PURE_SRCS := $(filter-out $(addprefix examples/capture/,capture.c \
+	cap_setup.c cap_worker.c cap_opts.c),$(wildcard examples/capture/*.c))
 define capture_test_rules
 $(BUILD)/test/$(1)/unit/test_capture_%: $(BUILD)/obj/$(1)/tests/unit/test_capture_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(CAPTURE_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
 	$$(call msg,LD,$$@)
@@ -258,6 +260,9 @@ $(BUILD)/test/$(1)/unit/test_example_%: $(BUILD)/obj/$(1)/tests/unit/test_exampl
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
 endef
 $(foreach v,dbg asan,$(eval $(call example_test_rules,$(v))))
+# Named, so that make looks for their pattern rule when the test needs
+# them (the runtime's objects are otherwise built for rel only).
+$(foreach v,dbg asan,$(call objs_of,$(v),$(COMMON_SRCS))):
 
 unit_bins  = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(UNIT_SRCS))
 integ_bins = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(INTEG_SRCS))
@@ -300,9 +305,10 @@ $(BIN)/bench-%: $(BUILD)/obj/rel/tests/bench/bench_%.o $(BUILD)/obj/rel/libxmbuf
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
 # Traffic source and raw libxdp baseline for the port benchmark (bench
-# tools, not bench_* programs): libbpf/libxdp only, no libxmbuf.
+# tools, not bench_* programs): the source is a command line over the
+# library's live-frames engine; the baseline is libbpf/libxdp only.
 BENCH_TOOLS := $(BIN)/xm-livegen $(BIN)/peer-raw-rxdrop
-$(BIN)/xm-livegen: $(BUILD)/obj/rel/tests/bench/livegen.o
+$(BIN)/xm-livegen: $(BUILD)/obj/rel/tests/bench/livegen.o $(BUILD)/obj/rel/libxmbuf.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
@@ -405,9 +411,10 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 -DINVARIANTS \
 	       -fno-omit-frame-pointer $(INCS)
 fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c common/print.c
 fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c \
-	examples/lb/lb_config.c examples/lb/lb_lru.c examples/lb/lb_maglev.c \
-	examples/lb/lb_hash.c
-fuzz_lb_config_SRCS := examples/lb/lb_config.c examples/lb/lb_maglev.c \
+	examples/lb/lb_config.c examples/lb/lb_config_parse.c \
+	examples/lb/lb_lru.c examples/lb/lb_maglev.c examples/lb/lb_hash.c
+fuzz_lb_config_SRCS := examples/lb/lb_config.c \
+	examples/lb/lb_config_parse.c examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c
 fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
 fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c

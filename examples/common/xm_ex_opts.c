@@ -63,7 +63,6 @@ static const struct xm_ex_opt std_opts[XM_EX_O_COUNT] = {
 		.name = "iface", .alias = "interface", .letter = 'i',
 		.arg = XM_EX_ARG_STR, .dest = ARGS_OFF(ifname),
 		.metavar = "IF", .help = "interface (required)",
-		.flags = XM_EX_F_REQUIRED,
 	},
 	[XM_EX_O_QUEUES] = {
 		.name = "queues", .letter = 'q', .arg = XM_EX_ARG_QUEUES,
@@ -211,7 +210,9 @@ int xm_ex_opts_resolve(const struct xm_ex_cli *cli, struct xm_ex_opt *out,
 		} else {
 			o = *t;
 		}
-		if (o.arg > XM_EX_ARG_TEXT || (is_option(&o) && !o.name))
+		if (o.arg > XM_EX_ARG_TEXT ||
+		    (is_option(&o) && !o.name && !o.letter) ||
+		    (o.alias && !o.name))
 			return -EINVAL;
 		if ((o.arg == XM_EX_ARG_CPUS || o.arg == XM_EX_ARG_QUEUES) &&
 		    (!o.count || !o.hi))
@@ -224,7 +225,7 @@ int xm_ex_opts_resolve(const struct xm_ex_cli *cli, struct xm_ex_opt *out,
 			return -EINVAL;
 		if (is_option(&o)) {
 			/* --list-options is the parser's own, hidden one */
-			if (!strcmp(o.name, "list-options"))
+			if (o.name && !strcmp(o.name, "list-options"))
 				return -EINVAL;
 			for (unsigned int i = 0; i < n; i++)
 				if (is_option(&out[i]) && clashes(&out[i], &o))
@@ -237,12 +238,15 @@ int xm_ex_opts_resolve(const struct xm_ex_cli *cli, struct xm_ex_opt *out,
 
 /* --------------------------------------------------------------- help */
 
-/* "-q, --queues LIST" or "    --json" into buf. */
+/* "-q, --queues LIST", "    --json" or "-w FILE" into buf. */
 static void opt_label(const struct xm_ex_opt *o, char *buf, size_t len)
 {
 	const char *mv = o->metavar ? o->metavar : "ARG";
 
-	if (o->flags & XM_EX_F_OPTARG)
+	if (!o->name)
+		snprintf(buf, len, "-%c%s%s", o->letter,
+			 takes_arg(o) ? " " : "", takes_arg(o) ? mv : "");
+	else if (o->flags & XM_EX_F_OPTARG)
 		snprintf(buf, len, "%c%c%s --%s[=%s]", o->letter ? '-' : ' ',
 			 o->letter ? o->letter : ' ', o->letter ? "," : " ",
 			 o->name, mv);
@@ -321,7 +325,10 @@ void xm_ex_opts_dump(const struct xm_ex_cli *cli, FILE *out)
 	for (int i = 0; i < n; i++) {
 		if (!is_option(&o[i]))
 			continue;
-		fprintf(out, "--%s\t", o[i].name);
+		if (o[i].name)
+			fprintf(out, "--%s\t", o[i].name);
+		else
+			fputs("-\t", out);
 		if (o[i].letter)
 			fprintf(out, "-%c\t", o[i].letter);
 		else
@@ -375,7 +382,8 @@ bool xm_ex_parse_size(const char *s, uint64_t unit, uint64_t lo,
 /* The usage error of a bad value: "invalid WHAT 'ARG' (HINT)". */
 static int bad_value(const struct xm_ex_opt *o, const char *arg)
 {
-	const char *what = o->what ? o->what : o->name;
+	char letter[3] = { '-', (char)o->letter, '\0' };
+	const char *what = o->what ? o->what : o->name ? o->name : letter;
 	char hint[256] = "";
 
 	if (o->hint) {
@@ -450,7 +458,7 @@ static int set_value(const struct xm_ex_opt *o, const char *arg)
 			return bad_value(o, arg);
 		return ret ? XM_EX_USAGE : 0;
 	default:
-		return xm_ex_error("option --%s: bad table entry", o->name);
+		return xm_ex_error("bad option table entry");
 	}
 }
 
@@ -479,8 +487,9 @@ static void build_getopt(const struct xm_ex_cli *cli,
 			if (has == optional_argument)
 				shorts[s++] = ':';
 		}
-		longs[l++] = (struct option){ o[i].name, has, NULL,
-					      XM_EX_LONG_BASE + i };
+		if (o[i].name)
+			longs[l++] = (struct option){ o[i].name, has, NULL,
+						      XM_EX_LONG_BASE + i };
 		if (o[i].alias)
 			longs[l++] = (struct option){ o[i].alias, has, NULL,
 						      XM_EX_LONG_BASE + i };
@@ -509,7 +518,7 @@ static int builtin(const struct xm_ex_cli *cli, const struct xm_ex_opt *o)
 	const struct xm_ex_opt *h = &std_opts[XM_EX_O_HELP];
 	const struct xm_ex_opt *v = &std_opts[XM_EX_O_VERSION];
 
-	if (o->dest)
+	if (o->dest || !o->name)
 		return -1;
 	if (!strcmp(o->name, h->name)) {
 		xm_ex_opts_help(cli, stdout);

@@ -14,14 +14,14 @@
  * ordinary entries writing to its own variables:
  *
  *	const struct xm_ex_opt opts[] = {
- *		XM_EX_STD(XM_EX_O_IFACE, 0, "input interface (required)"),
+ *		XM_EX_STD_REQUIRED(XM_EX_O_IFACE, 0,
+ *				   "input interface (required)"),
  *		{ .name = "out", .letter = 'o', .arg = XM_EX_ARG_STR,
  *		  .dest = &a->out, .metavar = "IF2",
  *		  .help = "output interface (default: IF)" },
  *		XM_EX_STD(XM_EX_O_CPUS, 'c', NULL),
  *		...
- *		XM_EX_STD(XM_EX_O_HELP, 0, NULL),
- *		{ 0 }
+ *		XM_EX_OPTS_END
  *	};
  *
  * Where the tools disagree today, each keeps its meaning in its own
@@ -99,7 +99,8 @@ struct xm_ex_enum {
 #define XM_EX_NO_LETTER		(-1)
 
 struct xm_ex_opt {
-	const char *name;	/* long name ("queues") */
+	const char *name;	/* long name ("queues"); NULL for an option
+				 * with only a letter (capture's -w) */
 	int letter;		/* short option, 0 for none */
 	enum xm_ex_arg arg;	/* argument kind */
 	void *dest;		/* where the value goes (see enum xm_ex_arg) */
@@ -132,6 +133,20 @@ struct xm_ex_opt {
 #define XM_EX_STD(which, ltr, text)					\
 	{ .arg = XM_EX_ARG_STD, .std = (which), .letter = (ltr),	\
 	  .help = (text) }
+/* The same, required ("-i IF is required" when it is not given). */
+#define XM_EX_STD_REQUIRED(which, ltr, text)				\
+	{ .arg = XM_EX_ARG_STD, .std = (which), .letter = (ltr),	\
+	  .help = (text), .flags = XM_EX_F_REQUIRED }
+
+/* Every table ends so: --help, --version, the end. */
+#define XM_EX_OPTS_END							\
+	XM_EX_STD(XM_EX_O_HELP, 0, NULL),				\
+	XM_EX_STD(XM_EX_O_VERSION, 0, NULL),				\
+	{ .arg = XM_EX_ARG_END }
+
+/* The examples' exit statuses (xm_example.h), for an epilogue. */
+#define XM_EX_EXIT_STATUS						\
+	"Exit status: 0 success, 1 runtime error, 2 usage error.\n"
 
 /* The shared options' values (the tool sets their defaults first). */
 struct xm_ex_args {
@@ -167,6 +182,10 @@ struct xm_ex_cli {
 #define XM_EX_CLI_FIRST_OPERAND	0x2	/* options end at the first operand
 					 * (getopt's "+": capture's filter
 					 * expression may begin with "-") */
+
+/* A number in a help string: "1.." XM_EX_STR(FWD_BURST_MAX). */
+#define XM_EX_STR(x)		XM_EX_STR_(x)
+#define XM_EX_STR_(x)		#x
 
 /* The program's version, from the Makefile. */
 #ifndef XM_VERSION

@@ -37,8 +37,22 @@ static void *worker_thread(void *arg)
 	return NULL;
 }
 
+/* The shared options, when given, stand for the run's own fields. */
+static void take_opts(struct xm_ex_run *run)
+{
+	const struct xm_ex_args *o = run->opts;
+
+	if (!o)
+		return;
+	run->cpus = o->cpus;
+	run->ncpus = o->ncpus;
+	run->seconds = o->seconds;
+	run->quiet = o->quiet;
+}
+
 int xm_ex_run_start(struct xm_ex_run *run)
 {
+	take_opts(run);
 	run->err = 0;
 	run->end_ns = 0;
 	run->t0_ns = xm_ex_now_ns();
@@ -77,11 +91,13 @@ void xm_ex_run_loop(struct xm_ex_run *run)
 	struct xm_ex_stats stats;
 	unsigned int ncols = run->ncols < XM_EX_STATS_MAX ? run->ncols :
 			     XM_EX_STATS_MAX;
+	bool quiet;
 
+	take_opts(run);
+	quiet = run->quiet || !ncols || !run->sample;
 	if (run->seconds > 0)
 		deadline = run->t0_ns + (uint64_t)(run->seconds * 1e9);
-	xm_ex_stats_init(&stats, run->cols, ncols, 0,
-			 run->quiet || !ncols || !run->sample ? NULL : stderr);
+	xm_ex_stats_init(&stats, run->cols, ncols, 0, quiet ? NULL : stderr);
 	while (!xm_ex_stopping()) {
 		uint64_t now = xm_ex_now_ns();
 
@@ -93,6 +109,8 @@ void xm_ex_run_loop(struct xm_ex_run *run)
 			memset(values, 0, sizeof(values));
 			run->sample(run->ctx, values);
 			xm_ex_stats_print(&stats, values, now);
+			if (run->after_line)
+				run->after_line(run->ctx);
 		}
 		usleep(deadline && deadline - now < XM_EX_ROUND_NS ?
 		       (useconds_t)((deadline - now) / 1000) + 1 :

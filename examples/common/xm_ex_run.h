@@ -7,7 +7,7 @@
  * second, and the join.
  *
  *   main thread                          worker i (its own thread)
- *   xm_ex_run_start()  -- pthread_create -->  pin to cpus[i % ncpus]
+ *   xm_ex_run_start()  -- pthread_create -->  pin to --cpus, in turn
  *   xm_ex_run_loop():                         fn(arg_i): the tool's loop,
  *     until xm_ex_stopping() or deadline        until xm_ex_stopping()
  *     tick(ctx, now)   (lb: reload; capture: rotate the file)
@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct xm_ex_args;
 struct xm_ex_stat_col;
 
 /* A worker's thread (the launcher's, one per worker). */
@@ -62,12 +63,18 @@ struct xm_ex_run {
 	const uint32_t *cpus;		/* pin worker i to cpus[i % ncpus] */
 	int ncpus;			/* 0: not pinned */
 	double seconds;			/* run time, 0: until a stop */
+	bool quiet;			/* no stats line */
+	/* the shared options: when set, --cpus, --duration and --quiet
+	 * stand for the four fields above (a tool with two kinds of
+	 * workers, pktgen's RX and TX, sets those itself) */
+	const struct xm_ex_args *opts;
 	/* the live stats line (ncols 0: none) */
 	const struct xm_ex_stat_col *cols;
 	unsigned int ncols;
-	bool quiet;			/* no stats line */
 	/* its values, once a second (values[ncols]) */
 	void (*sample)(void *ctx, uint64_t *values);
+	/* after each stats line (lb: the services' detail) */
+	void (*after_line)(void *ctx);
 	/* each round of the loop; nonzero stops the run */
 	int (*tick)(void *ctx, uint64_t now_ns);
 	void *ctx;			/* for sample and tick */

@@ -17,7 +17,8 @@
  *              xm_ex_if_rx_queues, xm_ex_queues_for, xm_ex_pin_cpu,
  *              xm_ex_worker_pin,
  *              xm_ex_now_ns
- *   setup      xm_ex_umem_create
+ *   setup      xm_ex_umem_create, xm_ex_port_open_peer
+ *   data path  xm_ex_tx_or_drop, xm_ex_tx_drain
  *   options    xm_ex_opt_queues, xm_ex_opt_cpus, xm_ex_opt_mode,
  *              xm_ex_opt_frames
  *   signals    xm_ex_signals_install, xm_ex_stop_sigset, xm_ex_stopping,
@@ -287,6 +288,47 @@ int xm_ex_if_rx_queues(const char *ifname)
 	if (err == -ENODEV)
 		return err;
 	return err ? 1 : (int)ifi.rx_queues;
+}
+
+struct xm_port *xm_ex_port_open_peer(struct xm_umem *u, const char *ifname,
+				     const struct xm_port *like,
+				     struct xm_port_opts *opts)
+{
+	uint32_t qids[XM_PORT_MAX_QUEUES];
+	unsigned int n = xm_port_queue_count(like);
+
+	for (unsigned int i = 0; i < n; i++)
+		qids[i] = xm_port_queue_id(like, i);
+	opts->queues = qids;
+	opts->nqueues = n;
+	return xm_port_open(u, ifname, opts);
+}
+
+uint16_t xm_ex_tx_or_drop(struct xm_port *p, unsigned int q,
+			  struct xm_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent;
+
+	if (!n)
+		return 0;
+	sent = xm_port_tx_burst(p, q, pkts, n);
+	if (sent < n) {
+		xm_port_tx_flush(p, q);
+		sent += xm_port_tx_burst(p, q, pkts + sent, n - sent);
+	}
+	if (sent < n)
+		xm_freem_bulk(pkts + sent, n - sent);
+	return sent;
+}
+
+void xm_ex_tx_drain(struct xm_port *p, unsigned int q, uint64_t max_ns)
+{
+	uint64_t end = xm_ex_now_ns() + max_ns;
+
+	while (xm_port_tx_pending(p, q) && xm_ex_now_ns() < end) {
+		if (xm_port_tx_flush(p, q) == 0)
+			usleep(1000);
+	}
 }
 
 int xm_ex_pin_cpu(unsigned int cpu)

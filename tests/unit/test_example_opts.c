@@ -106,7 +106,7 @@ static int parse_even(const struct xm_ex_opt *o, const char *arg)
 }
 
 static const struct xm_ex_opt tool_opts[] = {
-	XM_EX_STD(XM_EX_O_IFACE, 0, "input interface (required)"),
+	XM_EX_STD_REQUIRED(XM_EX_O_IFACE, 0, "input interface (required)"),
 	{ .name = "out", .letter = 'o', .arg = XM_EX_ARG_STR, .dest = &A.out,
 	  .metavar = "IF2", .help = "output interface (default: IF)" },
 	XM_EX_STD(XM_EX_O_QUEUES, 0, NULL),
@@ -521,6 +521,32 @@ Test(example_run, workers_get_their_own_argument_and_the_deadline_ends)
 	cr_assert_eq(xm_ex_stop_signal(), 0, "a deadline is no signal");
 	cr_assert(s >= 0.2 && s < 5.0, "%.3f s", s);
 	cr_assert_null(run.w);
+}
+
+/* The shared options stand for the run's own fields: --duration here. */
+Test(example_run, the_shared_options_give_duration_cpus_and_quiet)
+{
+	_Atomic unsigned int alive = 0;
+	struct t_worker w[2] = {};
+	struct xm_ex_args ex = { .seconds = 0.3, .quiet = true };
+	struct xm_ex_run run = {
+		.fn = t_body, .args = w, .stride = sizeof(w[0]),
+		.nworkers = 2, .opts = &ex, .seconds = 100,
+	};
+	double s;
+
+	w[0].alive = w[1].alive = &alive;
+	cr_assert_eq(xm_ex_run(&run), 0);
+	s = xm_ex_run_seconds(&run);
+	cr_assert(s >= 0.3 && s < 10.0, "%.3f s: --duration, not .seconds",
+		  s);
+	cr_assert(run.quiet);
+	/* a CPU list with no such CPU: the worker fails to pin */
+	ex.cpus[0] = CPU_SETSIZE - 1;
+	ex.ncpus = 1;
+	w[0].seen = w[1].seen = 0;
+	cr_assert_lt(xm_ex_run(&run), 0);
+	cr_assert_eq(w[0].seen + w[1].seen, 0);
 }
 
 Test(example_run, tick_stops_the_run_and_a_worker_error_is_reported)
