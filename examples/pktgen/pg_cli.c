@@ -274,8 +274,8 @@ static void pg_opts_common(struct pg_args *a, struct xm_ex_opt *t,
 {
 	const struct xm_ex_opt e[] = {
 		PG_HEADING("Common:"),
-		XM_EX_STD(XM_EX_O_IFACE, 0, "interface to send on (rx: to "
-			  "receive on)"),
+		XM_EX_STD_REQUIRED(XM_EX_O_IFACE, 0, "interface to send on "
+				   "(rx: to receive on)"),
 		XM_EX_STD(XM_EX_O_QUEUES, 0, "queues, one thread each: 0, 0-3, "
 			  "0,2 (tx default\n0; rx default all; live engine: "
 			  "threads)"),
@@ -512,6 +512,10 @@ static int pg_cli_check_ends(const struct pg_args *a)
 {
 	const char *ifname = a->std.ifname;
 
+	/* the table requires it; an entry that lost the flag must not
+	 * become a NULL below */
+	if (!ifname)
+		return xm_ex_usage_error("-i IF is required");
 	if (if_nametoindex(ifname) == 0)
 		return xm_ex_usage_error("no interface '%s'", ifname);
 	if (a->rx_ifname && if_nametoindex(a->rx_ifname) == 0)
