@@ -47,7 +47,7 @@ DEPS_PKGS := gcc make pkg-config clang llvm libbpf-dev libxdp-dev xdp-tools \
 	     libpcap-dev tcpdump tshark procps util-linux kmod mawk mount \
 	     libclang-rt-14-dev
 BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng \
-	      ethtool wireshark-common
+	      ethtool wireshark-common valgrind
 
 WARN    := -Wall -Wextra -Werror
 INCS    := -Icommon -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
