@@ -828,6 +828,50 @@ out_inval:
 	return NULL;
 }
 
+/*
+ * xm_rxframe() of a one-descriptor packet for the port's RX burst, which
+ * has made sure already that frame is one of z's chunks that it lent to
+ * the kernel (the queue's lent bit), so none of xm_rxframe's lookups and
+ * argument checks are needed: the header's address is arithmetic, and
+ * what is written is xm_rxframe(..., XM_PKTHDR)'s header plus rcvport and
+ * rcvqueue.  Measured with `make bench B=cost` (callgrind), rxdrop: the
+ * wrap went from 81 to about 30 instructions a packet.
+ * @return the mbuf; NULL when the frame's header is live (EBUSY: a bug
+ * somewhere) or the data runs past the frame (EINVAL).
+ */
+struct xm_mbuf *_xm_rxframe_port(struct xm_umem *u, struct xm_zone *z,
+				 char *frame, uint32_t data_off, uint32_t len,
+				 uint32_t rcv)
+{
+	struct xm_mbuf *m = xm_mb_paired(u, frame);
+	uint32_t stride = z->uz_stride;
+
+	if (xm_unlikely(data_off + len > stride)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (xm_unlikely(!xm_mb_paired_idle(m))) {
+		errno = EBUSY;
+		return NULL;
+	}
+	m->m_next = NULL;
+	m->m_nextpkt = NULL;
+	m->m_data = frame + data_off;
+	m->m_umem = u;
+	xm_mb_set_len_flags_type(m, (int32_t)len,
+				 XM_PKTHDR | XM_EXT | XM_PAIRED, XM_MT_DATA);
+	/* the whole packet header in four stores, not a memset and then
+	 * the fields one by one */
+	m->m_pkthdr = (struct xm_pkthdr){
+		.len = len,
+		.rcvport = (uint16_t)rcv,
+		.rcvqueue = (uint16_t)(rcv >> 16),
+		.nsegs = 1,
+	};
+	xm_mb_pair_ext(m, z, frame, stride, XM_EXT_RXFRAME);
+	return m;
+}
+
 uint64_t xm_mtooff(const struct xm_mbuf *m)
 {
 	uint64_t off;

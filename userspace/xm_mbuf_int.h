@@ -139,4 +139,15 @@ XM_HIDDEN void _xm_mb_move_pkthdr(struct xm_mbuf *to, struct xm_mbuf *from);
 XM_HIDDEN void _xm_mb_copy_pkthdr(struct xm_mbuf *to,
 				  const struct xm_mbuf *from);
 
+/*
+ * mbuf.c, for the port's RX burst (declared again in xm_port_int.h: the
+ * layer rules keep the port out of this header).  rcv is rcvport in the
+ * low 16 bits, rcvqueue in the high 16.
+ */
+struct xm_zone;
+XM_HIDDEN struct xm_mbuf *_xm_rxframe_port(struct xm_umem *u,
+					   struct xm_zone *z, char *frame,
+					   uint32_t data_off, uint32_t len,
+					   uint32_t rcv);
+
 #endif /* XM_MBUF_INT_H */

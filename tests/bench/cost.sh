@@ -146,7 +146,7 @@ collected() { # OUT -> instructions callgrind counted
 # The sources: in the background, ended by the case.
 livegen() { # OUT [args]
 	local out=$1; shift
-	ip netns exec "$NS_G" "$BIN/xm-livegen" -i "$VG" -c $GEN_CPU -d 600 \
+	ip netns exec "$NS_G" chrt -f 50 "$BIN/xm-livegen" -i "$VG" -c $GEN_CPU -d 600 \
 		-s 64 --src-mac "$GEN_MAC" --dst-mac "$RX_MAC" \
 		--src-ip 198.18.0.1 --dst-ip 198.18.0.2 "$@" \
 		> "$out" 2>&1 &
@@ -156,7 +156,7 @@ livegen() { # OUT [args]
 
 pktgen_src() { # OUT [args]
 	local out=$1; shift
-	ip netns exec "$NS_G" "$BIN/xmbuf-pktgen" tx -i "$VG" -c $GEN_CPU \
+	ip netns exec "$NS_G" chrt -f 50 "$BIN/xmbuf-pktgen" tx -i "$VG" -c $GEN_CPU \
 		-d 600 -s 64 --dst-mac "$RX_MAC" --src 198.18.0.1 \
 		--dst 198.18.0.2 --dport 9 -Q "$@" > "$out" 2>&1 &
 	GEN_PID=$!
