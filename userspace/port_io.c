@@ -184,6 +184,55 @@ static inline void xm_rx_meta(struct xm_port *p, struct xm_mbuf *m,
 	}
 }
 
+/*
+ * Takes a run of one-descriptor packets from the RX ring, from index
+ * done on, at most max descriptors and room packets: checks and clears
+ * each frame's lent bit, then wraps them all in one call
+ * (_xm_rxframe_port_ring, which reads the descriptors again), with the
+ * ring's fields read once.  Stops before a descriptor that continues a
+ * packet or names a frame not lent, which the caller's one-descriptor
+ * path takes.  Metadata is read after the wrap.
+ * @return descriptors consumed; *npkts and *bytes grow by what was
+ * wrapped (a frame the wrap refused is dropped and counted).
+ */
+static uint32_t xm_rx_run(struct xm_port *p, struct xm_port_queue *q,
+			  uint32_t done, uint32_t max, uint32_t room,
+			  uint32_t rcv, struct xm_mbuf **out, uint64_t *bytes,
+			  uint16_t *npkts)
+{
+	const struct xdp_desc *ring = q->q_rx.r_ring;
+	uint32_t cons = q->q_rx.r_cached_cons + done, mask = q->q_rx.r_mask;
+	uint64_t *lent = q->q_lent, nchunks = p->p_nchunks;
+	uint32_t shift = p->p_chunk_shift, k, got;
+
+	if (max > room)
+		max = room;
+	for (k = 0; k < max; k++) {
+		const struct xdp_desc *d = &ring[(cons + k) & mask];
+		uint64_t i = d->addr >> shift;
+		uint64_t bit = 1ULL << (i % 64);
+
+		if (xm_unlikely(d->options & XDP_PKT_CONTD) ||
+		    xm_unlikely(i >= nchunks || !(lent[i / 64] & bit)))
+			break;
+		lent[i / 64] &= ~bit;
+	}
+	if (k == 0)
+		return 0;
+	q->q_lent_cnt -= k;
+	got = _xm_rxframe_port_ring(p->p_umem, p->p_zone,
+				    (const struct xm_rxdesc *)ring, cons, mask,
+				    p->p_chunk - 1, k, rcv, out, bytes);
+	if (xm_unlikely(got < k))
+		q->q_rx_dropped_sw += k - got;	/* back in the zone */
+	if (p->p_meta)
+		for (uint32_t j = 0; j < got; j++)
+			xm_rx_meta(p, out[j],
+				   (uint64_t)(out[j]->m_data - p->p_base));
+	*npkts += (uint16_t)got;
+	return k;
+}
+
 uint16_t xm_port_rx_burst(struct xm_port *p, unsigned int qidx,
 			  struct xm_mbuf **pkts, uint16_t n)
 {
@@ -228,6 +277,18 @@ uint16_t xm_port_rx_burst(struct xm_port *p, unsigned int qidx,
 	plen = q->q_part_len;
 	psegs = q->q_part_segs;
 	while (done < avail && npkts < n) {
+		if (head == NULL) {
+			/* a run of one-descriptor packets, the common case */
+			uint32_t k = xm_rx_run(p, q, done, avail - done,
+					       n - npkts, rcv, pkts + npkts,
+					       &bytes, &npkts);
+
+			if (k) {
+				done += k;
+				continue;
+			}
+		}
+		/* one descriptor of a multi-buffer packet, or one refused */
 		const struct xdp_desc *d =
 			&ring[(q->q_rx.r_cached_cons + done) & q->q_rx.r_mask];
 		uint64_t addr = d->addr;
@@ -239,26 +300,6 @@ uint16_t xm_port_rx_burst(struct xm_port *p, unsigned int qidx,
 		if (xm_unlikely(!xm_lent_clear(p, q, addr))) {
 			/* not a frame we lent: never wrap it */
 			q->q_rx_dropped_sw++;
-			continue;
-		}
-		if (xm_likely(head == NULL && !contd)) {
-			/* the common packet, one descriptor: the lent bit
-			 * says whose frame it is, so wrap it directly */
-			m = _xm_rxframe_port(p->p_umem, p->p_zone,
-				p->p_base + (addr & ~(uint64_t)(p->p_chunk - 1)),
-				(uint32_t)(addr & (p->p_chunk - 1)), len, rcv);
-			if (xm_unlikely(m == NULL)) {
-				void *f = xm_umem_frame_of(p->p_umem, addr);
-
-				if (f)
-					xm_zone_free(p->p_zone, f);
-				q->q_rx_dropped_sw++;
-				continue;
-			}
-			if (p->p_meta)
-				xm_rx_meta(p, m, addr);
-			pkts[npkts++] = m;
-			bytes += len;
 			continue;
 		}
 		m = xm_rxframe(p->p_umem, addr, len, head ? 0 : XM_PKTHDR);
@@ -495,17 +536,19 @@ static uint32_t xm_tx_reap(struct xm_port *p, struct xm_port_queue *q)
 {
 	uint32_t n = xm_cons_avail(&q->q_comp);
 	const uint64_t *ring = q->q_comp.r_ring;
+	uint32_t cons = q->q_comp.r_cached_cons, cmask = q->q_comp.r_mask;
+	struct xm_txent *fifo = q->q_fifo;
+	uint32_t head = q->q_fifo_head, fmask = q->q_fifo_mask;
 	struct xm_mbuf *done[XM_REAP_BATCH];
 	unsigned int nd = 0;
 
+	if (n == 0)
+		return 0;
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t addr = ring[(q->q_comp.r_cached_cons + i) &
-				     q->q_comp.r_mask];
-		struct xm_txent *e = &q->q_fifo[q->q_fifo_head &
-						q->q_fifo_mask];
+		uint64_t addr = ring[(cons + i) & cmask];
+		struct xm_txent *e = &fifo[head & fmask];
 
-		if (xm_likely(q->q_fifo_ooo == 0 &&
-			      q->q_fifo_head != q->q_fifo_tail &&
+		if (xm_likely(q->q_fifo_ooo == 0 && head != q->q_fifo_tail &&
 			      e->te_addr == addr)) {
 			if (e->te_kind == XM_TXENT_MBUF) {
 				done[nd++] = e->te_obj;
@@ -518,17 +561,18 @@ static uint32_t xm_tx_reap(struct xm_port *p, struct xm_port_queue *q)
 			} else {
 				xm_txent_release(p, e);
 			}
-			q->q_fifo_head++;
+			head++;
 			continue;
 		}
-		if (q->q_fifo_head != q->q_fifo_tail && e->te_addr == addr &&
+		q->q_fifo_head = head;
+		if (head != q->q_fifo_tail && e->te_addr == addr &&
 		    !e->te_done) {
 			e->te_done = 1;
 		} else {
 			uint32_t j;
 
-			for (j = q->q_fifo_head; j != q->q_fifo_tail; j++) {
-				e = &q->q_fifo[j & q->q_fifo_mask];
+			for (j = head; j != q->q_fifo_tail; j++) {
+				e = &fifo[j & fmask];
 				if (e->te_addr == addr && !e->te_done)
 					break;
 			}
@@ -542,23 +586,22 @@ static uint32_t xm_tx_reap(struct xm_port *p, struct xm_port_queue *q)
 			e->te_done = 1;
 		}
 		q->q_fifo_ooo++;
-		while (q->q_fifo_head != q->q_fifo_tail) {
-			e = &q->q_fifo[q->q_fifo_head & q->q_fifo_mask];
+		while (head != q->q_fifo_tail) {
+			e = &fifo[head & fmask];
 			if (!e->te_done)
 				break;
 			xm_txent_release(p, e);
 			e->te_done = 0;
 			q->q_fifo_ooo--;
-			q->q_fifo_head++;
+			head++;
 		}
 	}
+	q->q_fifo_head = head;
 	if (nd)
 		xm_freem_bulk(done, nd);
-	if (n) {
-		q->q_comp.r_cached_cons += n;
-		xm_cons_release(&q->q_comp);
-		q->q_tx_completions += n;
-	}
+	q->q_comp.r_cached_cons = cons + n;
+	xm_cons_release(&q->q_comp);
+	q->q_tx_completions += n;
 	return n;
 }
 
@@ -582,13 +625,142 @@ static void xm_tx_kick(struct xm_port *p, struct xm_port_queue *q)
 	q->q_tx_wakeups++;
 }
 
+/*
+ * Any packet but the one-descriptor kind: planned (xm_tx_plan), copied
+ * where it has to be, its segments' descriptors made.
+ * @return false when the TX ring or the FIFO is full even after a reap
+ * (the caller keeps the packet); true when the packet was queued or
+ * dropped (counted in tx_dropped: it is accepted all the same).
+ */
+static __attribute__((noinline)) bool xm_tx_other(struct xm_port *p,
+						 struct xm_port_queue *q,
+						 struct xm_mbuf *m)
+{
+	uint32_t fifo_size = q->q_fifo_mask + 1;
+	void *frames[XM_PORT_MAX_SEGS];
+	struct xm_tx_plan pl;
+
+	xm_tx_plan(p, m, &pl);
+	if (xm_unlikely(pl.descs == 0 || pl.descs > XM_PORT_MAX_SEGS)) {
+		/* empty, or too long for the kernel even copied */
+		xm_freem(m);
+		q->q_tx_dropped++;
+		return true;
+	}
+	if (xm_prod_free(&q->q_tx, pl.descs) < pl.descs ||
+	    fifo_size - (q->q_fifo_tail - q->q_fifo_head) < pl.descs) {
+		xm_tx_reap(p, q);
+		if (xm_prod_free(&q->q_tx, pl.descs) < pl.descs ||
+		    fifo_size - (q->q_fifo_tail - q->q_fifo_head) < pl.descs)
+			return false;	/* full: the caller keeps the rest */
+	}
+	if (pl.frames && xm_zone_alloc_bulk(p->p_zone, frames, pl.frames,
+					    XM_NOWAIT) != 0) {
+		xm_freem(m);
+		q->q_tx_dropped++;
+		return true;
+	}
+	if (pl.linear) {
+		/* one copy of the whole packet, then free the chain */
+		uint32_t off = 0;
+
+		for (uint32_t f = 0; f < pl.frames; f++) {
+			uint32_t k = pl.len - off < p->p_chunk ?
+				     pl.len - off : p->p_chunk;
+
+			xm_copydata(m, (int)off, (int)k, frames[f]);
+			xm_tx_emit(q, (uint64_t)((char *)frames[f] -
+						 p->p_base), k,
+				   XM_TXENT_FRAME, frames[f]);
+			off += k;
+		}
+		((struct xdp_desc *)q->q_tx.r_ring)[(q->q_tx.r_cached_prod
+			- 1) & q->q_tx.r_mask].options = 0;
+		q->q_tx_descs += pl.frames;
+		q->q_tx_copied++;
+		xm_freem(m);
+	} else {
+		xm_tx_packet(p, q, m, &pl, frames);
+	}
+	q->q_tx_packets++;
+	q->q_tx_bytes += pl.len;
+	return true;
+}
+
+/*
+ * The common packet, one mbuf over one chunk of the UMEM (a generator's
+ * frame, a forwarded frame), is one descriptor: no plan, no second walk
+ * (measured at the copy-mode peak on veth, 64 bytes: the TX burst went
+ * from 2.4% to 0.9% of the sender's CPU).  A run of them is made with the
+ * ring's and the FIFO's indices in registers (stores into descriptors
+ * would otherwise make the compiler reload them every packet) and the
+ * room counted once per run: `make bench B=cost`, fwd, from ~60 to ~20
+ * instructions a packet.  off < umem_len also rules out data below the
+ * region (the difference wraps), and a segment inside one chunk ends
+ * inside the region.  Kept apart from xm_tx_other() (noinline), so the
+ * compiler keeps this loop's values in registers.
+ * @return packets queued from pkts[]; *full when the rings had no room.
+ */
+static uint32_t xm_tx_run(struct xm_port *p, struct xm_port_queue *q,
+			  struct xm_mbuf **pkts, uint32_t n, bool *full)
+{
+	struct xdp_desc *ring = q->q_tx.r_ring;
+	struct xm_txent *fifo = q->q_fifo;
+	uint32_t prod = q->q_tx.r_cached_prod, tmask = q->q_tx.r_mask;
+	uint32_t tail = q->q_fifo_tail, fmask = q->q_fifo_mask;
+	uint64_t umem_len = (uint64_t)p->p_nchunks * p->p_chunk, bytes = 0;
+	uint32_t shift = p->p_chunk_shift, room = 0, i;
+	char *base = p->p_base;
+
+	for (i = 0; i < n; i++) {
+		struct xm_mbuf *m = pkts[i];
+		uint64_t off = (uint64_t)(m->m_data - base);
+		uint32_t len = (uint32_t)m->m_len;
+		struct xdp_desc *d;
+		struct xm_txent *e;
+
+		if (m->m_next != NULL || m->m_len <= 0 || off >= umem_len ||
+		    (off >> shift) != ((off + len - 1) >> shift))
+			break;
+		if (xm_unlikely(room == 0)) {
+			q->q_tx.r_cached_prod = prod;
+			q->q_fifo_tail = tail;
+			room = xm_tx_room(q, n - i);
+			if (room == 0) {
+				xm_tx_reap(p, q);
+				room = xm_tx_room(q, n - i);
+				if (room == 0) {
+					*full = true;
+					break;
+				}
+			}
+		}
+		room--;
+		d = &ring[prod++ & tmask];
+		e = &fifo[tail++ & fmask];
+		d->addr = off;
+		d->len = len;
+		d->options = 0;
+		e->te_addr = off;
+		e->te_obj = m;
+		e->te_kind = XM_TXENT_MBUF;
+		e->te_done = 0;
+		bytes += len;
+	}
+	q->q_tx.r_cached_prod = prod;
+	q->q_fifo_tail = tail;
+	q->q_tx_descs += i;
+	q->q_tx_packets += i;
+	q->q_tx_bytes += bytes;
+	return i;
+}
+
 uint16_t xm_port_tx_burst(struct xm_port *p, unsigned int qidx,
 			  struct xm_mbuf **pkts, uint16_t n)
 {
 	struct xm_port_queue *q;
-	uint32_t fifo_size, room, fast = 0;
-	uint64_t umem_len, fast_bytes = 0;
-	uint16_t i;
+	bool full = false;
+	uint32_t i = 0;
 
 	if (xm_unlikely(p == NULL || qidx >= p->p_nq || !p->p_tx ||
 			pkts == NULL)) {
@@ -596,115 +768,20 @@ uint16_t xm_port_tx_burst(struct xm_port *p, unsigned int qidx,
 		return 0;
 	}
 	q = &p->p_q[qidx];
-	fifo_size = q->q_fifo_mask + 1;
-	umem_len = (uint64_t)p->p_nchunks * p->p_chunk;
 	xm_tx_reap(p, q);
-	room = xm_tx_room(q, n);
-	for (i = 0; i < n; i++) {
-		struct xm_mbuf *m = pkts[i];
-		void *frames[XM_PORT_MAX_SEGS];
-		struct xm_tx_plan pl;
-		uint64_t off = (uint64_t)(m->m_data - p->p_base);
-		uint32_t len = (uint32_t)m->m_len;
-
-		/*
-		 * The common packet, one mbuf over one chunk of the UMEM
-		 * (a generator's frame, a forwarded frame), is one
-		 * descriptor: no plan, no second walk, and the room in the
-		 * TX ring and the FIFO is counted once per burst (measured
-		 * at the copy-mode peak on veth, 64 bytes: this function
-		 * went from 2.4% to 0.9% of the sender's CPU; `make bench
-		 * B=cost`, fwd: from ~70 to ~30 instructions a packet).
-		 * off < umem_len also rules out data below the region (the
-		 * difference wraps), and a segment inside one chunk ends
-		 * inside the region.
-		 */
-		if (m->m_next == NULL && m->m_len > 0 && off < umem_len &&
-		    (off >> p->p_chunk_shift) ==
-		    ((off + len - 1) >> p->p_chunk_shift)) {
-			struct xdp_desc *d;
-			struct xm_txent *e;
-
-			if (xm_unlikely(room == 0)) {
-				room = xm_tx_room(q, n - i);
-				if (room == 0) {
-					xm_tx_reap(p, q);
-					room = xm_tx_room(q, n - i);
-					if (room == 0)
-						break;
-				}
-			}
-			room--;
-			d = &((struct xdp_desc *)q->q_tx.r_ring)
-				[q->q_tx.r_cached_prod++ & q->q_tx.r_mask];
-			e = &q->q_fifo[q->q_fifo_tail++ & q->q_fifo_mask];
-			d->addr = off;
-			d->len = len;
-			d->options = 0;
-			e->te_addr = off;
-			e->te_obj = m;
-			e->te_kind = XM_TXENT_MBUF;
-			e->te_done = 0;
-			fast++;
-			fast_bytes += len;
-			continue;
-		}
-		/* the room counted above is stale once the slow path ran */
-		room = 0;
-		xm_tx_plan(p, m, &pl);
-		if (xm_unlikely(pl.descs == 0 || pl.descs > XM_PORT_MAX_SEGS)) {
-			/* empty, or too long for the kernel even copied */
-			xm_freem(m);
-			q->q_tx_dropped++;
-			continue;
-		}
-		if (xm_prod_free(&q->q_tx, pl.descs) < pl.descs ||
-		    fifo_size - (q->q_fifo_tail - q->q_fifo_head) < pl.descs) {
-			xm_tx_reap(p, q);
-			if (xm_prod_free(&q->q_tx, pl.descs) < pl.descs ||
-			    fifo_size - (q->q_fifo_tail - q->q_fifo_head) <
-			    pl.descs)
-				break;	/* full: the caller keeps the rest */
-		}
-		if (pl.frames && xm_zone_alloc_bulk(p->p_zone, frames,
-						    pl.frames, XM_NOWAIT) != 0) {
-			xm_freem(m);
-			q->q_tx_dropped++;
-			continue;
-		}
-		if (pl.linear) {
-			/* one copy of the whole packet, then free the chain */
-			uint32_t off = 0;
-
-			for (uint32_t f = 0; f < pl.frames; f++) {
-				uint32_t k = pl.len - off < p->p_chunk ?
-					     pl.len - off : p->p_chunk;
-
-				xm_copydata(m, (int)off, (int)k, frames[f]);
-				xm_tx_emit(q, (uint64_t)((char *)frames[f] -
-							 p->p_base), k,
-					   XM_TXENT_FRAME, frames[f]);
-				off += k;
-			}
-			((struct xdp_desc *)q->q_tx.r_ring)[(q->q_tx.r_cached_prod
-				- 1) & q->q_tx.r_mask].options = 0;
-			q->q_tx_descs += pl.frames;
-			q->q_tx_copied++;
-			xm_freem(m);
-		} else {
-			xm_tx_packet(p, q, m, &pl, frames);
-		}
-		q->q_tx_packets++;
-		q->q_tx_bytes += pl.len;
+	while (i < n && !full) {
+		i += xm_tx_run(p, q, pkts + i, n - i, &full);
+		if (i == n || full)
+			break;
+		if (!xm_tx_other(p, q, pkts[i]))
+			break;
+		i++;
 	}
-	q->q_tx_descs += fast;
-	q->q_tx_packets += fast;
-	q->q_tx_bytes += fast_bytes;
 	if (i) {
 		xm_prod_submit(&q->q_tx);
 		xm_tx_kick(p, q);
 	}
-	return i;
+	return (uint16_t)i;
 }
 
 int xm_port_tx_complete(struct xm_port *p, unsigned int qidx)

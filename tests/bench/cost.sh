@@ -174,7 +174,8 @@ stop_source() {
 run_cost() { # NAME MODE [source args]
 	local name=$1 mode=$2 out=$TMP/$1 pid n; shift 2
 	ip netns exec "$NS_R" valgrind --tool=callgrind --collect-atstart=no \
-		--toggle-collect='cost_burst_*' --callgrind-out-file="$out.cg" \
+		--toggle-collect='cost_burst_*' --dump-instr=yes \
+		--callgrind-out-file="$out.cg" \
 		"$BIN/bench-cost" -i "$VR" -m "$mode" -c $RX_CPU -n "$BURSTS" \
 		> "$out" 2> "$out.err" &
 	pid=$!
