@@ -286,9 +286,10 @@ $(BIN)/bench-%: $(BUILD)/obj/rel/tests/bench/bench_%.o $(BUILD)/obj/rel/libxmbuf
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
 # Traffic source and raw libxdp baseline for the port benchmark (bench
-# tools, not bench_* programs): libbpf/libxdp only, no libxmbuf.
+# tools, not bench_* programs): the source is a command line over the
+# library's live-frames engine; the baseline is libbpf/libxdp only.
 BENCH_TOOLS := $(BIN)/xm-livegen $(BIN)/peer-raw-rxdrop
-$(BIN)/xm-livegen: $(BUILD)/obj/rel/tests/bench/livegen.o
+$(BIN)/xm-livegen: $(BUILD)/obj/rel/tests/bench/livegen.o $(BUILD)/obj/rel/libxmbuf.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
