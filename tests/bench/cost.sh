@@ -193,9 +193,35 @@ run_cost() { # NAME MODE [source args]
 	RES="$(collected "$out") $n"
 }
 
+# Calls to FUNCTION in a callgrind file (all callers together).
+calls_to() { # CGFILE FUNCTION
+	callgrind_annotate --tree=caller "$1" 2>/dev/null |
+		awk -v f=":$2 " '$0 ~ /=>/ && index($0, f) {
+			if (match($0, /\(([0-9,]+)x\)/)) {
+				c = substr($0, RSTART + 1, RLENGTH - 3)
+				gsub(",", "", c); n += c
+			}
+		} END { print n + 0 }'
+}
+
+# xmbuf-lb's worker under callgrind for LB_SECS.  Its loop polls an empty
+# ring now and then (the source pauses between BPF_PROG_RUN calls, the
+# machine's load delays it), and how often depends on timing; so an idle
+# iteration (empty RX burst, xm_port_tx_pending; the only caller of
+# that) is measured on its own first, with no traffic at all, and that
+# many instructions times the run's idle iterations are taken off.  What
+# an idle iteration does beyond that (a refill, a flush) stays counted:
+# it is work the packets caused.
 run_lb() {
-	local out=$TMP/lb pid
-	pktgen_src "$out.gen" --sport 1024-$((1023 + FLOWS))
+	local out=$TMP/lb idle cal_ir cal_n ir
+	ip netns exec "$NS_R" valgrind --tool=callgrind --collect-atstart=no \
+		--toggle-collect=worker_main --callgrind-out-file="$out.cal.cg" \
+		"$BIN/xmbuf-lb" -i "$VR" -c "$TMP/lb.conf" -q 0 -C $RX_CPU \
+		-d 2 -Q --json > "$out.cal" 2> "$out.cal.err" ||
+		{ fail_case lb "$out.cal" "$out.cal.err"; return 1; }
+	cal_ir=$(collected "$out.cal")
+	cal_n=$(calls_to "$out.cal.cg" xm_port_tx_pending)
+	livegen "$out.gen" -f "$FLOWS" --sink "$VG"
 	ip netns exec "$NS_R" valgrind --tool=callgrind --collect-atstart=no \
 		--toggle-collect=worker_main --callgrind-out-file="$out.cg" \
 		"$BIN/xmbuf-lb" -i "$VR" -c "$TMP/lb.conf" -q 0 -C $RX_CPU \
@@ -203,7 +229,13 @@ run_lb() {
 	local rc=$?
 	stop_source
 	[ $rc = 0 ] || { fail_case lb "$out" "$out.err" "$out.gen"; return 1; }
-	RES="$(collected "$out") $(jkey "$out" rx_packets)"
+	[ "${cal_n:-0}" -gt 0 ] || { echo "cost: lb: no idle calibration" >&2; return 1; }
+	idle=$(calls_to "$out.cg" xm_port_tx_pending)
+	ir=$(collected "$out")
+	echo "# lb: $idle idle iterations of $((cal_ir / cal_n)) instructions" \
+	     "(calibration: $cal_n without traffic) taken off $ir"
+	RES="$(awk -v ir="$ir" -v ci="$cal_ir" -v cn="$cal_n" -v i="$idle" \
+		'BEGIN { printf "%.0f", ir - i * ci / cn }') $(jkey "$out" rx_packets)"
 }
 
 run_capture() {
