@@ -846,6 +846,11 @@ out_inval:
  * @return mbufs stored in out[] (n less the frames refused); *bytes grows
  * by their lengths.
  */
+static inline void xm_mb_store64(char *at, uint64_t v)
+{
+	memcpy(at, &v, sizeof(v));
+}
+
 unsigned int _xm_rxframe_port_ring(struct xm_umem *u, struct xm_zone *z,
 				   const struct xm_rxdesc *ring,
 				   uint32_t first, uint32_t mask,
@@ -853,17 +858,28 @@ unsigned int _xm_rxframe_port_ring(struct xm_umem *u, struct xm_zone *z,
 				   uint32_t rcv, struct xm_mbuf **out,
 				   uint64_t *bytes)
 {
-	uint32_t stride = z->uz_stride;
-	char *base = u->u_base;
-	unsigned int got = 0;
+	/* read once: the stores into headers could alias them otherwise */
+	const uint32_t stride = z->uz_stride, rshift = u->u_meta_rshift;
+	const uintptr_t bias = u->u_meta_bias;
+	char *const base = u->u_base;
+	/* m_pkthdr's third word: rcvport, rcvqueue, ether_vtag 0, rsstype 0,
+	 * nsegs 1 (checked below) */
+	const uint64_t hdr_w2 = (uint64_t)rcv | (uint64_t)1 << 56;
+	struct xm_mbuf **o = out;
 	uint64_t sum = 0;
 
+	_Static_assert(offsetof(struct xm_pkthdr, rcvport) == 16 &&
+		       offsetof(struct xm_pkthdr, rcvqueue) == 18 &&
+		       offsetof(struct xm_pkthdr, nsegs) == 23 &&
+		       sizeof(struct xm_pkthdr) == 32, "m_pkthdr's words");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct xm_rxdesc *d = &ring[(first + i) & mask];
 		uint64_t addr = d->addr;
 		uint32_t len = d->len, off = (uint32_t)(addr & cmask);
 		char *frame = base + (addr & ~cmask);
-		struct xm_mbuf *m = xm_mb_paired(u, frame);
+		struct xm_mbuf *m = xm_likely(rshift < 64) ?
+			(struct xm_mbuf *)(bias + ((uintptr_t)frame >> rshift)) :
+			xm_mb_paired(u, frame);
 
 		if (xm_unlikely(off + len > stride || !xm_mb_paired_idle(m))) {
 			xm_zone_free(z, frame);
@@ -878,18 +894,16 @@ unsigned int _xm_rxframe_port_ring(struct xm_umem *u, struct xm_zone *z,
 					 XM_MT_DATA);
 		/* the whole packet header in four stores, not a memset and
 		 * then the fields one by one */
-		m->m_pkthdr = (struct xm_pkthdr){
-			.len = len,
-			.rcvport = (uint16_t)rcv,
-			.rcvqueue = (uint16_t)(rcv >> 16),
-			.nsegs = 1,
-		};
+		xm_mb_store64((char *)&m->m_pkthdr, len);
+		xm_mb_store64((char *)&m->m_pkthdr + 8, 0);
+		xm_mb_store64((char *)&m->m_pkthdr + 16, hdr_w2);
+		xm_mb_store64((char *)&m->m_pkthdr + 24, 0);
 		xm_mb_pair_ext(m, z, frame, stride, XM_EXT_RXFRAME);
-		out[got++] = m;
+		*o++ = m;
 		sum += len;
 	}
 	*bytes += sum;
-	return got;
+	return (unsigned int)(o - out);
 }
 
 uint64_t xm_mtooff(const struct xm_mbuf *m)

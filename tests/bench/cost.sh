@@ -174,7 +174,7 @@ pktgen_src() { # OUT [args]
 }
 
 stop_source() {
-	kill -INT "$GEN_PID" 2>/dev/null
+	kill -TERM "$GEN_PID" 2>/dev/null
 	wait "$GEN_PID" 2>/dev/null
 	pids=()
 }
@@ -259,7 +259,7 @@ run_capture() {
 		--toggle-collect=worker_main --callgrind-out-file="$out.cg" \
 		"$BIN/xmbuf-capture" -i "$VR" -w "$TMP/cap.pcapng" \
 		-c "$PACKETS" -B 4096 --queues 0 --cpus $RX_CPU \
-		--duration 300 --quiet --json > "$out" 2> "$out.err"
+		--duration 120 --quiet --json > "$out" 2> "$out.err"
 	local rc=$?
 	stop_source
 	rm -f "$TMP/cap.pcapng"
@@ -279,7 +279,7 @@ run_pktgen() {
 		-s 64 --dst-mac "$GEN_MAC" --src 198.18.0.2 --dst 198.18.0.1 \
 		-Q --json > "$out" 2> "$out.err"
 	local rc=$?
-	kill -INT "$sink" 2>/dev/null
+	kill -TERM "$sink" 2>/dev/null
 	wait "$sink" 2>/dev/null
 	pids=()
 	[ $rc = 0 ] || { fail_case pktgen "$out" "$out.err"; return 1; }
