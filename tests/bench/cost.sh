@@ -22,7 +22,7 @@
 #              (bench-cost counts full bursts only: tests/bench/bench_cost.c)
 #   lb         xmbuf-lb's worker thread (worker_main), per packet
 #              received; one VIP, 16 backends, LB_FLOWS flows
-#   capture    xmbuf-capture's worker thread (worker_main: RX, filter,
+#   capture    xmbuf-capture's worker thread (cap_worker_main: RX, filter,
 #              pcapng record, write), per packet written
 #   pktgen     xmbuf-pktgen tx's thread (pg_tx_thread), per packet sent
 #              (each one stamped with its sequence number and TX time)
@@ -256,7 +256,7 @@ run_capture() {
 	local out=$TMP/capture
 	pktgen_src "$out.gen"
 	ip netns exec "$NS_R" valgrind --tool=callgrind --collect-atstart=no \
-		--toggle-collect=worker_main --callgrind-out-file="$out.cg" \
+		--toggle-collect=cap_worker_main --callgrind-out-file="$out.cg" \
 		"$BIN/xmbuf-capture" -i "$VR" -w "$TMP/cap.pcapng" \
 		-c "$PACKETS" -B 4096 --queues 0 --cpus $RX_CPU \
 		--duration 120 --quiet --json > "$out" 2> "$out.err"
