@@ -261,10 +261,10 @@ endef
 $(foreach v,dbg asan,$(eval $(call example_test_rules,$(v))))
 # Named, so that make looks for their pattern rule when the test needs
 # them (the runtime's objects are otherwise built for rel only; so are
-# the balancer's and the capture tool's pure parts, which their unit
-# tests link).
+# the pure parts of the balancer, the capture tool and pktgen, which
+# their unit tests link).
 $(foreach v,dbg asan,$(call objs_of,$(v),$(COMMON_SRCS) $(LB_PURE_SRCS) \
-	$(CAPTURE_PURE_SRCS))):
+	$(CAPTURE_PURE_SRCS) $(PG_PURE_SRCS))):
 
 unit_bins  = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(UNIT_SRCS))
 integ_bins = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(INTEG_SRCS))
