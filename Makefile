@@ -47,7 +47,7 @@ DEPS_PKGS := gcc make pkg-config clang llvm libbpf-dev libxdp-dev xdp-tools \
 	     libpcap-dev tcpdump tshark procps util-linux kmod mawk mount \
 	     libclang-rt-14-dev
 BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng \
-	      ethtool wireshark-common
+	      ethtool wireshark-common valgrind
 
 WARN    := -Wall -Wextra -Werror
 INCS    := -Icommon -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
@@ -261,8 +261,11 @@ $(BUILD)/test/$(1)/unit/test_example_%: $(BUILD)/obj/$(1)/tests/unit/test_exampl
 endef
 $(foreach v,dbg asan,$(eval $(call example_test_rules,$(v))))
 # Named, so that make looks for their pattern rule when the test needs
-# them (the runtime's objects are otherwise built for rel only).
-$(foreach v,dbg asan,$(call objs_of,$(v),$(COMMON_SRCS))):
+# them (the runtime's objects are otherwise built for rel only; so are
+# the pure parts of the balancer, the capture tool and pktgen, which
+# their unit tests link).
+$(foreach v,dbg asan,$(call objs_of,$(v),$(COMMON_SRCS) $(LB_PURE_SRCS) \
+	$(CAPTURE_PURE_SRCS) $(PG_PURE_SRCS))):
 
 unit_bins  = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(UNIT_SRCS))
 integ_bins = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(INTEG_SRCS))

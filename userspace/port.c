@@ -350,7 +350,10 @@ static int xm_sock_busy_poll(struct xm_port *p, struct xm_port_queue *q,
 	uint32_t budget = XM_OPTS_GET(opts, busy_poll_budget, 0);
 	int one = 1;
 
-	if (p->p_flags & XM_PORT_F_PREFER_BUSY_POLL &&
+	/* a budget is preferred busy polling: all three options */
+	if (budget && !usecs)
+		usecs = XM_PORT_BUSY_POLL_USECS;
+	if ((budget || p->p_flags & XM_PORT_F_PREFER_BUSY_POLL) &&
 	    setsockopt(q->q_fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one,
 		       sizeof(one)))
 		return -errno;
@@ -612,6 +615,7 @@ static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
 	p->p_rx = !(p->p_flags & XM_PORT_F_TX_ONLY);
 	p->p_tx = !(p->p_flags & XM_PORT_F_RX_ONLY);
 	p->p_need_wakeup = !(p->p_flags & XM_PORT_F_NO_NEED_WAKEUP);
+	p->p_busy_poll = XM_OPTS_GET(opts, busy_poll_budget, 0) != 0;
 	p->p_index = XM_OPTS_GET(opts, port_index, 0);
 	p->p_mode = (enum xm_port_mode)mode;
 

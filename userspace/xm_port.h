@@ -127,8 +127,16 @@ struct xm_port_opts {
 					 * 2 * rx_size (2 * rx_size) */
 	uint32_t comp_size;		/* completion ring, power of two, at
 					 * least tx_size (tx_size) */
-	uint32_t busy_poll_usecs;	/* SO_BUSY_POLL; 0: off */
-	uint32_t busy_poll_budget;	/* SO_BUSY_POLL_BUDGET; 0: kernel's */
+	uint32_t busy_poll_usecs;	/* SO_BUSY_POLL; 0: off (with
+					 * busy_poll_budget: 20) */
+	uint32_t busy_poll_budget;	/* preferred busy polling, as DPDK's
+					 * busy_budget: SO_PREFER_BUSY_POLL,
+					 * SO_BUSY_POLL (busy_poll_usecs)
+					 * and SO_BUSY_POLL_BUDGET (this) on
+					 * every socket, and the RX and TX
+					 * paths drive the NAPI themselves
+					 * (see "Busy polling" below);
+					 * 0: off */
 	uint32_t multi_buffer;		/* enum xm_port_multi_buffer */
 	uint16_t port_index;		/* written to m_pkthdr.rcvport */
 	uint32_t flags;			/* XM_PORT_F_* */
@@ -140,6 +148,26 @@ struct xm_port_opts {
 					 * xm_port_tx_budget() */
 };
 #define xm_port_opts__last_field tx_budget
+
+/*
+ * Busy polling.  With busy_poll_budget set, each socket asks the kernel to
+ * let the application run the queue's NAPI (SO_PREFER_BUSY_POLL), and
+ * every xm_port_rx_burst() calls recvfrom(MSG_DONTWAIT) and every
+ * xm_port_tx_burst() that queued something calls sendto(MSG_DONTWAIT),
+ * need_wakeup or not: each such call polls the NAPI for up to
+ * busy_poll_budget packets on the caller's CPU (SO_BUSY_POLL_BUDGET) for
+ * up to busy_poll_usecs (SO_BUSY_POLL).  For the interrupts to stay off
+ * while the application polls, set the interface's napi_defer_hard_irqs
+ * and gro_flush_timeout, e.g.
+ *   echo 2 > /sys/class/net/IF/napi_defer_hard_irqs
+ *   echo 200000 > /sys/class/net/IF/gro_flush_timeout
+ * (the kernel's Documentation/networking/napi.rst, "preferred busy
+ * polling"); without them the interrupt path goes on running the NAPI as
+ * well.  Raising SO_BUSY_POLL or the budget above the system's defaults
+ * needs CAP_NET_ADMIN (EPERM from xm_port_open otherwise).
+ */
+#define XM_PORT_BUSY_POLL_USECS	20	/* SO_BUSY_POLL when only the
+					 * budget is given */
 
 /* The kernel's copy-mode TX budget: its default and the least it takes. */
 #define XM_PORT_TX_BUDGET_MIN	32

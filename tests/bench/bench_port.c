@@ -82,6 +82,7 @@ static void usage(FILE *f)
 "  -p, --poll           sleep in poll() when idle instead of spinning\n"
 "  -S, --skb            SKB (generic) XDP mode instead of native\n"
 "  -1, --single         xm_freem() each packet instead of xm_freem_bulk()\n"
+"  -b, --busy-poll N    preferred busy polling, budget N (busy_poll_budget)\n"
 "  -h, --help           this text\n", PORT_MAX_SECONDS);
 }
 
@@ -96,10 +97,11 @@ int main(int argc, char **argv)
 		{ "poll", no_argument, NULL, 'p' },
 		{ "skb", no_argument, NULL, 'S' },
 		{ "single", no_argument, NULL, '1' },
+		{ "busy-poll", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long queue = 0, seconds = 10, ring = 2048, v;
+	unsigned long queue = 0, seconds = 10, ring = 2048, busy = 0, v;
 	struct xm_mbuf *pkts[PORT_BURST];
 	struct xm_port_stats st = {};
 	struct xm_umem *u = NULL;
@@ -107,12 +109,12 @@ int main(int argc, char **argv)
 	const char *ifname = NULL;
 	uint32_t qid, mode = XM_PORT_MODE_COPY;
 	double start, first = 0, last = 0;
-	uint64_t packets = 0, held = 0, busy = 0;
+	uint64_t packets = 0, held = 0, busy_cycles = 0;
 	bool use_poll = false, single = false;
 	long cpu = -1;
 	int opt, err, ret = 0;
 
-	while ((opt = getopt_long(argc, argv, "i:q:d:c:r:pS1h", opts,
+	while ((opt = getopt_long(argc, argv, "i:q:d:c:r:pS1b:h", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'i':
@@ -144,6 +146,10 @@ int main(int argc, char **argv)
 			break;
 		case '1':
 			single = true;
+			break;
+		case 'b':
+			if (!bench_parse_ulong(optarg, 1, 65535, &busy))
+				goto bad;
 			break;
 		case 'h':
 			usage(stdout);
@@ -178,6 +184,7 @@ int main(int argc, char **argv)
 	XM_OPTS(xm_port_opts, po,
 		.queues = &qid, .nqueues = 1, .mode = mode,
 		.rx_size = (uint32_t)ring, .fill_size = (uint32_t)ring * 2,
+		.busy_poll_budget = (uint32_t)busy,
 		.flags = XM_PORT_F_RX_ONLY | XM_PORT_F_NO_METADATA);
 	p = xm_port_open(u, ifname, &po);
 	if (!p) {
@@ -204,7 +211,7 @@ int main(int argc, char **argv)
 			}
 			/* Busy time only, as testpmd counts it: bursts that
 			 * brought packets, from the call to the last free. */
-			busy += cycles() - c0;
+			busy_cycles += cycles() - c0;
 		} else if (use_poll) {
 			xm_port_poll(p, 0, 100);
 		}
@@ -239,9 +246,9 @@ int main(int argc, char **argv)
 	printf("active_s %.6f\n", last - first);
 	printf("rx_mpps %.4f\n",
 	       last > first ? (double)packets / (last - first) / 1e6 : 0);
-	printf("busy_cycles %llu\n", (unsigned long long)busy);
+	printf("busy_cycles %llu\n", (unsigned long long)busy_cycles);
 	printf("cycles_per_pkt %.2f\n",
-	       packets ? (double)busy / (double)packets : 0);
+	       packets ? (double)busy_cycles / (double)packets : 0);
 	printf("rx_dropped %llu\n", (unsigned long long)st.rx_dropped);
 	printf("rx_ring_full %llu\n", (unsigned long long)st.rx_ring_full);
 	printf("rx_fill_ring_empty_descs %llu\n",

@@ -31,6 +31,7 @@ ethtool       ethtool           bench
 netsniff-ng   netsniff-ng       bench
 trafgen       netsniff-ng       bench
 dpdk-testpmd  dpdk-dev          bench
+valgrind      valgrind          bench
 '
 
 # xm_need_cmds WHO CMD...: every CMD is installed, or one message names

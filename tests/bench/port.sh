@@ -44,8 +44,12 @@
 #                  a shared machine cannot preempt them mid-case (the
 #                  kernel's RT throttling still leaves others 5%); 0: as
 #                  ordinary processes
-#   PORT_CASES     cases to run (default: rx_xmbuf rx_raw rx_dpdk
-#                  fwd_xmbuf fwd_dpdk); figures need their cases
+#   PORT_CASES     cases to run (default: rx_xmbuf rx_xmbuf_busy rx_raw
+#                  rx_dpdk fwd_xmbuf fwd_dpdk); figures need their cases
+#                  (rx_xmbuf_busy: bench-port with preferred busy
+#                  polling, busy_poll_budget 64: every burst calls
+#                  recvfrom(); on veth the kernel has no NAPI id for the
+#                  socket to poll, so this is the cost of the calls)
 #
 # Exit status: 0 when every case ran; 1 otherwise (what failed is shown);
 # 77 (skip) when not root.
@@ -68,7 +72,7 @@ bench_need_root
 
 need=(xm-livegen)
 case " ${PORT_CASES:-rx_xmbuf fwd_xmbuf rx_raw} " in
-*" rx_xmbuf "*) need+=(bench-port) ;;
+*" rx_xmbuf "*|*" rx_xmbuf_busy "*) need+=(bench-port) ;;
 esac
 case " ${PORT_CASES:-fwd_xmbuf} " in
 *" fwd_xmbuf "*) need+=(xmbuf-fwd) ;;
@@ -290,6 +294,8 @@ run_case() { # CASE ROUND
 	RES=""
 	case $c in
 	rx_xmbuf) run_rx_ours "$c" "$TMP/$c.$r" "$BIN/bench-port" -i "$VR" ;;
+	rx_xmbuf_busy) run_rx_ours "$c" "$TMP/$c.$r" "$BIN/bench-port" -i "$VR" \
+			   -b 64 ;;
 	rx_raw)   run_rx_ours "$c" "$TMP/$c.$r" "$BIN/peer-raw-rxdrop" -i "$VR" ;;
 	rx_dpdk)  run_testpmd "$c" "$TMP/$c.$r" rxonly ;;
 	fwd_xmbuf) run_fwd_ours "$c" "$TMP/$c.$r" ;;
@@ -314,7 +320,7 @@ fi
 echo "# port: $ROUNDS rounds, $SECS s per case, $SIZE-byte frames," \
      "source on CPU $GEN_CPU, program under test on CPU $RX_CPU," \
      "veth copy mode${RT:+, SCHED_FIFO}"
-read -r -a cases <<< "${PORT_CASES:-rx_xmbuf rx_raw rx_dpdk fwd_xmbuf fwd_dpdk}"
+read -r -a cases <<< "${PORT_CASES:-rx_xmbuf rx_xmbuf_busy rx_raw rx_dpdk fwd_xmbuf fwd_dpdk}"
 status=0
 : > "$TMP/results"
 for r in $(seq 1 "$ROUNDS"); do
@@ -345,9 +351,11 @@ function offered(c,    r, n, a, m, b) {
 }
 { v[$1, $2] = $3; o[$1, $2] = $4; if ($5 != "-") cy[$1, $2] = $5 }
 END {
-	offered("rx_xmbuf"); offered("rx_raw"); offered("rx_dpdk")
+	offered("rx_xmbuf"); offered("rx_xmbuf_busy"); offered("rx_raw")
+	offered("rx_dpdk")
 	offered("fwd_xmbuf"); offered("fwd_dpdk")
 	figure("rxdrop_mpps", "rx_xmbuf")
+	figure("rxdrop_busy_poll_mpps", "rx_xmbuf_busy")
 	figure("rxdrop_raw_mpps", "rx_raw")
 	figure("rxdrop_dpdk_mpps", "rx_dpdk")
 	ratio("rxdrop_vs_raw_ratio", "rx_xmbuf", "rx_raw")
@@ -358,6 +366,7 @@ END {
 	# CPU cost in the program under test: TSC cycles in the loops
 	# that moved packets, per packet (testpmd --record-core-cycles).
 	cyc("rxdrop_cycles_per_pkt", "rx_xmbuf")
+	cyc("rxdrop_busy_poll_cycles_per_pkt", "rx_xmbuf_busy")
 	cyc("rxdrop_raw_cycles_per_pkt", "rx_raw")
 	cyc("rxdrop_dpdk_cycles_per_pkt", "rx_dpdk")
 	cratio("rxdrop_cost_vs_raw_ratio", "rx_xmbuf", "rx_raw")

@@ -272,6 +272,21 @@ bench_capture() {
 	[ $rc = 0 ] || [ $rc = 77 ]
 }
 
+# -------------------------------------------------------------- cost
+# User-space instructions per packet of each data path under valgrind's
+# callgrind (bench-cost's rxdrop and fwd, the raw libxdp loops, xmbuf-lb,
+# xmbuf-capture, xmbuf-pktgen); BENCH cost_*_instr_per_pkt and the ratios
+# cost_rxdrop_vs_raw_ratio, cost_fwd_vs_raw_ratio (goals <= 1.5) and
+# cost_lb_vs_fwd_ratio (goal <= 3.0).  Needs root; tests/bench/cost.sh
+# has the details (COST_BURSTS, COST_PACKETS, COST_KEEP, ...).
+bench_cost() {
+	local rc
+	BIN="$BIN" "$(dirname "$0")/cost.sh"
+	rc=$?
+	# 77: skipped (not root), already said so loudly.
+	[ $rc = 0 ] || [ $rc = 77 ]
+}
+
 # ---------------------------------------------------------- dispatch
 known=$(declare -F | awk '$3 ~ /^bench_/ { sub(/^bench_/, "", $3); print $3 }' | paste -sd' ')
 
