@@ -177,6 +177,10 @@ $(BUILD)/obj/$(1)/libxmbuf.a: $(call objs_of,$(1),$(LIB_SRCS))
 -include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(EXAMPLE_SRCS) tests/bench/livegen.c tests/bench/peer_raw_rxdrop.c))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+# --version of every tool (and the test that checks it)
+$(foreach v,$(VARIANTS),$(BUILD)/obj/$(v)/examples/common/xm_ex_opts.o \
+	$(BUILD)/obj/$(v)/tests/unit/test_example_opts.o): \
+	BASE_CFLAGS += -DXM_VERSION='"$(VERSION)"'
 
 $(BUILD)/libxmbuf.a: $(BUILD)/obj/rel/libxmbuf.a
 	$(Q)cp $< $@
@@ -235,8 +239,10 @@ endef
 $(foreach v,dbg asan,$(eval $(call pg_test_rules,$(v))))
 
 # tests/unit/test_capture_*.c link the capture tool's pure parts the same
-# way: every examples/capture/*.c but its main (capture.c).
-CAPTURE_PURE_SRCS := $(filter-out examples/capture/capture.c,$(wildcard examples/capture/*.c))
+# way: every examples/capture/*.c but its main and run (capture.c,
+# cap_setup.c, cap_worker.c: threads and ports) and its command line.
+CAPTURE_PURE_SRCS := $(filter-out $(addprefix examples/capture/,capture.c \
+	cap_setup.c cap_worker.c cap_opts.c),$(wildcard examples/capture/*.c))
 define capture_test_rules
 $(BUILD)/test/$(1)/unit/test_capture_%: $(BUILD)/obj/$(1)/tests/unit/test_capture_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(CAPTURE_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
 	$$(call msg,LD,$$@)
@@ -244,6 +250,18 @@ $(BUILD)/test/$(1)/unit/test_capture_%: $(BUILD)/obj/$(1)/tests/unit/test_captur
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
 endef
 $(foreach v,dbg asan,$(eval $(call capture_test_rules,$(v))))
+
+# tests/unit/test_example_*.c link the tools' runtime (examples/common).
+define example_test_rules
+$(BUILD)/test/$(1)/unit/test_example_%: $(BUILD)/obj/$(1)/tests/unit/test_example_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(COMMON_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
+	$$(call msg,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
+endef
+$(foreach v,dbg asan,$(eval $(call example_test_rules,$(v))))
+# Named, so that make looks for their pattern rule when the test needs
+# them (the runtime's objects are otherwise built for rel only).
+$(foreach v,dbg asan,$(call objs_of,$(v),$(COMMON_SRCS))):
 
 unit_bins  = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(UNIT_SRCS))
 integ_bins = $(patsubst tests/%.c,$(BUILD)/test/$(1)/%,$(INTEG_SRCS))
@@ -286,9 +304,10 @@ $(BIN)/bench-%: $(BUILD)/obj/rel/tests/bench/bench_%.o $(BUILD)/obj/rel/libxmbuf
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
 # Traffic source and raw libxdp baseline for the port benchmark (bench
-# tools, not bench_* programs): libbpf/libxdp only, no libxmbuf.
+# tools, not bench_* programs): the source is a command line over the
+# library's live-frames engine; the baseline is libbpf/libxdp only.
 BENCH_TOOLS := $(BIN)/xm-livegen $(BIN)/peer-raw-rxdrop
-$(BIN)/xm-livegen: $(BUILD)/obj/rel/tests/bench/livegen.o
+$(BIN)/xm-livegen: $(BUILD)/obj/rel/tests/bench/livegen.o $(BUILD)/obj/rel/libxmbuf.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
@@ -391,9 +410,10 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 -DINVARIANTS \
 	       -fno-omit-frame-pointer $(INCS)
 fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c common/print.c
 fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c \
-	examples/lb/lb_config.c examples/lb/lb_lru.c examples/lb/lb_maglev.c \
-	examples/lb/lb_hash.c
-fuzz_lb_config_SRCS := examples/lb/lb_config.c examples/lb/lb_maglev.c \
+	examples/lb/lb_config.c examples/lb/lb_config_parse.c \
+	examples/lb/lb_lru.c examples/lb/lb_maglev.c examples/lb/lb_hash.c
+fuzz_lb_config_SRCS := examples/lb/lb_config.c \
+	examples/lb/lb_config_parse.c examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c
 fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
 fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c

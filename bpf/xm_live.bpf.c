@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * xm_live.bpf.c - the transmit program of the library's live-frames
- * engine (userspace/live.c, xm_live_* in xm_port.h).
+ * engine (userspace/live.c, xm_live_* in xm_live.h).
  *
  * It is run, not attached: user space calls BPF_PROG_RUN with
  * BPF_F_TEST_XDP_LIVE_FRAMES, a template frame and a repeat count; the
@@ -31,8 +31,10 @@
  *   3. flows (nflows > 1): k = seq % nflows, or order[seq % nflows] for
  *      a caller's order (a random permutation); each field gets
  *      base + (k / div) % count
- *   4. the stamp (stamp_off != 0): magic, stream + CPU, seq, time
- *   5. the IPv4 header and L4 checksums, incrementally
+ *   4. the sequence number alone (seq_off != 0): its low 32 bits, for
+ *      receivers that want a count and no clock read per frame
+ *   5. the stamp (stamp_off != 0): magic, stream + CPU, seq, time
+ *   6. the IPv4 header and L4 checksums, incrementally
  *
  * Cutting works because the kernel restores a frame's pointers (not its
  * bytes) before the next run: the template's tail is still there, and
@@ -187,6 +189,16 @@ int xm_live(struct xdp_md *ctx)
 			if (f->flags & XM_LIVE_BPF_CSUM_L4)
 				l4d += d;
 		}
+	}
+
+	if (cfg.seq_off) {
+		__u32 off = cfg.seq_off;
+		void *p = data + off;
+
+		if (off > XM_LIVE_BPF_MAX_OFF || p + 4 > end)
+			return XDP_ABORTED;
+		l4d += put16(p, bpf_htons((__u16)(seq >> 16)));
+		l4d += put16(p + 2, bpf_htons((__u16)seq));
 	}
 
 	if (cfg.stamp_off) {

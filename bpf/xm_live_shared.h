@@ -6,7 +6,7 @@
  * its per-CPU state.  Included by BPF code (types from vmlinux.h) and by
  * userspace (types from linux/types.h); xdp-tools' KERN_USER_H style.
  *
- * The stamp a frame carries (XM_LIVE_STAMP_* in userspace/xm_port.h):
+ * The stamp a frame carries (XM_LIVE_STAMP_* in userspace/xm_live.h):
  *
  *   stamp_off +0      +2       +4               +10                 +18
  *   | magic "XM" | stream | sequence (48 bit) | TX time, ns (64 bit) |
@@ -64,6 +64,8 @@ struct xm_live_bpf_cfg {
 	__u32 nsizes;			/* frame n is cut to sizes[n % nsizes];
 					 * 0: sent as given */
 	__u32 nlens;			/* lens[] in use */
+	__u32 seq_off;			/* 32-bit sequence number, even; 0:
+					 * none */
 	struct xm_live_bpf_field fields[XM_LIVE_BPF_MAX_FIELDS];
 	struct xm_live_bpf_len lens[XM_LIVE_BPF_MAX_LENS];
 };
@@ -72,6 +74,19 @@ struct xm_live_bpf_cfg {
 struct xm_live_bpf_pcpu {
 	__u64 seq;			/* next sequence number of this CPU,
 					 * = frames the program ran on it */
+};
+
+/* The sink's configuration (bpf/xm_live_sink.bpf.c). */
+struct xm_live_bpf_sink_cfg {
+	__u8 dst[6];			/* destination MAC of a matching frame */
+	__u8 match;			/* 0: count no matches */
+	__u8 spare;
+};
+
+/* The sink's per-CPU counters (one entry of a per-CPU array). */
+struct xm_live_bpf_sink_pcpu {
+	__u64 frames;			/* every frame that arrived */
+	__u64 matched;			/* ... whose destination is cfg.dst */
 };
 
 #endif /* XM_LIVE_SHARED_H */

@@ -40,7 +40,7 @@ userspace/mbuf*.c		| $COMMON xm_umem.h xm_zone_fast_int.h xm_mbuf.h xm_mbuf_int.
 userspace/xm_mbuf*.h		| $COMMON xm_umem.h xm_mbuf.h
 userspace/pkt*.c		| $COMMON xm_umem.h xm_mbuf.h xm_pkt.h xm_pkt_int.h
 userspace/xm_pkt_int.h		| $COMMON xm_pkt.h
-userspace/live.c		| $COMMON xm_live.h xm_live_int.h ../bpf/xm_live_shared.h xm_live.skel.h
+userspace/live*.c		| $COMMON xm_live.h xm_live_int.h ../bpf/xm_live_shared.h xm_live.skel.h xm_live_sink.skel.h
 userspace/xm_live*.h		| $COMMON xm_live.h
 userspace/*			| $COMMON xm_umem.h xm_mbuf.h xm_pkt.h xm_port.h xm_port_int.h xdp_rule_int.h ../bpf/xm_redirect_shared.h xm_redirect*.skel.h
 examples/*/*.bpf.c		| vmlinux.h @here

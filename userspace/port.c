@@ -133,37 +133,6 @@ static uint64_t xm_thread_netns(void)
 	return st.st_ino;
 }
 
-/* MTU and queue count of ifname, in the calling thread's namespace. */
-static int xm_ifinfo(const char *ifname, uint32_t *mtu, uint32_t *nqueues)
-{
-	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
-	struct ifreq ifr;
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFMTU, &ifr) != 0) {
-		err = -errno;
-		goto out_close;
-	}
-	*mtu = (uint32_t)ifr.ifr_mtu;
-	ifr.ifr_data = (void *)&ch;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0) {
-		uint32_t n = ch.rx_count > ch.combined_count ?
-			     ch.rx_count : ch.combined_count;
-
-		*nqueues = n ? n : 1;
-	} else {
-		*nqueues = 1;	/* no channels op: a single-queue device */
-	}
-out_close:
-	close(fd);
-	return err;
-}
-
 /* -------------------------------------------------------------- sockets */
 
 /*
@@ -620,6 +589,7 @@ static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
 	uint32_t nwant = XM_OPTS_GET(opts, nqueues, 0);
 	uint32_t mode = XM_OPTS_GET(opts, mode, XM_PORT_MODE_AUTO);
 	uint32_t mb = XM_OPTS_GET(opts, multi_buffer, XM_PORT_MB_AUTO);
+	struct xm_port_ifinfo ifi;
 	uint32_t devq = 1, chunk;
 	int err;
 
@@ -675,11 +645,13 @@ static int xm_port_setup(struct xm_port *p, struct xm_umem *u,
 		return -ENODEV;
 	}
 	snprintf(p->p_name, sizeof(p->p_name), "%s", ifname);
-	err = xm_ifinfo(ifname, &p->p_mtu, &devq);
+	err = xm_port_ifinfo(ifname, &ifi);
 	if (err) {
 		xm_pr_warn("%s: cannot read MTU: %s\n", ifname, strerror(-err));
 		return err;
 	}
+	p->p_mtu = ifi.mtu;
+	devq = ifi.rx_queues;
 
 	err = xm_port_setup_queues(ifname, want, nwant, devq, queues, nq);
 	if (err)

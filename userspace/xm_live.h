@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * xm_live.h - live frames: an in-kernel transmit engine (public KPI of
- * userspace/live.c).  It needs neither a port nor a umem: only this
+ * xm_live.h - live frames: an in-kernel transmit engine and its counting
+ * sink (public KPI of userspace/live.c and live_sink.c).  It needs neither a port nor a umem: only this
  * header and xm_common.h.
  *
  * For peak rate without user space per packet: BPF_PROG_RUN with
@@ -25,18 +25,35 @@
  *   frames the stream is opts.stream + the CPU the frame was built on and
  *   the sequence comes from that CPU's counter (starting at 0).
  *
+ * A receiver that only needs a count can take the sequence number alone
+ * (opts.seq_off: its low 32 bits, big-endian), which costs no clock read
+ * per frame.
+ *
  * Limits: a frame fits one page with the kernel's headroom and
  * skb_shared_info (XM_LIVE_MAX_FRAME); frames the driver refuses (a veth
  * whose peer has neither an XDP program nor GRO, a full ring) are dropped
  * by the kernel without a count here.  Each xm_live_send() builds and
- * tears down a kernel page pool, which on this project's kernels waits
- * for an RCU grace period: about 30 ms per call however few frames it
- * sends (measured), so send tens of thousands of frames per call.  Needs
- * CAP_BPF + CAP_NET_ADMIN.
+ * tears down a kernel page pool and swaps the program in and out of the
+ * kernel's XDP dispatcher, and those wait for RCU grace periods: 20 to
+ * 30 ms of idle source per call however few frames it sends (measured),
+ * so send tens of thousands of frames per call.  xm_live_run() does that
+ * for a steady source: it sizes each call, from the rate so far, to last
+ * about a quarter of a second.  Needs CAP_BPF + CAP_NET_ADMIN.
+ *
+ * The sink (xm_live_sink_*) is the other end of a measurement: an XDP
+ * program on the interface where the traffic comes back that counts and
+ * drops every frame, and counts apart those with a given destination MAC
+ * (a forwarder's MAC swap of the source's frames), with no user-space
+ * receiver to bound the figure.
+ *
+ *   xm_live_run() --> IF ===== peer --> device under test
+ *                                             |
+ *   xm_live_sink_read() <-- [sink] IF2 <------+
  */
 #ifndef XM_LIVE_H
 #define XM_LIVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,8 +140,13 @@ struct xm_live_opts {
 	uint32_t nsizes;		/* 0..XM_LIVE_MAX_SIZES */
 	uint32_t nlens;			/* lens[] in use (with size_cycle) */
 	struct xm_live_len lens[XM_LIVE_MAX_LENS];
+	uint32_t seq_off;		/* offset of a 32-bit big-endian
+					 * sequence number (the low 32 bits
+					 * of the stamp's; covered by the L4
+					 * checksum like the stamp), even; 0:
+					 * none */
 };
-#define xm_live_opts__last_field lens
+#define xm_live_opts__last_field seq_off
 
 /**
  * @brief **xm_live_open()** loads the live-frames program for ifname.
@@ -176,6 +198,92 @@ XM_API int xm_live_cpu_frames(struct xm_live *l, uint64_t *frames,
 
 /** @brief **xm_live_close()** unloads the program.  NULL is allowed. */
 XM_API void xm_live_close(struct xm_live *l);
+
+#define XM_LIVE_RUN_CALL_NS	250000000ULL	/* default call length */
+#define XM_LIVE_RUN_MIN_CALL	65536	/* frames of the first call, and
+					 * the fewest of any but the last */
+#define XM_LIVE_RUN_MAX_CALL	(1U << 24)	/* most frames of a call */
+
+/* Run options; build with XM_OPTS(xm_live_run_opts, name, .field = v). */
+struct xm_live_run_opts {
+	size_t sz;			/* sizeof(struct xm_live_run_opts) */
+	uint64_t count;			/* frames to send; 0: until the time
+					 * limit */
+	uint64_t duration_ns;		/* time limit; 0: until count (one of
+					 * the two must be set) */
+	uint64_t call_ns;		/* how long each call should last; 0:
+					 * XM_LIVE_RUN_CALL_NS */
+	const volatile sig_atomic_t *stop;	/* once nonzero (a signal
+					 * handler, another thread), no
+					 * further call; NULL: none */
+};
+#define xm_live_run_opts__last_field stop
+
+/* What xm_live_run() did. */
+struct xm_live_run_stats {
+	uint64_t rs_sent;		/* frames of the calls that completed */
+	uint64_t rs_elapsed_ns;		/* first call's start to last's end */
+	uint64_t rs_calls;		/* calls made, the failed one too */
+};
+
+/**
+ * @brief **xm_live_run()** sends copies of frame, in as many
+ * xm_live_send() calls as it takes, until opts->count frames, the time
+ * limit, or opts->stop.  The first call sends XM_LIVE_RUN_MIN_CALL
+ * frames; each later one as many as the rate measured so far sends in
+ * opts->call_ns (at least XM_LIVE_RUN_MIN_CALL, at most
+ * XM_LIVE_RUN_MAX_CALL, and no more than fit before the time limit or
+ * the count), so the source stays busy between the kernel's per-call
+ * pauses and a time limit is overrun by at most about one call.
+ * @param frame, len as for xm_live_send()
+ * @param st filled in every case but -EINVAL
+ * @return 0, on success (count reached, time up, or stop set); -EINVAL
+ * bad arguments (no opts, neither a count nor a time limit, a frame
+ * xm_live_send() would refuse); -EINTR when a signal cut a call short
+ * (its frames are not in rs_sent: xm_live_frames() says how many the
+ * program ran); -errno from BPF_PROG_RUN otherwise.
+ */
+XM_API int xm_live_run(struct xm_live *l, const void *frame, uint32_t len,
+		       const struct xm_live_run_opts *opts,
+		       struct xm_live_run_stats *st);
+
+struct xm_live_sink;
+
+/* Sink options; build with XM_OPTS(xm_live_sink_opts, name, .field = v). */
+struct xm_live_sink_opts {
+	size_t sz;			/* sizeof(struct xm_live_sink_opts) */
+	const uint8_t *match_dst;	/* 6 bytes: count frames with this
+					 * destination MAC apart (copied at
+					 * open); NULL: no such count */
+};
+#define xm_live_sink_opts__last_field match_dst
+
+/**
+ * @brief **xm_live_sink_open()** attaches the counting sink to ifname:
+ * from now on every frame arriving there is counted and dropped.  It is
+ * attached through a BPF link, in driver mode where the driver has XDP
+ * (generic mode otherwise), and goes when the sink is closed or the
+ * process dies.
+ * @param ifname the interface (this thread's namespace)
+ * @return the sink, or NULL with errno set, after a message: ENODEV
+ * unknown interface; EINVAL bad options; EBUSY another XDP program is
+ * attached; EPERM without privilege; what the BPF load returned
+ * otherwise.
+ */
+XM_API struct xm_live_sink *xm_live_sink_open(const char *ifname,
+				const struct xm_live_sink_opts *opts);
+
+/**
+ * @brief **xm_live_sink_read()** the counts so far, summed over CPUs.
+ * @param frames every frame that arrived (may be NULL)
+ * @param matched those with opts.match_dst as destination (may be NULL)
+ * @return 0, on success; negative error code otherwise.
+ */
+XM_API int xm_live_sink_read(struct xm_live_sink *s, uint64_t *frames,
+			     uint64_t *matched);
+
+/** @brief **xm_live_sink_close()** detaches the sink.  NULL is allowed. */
+XM_API void xm_live_sink_close(struct xm_live_sink *s);
 
 #ifdef __cplusplus
 }

@@ -454,6 +454,66 @@ XM_API unsigned int xm_port_rule_count(const struct xm_port *p);
 /** True in the "everything" state. */
 XM_API bool xm_port_rule_steers_all(const struct xm_port *p);
 
+/* ------------------------------------------- before a port: the interface */
+
+/* What an interface is, as xm_port_open() will find it. */
+struct xm_port_ifinfo {
+	int ifindex;			/* if_nametoindex() */
+	uint32_t mtu;			/* SIOCGIFMTU */
+	uint32_t rx_queues;		/* RX queues as xm_port_open() counts
+					 * them (the larger of the ethtool
+					 * rx and combined channels; 1 for a
+					 * device without channels): what a
+					 * port opens by default */
+	uint8_t mac[6];			/* SIOCGIFHWADDR (zero where the
+					 * device has no address) */
+};
+
+/**
+ * @brief **xm_port_ifinfo()** queries an interface before any port is
+ * opened on it, for sizing the UMEM, building frames or a message.
+ * @param ifname the interface, in the calling thread's network namespace
+ * (the ioctls answer for it; sysfs would not after a bare setns()).
+ * @return 0, or -ENODEV for an unknown or malformed name (empty, longer
+ * than IF_NAMESIZE - 1, or with a '/'), or another -errno of socket()
+ * or the ioctls; *info is written only on success.
+ */
+XM_API int xm_port_ifinfo(const char *ifname, struct xm_port_ifinfo *info);
+
+/*
+ * What a UMEM must hold so that every ring of every queue of a port can
+ * be full at once while the application holds its bursts: build with
+ * XM_OPTS(xm_port_frames_opts, name, ...).  Ring sizes as in struct
+ * xm_port_opts, zero for xm_port_open()'s default (rx 1024, fill twice
+ * rx, tx 1024, completion as tx); XM_PORT_F_RX_ONLY counts no TX or
+ * completion ring, XM_PORT_F_TX_ONLY no RX or fill ring.
+ */
+struct xm_port_frames_opts {
+	size_t sz;			/* sizeof(struct xm_port_frames_opts) */
+	uint32_t nqueues;		/* queues (sockets) of the port */
+	uint32_t rx_size;		/* RX ring */
+	uint32_t fill_size;		/* fill ring */
+	uint32_t tx_size;		/* TX ring */
+	uint32_t comp_size;		/* completion ring */
+	uint32_t held;			/* per queue: frames the application
+					 * holds at once (bursts in hand,
+					 * the thread's cache buckets) */
+	uint32_t reserve;		/* once: frames beyond the queues
+					 * (the zones' reserve, other users) */
+	uint32_t flags;			/* XM_PORT_F_RX_ONLY, _TX_ONLY */
+};
+#define xm_port_frames_opts__last_field flags
+
+/**
+ * @brief **xm_port_frames_needed()** is the frames (xm_umem_opts
+ * nmbclusters) that let a port's rings be full at once:
+ *   nqueues * (rx + fill + tx + comp + held) + reserve,
+ * with the rings a port opened with the same sizes and flags has.
+ * @return that count, at most UINT32_MAX / 2 (a larger need saturates
+ * there: no UMEM that large can be made); 0 for NULL opts.
+ */
+XM_API uint32_t xm_port_frames_needed(const struct xm_port_frames_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,9 @@
  * share it); a FIFO refuses it (EOPNOTSUPP), and gets O_NONBLOCK on the
  * descriptor instead, put back when the file is closed.
  *
+ * The writes themselves (a batch's records to a file or a stream, and
+ * waiting on a stream that takes nothing) are in cap_out_write.c.
+ *
  * KPI (example-private):
  *   cap_out_open, cap_out_write, cap_out_tick, cap_out_close,
  *   cap_out_stats, cap_out_current
@@ -41,65 +44,19 @@
 #include <unistd.h>
 
 #include "cap_out.h"
+#include "cap_out_int.h"
 #include "cap_rotate.h"
 
-#define CAP_ISB_BUF		1024	/* ISB scratch */
-#define CAP_ISB_COMMENT_MAX	512	/* longer ISB comments are cut */
 /* Room kept for the statistics block at the end of a pcapng file, so
  * that -C bounds the whole file: the block without a comment is 120
  * bytes, plus the comment, its option header and padding. */
 #define CAP_ISB_RESERVE		(120 + 4 + CAP_ISB_COMMENT_MAX + 4)
 #define CAP_RETRY_NS		1000000000ull
-#define CAP_STOP_GRACE_NS	500000000ull	/* a blocked stream, after a
-						 * stop: see cap_out.h */
-#define CAP_POLL_MS		100	/* a blocked stream looks for a stop
-					 * this often */
 #define CAP_REPLACE_TRIES	100	/* temporary names tried */
 
 _Static_assert(CAP_ISB_RESERVE <= CAP_ISB_BUF, "an ISB fits its scratch");
 
-enum out_kind {
-	OUT_FILE,			/* regular file */
-	OUT_PIPE,			/* pipe or FIFO */
-	OUT_SOCKET,			/* a socket on stdout */
-	OUT_OTHER,			/* a terminal, a device */
-};
-
-struct cap_out {
-	struct cap_out_opts o;		/* options (path copied) */
-	char *pattern;			/* -w argument */
-	int fd;				/* current file, -1 when none */
-	bool is_stdout;			/* writing to fd 1 */
-	enum out_kind kind;		/* how fd is written */
-	bool rwf_nowait;		/* OUT_PIPE: RWF_NOWAIT not refused yet */
-	int saved_fl;			/* fd's status flags before we set
-					 * O_NONBLOCK, or -1 */
-	uint64_t give_up_at;		/* CLOCK_MONOTONIC ns: a blocked stream
-					 * is given up after (0: no stop) */
-	bool hdr_done;			/* header written to fd */
-	uint8_t *hdr;			/* the file header, sized to fit */
-	size_t hdr_len;
-	char cur[PATH_MAX];		/* current file name */
-	uint64_t cur_bytes;		/* bytes up to the last whole record */
-	uint64_t cur_records;		/* records in the current file */
-	uint32_t count;			/* -C index within the period */
-	unsigned int width;		/* -W digits */
-	time_t period_end;		/* -G: next rotation (s) */
-	time_t period_start;		/* -G: current period (s) */
-	struct cap_ring ring;		/* -W */
-	bool full;			/* out of space: waiting to retry */
-	uint64_t retry_at;		/* ns */
-	uint64_t full_lost;		/* records lost in this episode */
-	struct cap_out_stats st;	/* counters */
-	uint8_t buf[CAP_ISB_BUF];	/* ISBs */
-	char comment[CAP_ISB_COMMENT_MAX]; /* ISB comment storage */
-	uint64_t reserve;		/* bytes kept free for the ISB */
-};
-
-static void say(const struct cap_out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(const struct cap_out *o, const char *fmt, ...)
+void cap_out_say(const struct cap_out *o, const char *fmt, ...)
 {
 	char line[PATH_MAX + 256];
 	va_list ap;
@@ -117,7 +74,7 @@ static bool is_space_error(int err)
 	return err == ENOSPC || err == EDQUOT || err == EFBIG;
 }
 
-static uint64_t mono_ns(void)
+uint64_t cap_out_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -127,7 +84,7 @@ static uint64_t mono_ns(void)
 
 /* write(2) until done.  @return 0, or -errno with *done the bytes that
  * made it. */
-static int write_all(int fd, const void *buf, size_t len, size_t *done)
+int cap_out_write_all(int fd, const void *buf, size_t len, size_t *done)
 {
 	size_t off = 0;
 
@@ -146,190 +103,6 @@ static int write_all(int fd, const void *buf, size_t len, size_t *done)
 	return 0;
 }
 
-/* ------------------------------------------------------------- streams */
-
-/*
- * True once a stop was asked for and its grace is over; the grace starts
- * at the first look that sees the stop.  *wait_ms: how long a wait may
- * last before looking again.
- */
-static bool stop_expired(struct cap_out *o, int *wait_ms)
-{
-	uint64_t now, grace = o->o.stop_grace_ns ? o->o.stop_grace_ns :
-			      CAP_STOP_GRACE_NS;
-
-	*wait_ms = CAP_POLL_MS;
-	if (!o->o.stop_fn || !o->o.stop_fn())
-		return false;
-	now = mono_ns();
-	if (!o->give_up_at)
-		o->give_up_at = now + grace;
-	if (now >= o->give_up_at)
-		return true;
-	if (o->give_up_at - now < (uint64_t)CAP_POLL_MS * 1000000ull)
-		*wait_ms = (int)((o->give_up_at - now + 999999) / 1000000);
-	return false;
-}
-
-/* Waits until the stream takes bytes again.  @return 0 to write again;
- * -ECANCELED once a stop's grace is over; -errno. */
-static int stream_wait(struct cap_out *o)
-{
-	struct pollfd pfd = { .fd = o->fd, .events = POLLOUT };
-	int ms, n;
-
-	for (;;) {
-		if (stop_expired(o, &ms))
-			return -ECANCELED;
-		n = poll(&pfd, 1, ms);
-		if (n > 0)
-			return 0;	/* room, or an error the write reports */
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
-/* Sets O_NONBLOCK on the descriptor, remembering what to put back. */
-static int stream_nonblock(struct cap_out *o)
-{
-	int fl = fcntl(o->fd, F_GETFL);
-
-	o->rwf_nowait = false;
-	if (fl < 0)
-		return -errno;
-	if (fl & O_NONBLOCK)
-		return 0;
-	if (fcntl(o->fd, F_SETFL, fl | O_NONBLOCK) != 0)
-		return -errno;
-	o->saved_fl = fl;
-	return 0;
-}
-
-/* One write that does not wait for the reader (but on OUT_OTHER).
- * @return bytes, or -errno (-EAGAIN: the stream is full). */
-static ssize_t stream_write(struct cap_out *o, const struct iovec *iov,
-			    int n)
-{
-	ssize_t w;
-
-	if (o->kind == OUT_SOCKET) {
-		struct msghdr mh = {
-			.msg_iov = (struct iovec *)iov,
-			.msg_iovlen = (size_t)n,
-		};
-
-		w = sendmsg(o->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	} else if (o->kind == OUT_PIPE && o->rwf_nowait) {
-		w = pwritev2(o->fd, iov, n, -1, RWF_NOWAIT);
-		if (w < 0 && errno == EOPNOTSUPP) {
-			/* a FIFO: only anonymous pipes take it per call */
-			int err = stream_nonblock(o);
-
-			if (err)
-				return err;
-			w = writev(o->fd, iov, n);
-		}
-	} else {
-		w = writev(o->fd, iov, n);
-	}
-	return w < 0 ? -errno : w;
-}
-
-/* Drops the first len bytes of *iov (and the empty iovecs after). */
-static void iov_advance(struct iovec **iov, int *n, size_t len)
-{
-	while (*n > 0 && (len || (*iov)->iov_len == 0)) {
-		size_t l = (*iov)->iov_len < len ? (*iov)->iov_len : len;
-
-		(*iov)->iov_base = (char *)(*iov)->iov_base + l;
-		(*iov)->iov_len -= l;
-		len -= l;
-		if ((*iov)->iov_len == 0) {
-			(*iov)++;
-			(*n)--;
-		}
-	}
-}
-
-/*
- * Writes all of iov[0, n) (changed as it goes) to a stream, waiting for
- * room between writes.  @return 0; -ECANCELED when a stop's grace ran out
- * first; -errno; *done the bytes that went out either way.
- */
-static int stream_put(struct cap_out *o, struct iovec *iov, int n,
-		      size_t *done)
-{
-	size_t put = 0;
-	int err = 0, ms;
-
-	iov_advance(&iov, &n, 0);
-	while (n > 0) {
-		ssize_t w = stream_write(o, iov, n);
-
-		if (w > 0) {
-			put += (size_t)w;
-			iov_advance(&iov, &n, (size_t)w);
-			continue;
-		}
-		if (w == 0) {
-			err = -EIO;
-		} else if (w == -EAGAIN) {
-			err = stream_wait(o);
-			if (!err)
-				continue;
-		} else if (w == -EINTR) {
-			if (!stop_expired(o, &ms))
-				continue;
-			err = -ECANCELED;
-		} else {
-			err = (int)w;
-		}
-		break;
-	}
-	*done = put;
-	return err;
-}
-
-/*
- * Bytes a pipe takes whole in one write: PIPE_BUF, which POSIX promises
- * for any pipe with room, or its whole size when it holds nothing (every
- * slot is free then, and only the reader acts on it meanwhile).
- */
-static uint64_t pipe_chunk(const struct cap_out *o)
-{
-	int queued = -1, size;
-
-	if (ioctl(o->fd, FIONREAD, &queued) == 0 && queued == 0) {
-		size = fcntl(o->fd, F_GETPIPE_SZ);
-		if (size > PIPE_BUF)
-			return (uint64_t)size;
-	}
-	return PIPE_BUF;
-}
-
-/* Writes len bytes of buf to the current output, whatever it is.
- * @return 0 or -errno, *done the bytes that made it. */
-static int put_bytes(struct cap_out *o, const void *buf, size_t len,
-		     size_t *done)
-{
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-
-	if (o->kind == OUT_FILE)
-		return write_all(o->fd, buf, len, done);
-	return stream_put(o, &iov, 1, done);
-}
-
-/* Cuts the file back to the last whole record after a failed write. */
-static int roll_back(struct cap_out *o)
-{
-	if (o->kind != OUT_FILE)
-		return -ESPIPE;
-	if (ftruncate(o->fd, (off_t)o->cur_bytes) != 0 ||
-	    lseek(o->fd, (off_t)o->cur_bytes, SEEK_SET) < 0)
-		return -errno;
-	return 0;
-}
-
 /* Writes the file header if it is not there yet. */
 static int write_header(struct cap_out *o)
 {
@@ -338,12 +111,12 @@ static int write_header(struct cap_out *o)
 
 	if (o->hdr_done)
 		return 0;
-	err = put_bytes(o, o->hdr, o->hdr_len, &done);
+	err = cap_out_put_bytes(o, o->hdr, o->hdr_len, &done);
 	if (err) {
 		o->cur_bytes = 0;
-		if (done && roll_back(o) != 0) {
+		if (done && cap_out_roll_back(o) != 0) {
 			/* half a header stays in a stream: it is broken */
-			say(o, "%s: the file header was cut short (%s)",
+			cap_out_say(o, "%s: the file header was cut short (%s)",
 			    o->cur, strerror(-err));
 			err = -EIO;
 		}
@@ -383,10 +156,10 @@ static void write_isb(struct cap_out *o, uint64_t now_ns)
 	if (len < 0)
 		return;
 	/* on a pipe it is one write of less than PIPE_BUF: whole or none */
-	err = put_bytes(o, o->buf, (size_t)len, &done);
+	err = cap_out_put_bytes(o, o->buf, (size_t)len, &done);
 	if (err) {
-		if (done && roll_back(o) != 0)
-			say(o, "%s: the statistics block was cut short (%s)",
+		if (done && cap_out_roll_back(o) != 0)
+			cap_out_say(o, "%s: the statistics block was cut short (%s)",
 			    o->cur, strerror(-err));
 		return;
 	}
@@ -408,7 +181,7 @@ static int close_file(struct cap_out *o, uint64_t now_ns)
 	}
 	if (!o->is_stdout && close(o->fd) != 0) {
 		err = -errno;
-		say(o, "%s: %s", o->cur, strerror(errno));
+		cap_out_say(o, "%s: %s", o->cur, strerror(errno));
 	}
 	o->fd = -1;
 	return err;
@@ -420,10 +193,10 @@ static int open_failed(struct cap_out *o)
 	int err = -errno;
 
 	if (errno == ELOOP)
-		say(o, "%s: is a symbolic link; refusing to follow it",
+		cap_out_say(o, "%s: is a symbolic link; refusing to follow it",
 		    o->cur);
 	else
-		say(o, "cannot create %s: %s", o->cur, strerror(errno));
+		cap_out_say(o, "cannot create %s: %s", o->cur, strerror(errno));
 	return err;
 }
 
@@ -446,32 +219,32 @@ static int replace_file(struct cap_out *o, const struct stat *old)
 	for (unsigned int i = 0; i < CAP_REPLACE_TRIES && fd < 0; i++) {
 		if (snprintf(tmp, sizeof(tmp), "%.*s.%s.%d.%u", dirlen, o->cur,
 			     base, (int)getpid(), i) >= (int)sizeof(tmp)) {
-			say(o, "cannot replace %s: name too long", o->cur);
+			cap_out_say(o, "cannot replace %s: name too long", o->cur);
 			return -ENAMETOOLONG;
 		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 			  O_CLOEXEC, o->o.mode ? o->o.mode : 0666);
 		if (fd < 0 && errno != EEXIST) {
 			err = -errno;
-			say(o, "cannot replace %s (a file of uid %u): cannot "
+			cap_out_say(o, "cannot replace %s (a file of uid %u): cannot "
 			    "create %s: %s", o->cur, (unsigned int)old->st_uid,
 			    tmp, strerror(errno));
 			return err;
 		}
 	}
 	if (fd < 0) {
-		say(o, "cannot replace %s: no free temporary name", o->cur);
+		cap_out_say(o, "cannot replace %s: no free temporary name", o->cur);
 		return -EEXIST;
 	}
 	if (rename(tmp, o->cur) != 0) {
 		err = -errno;
-		say(o, "cannot replace %s (a file of uid %u): %s", o->cur,
+		cap_out_say(o, "cannot replace %s (a file of uid %u): %s", o->cur,
 		    (unsigned int)old->st_uid, strerror(errno));
 		(void)unlink(tmp);
 		close(fd);
 		return err;
 	}
-	say(o, "%s belonged to uid %u%s: replaced by a new file", o->cur,
+	cap_out_say(o, "%s belonged to uid %u%s: replaced by a new file", o->cur,
 	    (unsigned int)old->st_uid,
 	    old->st_nlink > 1 ? " and had other names" : "");
 	return fd;
@@ -515,7 +288,7 @@ static int open_first(struct cap_out *o)
 		/* a FIFO of root's is fine after -Z: root reads it all
 		 * anyway; another user's would hand them the capture */
 		if (S_ISFIFO(st.st_mode) && st.st_uid != me && st.st_uid != 0) {
-			say(o, "%s: a FIFO of uid %u, not of this user: "
+			cap_out_say(o, "%s: a FIFO of uid %u, not of this user: "
 			    "refusing to write the capture into it", o->cur,
 			    (unsigned int)st.st_uid);
 			return -EPERM;
@@ -542,14 +315,14 @@ static int open_first(struct cap_out *o)
 		}
 		if (S_ISREG(fst.st_mode) && ftruncate(fd, 0) != 0) {
 			err = -errno;
-			say(o, "cannot truncate %s: %s", o->cur,
+			cap_out_say(o, "cannot truncate %s: %s", o->cur,
 			    strerror(errno));
 			close(fd);
 			return err;
 		}
 		return fd;
 	}
-	say(o, "%s keeps changing under us; giving up", o->cur);
+	cap_out_say(o, "%s keeps changing under us; giving up", o->cur);
 	return -EAGAIN;
 }
 
@@ -572,7 +345,7 @@ static int classify(struct cap_out *o)
 	} else if (S_ISCHR(st.st_mode) || o->is_stdout) {
 		o->kind = OUT_OTHER;
 	} else {
-		say(o, "%s: not a regular file, FIFO or device", o->cur);
+		cap_out_say(o, "%s: not a regular file, FIFO or device", o->cur);
 		return -EINVAL;
 	}
 	return 0;
@@ -599,7 +372,7 @@ static int open_file(struct cap_out *o, bool first)
 				      o->o.rotate_secs != 0, o->period_start,
 				      o->count, o->width);
 		if (err) {
-			say(o, "cannot make a file name from '%s': %s",
+			cap_out_say(o, "cannot make a file name from '%s': %s",
 			    o->pattern, strerror(-err));
 			return err;
 		}
@@ -611,7 +384,7 @@ static int open_file(struct cap_out *o, bool first)
 			 * and O_EXCL refuses anything that appears after. */
 			if (unlink(o->cur) != 0 && errno != ENOENT) {
 				err = -errno;
-				say(o, "cannot replace %s: %s", o->cur,
+				cap_out_say(o, "cannot replace %s: %s", o->cur,
 				    strerror(errno));
 				return err;
 			}
@@ -639,7 +412,7 @@ static int open_file(struct cap_out *o, bool first)
 		if (cap_ring_push(&o->ring, o->cur, &evicted) == 0 && evicted) {
 			if (strcmp(evicted, o->cur) != 0 &&
 			    unlink(evicted) != 0 && errno != ENOENT)
-				say(o, "cannot remove %s from the ring: %s",
+				cap_out_say(o, "cannot remove %s from the ring: %s",
 				    evicted, strerror(errno));
 			free(evicted);
 		}
@@ -652,7 +425,7 @@ static int open_file(struct cap_out *o, bool first)
 	}
 	if (err) {
 		if (err != -EIO && err != -EPIPE)
-			say(o, "%s: %s", o->cur, strerror(-err));
+			cap_out_say(o, "%s: %s", o->cur, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -684,7 +457,7 @@ static int rotate(struct cap_out *o, uint64_t now_ns, bool new_period)
 		o->full = true;
 		o->st.full_episodes++;
 		o->retry_at = now_ns + o->o.retry_ns;
-		say(o, "%s: %s; packets are counted, not written, until there "
+		cap_out_say(o, "%s: %s; packets are counted, not written, until there "
 		    "is room", o->cur, strerror(-err));
 	}
 	return 0;
@@ -702,14 +475,14 @@ static int make_header(struct cap_out *o)
 
 	if (len == -EINVAL && fi->format == CAP_FMT_PCAPNG && fi->filter &&
 	    strlen(fi->filter) > CAP_NG_FILTER_MAX) {
-		say(o, "cannot write a pcapng header: the filter expression "
+		cap_out_say(o, "cannot write a pcapng header: the filter expression "
 		    "(%zu bytes) is longer than a pcapng option holds (%u); "
 		    "--pcap has no such limit", strlen(fi->filter),
 		    CAP_NG_FILTER_MAX);
 		return -EINVAL;
 	}
 	if (len < 0) {
-		say(o, "cannot make the file header: %s (snaplen, format, or a "
+		cap_out_say(o, "cannot make the file header: %s (snaplen, format, or a "
 		    "name longer than a pcapng option holds)",
 		    strerror((int)-len));
 		return (int)len;
@@ -719,7 +492,7 @@ static int make_header(struct cap_out *o)
 		return -ENOMEM;
 	n = cap_file_header(fi, o->hdr, (size_t)len);
 	if (n != len) {
-		say(o, "cannot make the file header: %s",
+		cap_out_say(o, "cannot make the file header: %s",
 		    n < 0 ? strerror((int)-n) : "size mismatch");
 		return n < 0 ? (int)n : -EINVAL;
 	}
@@ -755,7 +528,7 @@ int cap_out_open(struct cap_out **op, const struct cap_out_opts *opts,
 	if (err)
 		goto out_free;
 	if (o->is_stdout && (opts->rotate_bytes || opts->rotate_secs)) {
-		say(o, "rotation needs a file, not stdout");
+		cap_out_say(o, "rotation needs a file, not stdout");
 		err = -EINVAL;
 		goto out_free;
 	}
@@ -773,7 +546,7 @@ int cap_out_open(struct cap_out **op, const struct cap_out_opts *opts,
 	err = open_file(o, true);
 	if (err) {
 		if (is_space_error(-err))
-			say(o, "%s: %s", o->cur, strerror(-err));
+			cap_out_say(o, "%s: %s", o->cur, strerror(-err));
 		o->hdr_done = false;	/* no statistics block */
 		(void)close_file(o, now_ns);
 		goto out_ring;
@@ -788,129 +561,6 @@ out_free:
 	free(o->pattern);
 	free(o);
 	return err;
-}
-
-/* Counts records [first, first + n) of b as written. */
-static void count_written(struct cap_out *o, const struct cap_batch *b,
-			  unsigned int first, unsigned int n)
-{
-	uint64_t bytes;
-
-	if (!n)
-		return;
-	bytes = b->rec_end[first + n - 1] - cap_batch_rec_start(b, first);
-	o->cur_bytes += bytes;
-	o->st.bytes += bytes;
-	o->cur_records += n;
-	o->st.packets += n;
-}
-
-/*
- * write_run() for a regular file: writev as far as it goes; after an
- * error, the file is cut back to the last whole record.
- */
-static int write_run_file(struct cap_out *o, const struct cap_batch *b,
-			  unsigned int first, unsigned int end,
-			  unsigned int *done)
-{
-	uint64_t from = cap_batch_rec_start(b, first), to = b->rec_end[end - 1];
-	uint64_t pos = from;
-	struct iovec iov[CAP_BATCH_IOVS];
-	unsigned int k;
-	int err = 0;
-
-	while (pos < to) {
-		uint64_t covered;
-		unsigned int n = cap_batch_slice(b, pos, to, iov,
-						 CAP_BATCH_IOVS, &covered);
-		ssize_t w = writev(o->fd, iov, (int)n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (w == 0) {
-			err = -EIO;
-			break;
-		}
-		pos += (uint64_t)w;
-	}
-	/* records that made it whole */
-	for (k = first; k < end && b->rec_end[k] <= pos; k++)
-		;
-	*done = k - first;
-	count_written(o, b, first, *done);
-	if (err && pos > (k > first ? b->rec_end[k - 1] : from)) {
-		int rerr = roll_back(o);
-
-		if (rerr) {
-			say(o, "%s: a record was cut short and cannot be "
-			    "taken back (%s)", o->cur, strerror(-rerr));
-			err = -EIO;
-		}
-	}
-	return err;
-}
-
-/*
- * write_run() for a stream: whole records per write, as many as a pipe
- * takes whole (pipe_chunk(); a longer record goes alone), or all of them
- * on a socket, waiting for room between writes.  A stop leaves the
- * stream at a record boundary unless a write was cut inside a record
- * (a long one, or a socket's): the stream is broken then (EIO).
- */
-static int write_run_stream(struct cap_out *o, const struct cap_batch *b,
-			    unsigned int first, unsigned int end,
-			    unsigned int *done)
-{
-	uint64_t from = cap_batch_rec_start(b, first), to = b->rec_end[end - 1];
-	uint64_t pos = from;
-	struct iovec iov[CAP_BATCH_IOVS];
-	unsigned int k = first;		/* first record not yet out whole */
-	int err = 0;
-
-	while (pos < to) {
-		uint64_t limit = o->kind == OUT_PIPE ? pipe_chunk(o) :
-				 UINT64_MAX;
-		unsigned int j = k + 1, n;
-		uint64_t covered;
-		size_t put;
-
-		while (j < end && b->rec_end[j] - pos <= limit)
-			j++;
-		/* a slice of a batch needs no more iovecs than the batch */
-		n = cap_batch_slice(b, pos, b->rec_end[j - 1], iov,
-				    CAP_BATCH_IOVS, &covered);
-		err = stream_put(o, iov, (int)n, &put);
-		pos += put;
-		while (k < end && b->rec_end[k] <= pos)
-			k++;
-		if (err)
-			break;
-	}
-	*done = k - first;
-	count_written(o, b, first, *done);
-	if (err && pos > cap_batch_rec_start(b, k)) {
-		say(o, "%s: a record was cut short: the reader stopped in the "
-		    "middle of it (%s)", o->cur, strerror(-err));
-		err = -EIO;
-	}
-	return err;
-}
-
-/*
- * Writes records [first, end) of b, which fit the current file.
- * @return 0; or -errno with *done the records that were written whole
- * (a file is cut back to the end of the last of them).
- */
-static int write_run(struct cap_out *o, const struct cap_batch *b,
-		     unsigned int first, unsigned int end, unsigned int *done)
-{
-	if (o->kind == OUT_FILE)
-		return write_run_file(o, b, first, end, done);
-	return write_run_stream(o, b, first, end, done);
 }
 
 static int check_period(struct cap_out *o, uint64_t now_ns)
@@ -928,7 +578,7 @@ static int lost_to_space(struct cap_out *o, const struct cap_batch *b,
 {
 	if (!o->full) {
 		if (!o->full_lost)
-			say(o, "%s: %s; packets are counted, not written, "
+			cap_out_say(o, "%s: %s; packets are counted, not written, "
 			    "until there is room", o->cur, strerror(-err));
 		o->full = true;
 		o->st.full_episodes++;
@@ -991,13 +641,13 @@ int cap_out_write(struct cap_out *o, const struct cap_batch *b,
 				return lost_to_space(o, b, i, -ENOSPC, now_ns);
 			continue;
 		}
-		err = write_run(o, b, i, j, &done);
+		err = cap_out_write_run(o, b, i, j, &done);
 		i += done;
 		if (err)
 			goto failed;
 	}
 	if (o->full_lost) {
-		say(o, "%s: writing again; %llu packets were not written",
+		cap_out_say(o, "%s: writing again; %llu packets were not written",
 		    o->cur, (unsigned long long)o->full_lost);
 		o->full_lost = 0;
 	}
@@ -1014,7 +664,7 @@ failed:
 	}
 	if (!o->st.error) {
 		if (err != -EPIPE)
-			say(o, "%s: %s", o->cur, strerror(-err));
+			cap_out_say(o, "%s: %s", o->cur, strerror(-err));
 		o->st.error = -err;
 	}
 	o->st.unwritten_error += b->nrec - i;

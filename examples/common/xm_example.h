@@ -16,6 +16,11 @@
  *
  * Only public xmbuf headers and libc are used here; the library never
  * prints, so the example decides what its user sees.
+ *
+ * The runtime has three rooms: this header (names, messages, parsing of
+ * one value, signals, the stats line, JSON), xm_ex_opts.h (the command
+ * line as a table) and xm_ex_run.h (the worker launcher).  A tool
+ * includes this header only.
  */
 #ifndef XM_EXAMPLE_H
 #define XM_EXAMPLE_H
@@ -25,7 +30,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "xm_mbuf.h"
+#include "xm_port.h"
 #include "xm_umem.h"
+#include "xm_ex_opts.h"	/* the command line from a table */
+#include "xm_ex_run.h"	/* the worker launcher */
 
 #define XM_EX_OK		0
 #define XM_EX_RUNTIME		1
@@ -108,6 +117,28 @@ unsigned int xm_ex_queues_for(const char *ifname, int nqueues);
  * ..." and returns NULL (errno set).
  */
 struct xm_umem *xm_ex_umem_create(uint32_t nclusters, uint32_t flags);
+
+/**
+ * Opens a second port on ifname on the queue ids of `like` (a forwarder's
+ * or a tap's output, one socket per input queue): opts as for
+ * xm_port_open() with .queues and .nqueues replaced.
+ * @return the port, or NULL with errno set.
+ */
+struct xm_port *xm_ex_port_open_peer(struct xm_umem *u, const char *ifname,
+				     const struct xm_port *like,
+				     struct xm_port_opts *opts);
+/**
+ * Sends n packets on queue q; a full TX ring is kicked and tried once
+ * more, and what still does not fit is freed (testpmd without
+ * --tx-retry).  @return the packets sent; n minus it were dropped.
+ */
+uint16_t xm_ex_tx_or_drop(struct xm_port *p, unsigned int q,
+			  struct xm_mbuf **pkts, uint16_t n);
+/**
+ * A worker's end: lets what it queued on q leave, for max_ns at most,
+ * so that the frames come home by completion.
+ */
+void xm_ex_tx_drain(struct xm_port *p, unsigned int q, uint64_t max_ns);
 
 /** Pins the calling thread to one CPU.  @return 0 or -errno. */
 int xm_ex_pin_cpu(unsigned int cpu);

@@ -34,7 +34,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -57,7 +56,6 @@
 #include "xm_decap.skel.h"
 
 #define DECAP_PROG_NAME		"xm_decap"
-#define DECAP_MAX_SECONDS	(365.0 * 86400)
 #define DECAP_MAX_LIST		64	/* --allow-src, --local entries */
 
 static bool verbose;
@@ -328,156 +326,112 @@ static void print_stats(const struct xm_decap_stats *s, const char *ifname,
 	       (unsigned long long)s->refused_dst);
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-"usage: %s -i IF [--allow-src PREFIX ...] [--gue-port PORT] [-m native|skb]\n"
-"                 [-d SEC] [--json]\n"
-"       %s -i IF --persist [--allow-src PREFIX ...] [...]\n"
-"       %s -i IF --stats [--json]\n"
-"       %s -i IF --unload\n"
-"Decapsulates IPIP, IP6IP6, 4in6, 6in4 (and GUE to PORT) packets arriving\n"
-"on IF in XDP and passes the inner packet to the stack: the backend side\n"
-"of xmbuf-lb's direct server return.  Give the balancers' source prefixes\n"
-"(their src-prefix lines) with --allow-src: tunnel packets from any other\n"
-"source, or to an address that is not this host's, are then dropped and\n"
-"counted.  Without it, a tunnel from anyone is stripped.\n"
-"\n"
-"  -i, --iface IF        interface (required)\n"
-"  -a, --allow-src PREFIX  accept tunnels only from ADDR[/LEN], IPv4 or\n"
-"                        IPv6 (repeatable, up to %d); also turns on the\n"
-"                        destination check\n"
-"  -l, --local ADDR[/LEN]  an outer destination to accept besides the\n"
-"                        host's own addresses at attach time (repeatable;\n"
-"                        alone, it turns on the destination check)\n"
-"  -g, --gue-port PORT   also decapsulate GUE over UDP to PORT\n"
-"  -m, --mode MODE       native (default) or skb\n"
-"  -P, --persist         attach and exit, leaving the program attached\n"
-"  -s, --stats           print the attached program's counters and exit\n"
-"  -u, --unload          detach the program and exit\n"
-"  -d, --duration SEC    stay attached SEC seconds (default: until a signal)\n"
-"  -j, --json            summary as one JSON object on stdout\n"
-"  -Q, --quiet           no live counters\n"
-"  -v, --verbose         libbpf/libxdp debug messages\n"
-"  -h, --help            this text\n"
-"\n"
-"Exit status: 0 success, 1 runtime error, 2 usage error.\n",
-		xm_ex_prog(), xm_ex_prog(), xm_ex_prog(), xm_ex_prog(),
-		DECAP_MAX_LIST);
-}
-
 struct decap_args {
-	const char *ifname;		/* -i */
+	struct xm_ex_args ex;		/* -i, -d, -j, -Q, -v */
 	struct xm_decap_prefix allow[DECAP_MAX_LIST]; /* -a */
 	unsigned int nallow;
 	struct xm_decap_prefix local[XM_DECAP_MAX_PREFIXES]; /* -l, then
 					 * the host's addresses */
 	unsigned int nlocal;
 	uint32_t gue_port;		/* -g, 0: no GUE */
-	enum xdp_attach_mode mode;	/* -m */
-	double seconds;			/* -d, 0: until a signal */
+	uint32_t mode;			/* -m: enum xdp_attach_mode */
 	bool persist;			/* -P */
 	bool stats;			/* -s */
 	bool unload;			/* -u */
-	bool json;			/* -j */
-	bool quiet;			/* -Q */
 };
 
+/* -a and -l: one more prefix on the list (dest: struct decap_args). */
+static int opt_prefix(const struct xm_ex_opt *o, const char *arg)
+{
+	struct decap_args *a = o->dest;
+	bool allow = o->letter == 'a';
+	struct xm_decap_prefix *list = allow ? a->allow : a->local;
+	unsigned int *n = allow ? &a->nallow : &a->nlocal;
+
+	if (*n == DECAP_MAX_LIST)
+		return xm_ex_usage_error("more than %d %s prefixes",
+					 DECAP_MAX_LIST, allow ? "--allow-src" :
+					 "--local");
+	if (!parse_prefix(arg, &list[*n]))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* @return -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct decap_args *a)
 {
-	static const struct option opts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "allow-src", required_argument, NULL, 'a' },
-		{ "local", required_argument, NULL, 'l' },
-		{ "gue-port", required_argument, NULL, 'g' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "persist", no_argument, NULL, 'P' },
-		{ "stats", no_argument, NULL, 's' },
-		{ "unload", no_argument, NULL, 'u' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'Q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct xm_ex_enum modes[] = {
+		{ "native", XDP_MODE_NATIVE, false },
+		{ "skb", XDP_MODE_SKB, false },
+		{ NULL, 0, false },
 	};
-	int opt;
+	static const char prefix_hint[] = "ADDR or ADDR/LEN, IPv4 or IPv6, "
+					  "host bits zero";
+	const struct xm_ex_opt opts[] = {
+		XM_EX_STD_REQUIRED(XM_EX_O_IFACE, 0, NULL),
+		{ .name = "allow-src", .letter = 'a', .arg = XM_EX_ARG_FUNC,
+		  .dest = a, .parse = opt_prefix, .metavar = "PREFIX",
+		  .what = "prefix", .hint = prefix_hint,
+		  .help = "accept tunnels only from ADDR[/LEN], IPv4 or\n"
+			  "IPv6 (repeatable, up to " XM_EX_STR(DECAP_MAX_LIST)
+			  "); also turns on the\ndestination check" },
+		{ .name = "local", .letter = 'l', .arg = XM_EX_ARG_FUNC,
+		  .dest = a, .parse = opt_prefix, .metavar = "ADDR[/LEN]",
+		  .what = "prefix", .hint = prefix_hint,
+		  .help = "an outer destination to accept besides the\n"
+			  "host's own addresses at attach time (repeatable;\n"
+			  "alone, it turns on the destination check)" },
+		{ .name = "gue-port", .letter = 'g', .arg = XM_EX_ARG_U32,
+		  .dest = &a->gue_port, .lo = 1, .hi = 65535, .what = "port",
+		  .metavar = "PORT",
+		  .help = "also decapsulate GUE over UDP to PORT" },
+		{ .name = "mode", .letter = 'm', .arg = XM_EX_ARG_ENUM,
+		  .dest = &a->mode, .enums = modes, .metavar = "MODE",
+		  .help = "native (default) or skb" },
+		{ .name = "persist", .letter = 'P', .arg = XM_EX_ARG_NONE,
+		  .dest = &a->persist,
+		  .help = "attach and exit, leaving the program attached" },
+		{ .name = "stats", .letter = 's', .arg = XM_EX_ARG_NONE,
+		  .dest = &a->stats,
+		  .help = "print the attached program's counters and exit" },
+		{ .name = "unload", .letter = 'u', .arg = XM_EX_ARG_NONE,
+		  .dest = &a->unload, .help = "detach the program and exit" },
+		XM_EX_STD(XM_EX_O_DURATION, 0, "stay attached SEC seconds "
+			  "(default: until a signal)"),
+		XM_EX_STD(XM_EX_O_JSON, 0, "summary as one JSON object on "
+			  "stdout"),
+		XM_EX_STD(XM_EX_O_QUIET, 0, "no live counters"),
+		XM_EX_STD(XM_EX_O_VERBOSE, 0, "libbpf/libxdp debug messages"),
+		XM_EX_OPTS_END
+	};
+	const struct xm_ex_cli cli = {
+		.tool = "decap",
+		.synopsis =
+"-i IF [--allow-src PREFIX ...] [--gue-port PORT] [-m native|skb]\n"
+"                 [-d SEC] [--json]\n"
+"       xmbuf-decap -i IF --persist [--allow-src PREFIX ...] [...]\n"
+"       xmbuf-decap -i IF --stats [--json]\n"
+"       xmbuf-decap -i IF --unload",
+		.description =
+"Decapsulates IPIP, IP6IP6, 4in6, 6in4 (and GUE to PORT) packets arriving\n"
+"on IF in XDP and passes the inner packet to the stack: the backend side\n"
+"of xmbuf-lb's direct server return.  Give the balancers' source prefixes\n"
+"(their src-prefix lines) with --allow-src: tunnel packets from any other\n"
+"source, or to an address that is not this host's, are then dropped and\n"
+"counted.  Without it, a tunnel from anyone is stripped.\n",
+		.epilogue = XM_EX_EXIT_STATUS,
+		.opts = opts,
+		.args = &a->ex,
+	};
+	int ret;
 
 	memset(a, 0, sizeof(*a));
 	a->mode = XDP_MODE_NATIVE;
-	while ((opt = getopt_long(argc, argv, "i:a:l:g:m:Psud:jQvh", opts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			a->ifname = optarg;
-			break;
-		case 'a':
-		case 'l': {
-			struct xm_decap_prefix *list = opt == 'a' ? a->allow
-								  : a->local;
-			unsigned int *n = opt == 'a' ? &a->nallow : &a->nlocal;
-
-			if (*n == DECAP_MAX_LIST)
-				return xm_ex_usage_error("more than %d %s "
-					"prefixes", DECAP_MAX_LIST, opt == 'a' ?
-					"--allow-src" : "--local");
-			if (!parse_prefix(optarg, &list[*n]))
-				return xm_ex_usage_error("invalid prefix '%s' "
-					"(ADDR or ADDR/LEN, IPv4 or IPv6, host "
-					"bits zero)", optarg);
-			(*n)++;
-			break;
-		}
-		case 'g':
-			if (!xm_ex_parse_u32(optarg, 1, 65535, &a->gue_port))
-				return xm_ex_usage_error("invalid port '%s'",
-							 optarg);
-			break;
-		case 'm':
-			if (!strcmp(optarg, "native"))
-				a->mode = XDP_MODE_NATIVE;
-			else if (!strcmp(optarg, "skb"))
-				a->mode = XDP_MODE_SKB;
-			else
-				return xm_ex_usage_error("invalid mode '%s' "
-							 "(native, skb)", optarg);
-			break;
-		case 'P':
-			a->persist = true;
-			break;
-		case 's':
-			a->stats = true;
-			break;
-		case 'u':
-			a->unload = true;
-			break;
-		case 'd':
-			if (!xm_ex_parse_seconds(optarg, DECAP_MAX_SECONDS,
-						 &a->seconds))
-				return xm_ex_usage_error("invalid duration '%s'",
-							 optarg);
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'Q':
-			a->quiet = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return XM_EX_OK;
-		default:
-			return xm_ex_usage_error("invalid option");
-		}
-	}
-	if (optind != argc)
-		return xm_ex_usage_error("unexpected argument '%s'",
-					 argv[optind]);
-	if (!a->ifname)
-		return xm_ex_usage_error("-i IF is required");
+	ret = xm_ex_opts_parse(&cli, argc, argv, NULL);
+	if (ret >= 0)
+		return ret;
+	verbose = a->ex.verbose;
 	if (a->persist + a->stats + a->unload > 1)
 		return xm_ex_usage_error("--persist, --stats and --unload "
 					 "exclude each other");
@@ -498,30 +452,52 @@ static int existing(const struct decap_args *a, int ifindex)
 
 	if (p == NULL)
 		return xm_ex_error("no %s program on %s", DECAP_PROG_NAME,
-				   a->ifname);
+				   a->ex.ifname);
 	if (a->stats) {
 		err = read_stats(xdp_program__fd(p), &st);
 		if (err)
 			xm_ex_error("cannot read the counters: %s",
 				    strerror(-err));
 		else
-			print_stats(&st, a->ifname, a->json);
+			print_stats(&st, a->ex.ifname, a->ex.json);
 	} else {
 		err = xdp_multiprog__is_legacy(mp) ?
 		      xdp_multiprog__detach(mp) :
 		      xdp_program__detach(p, ifindex, mode, 0);
 		if (err)
-			xm_ex_error("cannot detach from %s: %s", a->ifname,
+			xm_ex_error("cannot detach from %s: %s", a->ex.ifname,
 				    strerror(-err));
 		else
 			fprintf(stderr, "%s: detached from %s\n", xm_ex_prog(),
-				a->ifname);
+				a->ex.ifname);
 	}
 	xdp_multiprog__close(mp);
 	return err ? XM_EX_RUNTIME : XM_EX_OK;
 }
 
-int main(int argc, char **argv)
+/* The stats line's columns, from the program's counters. */
+struct decap_watch {
+	int prog_fd;			/* the attached program */
+	uint64_t v[4];			/* the last counters read */
+};
+
+static void sample(void *ctx, uint64_t *v)
+{
+	struct decap_watch *w = ctx;
+	struct xm_decap_stats st;
+
+	/* a failed read repeats the last line's figures */
+	if (read_stats(w->prog_fd, &st) == 0) {
+		w->v[0] = st.seen;
+		w->v[1] = st.ipip + st.ip6in4 + st.ip6ip6 + st.ip4in6 + st.gue;
+		w->v[2] = st.malformed;
+		w->v[3] = st.refused_src + st.refused_dst;
+	}
+	memcpy(v, w->v, sizeof(w->v));
+}
+
+/* Stays attached until a stop or -d, with the live counters. */
+static void watch(const struct decap_args *a, int prog_fd)
 {
 	static const struct xm_ex_stat_col cols[] = {
 		{ "seen", XM_EX_STAT_RATE },
@@ -529,16 +505,68 @@ int main(int argc, char **argv)
 		{ "malformed", XM_EX_STAT_COUNT },
 		{ "refused", XM_EX_STAT_COUNT },
 	};
+	struct decap_watch w = { .prog_fd = prog_fd };
+	struct xm_ex_run run = {
+		.nworkers = 0,		/* the kernel does the work */
+		.opts = &a->ex,
+		.cols = cols,
+		.ncols = 4,
+		.sample = sample,
+		.ctx = &w,
+	};
+
+	xm_ex_run(&run);
+}
+
+/* The skeleton's object as a libxdp program.  @return 0 or the status. */
+static int load(struct xdp_program **xp, struct bpf_object **obj)
+{
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, po, .prog_name = DECAP_PROG_NAME);
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "xm_decap");
-	struct decap_args a;
-	struct xdp_program *xp;
-	struct bpf_object *obj;
-	struct xm_decap_stats st;
-	struct xm_ex_stats stats;
 	const void *bytes;
 	size_t sz = 0;
-	uint64_t deadline = 0;
+	int err;
+
+	bytes = xm_decap_bpf__elf_bytes(&sz);
+	*obj = bpf_object__open_mem(bytes, sz, &oo);
+	if (*obj == NULL || libbpf_get_error(*obj))
+		return xm_ex_error("cannot open the BPF object: %s",
+				   strerror(*obj ? -(int)libbpf_get_error(*obj)
+						 : errno));
+	po.obj = *obj;
+	*xp = xdp_program__create(&po);
+	err = (int)libxdp_get_error(*xp);
+	if (err) {
+		bpf_object__close(*obj);
+		return xm_ex_error("cannot create the XDP program: %s",
+				   strerror(-err));
+	}
+	return 0;
+}
+
+/* What the attach does, on stderr. */
+static void announce(const struct decap_args *a)
+{
+	fprintf(stderr, "%s: attached to %s (%s mode, %s)%s\n", xm_ex_prog(),
+		a->ex.ifname, a->mode == XDP_MODE_SKB ? "skb" : "native",
+		a->gue_port ? "IPIP, IP6IP6 and GUE" : "IPIP and IP6IP6",
+		a->persist ? ", staying" : "");
+	if (a->nallow)
+		fprintf(stderr, "%s: tunnels accepted from %u source "
+			"prefix(es), to %u local address(es)\n", xm_ex_prog(),
+			a->nallow, a->nlocal);
+	else
+		fprintf(stderr, "%s: no --allow-src: tunnels from any source "
+			"are stripped%s\n", xm_ex_prog(), a->nlocal ?
+			" (if they are for this host)" : "");
+}
+
+int main(int argc, char **argv)
+{
+	struct decap_args a;
+	struct xdp_program *xp = NULL;
+	struct bpf_object *obj = NULL;
+	struct xm_decap_stats st;
 	bool have_st = false;
 	int ifindex, ret, err;
 
@@ -548,9 +576,9 @@ int main(int argc, char **argv)
 		return ret;
 	libxdp_set_print(quiet_print);
 	libbpf_set_print(quiet_bpf_print);
-	ifindex = (int)if_nametoindex(a.ifname);
+	ifindex = (int)if_nametoindex(a.ex.ifname);
 	if (ifindex == 0)
-		return xm_ex_error("no interface '%s'", a.ifname);
+		return xm_ex_error("no interface '%s'", a.ex.ifname);
 	if (a.stats || a.unload)
 		return existing(&a, ifindex);
 
@@ -558,20 +586,9 @@ int main(int argc, char **argv)
 	if (err)
 		return xm_ex_error("cannot install signal handlers: %s",
 				   strerror(-err));
-	bytes = xm_decap_bpf__elf_bytes(&sz);
-	obj = bpf_object__open_mem(bytes, sz, &oo);
-	if (obj == NULL || libbpf_get_error(obj))
-		return xm_ex_error("cannot open the BPF object: %s",
-				   strerror(obj ? -(int)libbpf_get_error(obj)
-						: errno));
-	po.obj = obj;
-	xp = xdp_program__create(&po);
-	err = (int)libxdp_get_error(xp);
-	if (err) {
-		bpf_object__close(obj);
-		return xm_ex_error("cannot create the XDP program: %s",
-				   strerror(-err));
-	}
+	ret = load(&xp, &obj);
+	if (ret)
+		return ret;
 	/*
 	 * The host's addresses now, for the destination check: on with
 	 * --allow-src (a source check alone would still strip packets meant
@@ -581,17 +598,16 @@ int main(int argc, char **argv)
 		err = local_addresses(a.local, &a.nlocal,
 				      XM_DECAP_MAX_PREFIXES);
 		if (err) {
-			xdp_program__close(xp);
-			bpf_object__close(obj);
-			return xm_ex_error("cannot list this host's addresses: "
-					   "%s", strerror(-err));
+			ret = xm_ex_error("cannot list this host's addresses: "
+					  "%s", strerror(-err));
+			goto out_close;
 		}
 	}
 	err = xdp_program__attach(xp, ifindex, a.mode, 0);
 	if (err) {
 		/* a killed xmbuf-decap leaves its program behind */
 		ret = xm_ex_error("cannot attach to %s (%s mode): %s%s",
-				  a.ifname,
+				  a.ex.ifname,
 				  a.mode == XDP_MODE_SKB ? "skb" : "native",
 				  strerror(-err),
 				  err == -EBUSY || err == -EEXIST ?
@@ -606,18 +622,7 @@ int main(int argc, char **argv)
 				  strerror(-err));
 		goto out_detach;
 	}
-	fprintf(stderr, "%s: attached to %s (%s mode, %s)%s\n", xm_ex_prog(),
-		a.ifname, a.mode == XDP_MODE_SKB ? "skb" : "native",
-		a.gue_port ? "IPIP, IP6IP6 and GUE" : "IPIP and IP6IP6",
-		a.persist ? ", staying" : "");
-	if (a.nallow)
-		fprintf(stderr, "%s: tunnels accepted from %u source "
-			"prefix(es), to %u local address(es)\n", xm_ex_prog(),
-			a.nallow, a.nlocal);
-	else
-		fprintf(stderr, "%s: no --allow-src: tunnels from any source "
-			"are stripped%s\n", xm_ex_prog(), a.nlocal ?
-			" (if they are for this host)" : "");
+	announce(&a);
 	if (a.persist) {
 		/* Closing our handles leaves the attachment in place. */
 		xdp_program__close(xp);
@@ -625,26 +630,7 @@ int main(int argc, char **argv)
 		return XM_EX_OK;
 	}
 
-	if (a.seconds > 0)
-		deadline = xm_ex_now_ns() + (uint64_t)(a.seconds * 1e9);
-	xm_ex_stats_init(&stats, cols, 4, 0, a.quiet ? NULL : stderr);
-	while (!xm_ex_stopping()) {
-		uint64_t now = xm_ex_now_ns();
-
-		if (deadline && now >= deadline)
-			break;
-		if (xm_ex_stats_due(&stats, now) &&
-		    read_stats(xdp_program__fd(xp), &st) == 0) {
-			uint64_t v[4] = {
-				st.seen, st.ipip + st.ip6in4 + st.ip6ip6 +
-				st.ip4in6 + st.gue, st.malformed,
-				st.refused_src + st.refused_dst,
-			};
-
-			xm_ex_stats_print(&stats, v, now);
-		}
-		usleep(50000);
-	}
+	watch(&a, xdp_program__fd(xp));
 	ret = XM_EX_OK;
 	err = read_stats(xdp_program__fd(xp), &st);
 	if (err)
@@ -654,11 +640,11 @@ int main(int argc, char **argv)
 out_detach:
 	err = xdp_program__detach(xp, ifindex, a.mode, 0);
 	if (err)
-		ret = xm_ex_error("cannot detach from %s: %s", a.ifname,
+		ret = xm_ex_error("cannot detach from %s: %s", a.ex.ifname,
 				  strerror(-err));
 	/* after the detach: an output that blocks holds nothing attached */
 	if (have_st)
-		print_stats(&st, a.ifname, a.json);
+		print_stats(&st, a.ex.ifname, a.ex.json);
 out_close:
 	xdp_program__close(xp);
 	bpf_object__close(obj);

@@ -39,8 +39,6 @@
  * stdout, as JSON with --json.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -74,10 +72,6 @@ struct fwd_counters {
 struct fwd_worker {
 	struct fwd *f;			/* the program state */
 	unsigned int qidx;		/* queue index in both ports */
-	int cpu;			/* pinned to, or -1 */
-	pthread_t thread;		/* its thread */
-	bool started;			/* thread was created */
-	int err;			/* 0, or -errno the worker hit */
 	struct fwd_counters c;		/* its counters */
 } __attribute__((aligned(64)));
 
@@ -131,21 +125,13 @@ static uint16_t swap_burst(struct fwd_worker *w, struct xm_mbuf **pkts,
 	return kept;
 }
 
-static void *worker_main(void *arg)
+/* A queue's loop (the launcher pinned the thread). */
+static int worker_main(void *arg)
 {
 	struct fwd_worker *w = arg;
 	struct fwd *f = w->f;
 	struct xm_mbuf *pkts[FWD_BURST_MAX];
 	unsigned int q = w->qidx;
-	uint64_t drain_end;
-	int err;
-
-	err = xm_ex_worker_pin(w->cpu, "", q);
-	if (err) {
-		w->err = err;
-		xm_ex_stop();
-		return NULL;
-	}
 
 	while (!xm_ex_stopping()) {
 		uint64_t c0 = xm_ex_cycles();
@@ -163,17 +149,10 @@ static void *worker_main(void *arg)
 		atomic_fetch_add_explicit(&w->c.rx, n, memory_order_relaxed);
 		n = swap_burst(w, pkts, n);
 
-		sent = xm_port_tx_burst(f->out, q, pkts, n);
-		if (sent < n) {
-			xm_port_tx_flush(f->out, q);
-			sent += xm_port_tx_burst(f->out, q, pkts + sent,
-						 n - sent);
-		}
-		if (sent < n) {
-			xm_freem_bulk(pkts + sent, n - sent);
+		sent = xm_ex_tx_or_drop(f->out, q, pkts, n);
+		if (sent < n)
 			atomic_fetch_add_explicit(&w->c.tx_full, n - sent,
 						  memory_order_relaxed);
-		}
 		atomic_fetch_add_explicit(&w->c.tx, sent, memory_order_relaxed);
 		xm_port_tx_complete(f->out, q);
 		/* Busy time as testpmd counts it: only loops that moved
@@ -184,159 +163,72 @@ static void *worker_main(void *arg)
 	}
 
 	/* Let what was queued leave, so the frames come home by completion. */
-	drain_end = xm_ex_now_ns() + FWD_DRAIN_NS;
-	while (xm_port_tx_pending(f->out, q) && xm_ex_now_ns() < drain_end) {
-		if (xm_port_tx_flush(f->out, q) == 0)
-			usleep(1000);
-	}
+	xm_ex_tx_drain(f->out, q, FWD_DRAIN_NS);
 	/* The thread's cached frames go back to the depot before it dies. */
 	xm_umem_cache_flush(f->u);
-	return NULL;
+	return 0;
 }
 
 /* -------------------------------------------------------------- main */
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-"usage: %s -i IF [-o IF2] [-q QUEUES] [-d SECONDS] [--json] [options]\n"
-"Reflects every packet received on IF with its MAC addresses swapped, out\n"
-"of IF2 (default IF), in the same UMEM frame (zero copy between ports).\n"
-"\n"
-"  -i, --iface IF        input interface (required)\n"
-"  -o, --out IF2         output interface (default: IF)\n"
-"  -q, --queues LIST     queue ids, e.g. 0 or 0-3 or 0,2 (default: all)\n"
-"  -d, --duration SEC    stop after SEC seconds (default: until a signal)\n"
-"  -c, --cpus LIST       pin the workers to these CPUs, round robin\n"
-"  -m, --mode MODE       auto, zero-copy, copy or skb (default auto)\n"
-"  -b, --burst N         packets per burst, 1..%d (default %d)\n"
-"  -p, --poll            sleep in poll() when idle (default: busy spin)\n"
-"  -F, --frames N        cluster frames in the UMEM (default: sized from\n"
-"                        the rings and queues)\n"
-"  -B, --tx-budget N     copy mode: descriptors the kernel sends per\n"
-"                        sendto(), %d..%d (default: the port's, the TX ring)\n"
-"  -j, --json            final summary as one JSON object on stdout\n"
-"  -Q, --quiet           no live stats line\n"
-"  -v, --verbose         library debug messages\n"
-"  -h, --help            this text\n"
-"\n"
-"Exit status: 0 success, 1 runtime error, 2 usage error.\n",
-		xm_ex_prog(), FWD_BURST_MAX, FWD_BURST_DEFAULT,
-		XM_PORT_TX_BUDGET_MIN, FWD_TX_RING);
-}
-
 struct fwd_args {
-	const char *in_name;		/* -i */
+	struct xm_ex_args ex;		/* -i IF, -q, -c, -d, -m, -b, -p, -F,
+					 * -j, -Q, -v */
 	const char *out_name;		/* -o, or NULL */
-	uint32_t queues[XM_PORT_MAX_QUEUES]; /* -q */
-	int nqueues;			/* 0: all */
-	uint32_t cpus[CPU_SETSIZE];	/* -c */
-	int ncpus;			/* 0: not pinned */
-	double seconds;			/* -d, 0: until a signal */
-	uint32_t mode;			/* -m */
-	uint32_t burst;			/* -b */
-	uint32_t frames;		/* -F, 0: computed */
 	uint32_t tx_budget;		/* -B, 0: the port's default */
-	bool use_poll;			/* -p */
-	bool json;			/* -j */
-	bool quiet;			/* -Q */
-	bool verbose;			/* -v */
 };
 
 /* @return -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct fwd_args *a)
 {
-	static const struct option opts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "queues", required_argument, NULL, 'q' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "burst", required_argument, NULL, 'b' },
-		{ "poll", no_argument, NULL, 'p' },
-		{ "frames", required_argument, NULL, 'F' },
-		{ "tx-budget", required_argument, NULL, 'B' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'Q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct xm_ex_opt opts[] = {
+		XM_EX_STD_REQUIRED(XM_EX_O_IFACE, 0,
+				   "input interface (required)"),
+		{ .name = "out", .letter = 'o', .arg = XM_EX_ARG_STR,
+		  .dest = &a->out_name, .metavar = "IF2",
+		  .help = "output interface (default: IF)" },
+		XM_EX_STD(XM_EX_O_QUEUES, 0, NULL),
+		XM_EX_STD(XM_EX_O_DURATION, 0, NULL),
+		XM_EX_STD(XM_EX_O_CPUS, 'c', NULL),
+		XM_EX_STD(XM_EX_O_MODE, 0, NULL),
+		{ .arg = XM_EX_ARG_STD, .std = XM_EX_O_BURST,
+		  .hi = FWD_BURST_MAX,
+		  .help = "packets per burst, 1.." XM_EX_STR(FWD_BURST_MAX)
+			  " (default " XM_EX_STR(FWD_BURST_DEFAULT) ")" },
+		XM_EX_STD(XM_EX_O_POLL, 0, NULL),
+		XM_EX_STD(XM_EX_O_FRAMES, 0, NULL),
+		{ .name = "tx-budget", .letter = 'B', .arg = XM_EX_ARG_U32,
+		  .dest = &a->tx_budget, .lo = XM_PORT_TX_BUDGET_MIN,
+		  .hi = FWD_TX_RING, .what = "TX budget",
+		  .flags = XM_EX_F_RANGE_HINT, .metavar = "N",
+		  .help = "copy mode: descriptors the kernel sends per\n"
+			  "sendto(), " XM_EX_STR(XM_PORT_TX_BUDGET_MIN) ".."
+			  XM_EX_STR(FWD_TX_RING)
+			  " (default: the port's, the TX ring)" },
+		XM_EX_STD(XM_EX_O_JSON, 0, NULL),
+		XM_EX_STD(XM_EX_O_QUIET, 0, NULL),
+		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
+		XM_EX_OPTS_END
 	};
-	int opt;
+	const struct xm_ex_cli cli = {
+		.tool = "fwd",
+		.synopsis = "-i IF [-o IF2] [-q QUEUES] [-d SECONDS] [--json] "
+			    "[options]",
+		.description =
+"Reflects every packet received on IF with its MAC addresses swapped, out\n"
+"of IF2 (default IF), in the same UMEM frame (zero copy between ports).\n",
+		.epilogue = XM_EX_EXIT_STATUS,
+		.opts = opts,
+		.args = &a->ex,
+	};
+	int ret;
 
 	memset(a, 0, sizeof(*a));
-	a->burst = FWD_BURST_DEFAULT;
-	while ((opt = getopt_long(argc, argv, "i:o:q:d:c:m:b:pF:B:jQvh", opts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			a->in_name = optarg;
-			break;
-		case 'o':
-			a->out_name = optarg;
-			break;
-		case 'q':
-			if (xm_ex_opt_queues(optarg, a->queues, &a->nqueues))
-				return XM_EX_USAGE;
-			break;
-		case 'd':
-			if (!xm_ex_parse_seconds(optarg, FWD_MAX_SECONDS,
-						 &a->seconds))
-				return xm_ex_usage_error(
-					"invalid duration '%s'", optarg);
-			break;
-		case 'c':
-			if (xm_ex_opt_cpus(optarg, a->cpus, CPU_SETSIZE,
-					   &a->ncpus))
-				return XM_EX_USAGE;
-			break;
-		case 'm':
-			if (xm_ex_opt_mode(optarg, &a->mode))
-				return XM_EX_USAGE;
-			break;
-		case 'b':
-			if (!xm_ex_parse_u32(optarg, 1, FWD_BURST_MAX,
-					     &a->burst))
-				return xm_ex_usage_error(
-					"invalid burst '%s'", optarg);
-			break;
-		case 'p':
-			a->use_poll = true;
-			break;
-		case 'F':
-			if (xm_ex_opt_frames(optarg, &a->frames))
-				return XM_EX_USAGE;
-			break;
-		case 'B':
-			if (!xm_ex_parse_u32(optarg, XM_PORT_TX_BUDGET_MIN,
-					     FWD_TX_RING, &a->tx_budget))
-				return xm_ex_usage_error("invalid TX budget "
-					"'%s' (%d..%d)", optarg,
-					XM_PORT_TX_BUDGET_MIN, FWD_TX_RING);
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'Q':
-			a->quiet = true;
-			break;
-		case 'v':
-			a->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return XM_EX_OK;
-		default:
-			return xm_ex_usage_error("invalid option");
-		}
-	}
-	if (optind != argc)
-		return xm_ex_usage_error("unexpected argument '%s'",
-					 argv[optind]);
-	if (!a->in_name)
-		return xm_ex_usage_error("-i IF is required");
-	if (a->out_name && !strcmp(a->out_name, a->in_name))
+	a->ex.burst = FWD_BURST_DEFAULT;
+	ret = xm_ex_opts_parse(&cli, argc, argv, NULL);
+	if (ret >= 0)
+		return ret;
+	if (a->out_name && !strcmp(a->out_name, a->ex.ifname))
 		a->out_name = NULL;
 	return -1;
 }
@@ -417,14 +309,14 @@ static void print_summary(const struct fwd *f, const struct fwd_args *a,
 			   xm_ex_stop_signal_name() :
 			   r->worker_err ? "error" : "duration";
 
-	if (a->json) {
+	if (a->ex.json) {
 		struct xm_ex_json j;
 
 		xm_ex_json_begin(&j, stdout);
 		xm_ex_json_str(&j, "program", xm_ex_prog());
-		xm_ex_json_str(&j, "in", a->in_name);
+		xm_ex_json_str(&j, "in", a->ex.ifname);
 		xm_ex_json_str(&j, "out", a->out_name ? a->out_name :
-			       a->in_name);
+			       a->ex.ifname);
 		xm_ex_json_str(&j, "mode", r->in_mode);
 		xm_ex_json_u64(&j, "queues", f->nworkers);
 		xm_ex_json_u64(&j, "burst", f->burst);
@@ -440,7 +332,7 @@ static void print_summary(const struct fwd *f, const struct fwd_args *a,
 		xm_ex_json_u64(&j, "busy_cycles", r->busy_cycles);
 		xm_ex_json_double(&j, "busy_cycles_per_packet", cpp);
 		if (r->have_in_st)
-			json_port(&j, "port_in", a->in_name, r->in_mode,
+			json_port(&j, "port_in", a->ex.ifname, r->in_mode,
 				  r->in_mb, &r->in_st);
 		if (a->out_name && r->have_out_st)
 			json_port(&j, "port_out", a->out_name, r->out_mode,
@@ -456,7 +348,7 @@ static void print_summary(const struct fwd *f, const struct fwd_args *a,
 		return;
 	}
 	printf("%s: %s -> %s (%s), %u queue(s), %.2f s, stopped by %s\n",
-	       xm_ex_prog(), a->in_name, a->out_name ? a->out_name : a->in_name,
+	       xm_ex_prog(), a->ex.ifname, a->out_name ? a->out_name : a->ex.ifname,
 	       r->in_mode, f->nworkers, r->seconds, stop);
 	printf("  rx %llu packets (%.3f Mpps), tx %llu packets (%.3f Mpps)\n",
 	       (unsigned long long)r->rx, rx_mpps, (unsigned long long)r->tx,
@@ -477,16 +369,114 @@ static void print_summary(const struct fwd *f, const struct fwd_args *a,
 	       (unsigned long long)r->audit_held);
 }
 
-/* Frames the UMEM needs: every ring of every queue full, plus slack. */
+/*
+ * Frames the UMEM needs: every ring of every queue full, bursts in hand
+ * and two cache buckets per thread, the reserve.  Sized for rings of
+ * 2048 (fill 4096), twice the port's default: the headroom the forwarder
+ * always had.  The output port adds its TX and completion rings.
+ */
 static uint32_t frames_needed(unsigned int nqueues, bool separate_out)
 {
-	/* Port defaults: RX 2048, fill 4096, TX 2048, completion 2048. */
-	uint32_t per_queue = 2048 + 4096 + 2048 + 2048;
+	XM_OPTS(xm_port_frames_opts, in,
+		.nqueues = nqueues,
+		.rx_size = 2048,
+		.tx_size = 2048,
+		.held = 2 * FWD_BURST_MAX + 128,
+		.reserve = 1024);
+	XM_OPTS(xm_port_frames_opts, out,
+		.nqueues = nqueues,
+		.tx_size = 2048,
+		.flags = XM_PORT_F_TX_ONLY);
 
-	if (separate_out)
-		per_queue += 2048 + 2048;
-	/* Bursts in hand and two cache buckets per thread, the reserve. */
-	return nqueues * (per_queue + 2 * FWD_BURST_MAX + 128) + 1024;
+	return xm_port_frames_needed(&in) +
+	       (separate_out ? xm_port_frames_needed(&out) : 0);
+}
+
+/*
+ * The input port (RX only when -o names another interface) and the
+ * output port on the same queue ids.  @return 0 or the exit status.
+ */
+static int open_ports(struct fwd *f, const struct fwd_args *a,
+		      struct fwd_result *r)
+{
+	const char *in = a->ex.ifname;
+
+	XM_OPTS(xm_port_opts, pin,
+		.queues = a->ex.nqueues ? a->ex.queues : NULL,
+		.nqueues = (uint32_t)a->ex.nqueues,
+		.mode = a->ex.mode,
+		.port_index = 0,
+		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING |
+			 (a->out_name ? XM_PORT_F_RX_ONLY : 0),
+		.tx_budget = a->out_name ? 0 : a->tx_budget);
+	f->in = xm_port_open(f->u, in, &pin);
+	if (!f->in)
+		return xm_ex_error("cannot open port on '%s': %s", in,
+				   strerror(errno));
+	f->nworkers = xm_port_queue_count(f->in);
+	f->out = f->in;
+	if (a->out_name) {
+		XM_OPTS(xm_port_opts, pout,
+			.mode = a->ex.mode,
+			.port_index = 1,
+			.flags = XM_PORT_F_TX_ONLY,
+			.tx_budget = a->tx_budget);
+		f->out = xm_ex_port_open_peer(f->u, a->out_name, f->in, &pout);
+		if (!f->out)
+			return xm_ex_error("cannot open port on '%s': %s",
+					   a->out_name, strerror(errno));
+	}
+	snprintf(r->in_mode, sizeof(r->in_mode), "%s",
+		 xm_port_mode_name(xm_port_mode(f->in)));
+	snprintf(r->out_mode, sizeof(r->out_mode), "%s",
+		 xm_port_mode_name(xm_port_mode(f->out)));
+	r->in_mb = xm_port_multi_buffer(f->in);
+	r->tx_budget = xm_port_tx_budget(f->out);
+	r->out_mb = xm_port_multi_buffer(f->out);
+	return 0;
+}
+
+/* The stats line's columns: rx, tx, drop (TX ring full + runts). */
+static void sample(void *ctx, uint64_t *v)
+{
+	uint64_t runt;
+
+	sum_counters(ctx, &v[0], &v[1], &v[2], &runt, NULL);
+	v[2] += runt;
+}
+
+/* Runs the workers until a stop or -d; gathers what the summary says. */
+static void forward(struct fwd *f, const struct fwd_args *a,
+		   struct fwd_result *r)
+{
+	static const struct xm_ex_stat_col cols[] = {
+		{ "rx", XM_EX_STAT_RATE },
+		{ "tx", XM_EX_STAT_RATE },
+		{ "drop", XM_EX_STAT_COUNT },
+	};
+	struct xm_ex_run run = {
+		.fn = worker_main,
+		.args = f->workers,
+		.stride = sizeof(*f->workers),
+		.nworkers = f->nworkers,
+		.opts = &a->ex,
+		.cols = cols,
+		.ncols = 3,
+		.sample = sample,
+		.ctx = f,
+	};
+
+	for (unsigned int i = 0; i < f->nworkers; i++) {
+		f->workers[i].f = f;
+		f->workers[i].qidx = i;
+	}
+	r->worker_err = xm_ex_run(&run);
+	r->seconds = xm_ex_run_seconds(&run);
+	sum_counters(f, &r->rx, &r->tx, &r->tx_full, &r->runt,
+		     &r->busy_cycles);
+	r->have_in_st = xm_port_stats(f->in, &r->in_st) == 0;
+	if (f->out != f->in)
+		r->have_out_st = xm_port_stats(f->out, &r->out_st) == 0;
 }
 
 int main(int argc, char **argv)
@@ -494,13 +484,6 @@ int main(int argc, char **argv)
 	struct fwd_args a;
 	struct fwd f = {};
 	struct fwd_result r = {};
-	struct xm_ex_stats stats;
-	static const struct xm_ex_stat_col cols[] = {
-		{ "rx", XM_EX_STAT_RATE },
-		{ "tx", XM_EX_STAT_RATE },
-		{ "drop", XM_EX_STAT_COUNT },
-	};
-	uint64_t t0, deadline = 0;
 	unsigned int nq;
 	int ret, err;
 
@@ -508,7 +491,7 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &a);
 	if (ret >= 0)
 		return ret;
-	xm_ex_set_print(a.verbose, false);
+	xm_ex_set_print(a.ex.verbose, false);
 	err = xm_ex_signals_install();
 	if (err)
 		return xm_ex_error("cannot install signal handlers: %s",
@@ -519,122 +502,32 @@ int main(int argc, char **argv)
 	 * or all of the interface's (what the port opens by default; an
 	 * unknown interface is left for xm_port_open() to report).
 	 */
-	nq = xm_ex_queues_for(a.in_name, a.nqueues);
-	f.u = xm_ex_umem_create(a.frames ? a.frames :
+	nq = xm_ex_queues_for(a.ex.ifname, a.ex.nqueues);
+	f.u = xm_ex_umem_create(a.ex.frames ? a.ex.frames :
 				frames_needed(nq, a.out_name != NULL), 0);
 	if (!f.u)
 		return XM_EX_RUNTIME;
-	f.burst = (uint16_t)a.burst;
-	f.use_poll = a.use_poll;
+	f.burst = (uint16_t)a.ex.burst;
+	f.use_poll = a.ex.poll;
 
-	XM_OPTS(xm_port_opts, pin,
-		.queues = a.nqueues ? a.queues : NULL,
-		.nqueues = (uint32_t)a.nqueues,
-		.mode = a.mode,
-		.port_index = 0,
-		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING |
-			 (a.out_name ? XM_PORT_F_RX_ONLY : 0),
-		.tx_budget = a.out_name ? 0 : a.tx_budget);
-	f.in = xm_port_open(f.u, a.in_name, &pin);
-	if (!f.in) {
-		ret = xm_ex_error("cannot open port on '%s': %s", a.in_name,
-				  strerror(errno));
-		goto out_umem;
-	}
-	f.nworkers = xm_port_queue_count(f.in);
-	f.out = f.in;
-	if (a.out_name) {
-		uint32_t qids[XM_PORT_MAX_QUEUES];
-
-		for (unsigned int i = 0; i < f.nworkers; i++)
-			qids[i] = xm_port_queue_id(f.in, i);
-		XM_OPTS(xm_port_opts, pout,
-			.queues = qids,
-			.nqueues = f.nworkers,
-			.mode = a.mode,
-			.port_index = 1,
-			.flags = XM_PORT_F_TX_ONLY,
-			.tx_budget = a.tx_budget);
-		f.out = xm_port_open(f.u, a.out_name, &pout);
-		if (!f.out) {
-			ret = xm_ex_error("cannot open port on '%s': %s",
-					  a.out_name, strerror(errno));
-			goto out_in;
-		}
-	}
-	snprintf(r.in_mode, sizeof(r.in_mode), "%s",
-		 xm_port_mode_name(xm_port_mode(f.in)));
-	snprintf(r.out_mode, sizeof(r.out_mode), "%s",
-		 xm_port_mode_name(xm_port_mode(f.out)));
-	r.in_mb = xm_port_multi_buffer(f.in);
-	r.tx_budget = xm_port_tx_budget(f.out);
-	r.out_mb = xm_port_multi_buffer(f.out);
-
+	ret = open_ports(&f, &a, &r);
+	if (ret)
+		goto out_ports;
 	f.workers = calloc(f.nworkers, sizeof(*f.workers));
 	if (!f.workers) {
 		ret = xm_ex_error("out of memory");
 		goto out_ports;
 	}
-	if (!a.quiet)
+	if (!a.ex.quiet)
 		fprintf(stderr, "%s: %s -> %s, %u queue(s), mode %s\n",
-			xm_ex_prog(), a.in_name,
-			a.out_name ? a.out_name : a.in_name, f.nworkers,
+			xm_ex_prog(), a.ex.ifname,
+			a.out_name ? a.out_name : a.ex.ifname, f.nworkers,
 			r.in_mode);
-
-	t0 = xm_ex_now_ns();
-	if (a.seconds > 0)
-		deadline = t0 + (uint64_t)(a.seconds * 1e9);
-	xm_ex_stats_init(&stats, cols, 3, 0, a.quiet ? NULL : stderr);
-	for (unsigned int i = 0; i < f.nworkers; i++) {
-		struct fwd_worker *w = &f.workers[i];
-
-		w->f = &f;
-		w->qidx = i;
-		w->cpu = a.ncpus ? (int)a.cpus[i % (unsigned int)a.ncpus] : -1;
-		err = pthread_create(&w->thread, NULL, worker_main, w);
-		if (err) {
-			xm_ex_error("cannot start worker %u: %s", i,
-				    strerror(err));
-			r.worker_err = -err;
-			xm_ex_stop();
-			break;
-		}
-		w->started = true;
-	}
-
-	while (!xm_ex_stopping()) {
-		uint64_t now = xm_ex_now_ns(), v[3], runt;
-
-		if (deadline && now >= deadline) {
-			xm_ex_stop();
-			break;
-		}
-		if (xm_ex_stats_due(&stats, now)) {
-			sum_counters(&f, &v[0], &v[1], &v[2], &runt, NULL);
-			v[2] += runt;
-			xm_ex_stats_print(&stats, v, now);
-		}
-		usleep(deadline && deadline - now < 50000000ull ?
-		       (useconds_t)((deadline - now) / 1000) + 1 : 50000);
-	}
-	r.seconds = (double)(xm_ex_now_ns() - t0) / 1e9;
-
-	for (unsigned int i = 0; i < f.nworkers; i++) {
-		if (!f.workers[i].started)
-			continue;
-		pthread_join(f.workers[i].thread, NULL);
-		if (f.workers[i].err && !r.worker_err)
-			r.worker_err = f.workers[i].err;
-	}
-	sum_counters(&f, &r.rx, &r.tx, &r.tx_full, &r.runt, &r.busy_cycles);
-	r.have_in_st = xm_port_stats(f.in, &r.in_st) == 0;
-	if (f.out != f.in)
-		r.have_out_st = xm_port_stats(f.out, &r.out_st) == 0;
+	forward(&f, &a, &r);
 
 out_ports:
 	if (f.out && f.out != f.in)
 		xm_port_close(f.out);
-out_in:
 	xm_port_close(f.in);
 	if (f.workers) {
 		xm_umem_cache_flush(f.u);
@@ -651,7 +544,6 @@ out_in:
 		}
 	}
 	free(f.workers);
-out_umem:
 	xm_umem_destroy(f.u);
 	return ret;
 }

@@ -35,8 +35,6 @@
  * 2 usage error.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -44,7 +42,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,7 +58,6 @@
 
 #define LB_BURST_DEFAULT	64
 #define LB_BURST_MAX		256
-#define LB_MAX_SECONDS		(365.0 * 86400)
 #define LB_DRAIN_NS		1000000000ull	/* wait for TX at exit */
 #define LB_QUIESCE_NS		5000000000ull	/* wait for workers on reload */
 
@@ -80,10 +76,6 @@ struct lb_wcounters {
 struct lb_worker {
 	struct lb *lb;			/* the program */
 	unsigned int qidx;		/* queue index in the port */
-	int cpu;			/* pinned to, or -1 */
-	pthread_t thread;		/* its thread */
-	bool started;			/* thread was created */
-	int err;			/* 0, or -errno it stopped on */
 	struct lb_path path;		/* decision state: LRU, counters */
 	_Atomic uint32_t seen_gen;	/* config generation in use */
 	struct lb_wcounters c;		/* loop counters */
@@ -197,21 +189,13 @@ static uint16_t lb_burst(struct lb_worker *w, const struct lb_config *cfg,
 	return kept;
 }
 
-static void *worker_main(void *arg)
+/* A queue's loop (the launcher pinned the thread). */
+static int worker_main(void *arg)
 {
 	struct lb_worker *w = arg;
 	struct lb *lb = w->lb;
 	struct xm_mbuf *pkts[LB_BURST_MAX];
 	unsigned int q = w->qidx;
-	uint64_t drain_end;
-	int err;
-
-	err = xm_ex_worker_pin(w->cpu, "", q);
-	if (err) {
-		w->err = err;
-		xm_ex_stop();
-		return NULL;
-	}
 
 	while (!xm_ex_stopping()) {
 		/*
@@ -237,17 +221,10 @@ static void *worker_main(void *arg)
 		n = lb_burst(w, cfg, pkts, n, now_ns());
 		if (!n)
 			goto busy;
-		sent = xm_port_tx_burst(lb->port, q, pkts, n);
-		if (sent < n) {
-			xm_port_tx_flush(lb->port, q);
-			sent += xm_port_tx_burst(lb->port, q, pkts + sent,
-						 n - sent);
-		}
-		if (sent < n) {
-			xm_freem_bulk(pkts + sent, n - sent);
+		sent = xm_ex_tx_or_drop(lb->port, q, pkts, n);
+		if (sent < n)
 			atomic_fetch_add_explicit(&w->c.tx_full, n - sent,
 						  memory_order_relaxed);
-		}
 		atomic_fetch_add_explicit(&w->c.tx, sent, memory_order_relaxed);
 		xm_port_tx_complete(lb->port, q);
 busy:
@@ -258,15 +235,11 @@ busy:
 					  memory_order_relaxed);
 	}
 
-	drain_end = now_ns() + LB_DRAIN_NS;
-	while (xm_port_tx_pending(lb->port, q) && now_ns() < drain_end) {
-		if (xm_port_tx_flush(lb->port, q) == 0)
-			usleep(1000);
-	}
+	xm_ex_tx_drain(lb->port, q, LB_DRAIN_NS);
 	/* A stopped worker uses no configuration any more. */
 	atomic_store_explicit(&w->seen_gen, UINT32_MAX, memory_order_release);
 	xm_umem_cache_flush(lb->u);
-	return NULL;
+	return 0;
 }
 
 /* ------------------------------------------------------------- steering */
@@ -652,142 +625,62 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 
 /* ------------------------------------------------------------------ main */
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-"usage: %s -i IF -c CONFIG [-q QUEUES] [--json] [options]\n"
-"       %s -c CONFIG --check\n"
-"Balances the services of CONFIG over their backends (Maglev hashing,\n"
-"connection tables, IPIP/GUE direct server return).  Traffic that is for\n"
-"no service goes on to the kernel.  SIGHUP reloads CONFIG; SIGINT,\n"
-"SIGTERM or SIGQUIT stops.  CONFIG's format: examples/lb/README.md.\n"
-"\n"
-"  -i, --iface IF        interface (required)\n"
-"  -c, --config FILE     configuration (required)\n"
-"  -q, --queues LIST     queue ids, e.g. 0 or 0-3 (default: all)\n"
-"  -t, --check           validate CONFIG, print the tables' shares, exit\n"
-"  -d, --duration SEC    stop after SEC seconds (default: until a signal)\n"
-"  -C, --cpus LIST       pin the workers to these CPUs, round robin\n"
-"  -m, --mode MODE       auto, zero-copy, copy or skb (default auto)\n"
-"  -b, --burst N         frames per burst, 1..%d (default %d)\n"
-"  -p, --poll            sleep in poll() when idle (default: busy spin)\n"
-"  -F, --frames N        cluster frames in the UMEM (default: from rings)\n"
-"  -j, --json            final summary as one JSON object on stdout\n"
-"  -Q, --quiet           no live statistics\n"
-"  -v, --verbose         library debug messages\n"
-"  -h, --help            this text\n"
-"\n"
-"Exit status: 0 success, 1 runtime or configuration error, 2 usage error.\n",
-		xm_ex_prog(), xm_ex_prog(), LB_BURST_MAX, LB_BURST_DEFAULT);
-}
-
 struct lb_args {
-	const char *ifname;		/* -i */
+	struct xm_ex_args ex;		/* -i, -q, -d, -C, -m, -b, -p, -F, -j,
+					 * -Q, -v */
 	const char *config;		/* -c */
-	uint32_t queues[XM_PORT_MAX_QUEUES]; /* -q */
-	int nqueues;			/* 0: all */
-	uint32_t cpus[CPU_SETSIZE];	/* -C */
-	int ncpus;			/* 0: not pinned */
-	double seconds;			/* -d, 0: until a signal */
-	uint32_t mode;			/* -m, enum xm_port_mode */
-	uint32_t burst;			/* -b */
-	uint32_t frames;		/* -F, 0: computed */
 	bool check;			/* -t */
-	bool use_poll;			/* -p */
-	bool json;			/* -j */
-	bool quiet;			/* -Q */
-	bool verbose;			/* -v */
 };
 
 /* @return -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct lb_args *a)
 {
-	static const struct option opts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "queues", required_argument, NULL, 'q' },
-		{ "check", no_argument, NULL, 't' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "cpus", required_argument, NULL, 'C' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "burst", required_argument, NULL, 'b' },
-		{ "poll", no_argument, NULL, 'p' },
-		{ "frames", required_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'Q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct xm_ex_opt opts[] = {
+		XM_EX_STD(XM_EX_O_IFACE, 0, NULL),
+		{ .name = "config", .letter = 'c', .arg = XM_EX_ARG_STR,
+		  .dest = &a->config, .metavar = "CONFIG",
+		  .flags = XM_EX_F_REQUIRED,
+		  .help = "configuration (required)" },
+		XM_EX_STD(XM_EX_O_QUEUES, 0, NULL),
+		{ .name = "check", .letter = 't', .arg = XM_EX_ARG_NONE,
+		  .dest = &a->check,
+		  .help = "validate CONFIG, print the tables' shares, exit" },
+		XM_EX_STD(XM_EX_O_DURATION, 0, NULL),
+		XM_EX_STD(XM_EX_O_CPUS, 'C', NULL),
+		XM_EX_STD(XM_EX_O_MODE, 0, NULL),
+		{ .arg = XM_EX_ARG_STD, .std = XM_EX_O_BURST,
+		  .hi = LB_BURST_MAX,
+		  .help = "frames per burst, 1.." XM_EX_STR(LB_BURST_MAX)
+			  " (default " XM_EX_STR(LB_BURST_DEFAULT) ")" },
+		XM_EX_STD(XM_EX_O_POLL, 0, NULL),
+		XM_EX_STD(XM_EX_O_FRAMES, 0, NULL),
+		XM_EX_STD(XM_EX_O_JSON, 0, NULL),
+		XM_EX_STD(XM_EX_O_QUIET, 0, NULL),
+		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
+		XM_EX_OPTS_END
 	};
-	int opt;
+	const struct xm_ex_cli cli = {
+		.tool = "lb",
+		.synopsis = "-i IF -c CONFIG [-q QUEUES] [--json] [options]\n"
+			    "       xmbuf-lb -c CONFIG --check",
+		.description =
+"Balances the services of CONFIG over their backends (Maglev hashing,\n"
+"connection tables, IPIP/GUE direct server return).  Traffic that is for\n"
+"no service goes on to the kernel.  SIGHUP reloads CONFIG; SIGINT,\n"
+"SIGTERM or SIGQUIT stops.  CONFIG's format: examples/lb/README.md.\n",
+		.epilogue =
+"Exit status: 0 success, 1 runtime or configuration error, 2 usage error.\n",
+		.opts = opts,
+		.args = &a->ex,
+	};
+	int ret;
 
 	memset(a, 0, sizeof(*a));
-	a->burst = LB_BURST_DEFAULT;
-	while ((opt = getopt_long(argc, argv, "i:c:q:td:C:m:b:pF:jQvh", opts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			a->ifname = optarg;
-			break;
-		case 'c':
-			a->config = optarg;
-			break;
-		case 'q':
-			if (xm_ex_opt_queues(optarg, a->queues, &a->nqueues))
-				return XM_EX_USAGE;
-			break;
-		case 't':
-			a->check = true;
-			break;
-		case 'd':
-			if (!xm_ex_parse_seconds(optarg, LB_MAX_SECONDS,
-						 &a->seconds))
-				return xm_ex_usage_error(
-					"invalid duration '%s'", optarg);
-			break;
-		case 'C':
-			if (xm_ex_opt_cpus(optarg, a->cpus, CPU_SETSIZE,
-					   &a->ncpus))
-				return XM_EX_USAGE;
-			break;
-		case 'm':
-			if (xm_ex_opt_mode(optarg, &a->mode))
-				return XM_EX_USAGE;
-			break;
-		case 'b':
-			if (!xm_ex_parse_u32(optarg, 1, LB_BURST_MAX, &a->burst))
-				return xm_ex_usage_error(
-					"invalid burst '%s'", optarg);
-			break;
-		case 'p':
-			a->use_poll = true;
-			break;
-		case 'F':
-			if (xm_ex_opt_frames(optarg, &a->frames))
-				return XM_EX_USAGE;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'Q':
-			a->quiet = true;
-			break;
-		case 'v':
-			a->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return XM_EX_OK;
-		default:
-			return xm_ex_usage_error("invalid option");
-		}
-	}
-	if (optind != argc)
-		return xm_ex_usage_error("unexpected argument '%s'",
-					 argv[optind]);
-	if (!a->config)
-		return xm_ex_usage_error("-c CONFIG is required");
-	if (!a->ifname && !a->check)
+	a->ex.burst = LB_BURST_DEFAULT;
+	ret = xm_ex_opts_parse(&cli, argc, argv, NULL);
+	if (ret >= 0)
+		return ret;
+	if (!a->ex.ifname && !a->check)
 		return xm_ex_usage_error("-i IF is required");
 	return -1;
 }
@@ -832,33 +725,111 @@ static int check_config(const char *path)
 	return XM_EX_OK;
 }
 
-static int iface_mac(const char *ifname, uint8_t mac[6])
-{
-	struct ifreq ifr;
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		err = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-	return err;
-}
-
+/*
+ * Frames the UMEM needs: every ring of every queue full (sized for rings
+ * of 2048, fill 4096: twice the port's default, the headroom the
+ * balancer always had), two bursts and the cache buckets per queue, the
+ * reserve.  Without -q, 4 queues.
+ */
 static uint32_t frames_needed(unsigned int nqueues)
 {
-	/* Port defaults: RX 2048, fill 4096, TX 2048, completion 2048. */
-	uint32_t per_queue = 2048 + 4096 + 2048 + 2048;
+	XM_OPTS(xm_port_frames_opts, fo,
+		.nqueues = nqueues,
+		.rx_size = 2048,
+		.tx_size = 2048,
+		.held = 2 * LB_BURST_MAX + 128,
+		.reserve = 1024);
 
-	return nqueues * (per_queue + 2 * LB_BURST_MAX + 128) + 1024;
+	return xm_port_frames_needed(&fo);
 }
 
-int main(int argc, char **argv)
+/* The stats line: rx, fwd, icmp, drop, flows. */
+static void sample(void *ctx, uint64_t *v)
+{
+	struct lb_totals t;
+
+	sum_totals(ctx, &t);
+	v[0] = t.p.rx;
+	v[1] = t.p.forwarded;
+	v[2] = t.p.icmp_sent;
+	v[3] = drops_of(&t);
+	v[4] = t.flows;
+}
+
+/* After it, each service's backends. */
+static void sample_detail(void *ctx)
+{
+	struct lb *lb = ctx;
+
+	print_detail(atomic_load(&lb->cur), stderr);
+}
+
+/* Each round: a SIGHUP since the last one reloads the configuration. */
+static int tick(void *ctx, uint64_t now_ns)
+{
+	(void)now_ns;
+	if (reload_requested) {
+		reload_requested = 0;
+		reload(ctx);
+	}
+	return 0;
+}
+
+/*
+ * The port: no metadata, since the balancer reads neither the timestamp
+ * nor the hash (it hashes the 5-tuple itself).  It lends no more frames
+ * than the RX ring holds: when the balancer is slower than its input,
+ * the kernel then drops at the empty fill ring, before copying the
+ * packet, instead of copying it and dropping it at the full RX ring (as
+ * xmbuf-fwd does, see examples/fwd/fwd.c).  It steers nothing until the
+ * configuration's rules are in.  @return 0 or the exit status.
+ */
+static int open_port(struct lb *lb, const struct lb_args *a)
+{
+	XM_OPTS(xm_port_opts, po,
+		.queues = a->ex.nqueues ? a->ex.queues : NULL,
+		.nqueues = (uint32_t)a->ex.nqueues,
+		.mode = a->ex.mode,
+		.multi_buffer = XM_PORT_MB_OFF,
+		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING |
+			 XM_PORT_F_STEER_NONE);
+
+	lb->port = xm_port_open(lb->u, a->ex.ifname, &po);
+	if (!lb->port)
+		return xm_ex_error("cannot open port on '%s': %s",
+				   a->ex.ifname, strerror(errno));
+	lb->nworkers = xm_port_queue_count(lb->port);
+	return 0;
+}
+
+/* Each worker's decision state: its connection table, the MAC, the MTU. */
+static int init_workers(struct lb *lb, const struct lb_config *c)
+{
+	lb->workers = calloc(lb->nworkers, sizeof(*lb->workers));
+	if (!lb->workers)
+		return xm_ex_error("out of memory");
+	for (unsigned int i = 0; i < lb->nworkers; i++) {
+		struct lb_worker *w = &lb->workers[i];
+
+		w->lb = lb;
+		w->qidx = i;
+		w->path.p_worker = i;
+		w->path.p_if_mtu = xm_port_mtu(lb->port);
+		memcpy(w->path.p_mac, lb->mac, 6);
+		w->path.p_lru = lb_lru_create(c->c_lru_size, &c->c_sipkey);
+		if (!w->path.p_lru)
+			return xm_ex_error("cannot create a connection table "
+					   "of %u flows: %s", c->c_lru_size,
+					   strerror(errno));
+		atomic_init(&w->seen_gen, c->c_gen);
+		atomic_init(&w->c.headroom_min, UINT32_MAX);
+	}
+	return 0;
+}
+
+/* Runs the workers until a stop or -d, then closes the port and audits. */
+static int balance(struct lb *lb, const struct lb_args *a,
+		   struct lb_result_sum *r)
 {
 	static const struct xm_ex_stat_col cols[] = {
 		{ "rx", XM_EX_STAT_RATE },
@@ -867,21 +838,53 @@ int main(int argc, char **argv)
 		{ "drop", XM_EX_STAT_COUNT },
 		{ "flows", XM_EX_STAT_GAUGE },
 	};
+	struct xm_ex_run run = {
+		.fn = worker_main,
+		.args = lb->workers,
+		.stride = sizeof(*lb->workers),
+		.nworkers = lb->nworkers,
+		.opts = &a->ex,
+		.cols = cols,
+		.ncols = 5,
+		.sample = sample,
+		.after_line = sample_detail,
+		.tick = tick,
+		.ctx = lb,
+	};
+
+	r->worker_err = xm_ex_run(&run);
+	r->seconds = xm_ex_run_seconds(&run);
+	sum_totals(lb, &r->t);
+	r->have_st = xm_port_stats(lb->port, &r->st) == 0;
+	xm_port_close(lb->port);
+	lb->port = NULL;
+	xm_umem_cache_flush(lb->u);
+	r->audit_err = xm_umem_audit(lb->u, &r->audit_held);
+	print_summary(lb, a->ex.ifname, a->ex.json, r);
+	if (r->audit_err || r->audit_held) {
+		xm_ex_error("frame audit failed: %llu frames not home",
+			    (unsigned long long)r->audit_held);
+		return XM_EX_RUNTIME;
+	}
+	return r->worker_err ? XM_EX_RUNTIME : XM_EX_OK;
+}
+
+int main(int argc, char **argv)
+{
 	struct lb_args a;
 	struct lb lb = {};
 	struct lb_result_sum r = {};
+	struct xm_port_ifinfo ifi;
 	struct lb_config *c;
-	struct xm_ex_stats stats;
 	struct sigaction sa;
 	char err[LB_ERRLEN];
-	uint64_t t0, deadline = 0;
 	int ret, e;
 
 	xm_ex_set_prog(argv[0]);
 	ret = parse_args(argc, argv, &a);
 	if (ret >= 0)
 		return ret;
-	xm_ex_set_print(a.verbose, false);
+	xm_ex_set_print(a.ex.verbose, false);
 	if (a.check)
 		return check_config(a.config);
 
@@ -897,52 +900,35 @@ int main(int argc, char **argv)
 		return xm_ex_error("cannot install signal handlers: %s",
 				   strerror(-e));
 	}
+	/* SIGHUP reloads here (tick()), where the other tools stop. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sighup;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
 
 	lb.config_path = a.config;
-	lb.burst = (uint16_t)a.burst;
-	lb.use_poll = a.use_poll;
-	e = iface_mac(a.ifname, lb.mac);
+	lb.burst = (uint16_t)a.ex.burst;
+	lb.use_poll = a.ex.poll;
+	e = xm_port_ifinfo(a.ex.ifname, &ifi);
 	if (e) {
 		lb_config_free(c);
 		return xm_ex_error("cannot read the MAC address of '%s': %s",
-				   a.ifname, strerror(-e));
+				   a.ex.ifname, strerror(-e));
 	}
+	memcpy(lb.mac, ifi.mac, 6);
 
-	lb.u = xm_ex_umem_create(a.frames ? a.frames :
-		frames_needed(a.nqueues ? (unsigned int)a.nqueues : 4), 0);
+	lb.u = xm_ex_umem_create(a.ex.frames ? a.ex.frames :
+		frames_needed(a.ex.nqueues ? (unsigned int)a.ex.nqueues : 4),
+		0);
 	if (!lb.u) {
 		lb_config_free(c);
 		return XM_EX_RUNTIME;
 	}
-	XM_OPTS(xm_port_opts, po,
-		.queues = a.nqueues ? a.queues : NULL,
-		.nqueues = (uint32_t)a.nqueues,
-		.mode = a.mode,
-		.multi_buffer = XM_PORT_MB_OFF,
-		/*
-		 * No metadata: the balancer reads neither the timestamp nor
-		 * the hash (it hashes the 5-tuple itself).  Lend no more
-		 * frames than the RX ring holds: when the balancer is slower
-		 * than its input, the kernel then drops at the empty fill
-		 * ring, before copying the packet, instead of copying it and
-		 * dropping it at the full RX ring (as xmbuf-fwd does, see
-		 * examples/fwd/fwd.c).  Steer nothing until the
-		 * configuration's rules are in.
-		 */
-		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING |
-			 XM_PORT_F_STEER_NONE);
-	lb.port = xm_port_open(lb.u, a.ifname, &po);
-	if (!lb.port) {
-		ret = xm_ex_error("cannot open port on '%s': %s", a.ifname,
-				  strerror(errno));
+	ret = open_port(&lb, &a);
+	if (ret) {
 		lb_config_free(c);
 		goto out_umem;
 	}
-	lb.nworkers = xm_port_queue_count(lb.port);
 	snprintf(r.mode, sizeof(r.mode), "%s",
 		 xm_port_mode_name(xm_port_mode(lb.port)));
 
@@ -957,109 +943,19 @@ int main(int argc, char **argv)
 	e = install_rules(&lb, c);
 	if (e) {
 		ret = xm_ex_error("cannot install the steering rules on '%s': %s",
-				  a.ifname, strerror(-e));
+				  a.ex.ifname, strerror(-e));
 		goto out_config;
 	}
+	ret = init_workers(&lb, c);
+	if (ret)
+		goto out_workers;
 
-	lb.workers = calloc(lb.nworkers, sizeof(*lb.workers));
-	if (!lb.workers) {
-		ret = xm_ex_error("out of memory");
-		goto out_config;
-	}
-	for (unsigned int i = 0; i < lb.nworkers; i++) {
-		struct lb_worker *w = &lb.workers[i];
-
-		w->lb = &lb;
-		w->qidx = i;
-		w->cpu = a.ncpus ? (int)a.cpus[i % (unsigned int)a.ncpus] : -1;
-		w->path.p_worker = i;
-		w->path.p_if_mtu = xm_port_mtu(lb.port);
-		memcpy(w->path.p_mac, lb.mac, 6);
-		w->path.p_lru = lb_lru_create(c->c_lru_size, &c->c_sipkey);
-		if (!w->path.p_lru) {
-			ret = xm_ex_error("cannot create a connection table of "
-					  "%u flows: %s", c->c_lru_size,
-					  strerror(errno));
-			goto out_workers;
-		}
-		atomic_init(&w->seen_gen, c->c_gen);
-		atomic_init(&w->c.headroom_min, UINT32_MAX);
-	}
-
-	if (!a.quiet)
+	if (!a.ex.quiet)
 		fprintf(stderr, "%s: %s, %u queue(s), mode %s, %u service(s), "
 			"%u backend(s), %u steering rule(s)\n", xm_ex_prog(),
-			a.ifname, lb.nworkers, r.mode, c->c_nvips,
+			a.ex.ifname, lb.nworkers, r.mode, c->c_nvips,
 			c->c_nbackends, c->c_nrules);
-
-	t0 = now_ns();
-	if (a.seconds > 0)
-		deadline = t0 + (uint64_t)(a.seconds * 1e9);
-	xm_ex_stats_init(&stats, cols, 5, 0, a.quiet ? NULL : stderr);
-	for (unsigned int i = 0; i < lb.nworkers; i++) {
-		struct lb_worker *w = &lb.workers[i];
-
-		e = pthread_create(&w->thread, NULL, worker_main, w);
-		if (e) {
-			xm_ex_error("cannot start worker %u: %s", i, strerror(e));
-			r.worker_err = -e;
-			xm_ex_stop();
-			break;
-		}
-		w->started = true;
-	}
-
-	while (!xm_ex_stopping()) {
-		uint64_t now = now_ns();
-
-		if (deadline && now >= deadline) {
-			xm_ex_stop();
-			break;
-		}
-		if (reload_requested) {
-			reload_requested = 0;
-			reload(&lb);
-		}
-		if (xm_ex_stats_due(&stats, now)) {
-			struct lb_totals t;
-			uint64_t v[5];
-
-			sum_totals(&lb, &t);
-			v[0] = t.p.rx;
-			v[1] = t.p.forwarded;
-			v[2] = t.p.icmp_sent;
-			v[3] = drops_of(&t);
-			v[4] = t.flows;
-			xm_ex_stats_print(&stats, v, now);
-			if (!a.quiet)
-				print_detail(atomic_load(&lb.cur), stderr);
-		}
-		usleep(deadline && deadline - now < 50000000ull ?
-		       (useconds_t)((deadline - now) / 1000) + 1 : 50000);
-	}
-	r.seconds = (double)(now_ns() - t0) / 1e9;
-
-	for (unsigned int i = 0; i < lb.nworkers; i++) {
-		if (!lb.workers[i].started)
-			continue;
-		pthread_join(lb.workers[i].thread, NULL);
-		if (lb.workers[i].err && !r.worker_err)
-			r.worker_err = lb.workers[i].err;
-	}
-	sum_totals(&lb, &r.t);
-	r.have_st = xm_port_stats(lb.port, &r.st) == 0;
-	xm_port_close(lb.port);
-	lb.port = NULL;
-	xm_umem_cache_flush(lb.u);
-	r.audit_err = xm_umem_audit(lb.u, &r.audit_held);
-	print_summary(&lb, a.ifname, a.json, &r);
-	if (r.audit_err || r.audit_held) {
-		xm_ex_error("frame audit failed: %llu frames not home",
-			    (unsigned long long)r.audit_held);
-		ret = XM_EX_RUNTIME;
-	} else {
-		ret = r.worker_err ? XM_EX_RUNTIME : XM_EX_OK;
-	}
+	ret = balance(&lb, &a, &r);
 
 out_workers:
 	if (lb.workers)

@@ -288,6 +288,12 @@ bool lb_path_classify(struct lb_path *w, const struct lb_config *c,
 	return true;
 }
 
+/*
+ * Long (about 170 lines) on purpose: it is one packet's path from the
+ * connection table to the outer headers, read top to bottom with each
+ * verdict returned where it is decided; cut into pieces, the pieces
+ * would pass the table entry, the service and the result between them.
+ */
 enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
 			       uint8_t *frame, uint32_t len,
 			       uint32_t headroom, uint32_t tailroom,

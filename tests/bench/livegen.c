@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * livegen.c - xm-livegen, the benchmarks' traffic source: BPF_PROG_RUN
- * with BPF_F_TEST_XDP_LIVE_FRAMES pushing UDP frames out of a veth end.
+ * livegen.c - xm-livegen, the benchmarks' traffic source: the library's
+ * live-frames engine (xm_live.h) behind a command line, pushing UDP
+ * frames out of a veth end.
  *
- * The technique is xdp-trafficgen's.  One template frame is handed to the
- * kernel; every repetition of the run builds a frame from a page pool,
- * runs tests/bpf/xm_livegen.bpf.c on it (flow and sequence number written in)
- * and redirects it out of the interface named by -i.  A veth delivers it
- * to the peer's NAPI, in a softirq on the CPU that made the call, so the
+ * One template frame is handed to the kernel; every repetition of the run
+ * builds a frame from a page pool, runs bpf/xm_live.bpf.c on it (flow in
+ * the UDP source port, sequence number after the UDP header) and
+ * redirects it out of the interface named by -i.  A veth delivers it to
+ * the peer's NAPI, in a softirq on the CPU that made the call, so the
  * receiver under test belongs on the other CPU (see DESIGN.md,
- * "Benchmarking on veth").
+ * "Benchmarking on veth").  xm_live_run() sizes each call to last about
+ * a quarter of a second, so the source is steady between the kernel's
+ * per-call pauses.
  *
  *   xm-livegen -i veth0 -c 0 -d 5      veth0 ===== veth1 <- receiver (CPU 1)
  *        |                               ^
- *        +-- --sink veth0: count what comes back (a forwarder's output)
+ *        +-- --sink veth0: count what comes back (a forwarder's output,
+ *            the library's live sink)
  *
  * Every run is bounded: by -n frames and always by -d seconds (default 5,
  * at most 3600).  Addresses must lie in 198.18.0.0/15.
@@ -24,10 +28,6 @@
  *   (sink_good / elapsed_s).
  *
  * Exit: 0 on success, 1 on a runtime error, 2 on a usage error.
- *
- * The engine (livegen_open/livegen_run/livegen_close) is kept apart from
- * the command line so that a library "live" transmit engine can take it
- * over.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,8 +35,6 @@
 #include <limits.h>
 #include <net/ethernet.h>
 #include <net/if.h>
-#include <netinet/ip.h>
-#include <netinet/udp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -49,36 +47,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/if_link.h>
-
 #include "bench_util.h"
-#include "xm_livegen.skel.h"
+#include "xm_live.h"
+#include "xm_pkt.h"
 
 #define LIVEGEN_MIN_SIZE	60	/* Ethernet minimum without FCS */
-#define LIVEGEN_MAX_SIZE	3500	/* a live frame lives in one page */
-#define LIVEGEN_SEQ_OFF		42	/* right after the UDP header */
-#define LIVEGEN_CHUNK		65536	/* frames of the first call */
-#define LIVEGEN_CHUNK_MAX	(1u << 24)
-/*
- * Each BPF_PROG_RUN call of a live-frames run installs the program in the
- * kernel's XDP dispatcher and removes it again, and each change waits for
- * an RCU grace period (bpf_dispatcher_change_prog): about 20 ms of idle
- * source per call, seen in a sched_switch trace.  With 65536-frame calls
- * at 5 Mpps that left the source idle two thirds of the time, so the
- * program under test saw bursts, not a steady load.  So the calls are
- * sized from the rate measured so far to last about this long.
- */
-#define LIVEGEN_CALL_S		0.25
+#define LIVEGEN_MAX_SIZE	XM_LIVE_MAX_FRAME /* a live frame: one page */
+#define LIVEGEN_UDP_OFF		(XM_PKT_ETH_HLEN + XM_PKT_IPV4_HLEN)
+#define LIVEGEN_SEQ_OFF		(LIVEGEN_UDP_OFF + XM_PKT_UDP_HLEN)
 #define LIVEGEN_MAX_SECONDS	3600
-
-enum {					/* indexes of xm_livegen_cnt */
-	CNT_SEQ = 0,
-	CNT_SINK_RX,
-	CNT_SINK_GOOD,
-	CNT_MAX,
-};
 
 struct livegen_cfg {
 	unsigned int ifindex;		/* inject into (redirect target) */
@@ -95,16 +72,6 @@ struct livegen_cfg {
 	struct in_addr dst_ip;		/* in 198.18.0.0/15 */
 };
 
-struct livegen {
-	struct xm_livegen_bpf *skel;	/* both programs, counters */
-	struct bpf_link *sink_link;	/* sink attachment, dies with us */
-	uint8_t frame[LIVEGEN_MAX_SIZE];/* the template */
-	unsigned int size;		/* template length */
-	unsigned int batch;		/* batch_size for the run */
-	int prog_fd;			/* xm_livegen */
-	int ncpus;			/* possible CPUs (per-CPU values) */
-};
-
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -113,152 +80,58 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static uint16_t ip_checksum(const void *hdr, size_t len)
+/*
+ * Ethernet, IPv4 without options, UDP with checksum 0 (legal over IPv4:
+ * the program then changes the source port and writes the sequence
+ * number with no checksum to keep), zeros after.  @return 0 or -errno.
+ */
+static int build_template(uint8_t *frame, const struct livegen_cfg *c)
 {
-	const uint8_t *p = hdr;
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
-static void build_template(struct livegen *g, const struct livegen_cfg *c)
-{
-	struct ether_header eth = { .ether_type = htons(ETHERTYPE_IP) };
-	struct iphdr ip = {
-		.version = 4,
-		.ihl = 5,
-		.tot_len = htons((uint16_t)(c->size - sizeof(eth))),
-		.ttl = 64,
-		.protocol = IPPROTO_UDP,
-		.saddr = c->src_ip.s_addr,
-		.daddr = c->dst_ip.s_addr,
+	struct xm_pkt_eth eth = { .eth_type = ETHERTYPE_IP };
+	struct xm_pkt_ip ip = {
+		.ip_version = 4,
+		.ip_proto = XM_PKT_IPPROTO_UDP,
+		.ip_ttl = 64,
+		.ip_payload_len = c->size - LIVEGEN_UDP_OFF,
+		.ip_src.a_v4 = c->src_ip.s_addr,
+		.ip_dst.a_v4 = c->dst_ip.s_addr,
 	};
-	struct udphdr udp = {
-		.source = htons(c->sport),
-		.dest = htons(c->dport),
-		.len = htons((uint16_t)(c->size - sizeof(eth) - sizeof(ip))),
-		.check = 0,	/* none: the program rewrites port and payload */
-	};
+	int n;
 
-	/* Built aligned, then copied: at offset 14 the IP header is not. */
-	memcpy(eth.ether_dhost, c->dst_mac, ETH_ALEN);
-	memcpy(eth.ether_shost, c->src_mac, ETH_ALEN);
-	ip.check = ip_checksum(&ip, sizeof(ip));
-	memset(g->frame, 0, sizeof(g->frame));
-	memcpy(g->frame, &eth, sizeof(eth));
-	memcpy(g->frame + sizeof(eth), &ip, sizeof(ip));
-	memcpy(g->frame + sizeof(eth) + sizeof(ip), &udp, sizeof(udp));
-	g->size = c->size;
-}
-
-static void livegen_close(struct livegen *g)
-{
-	bpf_link__destroy(g->sink_link);
-	xm_livegen_bpf__destroy(g->skel);
-	free(g);
-}
-
-/* @return the generator, or NULL with errno set and a message printed. */
-static struct livegen *livegen_open(const struct livegen_cfg *c)
-{
-	struct livegen *g = calloc(1, sizeof(*g));
-	int err;
-
-	if (!g)
-		return NULL;
-	g->ncpus = libbpf_num_possible_cpus();
-	if (g->ncpus <= 0) {
-		err = g->ncpus ? g->ncpus : -EINVAL;
-		goto out_free;
-	}
-	g->skel = xm_livegen_bpf__open();
-	if (!g->skel) {
-		err = -errno;
-		fprintf(stderr, "xm-livegen: cannot open the BPF object: %s\n",
-			strerror(-err));
-		goto out_free;
-	}
-	g->skel->rodata->out_ifindex = c->ifindex;
-	g->skel->rodata->nflows = c->flows;
-	g->skel->rodata->port_base = c->sport;
-	g->skel->rodata->seq_off = c->seq ? LIVEGEN_SEQ_OFF : 0;
-	/* A MAC swap puts our source into the destination. */
-	memcpy((void *)g->skel->rodata->expect_dst, c->src_mac, ETH_ALEN);
-	err = xm_livegen_bpf__load(g->skel);
-	if (err) {
-		fprintf(stderr, "xm-livegen: cannot load the BPF programs: %s\n",
-			strerror(-err));
-		goto out_skel;
-	}
-	g->prog_fd = bpf_program__fd(g->skel->progs.xm_livegen);
-	if (c->sink_ifindex) {
-		/* A link, not a netlink attachment: it goes when we do. */
-		g->sink_link = bpf_program__attach_xdp(
-			g->skel->progs.xm_livegen_sink, (int)c->sink_ifindex);
-		if (!g->sink_link) {
-			err = -errno;
-			fprintf(stderr,
-				"xm-livegen: cannot attach the sink to ifindex %u: %s\n",
-				c->sink_ifindex, strerror(-err));
-			goto out_skel;
-		}
-	}
-	g->batch = c->batch;
-	build_template(g, c);
-	return g;
-
-out_skel:
-	xm_livegen_bpf__destroy(g->skel);
-out_free:
-	free(g);
-	errno = -err;
-	return NULL;
+	memcpy(eth.eth_dst, c->dst_mac, ETH_ALEN);
+	memcpy(eth.eth_src, c->src_mac, ETH_ALEN);
+	memset(frame, 0, c->size);
+	n = xm_pkt_build_eth(frame, c->size, &eth);
+	if (n >= 0)
+		n = xm_pkt_build_ip(frame + XM_PKT_ETH_HLEN,
+				    c->size - XM_PKT_ETH_HLEN, &ip);
+	if (n >= 0)
+		n = xm_pkt_build_udp(frame + LIVEGEN_UDP_OFF,
+				     c->size - LIVEGEN_UDP_OFF, c->sport,
+				     c->dport, c->size - LIVEGEN_SEQ_OFF);
+	return n < 0 ? n : 0;
 }
 
 /*
- * Sends up to n frames in one kernel call.  @return 0 or -errno; a signal
- * cuts the call short (-EINTR) and then the count is not known exactly.
+ * The engine's per-frame work: the source port steps over the flows (a
+ * receiver tells them apart), the sequence number goes after the UDP
+ * header; neither is under a checksum.
  */
-static int livegen_run(struct livegen *g, unsigned int n)
+static struct xm_live *livegen_open(const char *ifname,
+				    const struct livegen_cfg *c)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = g->frame,
-		.data_size_in = g->size,
-		.repeat = (int)n,
-		.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-		.batch_size = g->batch,
-	);
-	int err = bpf_prog_test_run_opts(g->prog_fd, &opts);
-
-	return err ? -errno : 0;
-}
-
-/* Sum of one per-CPU counter. @return 0 or -errno. */
-static int livegen_counter(struct livegen *g, uint32_t idx, uint64_t *sum)
-{
-	uint64_t vals[g->ncpus];
-	int err;
-
-	err = bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.xm_livegen_cnt),
-				  &idx, vals);
-	if (err)
-		return -errno;
-	*sum = 0;
-	for (int i = 0; i < g->ncpus; i++)
-		*sum += vals[i];
-	return 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	XM_OPTS(xm_live_opts, o,
+		.batch_size = c->batch,
+		.seq_off = c->seq ? LIVEGEN_SEQ_OFF : 0,
+		.nflows = c->flows);
+	if (c->flows > 1) {
+		o.nfields = 1;
+		o.fields[0] = (struct xm_live_field){
+			.lf_off = LIVEGEN_UDP_OFF, .lf_len = 2,
+			.lf_base = c->sport, .lf_count = c->flows,
+		};
+	}
+	return xm_live_open(ifname, &o);
 }
 
 /* ------------------------------------------------------------ command line */
@@ -388,11 +261,15 @@ int main(int argc, char **argv)
 	};
 	unsigned long count = 0, seconds = 5, drain_ms = 200, v;
 	const char *iface = NULL, *sink = NULL;
+	char ifname[IF_NAMESIZE], sink_name[IF_NAMESIZE];
+	static uint8_t frame[LIVEGEN_MAX_SIZE];
+	struct xm_live_run_stats st = { 0 };
+	struct xm_live_sink *snk = NULL;
+	struct xm_live *l;
 	bool have_src_mac = false;
 	long cpu = -1;
-	uint64_t sent = 0, rx = 0, good = 0;
-	double t0, elapsed;
-	struct livegen *g;
+	uint64_t rx = 0, good = 0;
+	double elapsed;
 	int opt, err, ret = 0;
 
 	inet_pton(AF_INET, "198.18.0.1", &c.src_ip);
@@ -489,13 +366,14 @@ int main(int argc, char **argv)
 		return bad_arg("flows (source port range past 65535)", iface);
 
 	c.ifindex = parse_iface(iface);
-	if (!c.ifindex) {
+	if (!c.ifindex || !if_indextoname(c.ifindex, ifname)) {
 		fprintf(stderr, "xm-livegen: no interface '%s'\n", iface);
 		return 1;
 	}
 	if (sink) {
 		c.sink_ifindex = parse_iface(sink);
-		if (!c.sink_ifindex) {
+		if (!c.sink_ifindex ||
+		    !if_indextoname(c.sink_ifindex, sink_name)) {
 			fprintf(stderr, "xm-livegen: no interface '%s'\n", sink);
 			return 1;
 		}
@@ -508,70 +386,71 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	err = build_template(frame, &c);
+	if (err) {
+		fprintf(stderr, "xm-livegen: cannot build the frame: %s\n",
+			strerror(-err));
+		return 1;
+	}
 	if (bench_pin_or_report("xm-livegen", cpu))
 		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	g = livegen_open(&c);
-	if (!g)
+	/* the library says what went wrong; we say what we were doing */
+	l = livegen_open(ifname, &c);
+	if (!l) {
+		fprintf(stderr, "xm-livegen: cannot load the source on %s: %s\n",
+			ifname, strerror(errno));
 		return 1;
-
-	t0 = now_s();
-	while (!stop_requested && (!count || sent < count)) {
-		double t = now_s() - t0;
-		unsigned int n = LIVEGEN_CHUNK;
-
-		if (sent > 0 && t > 0) {
-			/* frames for LIVEGEN_CALL_S, or to the end of the run */
-			double rate = (double)sent / t;
-			double want = rate * LIVEGEN_CALL_S;
-			double left = rate * ((double)seconds - t);
-
-			if (left < want)
-				want = left;
-			n = want < LIVEGEN_CHUNK ? LIVEGEN_CHUNK :
-			    want > LIVEGEN_CHUNK_MAX ? LIVEGEN_CHUNK_MAX :
-			    (unsigned int)want;
-		}
-		if (count && count - sent < n)
-			n = (unsigned int)(count - sent);
-		err = livegen_run(g, n);
-		if (err == -EINTR)
-			break;
-		if (err) {
-			fprintf(stderr, "xm-livegen: BPF_PROG_RUN failed: %s\n",
-				strerror(-err));
-			ret = 1;
-			break;
-		}
-		sent += n;
-		if (now_s() - t0 >= (double)seconds)
-			break;
 	}
-	elapsed = now_s() - t0;
+	if (c.sink_ifindex) {
+		/* a MAC swap puts our source into the destination */
+		XM_OPTS(xm_live_sink_opts, so, .match_dst = c.src_mac);
 
-	if (c.sink_ifindex && !ret) {
+		snk = xm_live_sink_open(sink_name, &so);
+		if (!snk) {
+			fprintf(stderr, "xm-livegen: cannot attach the sink to %s: %s\n",
+				sink_name, strerror(errno));
+			xm_live_close(l);
+			return 1;
+		}
+	}
+
+	XM_OPTS(xm_live_run_opts, ro,
+		.count = count,
+		.duration_ns = (uint64_t)seconds * 1000000000ULL,
+		.stop = &stop_requested);
+	err = xm_live_run(l, frame, c.size, &ro, &st);
+	/* a signal that cut a call short is a stop like any other */
+	if (err && err != -EINTR) {
+		fprintf(stderr, "xm-livegen: BPF_PROG_RUN failed: %s\n",
+			strerror(-err));
+		ret = 1;
+	}
+	elapsed = (double)st.rs_elapsed_ns * 1e-9;
+
+	if (snk && !ret) {
 		struct timespec ts = {
 			.tv_sec = (time_t)(drain_ms / 1000),
 			.tv_nsec = (long)(drain_ms % 1000) * 1000000L,
 		};
 
 		nanosleep(&ts, NULL);
-		err = livegen_counter(g, CNT_SINK_RX, &rx);
-		if (!err)
-			err = livegen_counter(g, CNT_SINK_GOOD, &good);
+		err = xm_live_sink_read(snk, &rx, &good);
 		if (err) {
 			fprintf(stderr, "xm-livegen: cannot read the sink counters: %s\n",
 				strerror(-err));
 			ret = 1;
 		}
 	}
-	livegen_close(g);
+	xm_live_sink_close(snk);
+	xm_live_close(l);
 
-	printf("sent %llu\n", (unsigned long long)sent);
+	printf("sent %llu\n", (unsigned long long)st.rs_sent);
 	printf("elapsed_s %.6f\n", elapsed);
-	printf("tx_mpps %.4f\n", elapsed > 0 ? (double)sent / elapsed / 1e6 : 0);
+	printf("tx_mpps %.4f\n",
+	       elapsed > 0 ? (double)st.rs_sent / elapsed / 1e6 : 0);
 	if (c.sink_ifindex && !ret) {
 		printf("sink_rx %llu\n", (unsigned long long)rx);
 		printf("sink_good %llu\n", (unsigned long long)good);

@@ -466,6 +466,11 @@ Test(pktgen, exactly_n_sent_and_received)
 	cr_assert_leq(jnum(rx->out, "p50"), jnum(rx->out, "p99"));
 	cr_assert_leq(jnum(rx->out, "p99"), jnum(rx->out, "p999"));
 	cr_assert_leq(jnum(rx->out, "p999"), jnum(rx->out, "max"));
+	/* the receiver's bit rate is its frame rate in 60-byte frames (the
+	 * rate itself is the limiter's, checked on the sink below) */
+	cr_assert(fabs(jnum(rx->out, "rx_bps") /
+		       (60 * 8 * jnum(rx->out, "rx_pps")) - 1) < 1e-4, "%s",
+		  rx->out);
 	child_release(tx);
 	child_release(rx);
 }
@@ -496,13 +501,18 @@ static double sink_rate(uint64_t *n)
 	return (double)(*n - 1) * 1e9 / (double)(last - first);
 }
 
-/* Runs tx on A with args; @return its JSON. */
+/*
+ * Runs tx on A with args; @return its JSON.  Not pinned: nothing reads
+ * the sink in user space, so nothing needs keeping apart, and the
+ * scheduler may move the sender off a CPU that other work (other suites'
+ * senders pinned to GEN_CPU among it) keeps busy.
+ */
 static struct child *tx_only(const char *const *extra)
 {
-	const char *args[32] = { "tx", "-i", v1.a, "-c", GEN_CPU, "-d", "20",
-				 "--json", "-Q" };
+	const char *args[32] = { "tx", "-i", v1.a, "-d", "20", "--json",
+				 "-Q" };
 	struct child *c;
-	int k = 9, st;
+	int k = 7, st;
 
 	for (int i = 0; extra[i]; i++)
 		args[k++] = extra[i];
@@ -513,10 +523,117 @@ static struct child *tx_only(const char *const *extra)
 	return c;
 }
 
-Test(pktgen, rate_is_accurate_at_two_rates, .timeout = 120)
+/*
+ * Rate trials.  The sink's kernel clock measures the rate that arrived;
+ * the limiter's own account says whether the sender kept up with it:
+ * rate_spilled, the units that overflowed its bucket while the sender
+ * was late by more than the bucket holds (preempted, or asked for more
+ * than the CPU it gets now can send).  Starvation only ever slows a
+ * sender, and what it lost is exactly what spilled, so a trial fails
+ *
+ *   - faster than RATE_BOUND above the rate asked (no load does that);
+ *   - slower than RATE_BOUND below it with nothing spilled (the limiter
+ *     claims it kept up);
+ *   - when what arrived plus what spilled is not the rate asked within
+ *     RATE_BOUND (tokens made or lost that it does not account for);
+ *
+ * and otherwise passes within RATE_BOUND, or, slower with the spill
+ * making up the shortfall, was starved by the machine: it runs again, at
+ * most RATE_TRIALS times and while RATE_RETRY_MS last, then the test is
+ * skipped, saying why.
+ *
+ * The tolerance is the feature's, never widened for load: a stall the
+ * bucket absorbs (10 ms) costs at most 0.4% over 2.5 s, and a longer
+ * one spills and is retried, not forgiven.  A trial lasts 2.5 s, or up
+ * to tx's -d 20 when starved: the time bound keeps a busy machine's
+ * retries inside the test's timeout.
+ */
+#define RATE_TRIALS	6
+#define RATE_RETRY_MS	40000
+
+struct rate_trial {
+	const char *what;		/* for the log and the messages */
+	const char *const *args;	/* tx's rate, size and -n */
+	double want;			/* frames per second asked */
+	double unit;			/* limiter units per frame (1: -r) */
+};
+
+/* One trial.  @return true when the sender was starved (run again). */
+static bool rate_trial_once(const struct rate_trial *t, int attempt)
 {
-	const double share[2] = { 0.2, 0.7 };
-	char rate[32], count[32];
+	struct child *tx;
+	double got, span, err, acct;
+	uint64_t n, spilled;
+
+	sink_reset();
+	tx = tx_only(t->args);
+	got = sink_rate(&n);
+	span = (double)(n - 1) / got;
+	spilled = ju64(tx->out, "rate_spilled");
+	err = got / t->want - 1;
+	/* what the bucket handed out over the span, sent or spilled */
+	acct = ((double)(n - 1) + (double)spilled / t->unit) / span /
+	       t->want - 1;
+	cr_log_info("%s, attempt %d: asked %.0f fps, the sink measured %.1f "
+		    "(%+.3f%%) over %.2f s; tx %.1f; spilled %llu (sent + "
+		    "spilled: %+.3f%%)", t->what, attempt, t->want, got,
+		    err * 100, span, jnum(tx->out, "tx_pps"),
+		    (unsigned long long)spilled, acct * 100);
+	cr_assert_eq(n, ju64(tx->out, "sent"), "%s: the sink saw %llu of %s",
+		     t->what, (unsigned long long)n, tx->out);
+	cr_assert_geq(span, 2.0, "%s: %llu frames in %.2f s", t->what,
+		      (unsigned long long)n, span);
+	cr_assert(err <= RATE_BOUND, "%s: asked %.0f fps, the sink measured "
+		  "%.1f (%+.2f%%): faster than asked, which no load makes a "
+		  "sender", t->what, t->want, got, err * 100);
+	cr_assert(err >= -RATE_BOUND || spilled > 0, "%s: asked %.0f fps, "
+		  "the sink measured %.1f (%+.2f%%), and the limiter says it "
+		  "kept up (rate_spilled 0)", t->what, t->want, got,
+		  err * 100);
+	cr_assert(fabs(acct) <= RATE_BOUND, "%s: asked %.0f fps, the sink "
+		  "measured %.1f (%+.2f%%); with the %llu units the limiter "
+		  "says it spilled that is %+.2f%%, not the rate asked",
+		  t->what, t->want, got, err * 100,
+		  (unsigned long long)spilled, acct * 100);
+	child_release(tx);
+	if (err >= -RATE_BOUND)
+		return false;
+	cr_log_info("%s: the sender was starved (%llu units spilled, the "
+		    "whole shortfall); again", t->what,
+		    (unsigned long long)spilled);
+	return true;
+}
+
+/* Trials until one is not starved; skips when none was. */
+static void rate_trial(const struct rate_trial *t)
+{
+	uint64_t start = xm_now_ms();
+	int attempt = 1;
+
+	for (;; attempt++) {
+		if (!rate_trial_once(t, attempt))
+			return;
+		if (attempt == RATE_TRIALS ||
+		    xm_now_ms() - start >= RATE_RETRY_MS)
+			break;
+	}
+	cr_skip_test("SKIPPED: %s: the sender was starved of CPU in all %d "
+		     "trials over %.0f s (rate_spilled > 0 each time, and the "
+		     "whole shortfall): the machine is too busy to check the "
+		     "rate limiter", t->what, attempt,
+		     (double)(xm_now_ms() - start) / 1000);
+}
+
+/*
+ * Two rates well below the peak measured flat out, so that a machine
+ * whose load rises after the peak was measured still reaches them (the
+ * peak on the 2-core machines swings twofold and more with other work),
+ * and so that a limiter that sends 20% too fast still can.
+ */
+Test(pktgen, rate_is_accurate_at_two_rates, .timeout = 180)
+{
+	const double share[2] = { 0.12, 0.35 };
+	char rate[32], count[32], what[64];
 	struct child *tx;
 	uint64_t n;
 	double peak;
@@ -531,63 +648,30 @@ Test(pktgen, rate_is_accurate_at_two_rates, .timeout = 120)
 	child_release(tx);
 
 	for (int i = 0; i < 2; i++) {
-		double want = floor(peak * share[i]), got;
+		double want = floor(peak * share[i]);
 
-		/*
-		 * 2.5 s worth: the receiving side measures over >= 2 s.  A
-		 * run whose sender was preempted for longer than the bucket
-		 * says so (rate_spilled) and is run again, at most twice;
-		 * a limiter that misses the rate while claiming it kept up
-		 * fails at once.
-		 */
-		for (int attempt = 1;; attempt++) {
-			uint64_t spilled;
-
-			sink_reset();
-			snprintf(rate, sizeof(rate), "%.0f", want);
-			snprintf(count, sizeof(count), "%.0f", want * 2.5);
-			tx = tx_only((const char *const[]){ "-r", rate, "-n",
-							    count, NULL });
-			got = sink_rate(&n);
-			spilled = ju64(tx->out, "rate_spilled");
-			cr_log_info("rate %.0f pps (%.0f%% of peak): tx %.1f, "
-				    "at the sink %.1f (%+.3f%%) over %.2f s, "
-				    "spilled %llu", want, share[i] * 100,
-				    jnum(tx->out, "tx_pps"), got,
-				    (got / want - 1) * 100, (double)n / got,
-				    (unsigned long long)spilled);
-			cr_assert_eq(n, ju64(tx->out, "sent"),
-				     "the sink saw %llu",
-				     (unsigned long long)n);
-			cr_assert_geq((double)n / got, 2.0);
-			if (fabs(got / want - 1) <= RATE_BOUND || !spilled ||
-			    attempt == 3)
-				break;
-			cr_log_info("the sender was starved; again");
-			child_release(tx);
-		}
-		cr_assert(fabs(got / want - 1) <= RATE_BOUND,
-			  "asked %.0f pps, the receiving side measured %.1f",
-			  want, got);
-		child_release(tx);
+		/* 2.5 s worth: the sink measures over >= 2 s */
+		snprintf(rate, sizeof(rate), "%.0f", want);
+		snprintf(count, sizeof(count), "%.0f", want * 2.5);
+		snprintf(what, sizeof(what), "%.0f%% of the peak",
+			 share[i] * 100);
+		rate_trial(&(struct rate_trial){
+			.what = what, .want = want, .unit = 1,
+			.args = (const char *const[]){ "-r", rate, "-n", count,
+						       NULL } });
 	}
 }
 
-Test(pktgen, bit_rate_is_accurate)
+Test(pktgen, bit_rate_is_accurate, .timeout = 120)
 {
-	struct child *tx, *rx;
-	double got;
-
-	net_direct(0, 0);
-	/* 40 Mbps of 500-byte frames: 10000 frames per second */
-	tx_rx(&ns_a, v1.a, &ns_b, v1.b, 25000,
-	      (const char *const[]){ "-b", "40M", "-s", "500", NULL }, &tx,
-	      &rx);
-	got = jnum(rx->out, "rx_bps");
-	cr_assert(fabs(got / 40e6 - 1) <= RATE_BOUND, "rx %.0f bps", got);
-	cr_assert(fabs(jnum(rx->out, "rx_pps") / 10000 - 1) <= RATE_BOUND);
-	child_release(tx);
-	child_release(rx);
+	net_sink();
+	/* 40 Mbps of 500-byte frames: 10000 frames (of 4000 bits) per
+	 * second, 2.5 s worth */
+	rate_trial(&(struct rate_trial){
+		.what = "40 Mbps of 500-byte frames", .want = 10000,
+		.unit = 500 * 8,
+		.args = (const char *const[]){ "-b", "40M", "-s", "500", "-n",
+					       "25000", NULL } });
 }
 
 Test(pktgen, sizes_sweep_and_imix_histograms)

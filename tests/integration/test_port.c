@@ -2021,3 +2021,43 @@ Test(port, tx_budget_is_what_one_kick_sends_and_bad_values_fail)
 	cr_assert_eq(xm_port_tx_budget(F.p1), 0);
 	audit_home();
 }
+
+/*
+ * xm_port_ifinfo() before any port: what a veth is (index, MTU, MAC,
+ * queues) in the calling thread's namespace, the queue count the one a
+ * port then opens by default, and unknown or malformed names refused
+ * with ENODEV without touching the result.
+ */
+Test(port, ifinfo_reports_the_veth_and_matches_the_port)
+{
+	struct xm_port_ifinfo ifi, untouched;
+	char longname[IF_NAMESIZE + 4];
+
+	env(9000, 3, false);
+	memset(&ifi, 0xa5, sizeof(ifi));
+	cr_assert_eq(xm_port_ifinfo(F.v1.a, &ifi), 0);
+	cr_assert_eq(ifi.ifindex, (int)if_nametoindex(F.v1.a));
+	cr_assert_eq(ifi.mtu, 9000);
+	cr_assert_eq(ifi.rx_queues, 3);
+	cr_assert_arr_eq(ifi.mac, F.v1.mac_a, 6);
+
+	F.p1 = xm_port_open(F.u, F.v1.a, NULL);
+	cr_assert_not_null(F.p1, "xm_port_open: %s", strerror(errno));
+	cr_assert_eq(xm_port_queue_count(F.p1), ifi.rx_queues);
+	cr_assert_eq(xm_port_mtu(F.p1), ifi.mtu);
+	cr_assert_eq(xm_port_ifindex(F.p1), ifi.ifindex);
+
+	/* The peer end lives in B: not visible from A. */
+	memset(&untouched, 0x5a, sizeof(untouched));
+	ifi = untouched;
+	cr_assert_eq(xm_port_ifinfo(F.v1.b, &ifi), -ENODEV);
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	cr_assert_eq(xm_port_ifinfo(longname, &ifi), -ENODEV);
+	cr_assert_eq(xm_port_ifinfo("", &ifi), -ENODEV);
+	cr_assert_eq(xm_port_ifinfo("a/b", &ifi), -ENODEV);
+	cr_assert_eq(xm_port_ifinfo(NULL, &ifi), -EINVAL);
+	cr_assert_eq(xm_port_ifinfo(F.v1.a, NULL), -EINVAL);
+	cr_assert_arr_eq(&ifi, &untouched, sizeof(ifi));
+	audit_home();
+}

@@ -963,9 +963,6 @@ ParameterizedTest(bool *hugepages, region, fork_leaves_region_to_parent)
 			     "checked unpinned only, the pinned case is untested",
 			     strerror(-pin));
 	close(pin);
-	xm_umem_destroy(u);
-	u = NULL;
-	wait_unpinned();
 }
 
 /*
