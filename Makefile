@@ -250,6 +250,9 @@ $(BUILD)/test/$(1)/unit/test_capture_%: $(BUILD)/obj/$(1)/tests/unit/test_captur
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
 endef
 $(foreach v,dbg asan,$(eval $(call capture_test_rules,$(v))))
+# Named, so that make looks for their pattern rule when a new test needs
+# them (else it settles for the generic rule above, which lacks them).
+$(foreach v,dbg asan,$(call objs_of,$(v),$(CAPTURE_PURE_SRCS))):
 
 # tests/unit/test_example_*.c link the tools' runtime (examples/common).
 define example_test_rules
