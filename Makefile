@@ -421,6 +421,9 @@ fuzz_lb_config_SRCS := examples/lb/lb_config.c \
 	examples/lb/lb_hash.c
 fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
 fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c
+fuzz_capture_LIBS := -lpcap
+fuzz_capture_filter_SRCS := examples/capture/cap_filter.c userspace/xdp_rule.c
+fuzz_capture_filter_LIBS := -lpcap
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	$(call msg,CLANG,$@)
@@ -430,7 +433,7 @@ $(BUILD)/fuzz/obj/%.o: %.c
 define fuzz_rule
 $(BUILD)/fuzz/$(1): $(BUILD)/fuzz/obj/tests/fuzz/$(1).o $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$($(1)_SRCS))
 	$$(call msg,LD,$$@)
-	$$(Q)$$(CLANG) -fsanitize=fuzzer,address,undefined -o $$@ $$^
+	$$(Q)$$(CLANG) -fsanitize=fuzzer,address,undefined -o $$@ $$^ $$($(1)_LIBS)
 endef
 $(foreach f,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(f))))
 -include $(patsubst %.c,$(BUILD)/fuzz/obj/%.d,$(FUZZ_SRCS) $(foreach f,$(FUZZ_NAMES),$($(f)_SRCS)))

@@ -824,69 +824,16 @@ int _xm_xdp_set_socket(struct xm_xdp *x, uint32_t queue_id, int fd)
 
 /* ------------------------------------------------------------- rules */
 
-static void xm_prefix(const uint8_t *addr, unsigned int len,
-		      unsigned int bits, uint32_t *want, uint32_t *mask)
-{
-	uint8_t m[16] = { 0 };
-	uint8_t a[16] = { 0 };
-
-	for (unsigned int i = 0; i < len; i++) {
-		unsigned int b = bits > i * 8 ? bits - i * 8 : 0;
-
-		m[i] = b >= 8 ? 0xff : (uint8_t)(0xff << (8 - b));
-		a[i] = addr[i] & m[i];
-	}
-	memcpy(want, a, 16);
-	memcpy(mask, m, 16);
-}
-
 /* Checks r and writes it as the program reads it.  @return 0 or -EINVAL. */
 static int xm_rule_encode(struct xm_xdp *x, const struct xm_port_rule *r,
 			  struct xm_xdp_rule *kr)
 {
-	const uint32_t known = XM_RULE_M_PROTO | XM_RULE_M_DST_PORT |
-			       XM_RULE_M_VLAN | XM_RULE_M_SRC | XM_RULE_M_DST |
-			       XM_RULE_M_FAMILY;
-	unsigned int alen, maxlen;
+	char why[96];
+	int err = _xm_xdp_rule_encode(r, kr, why, sizeof(why));
 
-	if (r->match & ~known) {
-		xm_pr_warn("%s: rule has unknown match bits 0x%x\n",
-			   x->x_ifname, r->match & ~known);
-		return -EINVAL;
-	}
-	if (r->match & (XM_RULE_M_SRC | XM_RULE_M_DST | XM_RULE_M_FAMILY)) {
-		if (r->family != AF_INET && r->family != AF_INET6) {
-			xm_pr_warn("%s: rule needs family AF_INET or AF_INET6 "
-				   "for address matches\n", x->x_ifname);
-			return -EINVAL;
-		}
-	}
-	alen = r->family == AF_INET6 ? 16 : 4;
-	maxlen = alen * 8;
-	if (((r->match & XM_RULE_M_SRC) && r->src_len > maxlen) ||
-	    ((r->match & XM_RULE_M_DST) && r->dst_len > maxlen)) {
-		xm_pr_warn("%s: rule prefix length above %u\n", x->x_ifname,
-			   maxlen);
-		return -EINVAL;
-	}
-	if ((r->match & XM_RULE_M_VLAN) && r->vlan_id > 4095) {
-		xm_pr_warn("%s: rule VLAN id %u above 4095\n", x->x_ifname,
-			   r->vlan_id);
-		return -EINVAL;
-	}
-
-	memset(kr, 0, sizeof(*kr));
-	kr->match = r->match;
-	kr->family = r->family == AF_INET6 ? XM_XDP_FAMILY_IPV6 :
-		     XM_XDP_FAMILY_IPV4;
-	kr->ip_proto = r->ip_proto;
-	kr->dst_port = htons(r->dst_port);
-	kr->vlan_id = r->vlan_id;
-	if (r->match & XM_RULE_M_SRC)
-		xm_prefix(r->src, alen, r->src_len, kr->src, kr->src_mask);
-	if (r->match & XM_RULE_M_DST)
-		xm_prefix(r->dst, alen, r->dst_len, kr->dst, kr->dst_mask);
-	return 0;
+	if (err)
+		xm_pr_warn("%s: %s\n", x->x_ifname, why);
+	return err;
 }
 
 static int xm_table_full(struct xm_xdp *x)

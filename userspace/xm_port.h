@@ -411,7 +411,11 @@ XM_API int xm_port_queue_stats(struct xm_port *p, unsigned int qidx,
  * one, never a mixture, and a change that fails leaves the old set in
  * force.  Each field below is compared only when its XM_RULE_M_* bit is
  * set in match (a rule with match 0 matches every packet); the packet
- * may carry one 802.1Q/802.1ad tag.
+ * may carry up to two tags (0x8100, 0x88a8, 0x9100), the vlan_id being the
+ * outer one's.  A field the program cannot read (a header cut short,
+ * IPv4 IHL < 5, an IPv6 extension header cut short or more than four of
+ * them) passes its test: what cannot be parsed goes to the sockets, and
+ * the application decides (bpf/xm_redirect_match.h).
  */
 #define XM_RULE_M_PROTO		0x01	/* ip_proto (IPv4 protocol, IPv6
 					 * next header) */

@@ -34,6 +34,7 @@
 #include "xm_umem.h"
 
 #include "../bpf/xm_redirect_shared.h"
+#include "xdp_rule_int.h"
 
 /*
  * What Debian 12's 6.1 uapi headers lack (the kernel here is 6.18).
@@ -411,6 +412,7 @@ XM_HIDDEN int _xm_xdp_rule_replace(struct xm_xdp *x,
 				   const struct xm_port_rule *rules,
 				   unsigned int n);
 XM_HIDDEN int _xm_xdp_rule_clear(struct xm_xdp *x);
+
 XM_HIDDEN int _xm_xdp_rule_all(struct xm_xdp *x);
 /* Sums the per-CPU counters into st (xdp_* fields). */
 XM_HIDDEN int _xm_xdp_stats(struct xm_xdp *x, struct xm_port_stats *st);

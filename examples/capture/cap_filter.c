@@ -25,11 +25,13 @@
  * passed pcap_compile, so an input this parser rejects is valid libpcap
  * it does not know: the answer is then "push nothing", never an error.
  *
- * KPI (example-private): cap_filter_translate, cap_filter_rule_str
+ * KPI (example-private): cap_filter_translate, cap_filter_rule_str,
+ * cap_filter_netmask
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,15 +393,49 @@ static void set_one(struct set *s, const struct term *t)
 
 /* ---------------------------------------------------------- primitives */
 
+/*
+ * A number as libpcap's scanner reads one (its NUM token): 0x... is hex,
+ * a leading 0 octal, else decimal ("port 053" is port 43).  @return
+ * false when s is not one, or above max.
+ */
+static bool parse_num(const char *s, uint32_t max, uint32_t *out)
+{
+	unsigned int base = 10;
+	uint64_t v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0' && s[1]) {
+		base = 8;
+		s++;
+	}
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (isdigit((unsigned char)*s))
+			d = (unsigned int)(*s - '0');
+		else if (base == 16 && isxdigit((unsigned char)*s))
+			d = (unsigned int)(tolower((unsigned char)*s) - 'a' + 10);
+		else
+			return false;
+		if (d >= base)
+			return false;
+		v = v * base + d;
+		if (v > max)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
 static bool parse_port(const char *s, uint16_t *port)
 {
-	char *end;
-	unsigned long v;
+	uint32_t v;
 
-	if (!isdigit((unsigned char)*s))
-		return false;
-	v = strtoul(s, &end, 10);
-	if (*end || v > 65535)
+	if (!parse_num(s, 65535, &v))
 		return false;
 	*port = (uint16_t)v;
 	return true;
@@ -420,16 +456,33 @@ static bool parse_addr(const char *s, bool net, uint8_t *family,
 	snprintf(buf, sizeof(buf), "%s", s);
 	slash = strchr(buf, '/');
 	if (slash) {
-		char *end;
+		uint32_t v;
 
-		if (!net)
+		if (!net || !parse_num(slash + 1, 255, &v))
 			return false;
 		*slash = '\0';
-		plen = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || plen < 0)
-			return false;
+		plen = (long)v;
 	}
 	memset(addr, 0, 16);
+	if (!strchr(buf, '.') && !strchr(buf, ':')) {
+		/* libpcap's NUM: "net 10" is 10.0.0.0/8 (the number shifted
+		 * up while its top byte is 0), "host 10" is 0.0.0.10 */
+		uint32_t v, mask = 0xffffffff;
+
+		if (slash || !parse_num(buf, UINT32_MAX, &v))
+			return false;
+		while (net && v && !(v & 0xff000000)) {
+			v <<= 8;
+			mask <<= 8;
+		}
+		v = htonl(v);
+		memcpy(addr, &v, 4);
+		*family = AF_INET;
+		*len = 0;
+		while (*len < 32 && (mask & (0x80000000u >> *len)))
+			(*len)++;
+		return true;
+	}
 	if (strchr(buf, ':')) {
 		if (inet_pton(AF_INET6, buf, addr) != 1 || plen > 128)
 			return false;
@@ -674,7 +727,8 @@ static bool is_id(const char *w)
 	return isdigit((unsigned char)w[0]) || strchr(w, ':') != NULL;
 }
 
-static void parse_primitive(struct parser *ps, struct set *out)
+static void primitive_body(struct parser *ps, struct set *out,
+			   unsigned int *conj)
 {
 	struct qual q = { QP_NONE, QD_ANY, QT_NONE };
 	const char *w = peek_word(ps, 0);
@@ -693,20 +747,22 @@ static void parse_primitive(struct parser *ps, struct set *out)
 			return;
 		}
 		w = peek_word(ps, 0);
+		*conj = 1u << (ps->vlans - 1);
 		if (*w && isdigit((unsigned char)*w)) {
-			uint16_t id;
+			uint32_t id;
 
 			ps->pos++;
-			if (!parse_port(w, &id) || id > 4095) {
+			if (!parse_num(w, 4095, &id)) {
 				fail(ps, "vlan id '%s' is not translated", w);
 				return;
 			}
-			/* only the first tag is a rule field; id 0 (priority
-			 * tagged) reads as "untagged" to the rules */
+			/* only the first tag is a rule field (a later "vlan"
+			 * reads the next tag in); id 0 (priority tagged)
+			 * reads as "untagged" to the rules */
 			if (ps->vlans == 1 && id != 0) {
 				struct term t = { .r = {
 					.match = XM_RULE_M_VLAN,
-					.vlan_id = id } };
+					.vlan_id = (uint16_t)id } };
 
 				set_one(out, &t);
 			}
@@ -766,6 +822,14 @@ static void parse_primitive(struct parser *ps, struct set *out)
 		any = true;
 	}
 	w = peek_word(ps, 0);
+	if ((q.proto == QP_IP || q.proto == QP_IP6) && q.dir == QD_ANY &&
+	    q.type == QT_NONE &&
+	    (!strcmp(w, "broadcast") || !strcmp(w, "multicast"))) {
+		/* a destination test within IP (v6): no rule field */
+		ps->pos++;
+		prim_proto(q.proto, out);
+		return;
+	}
 	if (!*w || !is_id(w)) {
 		/* a protocol alone, or an unknown keyword */
 		if (q.dir == QD_ANY && q.type == QT_NONE && q.proto != QP_NONE) {
@@ -795,10 +859,39 @@ static void parse_primitive(struct parser *ps, struct set *out)
 		prim_addr(ps, &q, w, out);
 }
 
-static void parse_expr(struct parser *ps, struct set *out);
-
-static void parse_unary(struct parser *ps, struct set *out)
+/*
+ * libpcap's "vlan" moves every test compiled after it 4 bytes further in,
+ * whatever branch that test is in ("vlan 100 or ip" reads an untagged
+ * frame's bytes 16-17 as its type).  The rules read the frame as it is
+ * tagged, which agrees with that reading only on frames carrying the
+ * tags the earlier "vlan"s test for.  So a primitive after n "vlan"s is
+ * translated only where each of those n is a conjunct in force (ctx: bit
+ * i for the (i+1)th "vlan", ANDed before it and not negated), and
+ * stands for everything elsewhere.  *conj gets the "vlan"s this
+ * primitive asserts.
+ */
+static void parse_primitive(struct parser *ps, unsigned int ctx,
+			    struct set *out, unsigned int *conj)
 {
+	unsigned int need = (1u << ps->vlans) - 1;
+
+	*conj = 0;
+	primitive_body(ps, out, conj);
+	if ((ctx & need) != need)
+		set_universe(out);
+}
+
+static void parse_expr(struct parser *ps, unsigned int ctx, struct set *out,
+		       unsigned int *conj);
+
+/* ctx, conj: see parse_primitive. */
+static void parse_unary(struct parser *ps, unsigned int ctx, struct set *out,
+			unsigned int *conj)
+{
+	struct qual before = ps->last;
+	bool had = ps->have_last;
+
+	*conj = 0;
 	if (++ps->depth > DEPTH_MAX) {
 		fail(ps, "expression nested too deeply%s", NULL);
 		set_universe(out);
@@ -807,44 +900,58 @@ static void parse_unary(struct parser *ps, struct set *out)
 	switch (peek(ps, 0)) {
 	case T_NOT:
 		ps->pos++;
-		parse_unary(ps, out);
+		parse_unary(ps, ctx, out, conj);
 		/* the complement of a superset is no superset of anything */
 		set_universe(out);
+		*conj = 0;
 		break;
 	case T_LP:
 		ps->pos++;
-		parse_expr(ps, out);
+		parse_expr(ps, ctx, out, conj);
 		if (peek(ps, 0) != T_RP)
 			fail(ps, "unbalanced parentheses%s", NULL);
 		else
 			ps->pos++;
+		/* libpcap: after "( ... )" a bare ID takes the qualifiers
+		 * in force before the "(" ("ip src A or (ip dst B) or C":
+		 * C is "ip src C") */
+		ps->last = before;
+		ps->have_last = had;
 		break;
 	default:
-		parse_primitive(ps, out);
+		parse_primitive(ps, ctx, out, conj);
 		break;
 	}
 	ps->depth--;
 }
 
-static void parse_expr(struct parser *ps, struct set *out)
+static void parse_expr(struct parser *ps, unsigned int ctx, struct set *out,
+		       unsigned int *conj)
 {
 	struct set *rhs = calloc(1, sizeof(*rhs));
+	unsigned int rconj;
 
+	*conj = 0;
 	if (!rhs) {
 		fail(ps, "out of memory%s", NULL);
 		set_universe(out);
 		return;
 	}
-	parse_unary(ps, out);
+	parse_unary(ps, ctx, out, conj);
 	while (!ps->failed && (peek(ps, 0) == T_AND || peek(ps, 0) == T_OR)) {
 		bool is_and = peek(ps, 0) == T_AND;
 
 		ps->pos++;
-		parse_unary(ps, rhs);
-		if (is_and)
+		if (is_and) {
+			/* what the left side asserts holds on the right */
+			parse_unary(ps, ctx | *conj, rhs, &rconj);
 			set_meet(out, rhs);
-		else
+			*conj |= rconj;
+		} else {
+			parse_unary(ps, ctx, rhs, &rconj);
 			set_union(out, rhs);
+			*conj = 0;
+		}
 	}
 	free(rhs);
 }
@@ -868,8 +975,11 @@ int cap_filter_translate(const char *expr, struct cap_filter_rules *out)
 	tokenize(ps, expr);
 	if (!ps->failed && ps->ntok == 0)
 		fail(ps, "empty expression%s", NULL);
-	if (!ps->failed)
-		parse_expr(ps, s);
+	if (!ps->failed) {
+		unsigned int conj;
+
+		parse_expr(ps, 0, s, &conj);
+	}
 	if (!ps->failed && peek(ps, 0) != T_END)
 		fail(ps, "'%s' is not translated", ps->text[ps->pos]);
 	if (ps->failed) {
@@ -969,4 +1079,16 @@ const char *cap_filter_rule_str(const struct xm_port_rule *r, char *buf,
 		APPEND("any");
 #undef APPEND
 	return buf;
+}
+
+uint32_t cap_filter_netmask(const char *ifname)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	bpf_u_int32 net, mask;
+
+	/* tcpdump's choice: the interface's IPv4 netmask, else 0 (then
+	 * "ip broadcast" means 255.255.255.255 and 0.0.0.0) */
+	if (!ifname || pcap_lookupnet(ifname, &net, &mask, err) != 0)
+		return 0;
+	return mask;
 }

@@ -66,8 +66,9 @@ int cap_compile_filter(struct capture *c)
 	p = pcap_open_dead(DLT_EN10MB, (int)c->a->snaplen);
 	if (!p)
 		return xm_ex_error("cannot set up libpcap");
+	/* the interface's netmask, for "ip broadcast" (as tcpdump) */
 	if (pcap_compile(p, &c->prog, c->a->expr, 1,
-			 PCAP_NETMASK_UNKNOWN) != 0) {
+			 cap_filter_netmask(c->a->ex.ifname)) != 0) {
 		ret = xm_ex_usage_error("invalid filter expression '%s': %s",
 					c->a->expr, pcap_geterr(p));
 	} else {

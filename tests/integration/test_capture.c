@@ -1172,6 +1172,112 @@ Test(capture, filter_no_match, .fini = net_teardown)
  * and captures every packet, small ones (copied into the record batch)
  * and large ones (written from their frames) alike.
  */
+/*
+ * Issue #20 through the real XDP program: each expression with frames
+ * libpcap accepts that the rules once kept in the kernel (qualifiers
+ * after a group, libpcap's vlan shift, a 0x9100 tag, IPv4 IHL < 5, IPv6
+ * cut short) and, where rules are pushed, one frame they must keep.
+ */
+#define ETH_HDR		"02cfd000000202cfd0000001"
+#define UDP_V4(src, dst) \
+	"4500002e187d00004011d015" src dst "00a10035001a1af6" \
+	"000000000000000000000000000000000000"
+
+static int hex_frame(uint8_t *f, const char *hex)
+{
+	int n = 0;
+
+	for (; hex[0] && hex[1]; hex += 2) {
+		unsigned int b;
+
+		cr_assert_eq(sscanf(hex, "%2x", &b), 1);
+		f[n++] = (uint8_t)b;
+	}
+	return n;
+}
+
+static void issue_run(const char *expr, const char *const *hex, int n,
+		      int want, bool kernel_keeps)
+{
+	const char *args[] = { "-i", v1.a, "-w", NULL, "--json",
+			       "--duration", "30", expr, NULL };
+	char file[PATH_MAX];
+	uint8_t f[256];
+	struct child c;
+	int fd;
+
+	file_in(file, sizeof(file), "issue.pcapng");
+	args[3] = file;
+	start_capture(&c, args);
+	fd = xm_raw_open(&ns_peer, v1.b);
+	cr_assert_geq(fd, 0, "raw socket: %s", strerror(-fd));
+	for (int i = 0; i < n; i++) {
+		int len = hex_frame(f, hex[i]);
+
+		cr_assert_eq(xm_raw_send(fd, f, (size_t)len), 0);
+	}
+	close(fd);
+	wait_for_state(&c, file, (uint64_t)n, want);
+	cr_assert_eq(child_finish(&c, SIGINT, 20000), 0, "stderr:\n%s",
+		     c.err.p);
+	check_clean_exit(&c, v1.a);
+	cr_assert_eq(jnum(&c, "written"), (uint64_t)want, "'%s':\n%s\n%s",
+		     expr, c.out.p, c.err.p);
+	if (kernel_keeps)
+		cr_assert_geq(jnum(&c, "filtered_kernel"), 1, "'%s': rules "
+			      "pushed and narrowing:\n%s", expr, c.out.p);
+	child_free(&c);
+}
+
+Test(capture, filter_never_rejects_what_libpcap_accepts,
+     .fini = net_teardown, .timeout = 240)
+{
+	/* UDP 198.18.1.3 -> 198.18.5.5; and from 198.18.1.9 */
+	static const char *const qual[] = {
+		ETH_HDR "0800" UDP_V4("c6120103", "c6120505"),
+		ETH_HDR "0800" UDP_V4("c6120109", "c6120505"),
+	};
+	/* ARP reply whose bytes 16-17 are 0x0800 */
+	static const char *const arp[] = {
+		"02cfd000000202cfd00001110806" "0001080006040002"
+		"02cfd0000111c6128009" "02cfd0000002c6120111"
+		"000000000000000000000000000000000000",
+	};
+	/* UDP in VLAN 100 under a 0x9100 tag; in VLAN 200 under 0x8100 */
+	static const char *const tag[] = {
+		ETH_HDR "91000064" "0800" UDP_V4("c6120103", "c6120505"),
+		ETH_HDR "810000c8" "0800" UDP_V4("c6120103", "c6120505"),
+	};
+	/* IPv4 IHL 3 protocol 17; IPv6 cut after its source, next header
+	 * 17; IPv6 with a fragment header cut short (next header 17); a
+	 * TCP frame the rules keep */
+	static const char *const cut[] = {
+		ETH_HDR "0800" "43000030000000004011" "0000c6120103c6120505"
+		"00a10035001a1af60000000000000000000000000000",
+		ETH_HDR "86dd" "6000000000081140"
+		"20010002000000000000000000000001",
+		ETH_HDR "86dd" "60000000000a2c40"
+		"20010002000000000000000000000001"
+		"20010003000000000000000000000001" "1100",
+		ETH_HDR "0800" "4500002e187d00004006d015c6120103c6120505"
+		"00a10035000000000000000050000000000000000000",
+	};
+	/* UDP to 255.255.255.255; to 198.18.5.5 */
+	static const char *const bcast[] = {
+		ETH_HDR "0800" UDP_V4("c6120103", "ffffffff"),
+		ETH_HDR "0800" UDP_V4("c6120103", "c6120505"),
+	};
+
+	net_setup(1, 1500);
+	issue_run("ip src 198.18.1.1 or (ip dst 198.18.1.2) or 198.18.1.3",
+		  qual, 2, 1, true);
+	issue_run("vlan 100 or ip", arp, 1, 1, false);
+	issue_run("vlan 100", tag, 2, 1, true);
+	issue_run("udp", cut, 4, 3, true);
+	/* no "netmask not known": the interface's, as tcpdump */
+	issue_run("ip broadcast", bcast, 2, 1, false);
+}
+
 Test(capture, buffer_size_sets_the_ring, .fini = net_teardown)
 {
 	static const uint32_t sizes[] = { 60, 300, 1514 };
