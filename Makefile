@@ -420,9 +420,11 @@ fuzz_lb_config_SRCS := examples/lb/lb_config.c \
 	examples/lb/lb_config_parse.c examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c
 fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
-fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c
+fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c \
+	examples/capture/cap_filter_set.c
 fuzz_capture_LIBS := -lpcap
-fuzz_capture_filter_SRCS := examples/capture/cap_filter.c userspace/xdp_rule.c
+fuzz_capture_filter_SRCS := examples/capture/cap_filter.c \
+	examples/capture/cap_filter_set.c userspace/xdp_rule.c
 fuzz_capture_filter_LIBS := -lpcap
 
 $(BUILD)/fuzz/obj/%.o: %.c

@@ -42,6 +42,8 @@
  *   xm_copym()      copy a range, sharing external storage
  *   xm_dup()        deep copy of a packet
  *   xm_check()      non-aborting sanity check (rte_mbuf_check)
+ *   xm_dup_pkthdr() copy a packet header onto another mbuf
+ * Hidden (the chain operations'): _xm_mb_copy_pkthdr, _xm_mb_move_pkthdr.
  */
 #include <errno.h>
 #include <limits.h>
@@ -797,4 +799,43 @@ out_bad:
 		*reason = why;
 	return false;
 #undef XM_CHECK_FAIL
+}
+
+/* ------------------------------------------------------ packet header */
+
+void _xm_mb_copy_pkthdr(struct xm_mbuf *to, const struct xm_mbuf *from)
+{
+	to->m_flags = (from->m_flags & XM_COPYFLAGS & ~XM_RDONLY) |
+		      (to->m_flags & XM_STORAGE_FLAGS);
+	to->m_pkthdr = from->m_pkthdr;
+}
+
+void _xm_mb_move_pkthdr(struct xm_mbuf *to, struct xm_mbuf *from)
+{
+	XM_ASSERT(from->m_flags & XM_PKTHDR,
+		  ("xmbuf: %s: mbuf %p has no packet header\n", __func__,
+		   from));
+	XM_ASSERT(to->m_len == 0, ("xmbuf: %s: mbuf %p is not empty\n",
+				   __func__, to));
+	if (!(to->m_flags & XM_EXT))
+		to->m_data = to->m_pktdat;
+	_xm_mb_copy_pkthdr(to, from);
+	from->m_flags &= ~XM_PKTHDR_FLAGS;
+}
+
+int xm_dup_pkthdr(struct xm_mbuf *to, const struct xm_mbuf *from)
+{
+	if (to == NULL || from == NULL || to == from ||
+	    !(from->m_flags & XM_PKTHDR))
+		return -EINVAL;
+	/*
+	 * Inline data of a plain mbuf sits where the packet header goes:
+	 * refuse rather than overwrite it.
+	 */
+	if (!(to->m_flags & (XM_EXT | XM_PKTHDR)) && to->m_len > 0)
+		return -EINVAL;
+	if (!(to->m_flags & (XM_EXT | XM_PKTHDR)))
+		to->m_data = to->m_pktdat;
+	_xm_mb_copy_pkthdr(to, from);
+	return 0;
 }

@@ -9,6 +9,7 @@
  * pairwise merge of two sets' terms (empty merges vanish), disjunction
  * their concatenation; both drop terms another term already covers.
  * Negation and anything not understood become the universal term.
+ * The algebra of terms and sets is in cap_filter_set.c.
  *
  *   "udp and (dst port 53 or host 198.18.0.1)"
  *     udp                  {proto 17}
@@ -38,21 +39,11 @@
 #include <sys/socket.h>
 
 #include "cap_filter.h"
+#include "cap_filter_set.h"
 
 #define TOK_MAX		128	/* tokens in an expression we translate */
 #define TOK_LEN		64	/* characters in one token */
-#define SET_MAX		64	/* terms while computing (16 at the end) */
 #define DEPTH_MAX	32	/* nesting of parentheses and "not" */
-
-#define PROTO_TCP	6
-#define PROTO_UDP	17
-#define PROTO_SCTP	132
-#define PROTO_ICMP	1
-#define PROTO_ICMP6	58
-
-#define M_IP		(XM_RULE_M_PROTO | XM_RULE_M_DST_PORT | XM_RULE_M_SRC | \
-			 XM_RULE_M_DST | XM_RULE_M_FAMILY)
-#define M_FAM		(XM_RULE_M_SRC | XM_RULE_M_DST | XM_RULE_M_FAMILY)
 
 enum tok_kind {
 	T_END,
@@ -62,16 +53,6 @@ enum tok_kind {
 	T_AND,
 	T_OR,
 	T_NOT,
-};
-
-struct term {
-	struct xm_port_rule r;		/* the tests */
-	bool nonip;			/* ARP/RARP frames only */
-};
-
-struct set {
-	unsigned int n;			/* terms */
-	struct term t[SET_MAX];		/* their union */
 };
 
 /* Qualifiers of a primitive, kept for a following bare ID. */
@@ -184,211 +165,6 @@ static const char *peek_word(const struct parser *ps, unsigned int ahead)
 	unsigned int at = ps->pos + ahead;
 
 	return at < ps->ntok && ps->kind[at] == T_WORD ? ps->text[at] : "";
-}
-
-/* ------------------------------------------------------- term algebra */
-
-static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned int bits)
-{
-	unsigned int full = bits / 8, rest = bits % 8;
-
-	if (memcmp(a, b, full))
-		return false;
-	if (rest) {
-		uint8_t m = (uint8_t)(0xff << (8 - rest));
-
-		return (a[full] & m) == (b[full] & m);
-	}
-	return true;
-}
-
-static void prefix_mask(uint8_t *a, unsigned int bits, unsigned int alen)
-{
-	for (unsigned int i = 0; i < alen; i++) {
-		unsigned int b = bits > i * 8 ? bits - i * 8 : 0;
-
-		if (b >= 8)
-			continue;
-		a[i] &= (uint8_t)(0xff << (8 - b));
-	}
-	for (unsigned int i = alen; i < 16; i++)
-		a[i] = 0;
-}
-
-static unsigned int fam_bytes(uint8_t family)
-{
-	return family == AF_INET6 ? 16 : 4;
-}
-
-/* Intersects prefix (b, blen) into (a, *alen).  @return false if empty. */
-static bool prefix_meet(uint8_t *a, uint8_t *alen, const uint8_t *b,
-			uint8_t blen)
-{
-	unsigned int common = *alen < blen ? *alen : blen;
-
-	if (!prefix_equal(a, b, common))
-		return false;
-	if (blen > *alen) {
-		memcpy(a, b, 16);
-		*alen = blen;
-	}
-	return true;
-}
-
-/* The conjunction of two terms.  @return false when it is empty. */
-static bool term_meet(const struct term *x, const struct term *y,
-		      struct term *out)
-{
-	const struct xm_port_rule *a = &x->r, *b = &y->r;
-	struct xm_port_rule *r = &out->r;
-
-	*out = *x;
-	out->nonip = x->nonip || y->nonip;
-	r->match = a->match | b->match;
-	if (out->nonip && (r->match & M_IP))
-		return false;
-	if ((a->match & b->match & XM_RULE_M_VLAN) && a->vlan_id != b->vlan_id)
-		return false;
-	if (b->match & XM_RULE_M_VLAN)
-		r->vlan_id = b->vlan_id;
-	if ((a->match & M_FAM) && (b->match & M_FAM) && a->family != b->family)
-		return false;
-	if (b->match & M_FAM)
-		r->family = b->family;
-	if ((a->match & b->match & XM_RULE_M_PROTO) &&
-	    a->ip_proto != b->ip_proto)
-		return false;
-	if (b->match & XM_RULE_M_PROTO)
-		r->ip_proto = b->ip_proto;
-	if ((a->match & b->match & XM_RULE_M_DST_PORT) &&
-	    a->dst_port != b->dst_port)
-		return false;
-	if (b->match & XM_RULE_M_DST_PORT)
-		r->dst_port = b->dst_port;
-	/* ports exist for TCP, UDP and SCTP only */
-	if ((r->match & XM_RULE_M_DST_PORT) && (r->match & XM_RULE_M_PROTO) &&
-	    r->ip_proto != PROTO_TCP && r->ip_proto != PROTO_UDP &&
-	    r->ip_proto != PROTO_SCTP)
-		return false;
-	if (b->match & XM_RULE_M_SRC) {
-		if (!(a->match & XM_RULE_M_SRC)) {
-			memcpy(r->src, b->src, 16);
-			r->src_len = b->src_len;
-		} else if (!prefix_meet(r->src, &r->src_len, b->src,
-					b->src_len)) {
-			return false;
-		}
-	}
-	if (b->match & XM_RULE_M_DST) {
-		if (!(a->match & XM_RULE_M_DST)) {
-			memcpy(r->dst, b->dst, 16);
-			r->dst_len = b->dst_len;
-		} else if (!prefix_meet(r->dst, &r->dst_len, b->dst,
-					b->dst_len)) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* True when every packet term y admits, term x admits too. */
-static bool term_covers(const struct term *x, const struct term *y)
-{
-	const struct xm_port_rule *a = &x->r, *b = &y->r;
-
-	if (x->nonip && !y->nonip)
-		return false;
-	if (y->nonip && (a->match & M_IP))
-		return false;
-	if ((a->match & XM_RULE_M_VLAN) &&
-	    (!(b->match & XM_RULE_M_VLAN) || a->vlan_id != b->vlan_id))
-		return false;
-	if (y->nonip)
-		return true;
-	if ((a->match & M_FAM) && (!(b->match & M_FAM) ||
-				   a->family != b->family))
-		return false;
-	if ((a->match & XM_RULE_M_PROTO) &&
-	    (!(b->match & XM_RULE_M_PROTO) || a->ip_proto != b->ip_proto))
-		return false;
-	if ((a->match & XM_RULE_M_DST_PORT) &&
-	    (!(b->match & XM_RULE_M_DST_PORT) || a->dst_port != b->dst_port))
-		return false;
-	if ((a->match & XM_RULE_M_SRC) &&
-	    (!(b->match & XM_RULE_M_SRC) || b->src_len < a->src_len ||
-	     !prefix_equal(a->src, b->src, a->src_len)))
-		return false;
-	if ((a->match & XM_RULE_M_DST) &&
-	    (!(b->match & XM_RULE_M_DST) || b->dst_len < a->dst_len ||
-	     !prefix_equal(a->dst, b->dst, a->dst_len)))
-		return false;
-	return true;
-}
-
-static void set_universe(struct set *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->n = 1;
-}
-
-static bool set_is_universe(const struct set *s)
-{
-	for (unsigned int i = 0; i < s->n; i++)
-		if (s->t[i].r.match == 0 && !s->t[i].nonip)
-			return true;
-	return false;
-}
-
-/* Adds t unless covered; drops what t covers.  Overflow: universe. */
-static void set_add(struct set *s, const struct term *t)
-{
-	unsigned int k = 0;
-
-	for (unsigned int i = 0; i < s->n; i++)
-		if (term_covers(&s->t[i], t))
-			return;
-	for (unsigned int i = 0; i < s->n; i++)
-		if (!term_covers(t, &s->t[i]))
-			s->t[k++] = s->t[i];
-	s->n = k;
-	if (s->n == SET_MAX) {
-		set_universe(s);
-		return;
-	}
-	s->t[s->n++] = *t;
-}
-
-static void set_union(struct set *a, const struct set *b)
-{
-	for (unsigned int i = 0; i < b->n; i++)
-		set_add(a, &b->t[i]);
-}
-
-static void set_meet(struct set *a, const struct set *b)
-{
-	struct set *out = calloc(1, sizeof(*out));
-
-	if (!out) {
-		set_universe(a);
-		return;
-	}
-	for (unsigned int i = 0; i < a->n; i++) {
-		for (unsigned int j = 0; j < b->n; j++) {
-			struct term t;
-
-			if (term_meet(&a->t[i], &b->t[j], &t))
-				set_add(out, &t);
-		}
-	}
-	*a = *out;
-	free(out);
-}
-
-static void set_one(struct set *s, const struct term *t)
-{
-	memset(s, 0, sizeof(*s));
-	s->t[0] = *t;
-	s->n = 1;
 }
 
 /* ---------------------------------------------------------- primitives */
@@ -514,7 +290,7 @@ static bool parse_addr(const char *s, bool net, uint8_t *family,
 		*family = AF_INET;
 		*len = (uint8_t)(plen < 0 ? (long)oct * 8 : plen);
 	}
-	prefix_mask(addr, *len, fam_bytes(*family));
+	cap_prefix_mask(addr, *len, cap_fam_bytes(*family));
 	return true;
 }
 
@@ -569,18 +345,18 @@ static void prim_port(struct parser *ps, const struct qual *q, const char *id,
 		struct term t;
 
 		term_proto(&t, protos[i]);
-		set_add(src, &t);
+		cap_set_add(src, &t);
 		if (q->proto != QP_NONE) {
 			t.r.match |= XM_RULE_M_DST_PORT;
 			t.r.dst_port = port;
-			set_add(dst, &t);
+			cap_set_add(dst, &t);
 		}
 	}
 	if (q->proto == QP_NONE) {
 		struct term t = { .r = { .match = XM_RULE_M_DST_PORT,
 					 .dst_port = port } };
 
-		set_add(dst, &t);
+		cap_set_add(dst, &t);
 	}
 	switch (q->dir) {
 	case QD_DST:
@@ -591,11 +367,11 @@ static void prim_port(struct parser *ps, const struct qual *q, const char *id,
 		break;
 	case QD_ANY:
 		*out = *dst;
-		set_union(out, src);
+		cap_set_union(out, src);
 		break;
 	case QD_AND:
 		*out = *dst;
-		set_meet(out, src);
+		cap_set_meet(out, src);
 		break;
 	}
 out:
@@ -616,7 +392,7 @@ static void prim_addr(struct parser *ps, const struct qual *q, const char *id,
 		return;
 	}
 	if (q->proto == QP_ARP) {
-		set_one(out, &nonip);
+		cap_set_one(out, &nonip);
 		return;
 	}
 	if ((q->proto == QP_IP && family != AF_INET) ||
@@ -637,27 +413,27 @@ static void prim_addr(struct parser *ps, const struct qual *q, const char *id,
 	memset(out, 0, sizeof(*out));
 	switch (q->dir) {
 	case QD_SRC:
-		set_add(out, &s);
+		cap_set_add(out, &s);
 		break;
 	case QD_DST:
-		set_add(out, &d);
+		cap_set_add(out, &d);
 		break;
 	case QD_ANY:
-		set_add(out, &s);
-		set_add(out, &d);
+		cap_set_add(out, &s);
+		cap_set_add(out, &d);
 		break;
 	case QD_AND: {
 		struct term both;
 
-		if (term_meet(&s, &d, &both))
-			set_add(out, &both);
+		if (cap_term_meet(&s, &d, &both))
+			cap_set_add(out, &both);
 		break;
 	}
 	}
 	/* libpcap: an IPv4 host/net without "ip" is also ARP's and RARP's
 	 * sender or target */
 	if (q->proto == QP_NONE && family == AF_INET)
-		set_add(out, &nonip);
+		cap_set_add(out, &nonip);
 }
 
 static bool word_proto(const char *w, enum q_proto *p)
@@ -719,7 +495,7 @@ static void prim_proto(enum q_proto p, struct set *out)
 	case QP_NONE:
 		break;
 	}
-	set_one(out, &t);
+	cap_set_one(out, &t);
 }
 
 static bool is_id(const char *w)
@@ -734,7 +510,7 @@ static void primitive_body(struct parser *ps, struct set *out,
 	const char *w = peek_word(ps, 0);
 	bool any = false;
 
-	set_universe(out);
+	cap_set_universe(out);
 	if (peek(ps, 0) != T_WORD) {
 		fail(ps, "unexpected token%s", NULL);
 		return;
@@ -764,7 +540,7 @@ static void primitive_body(struct parser *ps, struct set *out,
 					.match = XM_RULE_M_VLAN,
 					.vlan_id = (uint16_t)id } };
 
-				set_one(out, &t);
+				cap_set_one(out, &t);
 			}
 		}
 		return;
@@ -795,7 +571,7 @@ static void primitive_body(struct parser *ps, struct set *out,
 		t.r.match |= XM_RULE_M_FAMILY;
 		t.r.family = w[4] ? AF_INET6 : AF_INET;
 		ps->pos++;
-		set_one(out, &t);
+		cap_set_one(out, &t);
 		return;
 	}
 	if (word_proto(w, &q.proto)) {
@@ -878,7 +654,7 @@ static void parse_primitive(struct parser *ps, unsigned int ctx,
 	*conj = 0;
 	primitive_body(ps, out, conj);
 	if ((ctx & need) != need)
-		set_universe(out);
+		cap_set_universe(out);
 }
 
 static void parse_expr(struct parser *ps, unsigned int ctx, struct set *out,
@@ -894,7 +670,7 @@ static void parse_unary(struct parser *ps, unsigned int ctx, struct set *out,
 	*conj = 0;
 	if (++ps->depth > DEPTH_MAX) {
 		fail(ps, "expression nested too deeply%s", NULL);
-		set_universe(out);
+		cap_set_universe(out);
 		return;
 	}
 	switch (peek(ps, 0)) {
@@ -902,7 +678,7 @@ static void parse_unary(struct parser *ps, unsigned int ctx, struct set *out,
 		ps->pos++;
 		parse_unary(ps, ctx, out, conj);
 		/* the complement of a superset is no superset of anything */
-		set_universe(out);
+		cap_set_universe(out);
 		*conj = 0;
 		break;
 	case T_LP:
@@ -934,7 +710,7 @@ static void parse_expr(struct parser *ps, unsigned int ctx, struct set *out,
 	*conj = 0;
 	if (!rhs) {
 		fail(ps, "out of memory%s", NULL);
-		set_universe(out);
+		cap_set_universe(out);
 		return;
 	}
 	parse_unary(ps, ctx, out, conj);
@@ -945,11 +721,11 @@ static void parse_expr(struct parser *ps, unsigned int ctx, struct set *out,
 		if (is_and) {
 			/* what the left side asserts holds on the right */
 			parse_unary(ps, ctx | *conj, rhs, &rconj);
-			set_meet(out, rhs);
+			cap_set_meet(out, rhs);
 			*conj |= rconj;
 		} else {
 			parse_unary(ps, ctx, rhs, &rconj);
-			set_union(out, rhs);
+			cap_set_union(out, rhs);
 			*conj = 0;
 		}
 	}
@@ -1002,14 +778,14 @@ int cap_filter_translate(const char *expr, struct cap_filter_rules *out)
 			goto out;
 		}
 		for (unsigned int i = 0; i < s->n; i++)
-			set_add(copy, &s->t[i]);
+			cap_set_add(copy, &s->t[i]);
 		*s = *copy;
 		free(copy);
 	}
 	if (s->n == 0) {
 		snprintf(out->why, sizeof(out->why),
 			 "the expression matches no packet");
-	} else if (set_is_universe(s)) {
+	} else if (cap_set_is_universe(s)) {
 		snprintf(out->why, sizeof(out->why), "%s",
 			 had_nonip ? "an IPv4 'host' or 'net' without 'ip' "
 				     "also matches ARP and RARP, which the "
