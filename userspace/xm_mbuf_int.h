@@ -139,23 +139,7 @@ XM_HIDDEN void _xm_mb_move_pkthdr(struct xm_mbuf *to, struct xm_mbuf *from);
 XM_HIDDEN void _xm_mb_copy_pkthdr(struct xm_mbuf *to,
 				  const struct xm_mbuf *from);
 
-/*
- * mbuf.c, for the port's RX burst (declared again in xm_port_int.h: the
- * layer rules keep the port out of this header).  rcv is rcvport in the
- * low 16 bits, rcvqueue in the high 16.
- */
-struct xm_zone;
-struct xm_rxdesc {			/* struct xdp_desc's layout */
-	uint64_t addr;
-	uint32_t len;
-	uint32_t options;
-};
-XM_HIDDEN unsigned int _xm_rxframe_port_ring(struct xm_umem *u,
-					     struct xm_zone *z,
-					     const struct xm_rxdesc *ring,
-					     uint32_t first, uint32_t mask,
-					     uint64_t cmask, unsigned int n,
-					     uint32_t rcv, struct xm_mbuf **out,
-					     uint64_t *bytes);
+/* mbuf.c, for the port's RX burst */
+#include "xm_rxframe_int.h"
 
 #endif /* XM_MBUF_INT_H */

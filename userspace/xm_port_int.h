@@ -319,30 +319,14 @@ XM_HIDDEN void _xm_port_sock_report(const struct xm_port *p,
 				    const struct xm_port_queue *q, bool zc,
 				    enum xm_sock_step step, int err);
 
-/* port_io.c, for port.c: the data path's part of closing a queue */
-/* Lets q's queued TX go out and reaps it, for XM_PORT_DRAIN_MS at most. */
-/*
- * mbuf.c (declared in xm_mbuf_int.h too): wraps frames the port lent
- * to the kernel, one-descriptor packets, without xm_rxframe()'s lookups.
- * rcv: rcvport | rcvqueue << 16.
- */
-struct xm_zone;
-struct xm_rxdesc {			/* struct xdp_desc's layout */
-	uint64_t addr;
-	uint32_t len;
-	uint32_t options;
-};
-XM_HIDDEN unsigned int _xm_rxframe_port_ring(struct xm_umem *u,
-					     struct xm_zone *z,
-					     const struct xm_rxdesc *ring,
-					     uint32_t first, uint32_t mask,
-					     uint64_t cmask, unsigned int n,
-					     uint32_t rcv, struct xm_mbuf **out,
-					     uint64_t *bytes);
+/* mbuf.c's wrap of one-descriptor packets off the RX ring */
+#include "xm_rxframe_int.h"
 _Static_assert(sizeof(struct xm_rxdesc) == sizeof(struct xdp_desc) &&
 	       offsetof(struct xm_rxdesc, len) ==
 	       offsetof(struct xdp_desc, len), "xm_rxdesc is xdp_desc");
 
+/* port_io.c, for port.c: the data path's part of closing a queue */
+/* Lets q's queued TX go out and reaps it, for XM_PORT_DRAIN_MS at most. */
 XM_HIDDEN void _xm_port_tx_drain(struct xm_port *p, struct xm_port_queue *q);
 /* Takes back every frame q lent or has in flight; q's socket is closed. */
 XM_HIDDEN void _xm_port_queue_reclaim(struct xm_port *p,
