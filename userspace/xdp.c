@@ -396,6 +396,47 @@ static int xm_publish(struct xm_xdp *x, const struct xm_xdp_ruleset *set)
 }
 
 /*
+ * Loads build b ourselves, ready to attach: its maps found, config, owner
+ * and rule set written first, since the program runs the moment it
+ * attaches.  @return the object (the caller's to close) or NULL with
+ * errno set.
+ */
+static struct bpf_object *xm_load_ready(struct xm_xdp *x,
+					const struct xm_xdp_build *b,
+					int *prog_fd)
+{
+	struct bpf_object *obj;
+	int err;
+
+	obj = xm_load_build(b, x->x_ifindex, prog_fd);
+	if (obj == NULL)
+		return NULL;
+	err = xm_find_maps(x, obj);
+	if (err == 0)
+		err = xm_write_config(x);
+	if (err == 0)
+		err = xm_publish(x, &x->x_set);
+	if (err) {
+		bpf_object__close(obj);
+		errno = -err;
+		return NULL;
+	}
+	return obj;
+}
+
+/* Records the attachment of build b (obj, prog_fd) in x, which owns obj. */
+static void xm_attached(struct xm_xdp *x, const struct xm_xdp_build *b,
+			struct bpf_object *obj, int prog_fd, bool skb)
+{
+	x->x_obj = obj;
+	x->x_prog_fd = prog_fd;
+	x->x_attach_flags = xm_mode_flags(skb);
+	x->x_kfuncs = b->xb_kfuncs;
+	x->x_frags = b->xb_frags;
+	x->x_attached = true;
+}
+
+/*
  * Loads build b ourselves and attaches it in place of old_fd (or of
  * nothing when old_fd < 0), atomically.  On success x owns the object.
  */
@@ -403,40 +444,23 @@ static int xm_attach_own(struct xm_xdp *x, const struct xm_xdp_build *b,
 			 int old_fd, bool skb)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old_fd);
-	struct bpf_object *obj;
 	uint32_t flags = xm_mode_flags(skb);
+	struct bpf_object *obj;
 	int prog_fd = -1;
 	int err;
 
-	obj = xm_load_build(b, x->x_ifindex, &prog_fd);
+	obj = xm_load_ready(x, b, &prog_fd);
 	if (obj == NULL)
 		return -errno;
-	err = xm_find_maps(x, obj);
-	if (err)
-		goto out_close;
-	/* config, owner and rules first: the program runs the moment it
-	 * attaches */
-	err = xm_write_config(x);
-	if (err == 0)
-		err = xm_publish(x, &x->x_set);
-	if (err)
-		goto out_close;
 	flags |= old_fd >= 0 ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST;
 	err = bpf_xdp_attach(x->x_ifindex, prog_fd, flags,
 			     old_fd >= 0 ? &ao : NULL);
-	if (err)
-		goto out_close;
-	x->x_obj = obj;
-	x->x_prog_fd = prog_fd;
-	x->x_attach_flags = xm_mode_flags(skb);
-	x->x_kfuncs = b->xb_kfuncs;
-	x->x_frags = b->xb_frags;
-	x->x_attached = true;
+	if (err) {
+		bpf_object__close(obj);
+		return err;
+	}
+	xm_attached(x, b, obj, prog_fd, skb);
 	return 0;
-
-out_close:
-	bpf_object__close(obj);
-	return err;
 }
 
 /*
@@ -454,36 +478,18 @@ static int xm_attach_link(struct xm_xdp *x, const struct xm_xdp_build *b,
 	int prog_fd = -1;
 	int fd, err;
 
-	obj = xm_load_build(b, x->x_ifindex, &prog_fd);
+	obj = xm_load_ready(x, b, &prog_fd);
 	if (obj == NULL)
 		return -errno;
-	err = xm_find_maps(x, obj);
-	if (err)
-		goto out_close;
-	/* config, owner and rules first: the program runs the moment it
-	 * attaches */
-	err = xm_write_config(x);
-	if (err == 0)
-		err = xm_publish(x, &x->x_set);
-	if (err)
-		goto out_close;
 	fd = bpf_link_create(prog_fd, x->x_ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		err = -errno;
-		goto out_close;
+		bpf_object__close(obj);
+		return err;
 	}
 	x->x_link_fd = fd;
-	x->x_obj = obj;
-	x->x_prog_fd = prog_fd;
-	x->x_attach_flags = xm_mode_flags(skb);
-	x->x_kfuncs = b->xb_kfuncs;
-	x->x_frags = b->xb_frags;
-	x->x_attached = true;
+	xm_attached(x, b, obj, prog_fd, skb);
 	return 0;
-
-out_close:
-	bpf_object__close(obj);
-	return err;
 }
 
 /* Attaches the plain build through libxdp (dispatcher or its fallback). */
