@@ -395,6 +395,18 @@ static int xm_publish(struct xm_xdp *x, const struct xm_xdp_ruleset *set)
 	return 0;
 }
 
+/* Finds obj's maps and writes config, owner and x's rule set into them. */
+static int xm_fill_maps(struct xm_xdp *x, struct bpf_object *obj)
+{
+	int err = xm_find_maps(x, obj);
+
+	if (err == 0)
+		err = xm_write_config(x);
+	if (err == 0)
+		err = xm_publish(x, &x->x_set);
+	return err;
+}
+
 /*
  * Loads build b ourselves, ready to attach: its maps found, config, owner
  * and rule set written first, since the program runs the moment it
@@ -411,11 +423,7 @@ static struct bpf_object *xm_load_ready(struct xm_xdp *x,
 	obj = xm_load_build(b, x->x_ifindex, prog_fd);
 	if (obj == NULL)
 		return NULL;
-	err = xm_find_maps(x, obj);
-	if (err == 0)
-		err = xm_write_config(x);
-	if (err == 0)
-		err = xm_publish(x, &x->x_set);
+	err = xm_fill_maps(x, obj);
 	if (err) {
 		bpf_object__close(obj);
 		errno = -err;
@@ -532,11 +540,7 @@ static int xm_attach_libxdp(struct xm_xdp *x, const struct xm_xdp_build *b,
 		xdp_multiprog__close(mp);
 	/* until the rule set is published the slot is empty: nothing is
 	 * steered, the stack gets everything */
-	err = xm_find_maps(x, obj);
-	if (err == 0)
-		err = xm_write_config(x);
-	if (err == 0)
-		err = xm_publish(x, &x->x_set);
+	err = xm_fill_maps(x, obj);
 	if (err) {
 		_xm_xdp_detach(x);
 		return err;
