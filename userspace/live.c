@@ -419,49 +419,59 @@ int xm_live_run(struct xm_live *l, const void *frame, uint32_t len,
 	return err;
 }
 
+/*
+ * The per-CPU frame counts, read into a calloc()ed array of l_ncpus
+ * values (the caller's to free).  @return 0 or -errno.
+ */
+static int xm_live_read_pcpu(struct xm_live *l,
+			     struct xm_live_bpf_pcpu **vals)
+{
+	uint32_t zero = 0;
+
+	*vals = calloc((size_t)l->l_ncpus, sizeof(**vals));
+	if (!*vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(l->l_state_fd, &zero, *vals)) {
+		int err = -errno;
+
+		free(*vals);
+		*vals = NULL;
+		return err;
+	}
+	return 0;
+}
+
 int xm_live_frames(struct xm_live *l, uint64_t *frames)
 {
 	struct xm_live_bpf_pcpu *vals;
-	uint32_t zero = 0;
-	int err = 0;
+	int err;
 
 	if (!l || !frames)
 		return -EINVAL;
-	vals = calloc((size_t)l->l_ncpus, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(l->l_state_fd, &zero, vals)) {
-		err = -errno;
-	} else {
-		*frames = 0;
-		for (int i = 0; i < l->l_ncpus; i++)
-			*frames += vals[i].seq;
-	}
+	err = xm_live_read_pcpu(l, &vals);
+	if (err)
+		return err;
+	*frames = 0;
+	for (int i = 0; i < l->l_ncpus; i++)
+		*frames += vals[i].seq;
 	free(vals);
-	return err;
+	return 0;
 }
 
 int xm_live_cpu_frames(struct xm_live *l, uint64_t *frames, unsigned int n)
 {
 	struct xm_live_bpf_pcpu *vals;
-	uint32_t zero = 0;
 	int err;
 
 	if (!l || (!frames && n))
 		return -EINVAL;
-	vals = calloc((size_t)l->l_ncpus, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(l->l_state_fd, &zero, vals)) {
-		err = -errno;
-	} else {
-		for (unsigned int i = 0; i < n && i < (unsigned int)l->l_ncpus;
-		     i++)
-			frames[i] = vals[i].seq;
-		err = l->l_ncpus;
-	}
+	err = xm_live_read_pcpu(l, &vals);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < n && i < (unsigned int)l->l_ncpus; i++)
+		frames[i] = vals[i].seq;
 	free(vals);
-	return err;
+	return l->l_ncpus;
 }
 
 int _xm_live_ifindex(const struct xm_live *l)
