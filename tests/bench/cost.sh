@@ -73,46 +73,18 @@ for b in bench-cost xm-livegen xm-sink xmbuf-lb xmbuf-capture xmbuf-pktgen; do
 done
 bench_preflight ip sysctl awk valgrind
 
-id=$$
-NS_G=xmcg$id
-NS_R=xmcr$id
-VG=xcg$id
-VR=xcr$id
-TMP=$(mktemp -d /tmp/xmbuf-cost.XXXXXX) || exit 1
+bench_pair_names c cost
 pids=()
 
 teardown() {
-	bench_stop_pids "${pids[@]}"
-	ip netns del "$NS_G" 2>/dev/null
-	ip netns del "$NS_R" 2>/dev/null
-	rm -rf "$TMP"
+	bench_pair_teardown "${pids[@]}"
 }
 trap teardown EXIT
 trap 'exit 1' INT TERM
 
-ip netns add "$NS_G" || die "cannot create namespace $NS_G"
-ip netns add "$NS_R" || die "cannot create namespace $NS_R"
-ip link add "$VG" numtxqueues 1 numrxqueues 1 netns "$NS_G" type veth \
-	peer name "$VR" numtxqueues 1 numrxqueues 1 netns "$NS_R" ||
-	die "cannot create veth pair"
-bench_no_ipv6 "$NS_G" "$NS_R"
-ip -n "$NS_G" link set "$VG" up
-ip -n "$NS_R" link set "$VR" up
-ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
-ip -n "$NS_R" addr add 198.18.0.2/30 dev "$VR"
-GEN_MAC=$(ip netns exec "$NS_G" cat "/sys/class/net/$VG/address")
-RX_MAC=$(ip netns exec "$NS_R" cat "/sys/class/net/$VR/address")
+bench_pair_up
 
-{
-	echo "key 0123456789abcdef0123456789abcdef"
-	echo "src-prefix 198.18.128.0/17"
-	echo "gateway $GEN_MAC"
-	echo "pin-rate 0"
-	echo "vip 198.18.0.2 udp 9"
-	for i in $(seq 1 16); do
-		echo "  backend 198.18.1.$i"
-	done
-} > "$TMP/lb.conf"
+bench_lb_conf "$GEN_MAC" > "$TMP/lb.conf"
 
 # Waits until FILE contains PATTERN or PID died; 60 s at most (valgrind
 # takes a while to start).

@@ -61,54 +61,19 @@ for b in xm-livegen xmbuf-lb xmbuf-fwd; do
 done
 bench_preflight ip sysctl awk
 
-id=$$
-NS_G=xmlg$id
-NS_R=xmlr$id
-VG=xlg$id
-VR=xlr$id
-TMP=$(mktemp -d /tmp/xmbuf-lbbench.XXXXXX) || exit 1
+bench_pair_names l lbbench
 pids=()
 
 teardown() {
-	bench_stop_pids "${pids[@]}"
-	ip netns del "$NS_G" 2>/dev/null
-	ip netns del "$NS_R" 2>/dev/null
-	rm -rf "$TMP"
+	bench_pair_teardown "${pids[@]}"
 }
 trap teardown EXIT
 trap 'exit 1' INT TERM
 
 # ------------------------------------------------------------ the network
-ip netns add "$NS_G" || die "cannot create namespace $NS_G"
-ip netns add "$NS_R" || die "cannot create namespace $NS_R"
-# One queue each way: xmbuf-lb -q 0 and xmbuf-fwd -q 0 read every
-# queue there is, whichever the kernel would pick.
-ip link add "$VG" numtxqueues 1 numrxqueues 1 netns "$NS_G" type veth \
-	peer name "$VR" numtxqueues 1 numrxqueues 1 netns "$NS_R" ||
-	die "cannot create veth pair"
-bench_no_ipv6 "$NS_G" "$NS_R"
-ip -n "$NS_G" link set "$VG" up
-ip -n "$NS_R" link set "$VR" up
-ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
-ip -n "$NS_R" addr add 198.18.0.2/30 dev "$VR"
-GEN_MAC=$(ip netns exec "$NS_G" cat "/sys/class/net/$VG/address")
-RX_MAC=$(ip netns exec "$NS_R" cat "/sys/class/net/$VR/address")
+bench_pair_up
 
-# One VIP (the source's destination), 16 backends behind the gateway.
-{
-	echo "# xmbuf-lb benchmark: one service, 16 backends"
-	echo "key 0123456789abcdef0123456789abcdef"
-	echo "src-prefix 198.18.128.0/17"
-	echo "gateway $GEN_MAC"
-	# every flow comes from one source address: without this, all but
-	# a source's pin budget would go unpinned (Maglev-only), and the
-	# figure would no longer be the connection-table path it has been
-	echo "pin-rate 0"
-	echo "vip 198.18.0.2 udp 9"
-	for i in $(seq 1 16); do
-		echo "  backend 198.18.1.$i"
-	done
-} > "$TMP/lb.conf"
+bench_lb_conf "$GEN_MAC" > "$TMP/lb.conf"
 
 gen() { # OUT
 	ip netns exec "$NS_G" "$BIN/xm-livegen" -i "$VG" -c $GEN_CPU \

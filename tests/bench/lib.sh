@@ -175,3 +175,62 @@ bench_stop_pids() {
 		wait "$p" 2>/dev/null
 	done
 }
+
+# The benchmarks' two hosts: namespace NS_G (the source) and NS_R (the
+# receiver) joined by one veth pair VG -- VR, 198.18.0.1/30 and .2/30.
+# bench_pair_names TAG NAME sets NS_G NS_R VG VR (TAG, one letter, keeps
+# two scripts' names apart) and TMP, a scratch directory; the caller then
+# arms its EXIT trap (whose teardown calls bench_pair_teardown) and
+# calls bench_pair_up, which sets GEN_MAC and RX_MAC.
+bench_pair_names() { # TAG NAME
+	local id=$$
+	NS_G=xm${1}g$id
+	NS_R=xm${1}r$id
+	VG=x${1}g$id
+	VR=x${1}r$id
+	TMP=$(mktemp -d "/tmp/xmbuf-$2.XXXXXX") || exit 1
+}
+
+bench_pair_up() {
+	ip netns add "$NS_G" || die "cannot create namespace $NS_G"
+	ip netns add "$NS_R" || die "cannot create namespace $NS_R"
+	# One queue each way: every receiver binds queue 0, which is then
+	# every queue there is, whichever the kernel would pick.
+	ip link add "$VG" numtxqueues 1 numrxqueues 1 netns "$NS_G" type veth \
+		peer name "$VR" numtxqueues 1 numrxqueues 1 netns "$NS_R" ||
+		die "cannot create veth pair"
+	bench_no_ipv6 "$NS_G" "$NS_R"
+	ip -n "$NS_G" link set "$VG" up
+	ip -n "$NS_R" link set "$VR" up
+	ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
+	ip -n "$NS_R" addr add 198.18.0.2/30 dev "$VR"
+	GEN_MAC=$(ip netns exec "$NS_G" cat "/sys/class/net/$VG/address")
+	RX_MAC=$(ip netns exec "$NS_R" cat "/sys/class/net/$VR/address")
+}
+
+# Stops the background programs PID... and removes the pair and TMP.
+bench_pair_teardown() { # PID...
+	bench_stop_pids "$@"
+	ip netns del "$NS_G" 2>/dev/null
+	ip netns del "$NS_R" 2>/dev/null
+	rm -rf "$TMP"
+}
+
+# bench_lb_conf GATEWAY_MAC: the balancer benchmarks' configuration on
+# stdout: one VIP (the source's destination, 198.18.0.2 udp 9), 16
+# backends behind the gateway.  Every flow comes from one source address:
+# pin-rate 0, or all but that source's pin budget would go unpinned
+# (Maglev only), and the figure would no longer be the connection-table
+# path it has been.
+bench_lb_conf() {
+	local i
+	echo "# xmbuf-lb benchmark: one service, 16 backends"
+	echo "key 0123456789abcdef0123456789abcdef"
+	echo "src-prefix 198.18.128.0/17"
+	echo "gateway $1"
+	echo "pin-rate 0"
+	echo "vip 198.18.0.2 udp 9"
+	for i in $(seq 1 16); do
+		echo "  backend 198.18.1.$i"
+	done
+}

@@ -94,41 +94,19 @@ case " ${PORT_CASES:-rx_dpdk} ${PORT_CASES:-fwd_dpdk} " in
 esac
 bench_preflight "${cmds[@]}"
 
-id=$$
-NS_G=xmbg$id
-NS_R=xmbr$id
-VG=xbg$id
-VR=xbr$id
-TMP=$(mktemp -d /tmp/xmbuf-port.XXXXXX) || exit 1
+bench_pair_names b port
 pids=()
 pmd_fd_open=0
 
 teardown() {
 	[ $pmd_fd_open = 1 ] && exec 7>&-
-	bench_stop_pids "${pids[@]}"
-	ip netns del "$NS_G" 2>/dev/null
-	ip netns del "$NS_R" 2>/dev/null
-	rm -rf "$TMP"
+	bench_pair_teardown "${pids[@]}"
 }
 trap teardown EXIT
 trap 'exit 1' INT TERM
 
 # ------------------------------------------------------------ the network
-ip netns add "$NS_G" || die "cannot create namespace $NS_G"
-ip netns add "$NS_R" || die "cannot create namespace $NS_R"
-# One queue each way: every receiver binds queue 0 (bench-port and
-# peer-raw-rxdrop by default, xmbuf-fwd -q 0, testpmd queue_count=1),
-# which is then every queue there is, whichever the kernel would pick.
-ip link add "$VG" numtxqueues 1 numrxqueues 1 netns "$NS_G" type veth \
-	peer name "$VR" numtxqueues 1 numrxqueues 1 netns "$NS_R" ||
-	die "cannot create veth pair"
-bench_no_ipv6 "$NS_G" "$NS_R"
-ip -n "$NS_G" link set "$VG" up
-ip -n "$NS_R" link set "$VR" up
-ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
-ip -n "$NS_R" addr add 198.18.0.2/30 dev "$VR"
-GEN_MAC=$(ip netns exec "$NS_G" cat "/sys/class/net/$VG/address")
-RX_MAC=$(ip netns exec "$NS_R" cat "/sys/class/net/$VR/address")
+bench_pair_up
 
 gen() { # OUT [extra xm-livegen args]
 	local out=$1; shift
