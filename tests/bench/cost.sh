@@ -24,7 +24,7 @@
 #              received; one VIP, 16 backends, LB_FLOWS flows
 #   capture    xmbuf-capture's worker thread (cap_worker_main: RX, filter,
 #              pcapng record, write), per packet written
-#   pktgen     xmbuf-pktgen tx's thread (pg_tx_thread), per packet sent
+#   pktgen     xmbuf-pktgen tx's worker (pg_tx_worker), per packet sent
 #              (each one stamped with its sequence number and TX time)
 # The tools run as they are; their sources are xmbuf-pktgen tx (no
 # pauses, so a tool under callgrind, some 50 times slower than natively,
@@ -246,7 +246,7 @@ run_pktgen() {
 	sink=$!
 	pids+=("$sink")
 	ip netns exec "$NS_R" valgrind --tool=callgrind --collect-atstart=no \
-		--toggle-collect=pg_tx_thread --callgrind-out-file="$out.cg" \
+		--toggle-collect=pg_tx_worker --callgrind-out-file="$out.cg" \
 		"$BIN/xmbuf-pktgen" tx -i "$VR" -c $RX_CPU -n "$PACKETS" \
 		-s 64 --dst-mac "$GEN_MAC" --src 198.18.0.2 --dst 198.18.0.1 \
 		-Q --json > "$out" 2> "$out.err"
@@ -297,11 +297,22 @@ touch "$TMP/drefs"
 awk '
 FILENAME ~ /drefs$/ { dr[$1] = $2 / $3; next }
 { ir[$1] = $2; pk[$1] = $3 }
+# A case that counted nothing measured nothing: its function was not
+# found (renamed?) or never ran.  A figure of 0 is an error, not a cost.
+function per_check(c) {
+	if ((c in ir) && ir[c] + 0 == 0) {
+		printf "cost: %s: callgrind counted no instructions (is its " \
+		       "--toggle-collect function still there?)\n", c > "/dev/stderr"
+		bad = 1
+		delete ir[c]
+	}
+}
 function dref(bench, c) {
 	if (c in dr)
 		printf "BENCH %s %.1f references\n", bench, dr[c]
 }
 function per(bench, c) {
+	per_check(c)
 	if (!(c in ir)) return
 	v[c] = ir[c] / pk[c]
 	printf "BENCH %s %.1f instructions\n", bench, v[c]
@@ -325,5 +336,6 @@ END {
 	ratio("cost_rxdrop_vs_raw_ratio", "rx_xmbuf", "rx_raw")
 	ratio("cost_fwd_vs_raw_ratio", "fwd_xmbuf", "fwd_raw")
 	ratio("cost_lb_vs_fwd_ratio", "lb", "fwd_xmbuf")
-}' "$TMP/drefs" "$TMP/results"
+	exit bad
+}' "$TMP/drefs" "$TMP/results" || status=1
 exit $status
