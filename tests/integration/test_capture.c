@@ -165,18 +165,26 @@ static const char *capture_path(void)
 	return p;
 }
 
-/* True when no XDP program of any mode is attached to ifname in ns. */
-static bool xdp_detached(const struct xm_netns *ns, const char *ifname)
+/* What is attached to ifname in ns (bpf_xdp_query), asserted to work. */
+static void xdp_query_in(const struct xm_netns *ns, const char *ifname,
+			 struct bpf_xdp_query_opts *q)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	int saved, ifindex, err;
 
 	err = xm_netns_enter(ns, &saved);
 	cr_assert_eq(err, 0, "enter %s: %s", ns->name, strerror(-err));
 	ifindex = (int)if_nametoindex(ifname);
-	err = ifindex > 0 ? bpf_xdp_query(ifindex, 0, &q) : -ENODEV;
+	err = ifindex > 0 ? bpf_xdp_query(ifindex, 0, q) : -ENODEV;
 	xm_netns_leave(saved);
 	cr_assert_eq(err, 0, "bpf_xdp_query %s: %s", ifname, strerror(-err));
+}
+
+/* True when no XDP program of any mode is attached to ifname in ns. */
+static bool xdp_detached(const struct xm_netns *ns, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	xdp_query_in(ns, ifname, &q);
 	return q.attach_mode == XDP_ATTACHED_NONE && q.prog_id == 0;
 }
 
@@ -185,14 +193,8 @@ static bool xdp_detached(const struct xm_netns *ns, const char *ifname)
 static int xdp_prog_fd(const struct xm_netns *ns, const char *ifname)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	int saved, ifindex, err;
 
-	err = xm_netns_enter(ns, &saved);
-	cr_assert_eq(err, 0, "enter %s: %s", ns->name, strerror(-err));
-	ifindex = (int)if_nametoindex(ifname);
-	err = ifindex > 0 ? bpf_xdp_query(ifindex, 0, &q) : -ENODEV;
-	xm_netns_leave(saved);
-	cr_assert_eq(err, 0, "bpf_xdp_query %s: %s", ifname, strerror(-err));
+	xdp_query_in(ns, ifname, &q);
 	return q.prog_id ? bpf_prog_get_fd_by_id(q.prog_id) : -1;
 }
 
