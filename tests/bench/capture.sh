@@ -175,17 +175,6 @@ json() { # KEY FILE
 	grep -o "\"$1\":[-0-9.e+]*" "$2" | head -n 1 | cut -d: -f2
 }
 
-# Waits until FILE contains PATTERN or PID died; 20 s at most.
-wait_for() { # FILE PATTERN PID
-	local i
-	for i in $(seq 1 200); do
-		grep -q -- "$2" "$1" 2> /dev/null && return 0
-		kill -0 "$3" 2> /dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # Starts TOOL writing to FILE in the background; sets pid.
 start_tool() { # TOOL FILE LOG
 	local t=$1 f=$2 log=$3 ready

@@ -73,6 +73,8 @@ for b in bench-cost xm-livegen xm-sink xmbuf-lb xmbuf-capture xmbuf-pktgen; do
 done
 bench_preflight ip sysctl awk valgrind
 
+# valgrind takes a while to start
+BENCH_WAIT_SECONDS=60
 bench_pair_names c cost
 pids=()
 
@@ -85,27 +87,6 @@ trap 'exit 1' INT TERM
 bench_pair_up
 
 bench_lb_conf "$GEN_MAC" > "$TMP/lb.conf"
-
-# Waits until FILE contains PATTERN or PID died; 60 s at most (valgrind
-# takes a while to start).
-wait_for() { # FILE PATTERN PID
-	local i
-	for i in $(seq 1 600); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-fail_case() { # NAME FILE...
-	local n=$1 f; shift
-	echo "cost: case $n failed:" >&2
-	for f in "$@"; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-	done
-	return 1
-}
 
 key() { # FILE KEY -> value of a "key value" line
 	awk -v k="$2" '$1 == k { print $2; exit }' "$1"

@@ -92,25 +92,6 @@ rate() { # COUNT GEN_OUT -> "received_mpps offered_mpps"
 		     printf "%.4f %.4f\n", n / t / 1e6, o }'
 }
 
-wait_for() { # FILE PATTERN PID
-	local i
-	for i in $(seq 1 200); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-fail_case() { # NAME FILE...
-	local n=$1 f; shift
-	echo "lb: case $n failed:" >&2
-	for f in "$@"; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
-	done
-	return 1
-}
-
 # Runs the program under test, sends, stops it; RES gets the figure.
 run_case() { # NAME OUT READY_PATTERN CMD...
 	local name=$1 out=$2 ready=$3 pid; shift 3

@@ -234,3 +234,26 @@ bench_lb_conf() {
 		echo "  backend 198.18.1.$i"
 	done
 }
+
+# wait_for FILE PATTERN PID: until FILE holds PATTERN (0), or PID died
+# or BENCH_WAIT_SECONDS (default 20) passed (1).
+wait_for() {
+	local i
+	for i in $(seq 1 $(( ${BENCH_WAIT_SECONDS:-20} * 10 ))); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# fail_case NAME FILE...: says case NAME failed, with the tail of each
+# FILE that exists, on stderr.  @return 1.
+fail_case() {
+	local n=$1 f; shift
+	echo "$BENCH_NAME: case $n failed:" >&2
+	for f in "$@"; do
+		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
+	done
+	return 1
+}

@@ -138,26 +138,6 @@ cat > "$TMP/trafgen.cfg" <<EOF
 }
 EOF
 
-fail_case() { # NAME FILE...
-	local n=$1 f; shift
-	echo "pktgen: case $n failed:" >&2
-	for f in "$@"; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
-	done
-	return 1
-}
-
-# Waits until FILE contains PATTERN or PID died; 20 s at most.
-wait_for() { # FILE PATTERN PID
-	local i
-	for i in $(seq 1 200); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # The steady rate in a sink log ("time count" lines): from 0.5 s after
 # the count first moved to 0.3 s before it last moved.  Prints Mpps.
 steady_rate() { # LOG

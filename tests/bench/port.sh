@@ -129,17 +129,6 @@ rate() { # COUNT GEN_OUT CYCLES
 		     printf "%.4f %.4f %s\n", n / t / 1e6, o, c == "" ? "-" : c }'
 }
 
-# Waits until FILE contains PATTERN or PID died; 20 s at most.
-wait_for() { # FILE PATTERN PID
-	local i
-	for i in $(seq 1 200); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # Nothing of a case may stay attached to vR for the next one.
 check_detached() { # CASE
 	if ip -n "$NS_R" link show "$VR" | grep -q 'prog/xdp'; then
@@ -149,16 +138,6 @@ check_detached() { # CASE
 		return 1
 	fi
 	return 0
-}
-
-fail_case() { # NAME FILE...
-	local n=$1; shift
-	echo "port: case $n failed:" >&2
-	local f
-	for f in "$@"; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
-	done
-	return 1
 }
 
 # Our receivers: start, wait for "ready", send, SIGINT, read rx_packets.
