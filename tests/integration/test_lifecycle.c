@@ -241,15 +241,8 @@ static void child_spawn(struct child *c, const struct tool *t,
 
 static bool child_pump(struct child *c, int timeout_ms)
 {
-	int ready = xm_proc_poll(c->out_fd, c->err_fd, timeout_ms);
-
-	if (ready < 0)
-		return false;
-	if (ready & 1)
-		xm_proc_read(&c->out_fd, c->out, &c->out_len, OUT_MAX);
-	if (ready & 2)
-		xm_proc_read(&c->err_fd, c->err, &c->err_len, OUT_MAX);
-	return true;
+	return xm_proc_pump(&c->out_fd, c->out, &c->out_len, &c->err_fd,
+			    c->err, &c->err_len, OUT_MAX, timeout_ms);
 }
 
 static bool child_wait_err(struct child *c, const char *needle, int ms)

@@ -183,6 +183,20 @@ int xm_proc_poll(int out_fd, int err_fd, int timeout_ms)
 	return mask;
 }
 
+bool xm_proc_pump(int *out_fd, char *out, size_t *out_len, int *err_fd,
+		  char *err, size_t *err_len, size_t cap, int timeout_ms)
+{
+	int ready = xm_proc_poll(*out_fd, *err_fd, timeout_ms);
+
+	if (ready < 0)
+		return false;
+	if (ready & 1)
+		xm_proc_read(out_fd, out, out_len, cap);
+	if (ready & 2)
+		xm_proc_read(err_fd, err, err_len, cap);
+	return true;
+}
+
 int xm_proc_reap(pid_t pid, uint64_t deadline_ms)
 {
 	int status;

@@ -19,6 +19,7 @@
 #ifndef XM_TEST_PROC_H
 #define XM_TEST_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -56,6 +57,14 @@ ssize_t xm_proc_read(int *fd, char *buf, size_t *len, size_t cap);
  * -ENOENT when both are closed.
  */
 int xm_proc_poll(int out_fd, int err_fd, int timeout_ms);
+
+/**
+ * One round of a child's output: waits up to timeout_ms (xm_proc_poll),
+ * then reads each ready pipe once (xm_proc_read) into out or err, each
+ * cap bytes.  @return false when both pipes are closed.
+ */
+bool xm_proc_pump(int *out_fd, char *out, size_t *out_len, int *err_fd,
+		  char *err, size_t *err_len, size_t cap, int timeout_ms);
 
 /**
  * Reaps pid by deadline_ms (xm_now_ms() clock), SIGKILLing it when it
