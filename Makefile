@@ -45,7 +45,9 @@ PKG_CONFIG ?= pkg-config
 DEPS_PKGS := gcc make pkg-config clang llvm libbpf-dev libxdp-dev xdp-tools \
 	     bpftool libelf-dev zlib1g-dev libcriterion-dev iproute2 \
 	     libpcap-dev tcpdump tshark procps util-linux kmod mawk mount \
-	     libclang-rt-14-dev
+	     libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev \
+	     python3-prometheus-client bird2 doxygen bash-completion man-db \
+	     groff-base systemd
 BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng \
 	      ethtool wireshark-common valgrind
 
