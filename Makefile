@@ -202,6 +202,8 @@ $(BIN)/xmbuf-$(notdir $(1)): $(call objs_of,rel,$(filter $(1)/%,$(EXAMPLE_SRCS))
 	$$(Q)$$(CC) -o $$@ $$^ $$(LIBS) -lpcap
 endef
 $(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_rule,$(d))))
+# xmbuf-lb tells systemd how it is doing (examples/lb/lb_notify.c).
+$(BIN)/xmbuf-lb: LIBS += -lsystemd
 examples: $(foreach d,$(EXAMPLE_DIRS),$(BIN)/xmbuf-$(notdir $(d)))
 .PHONY: examples
 
@@ -217,9 +219,10 @@ endef
 $(foreach v,dbg asan,$(eval $(call test_rules,$(v))))
 
 # tests/unit/test_lb_*.c also link the load balancer's pure parts: every
-# examples/lb/*.c but its main (lb.c).  A more specific pattern than the
+# examples/lb/*.c but its main (lb.c) and its systemd notifications
+# (lb_notify.c: libsystemd).  A more specific pattern than the
 # one above, so make prefers it.
-LB_PURE_SRCS := $(filter-out examples/lb/lb.c,$(wildcard examples/lb/*.c))
+LB_PURE_SRCS := $(filter-out examples/lb/lb.c examples/lb/lb_notify.c,$(wildcard examples/lb/*.c))
 define lb_test_rules
 $(BUILD)/test/$(1)/unit/test_lb_%: $(BUILD)/obj/$(1)/tests/unit/test_lb_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(LB_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
 	$$(call msg,LD,$$@)
@@ -286,6 +289,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)tests/check_layers.sh . $(BUILD)/obj/rel
 	$(Q)tests/install/check.sh $(BUILD)
+	$(Q)tests/check_units.sh $(BIN)
 	$(Q)$(MAKE) --no-print-directory _fuzz_smoke
 	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=$(TEST_VARIANT) \
 		TEST_UNIT_ALSO=asan
@@ -385,6 +389,8 @@ check: check_abi
 		echo "check: umem/ must not include xsk headers" >&2; exit 1; fi
 	$(Q)tests/check_layers.sh . $(BUILD)/obj/rel
 	$(Q)tests/check_deps.sh "$(DEPS_PKGS)" "$(BENCH_PKGS)"
+	$(Q)$(MAKE) --no-print-directory examples
+	$(Q)tests/check_units.sh $(BIN)
 
 check_abi: $(BUILD)/libxmbuf.so $(BUILD)/obj/rel/libxmbuf.a
 	$(Q)tests/check_abi.sh $(BUILD)/obj/rel/libxmbuf.a $(BUILD)/libxmbuf.so libxmbuf.map
@@ -415,7 +421,7 @@ FUZZ_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 -DINVARIANTS \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	       -fno-omit-frame-pointer $(INCS)
 fuzz_pkt_SRCS := userspace/pkt.c userspace/pkt_build.c common/print.c
-fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c \
+fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c examples/lb/lb_csum.c \
 	examples/lb/lb_config.c examples/lb/lb_config_parse.c \
 	examples/lb/lb_lru.c examples/lb/lb_maglev.c examples/lb/lb_hash.c
 fuzz_lb_config_SRCS := examples/lb/lb_config.c \

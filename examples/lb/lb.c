@@ -52,8 +52,10 @@
 #include "xm_umem.h"
 
 #include "lb_config.h"
+#include "lb_key.h"
 #include "lb_lru.h"
 #include "lb_maglev.h"
+#include "lb_notify.h"
 #include "lb_path.h"
 
 #define LB_BURST_DEFAULT	64
@@ -94,6 +96,7 @@ struct lb {
 	uint64_t reloads;		/* successful reloads */
 	uint64_t reload_failures;	/* refused reloads */
 	uint64_t rule_failures;		/* steering updates that failed */
+	bool ready_sent;		/* READY=1 told (lb_notify.c) */
 };
 
 static volatile sig_atomic_t reload_requested;
@@ -550,6 +553,7 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 					       p->malformed_why[k]);
 		xm_ex_json_close(&j);
 		xm_ex_json_u64(&j, "fragments", p->frags);
+		xm_ex_json_u64(&j, "csum_completed", p->csum_completed);
 		xm_ex_json_u64(&j, "too_big", p->too_big);
 		xm_ex_json_u64(&j, "rescheduled", p->rescheduled);
 		/* What AF_XDP left in front of the packets (UINT32_MAX: no
@@ -609,13 +613,15 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 	       (unsigned long long)p->too_big_dropped,
 	       (unsigned long long)r->t.tx_full);
 	printf("  flows %llu of %llu, evictions %llu, not pinned %llu (source "
-	       "budget) %llu (table budget), fragments %llu\n",
+	       "budget) %llu (table budget), fragments %llu, checksums "
+	       "completed %llu\n",
 	       (unsigned long long)r->t.flows,
 	       (unsigned long long)r->t.lru_capacity,
 	       (unsigned long long)r->t.lru.evictions,
 	       (unsigned long long)p->pin_refused_source,
 	       (unsigned long long)p->pin_refused_table,
-	       (unsigned long long)p->frags);
+	       (unsigned long long)p->frags,
+	       (unsigned long long)p->csum_completed);
 	printf("  busy: %.1f cycles/packet\n", p->rx ?
 	       (double)r->t.busy_cycles / (double)p->rx : 0);
 	print_detail(c, stdout);
@@ -630,6 +636,8 @@ struct lb_args {
 					 * -Q, -v */
 	const char *config;		/* -c */
 	bool check;			/* -t */
+	const char *state_dir;		/* --state-dir: the kept key */
+	bool stats;			/* --stats: live lines under systemd */
 };
 
 /* @return -1 to go on, else the exit status. */
@@ -655,7 +663,14 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 		XM_EX_STD(XM_EX_O_POLL, 0, NULL),
 		XM_EX_STD(XM_EX_O_FRAMES, 0, NULL),
 		XM_EX_STD(XM_EX_O_JSON, 0, NULL),
-		XM_EX_STD(XM_EX_O_QUIET, 0, NULL),
+		XM_EX_STD(XM_EX_O_QUIET, 0, "no live stats line (the default "
+			  "under systemd: NOTIFY_SOCKET set)"),
+		{ .name = "stats", .arg = XM_EX_ARG_NONE, .dest = &a->stats,
+		  .help = "the live stats line even under systemd" },
+		{ .name = "state-dir", .arg = XM_EX_ARG_STR,
+		  .dest = &a->state_dir, .metavar = "DIR",
+		  .help = "where the key is kept when CONFIG has no key line "
+			  "(default " LB_STATE_DIR_DEFAULT ")" },
 		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
 		XM_EX_OPTS_END
 	};
@@ -677,9 +692,17 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->ex.burst = LB_BURST_DEFAULT;
+	a->state_dir = LB_STATE_DIR_DEFAULT;
 	ret = xm_ex_opts_parse(&cli, argc, argv, NULL);
 	if (ret >= 0)
 		return ret;
+	/* The journal is not a metrics store: no line a second under a
+	 * service manager unless asked for. */
+	if (a->stats && a->ex.quiet)
+		return xm_ex_usage_error("--stats and -Q contradict each "
+					 "other");
+	if (lb_notify_supervised() && !a->stats)
+		a->ex.quiet = true;
 	if (!a->ex.ifname && !a->check)
 		return xm_ex_usage_error("-i IF is required");
 	return -1;
@@ -698,7 +721,7 @@ static int check_config(const char *path)
 	       c->c_nvips, c->c_nbackends, c->c_table_size, c->c_lru_size,
 	       c->c_encap == LB_ENCAP_IPIP ? "ipip" :
 	       c->c_encap == LB_ENCAP_GUE ? "gue" : "gue-direct", c->c_nrules,
-	       c->c_key_set ? "configured" : "random");
+	       c->c_key_set ? "configured" : "kept in the state directory");
 	for (uint32_t vi = 0; vi < c->c_nvips; vi++) {
 		const struct lb_vip *v = &c->c_vips[vi];
 		uint64_t wsum = 0;
@@ -764,13 +787,37 @@ static void sample_detail(void *ctx)
 	print_detail(atomic_load(&lb->cur), stderr);
 }
 
-/* Each round: a SIGHUP since the last one reloads the configuration. */
+/*
+ * Each round: a SIGHUP since the last one reloads the configuration.
+ * The first round runs once every worker thread is started: the moment
+ * to tell a service manager that traffic is balanced.
+ */
 static int tick(void *ctx, uint64_t now_ns)
 {
+	struct lb *lb = ctx;
+	const struct lb_config *c;
+
 	(void)now_ns;
+	if (!lb->ready_sent) {
+		c = atomic_load(&lb->cur);
+		lb_notify_ready("balancing %u service(s), generation %u",
+				c->c_nvips, c->c_gen);
+		lb->ready_sent = true;
+	}
 	if (reload_requested) {
+		uint64_t refused = lb->reload_failures;
+
 		reload_requested = 0;
-		reload(ctx);
+		lb_notify_reloading();
+		reload(lb);
+		c = atomic_load(&lb->cur);
+		if (lb->reload_failures != refused)
+			lb_notify_ready("reload refused; generation %u stays "
+					"(%u service(s))", c->c_gen,
+					c->c_nvips);
+		else
+			lb_notify_ready("balancing %u service(s), generation "
+					"%u", c->c_nvips, c->c_gen);
 	}
 	return 0;
 }
@@ -827,6 +874,33 @@ static int init_workers(struct lb *lb, const struct lb_config *c)
 	return 0;
 }
 
+/*
+ * Without a key line, the key kept in the state directory (drawn there
+ * at the first start, lb_key.c) replaces the parse's random one, so a
+ * restart moves no flow; said at every start.  @return 0 or the exit
+ * status.
+ */
+static int use_kept_key(struct lb_config *c, const char *dir)
+{
+	char err[LB_ERRLEN], path[4200];
+	bool created;
+	int e;
+
+	if (c->c_key_set)
+		return 0;
+	e = lb_key_state(dir, c->c_key, &created, path, sizeof(path), err,
+			 sizeof(err));
+	if (e)
+		return xm_ex_error("no key line in the configuration, and no "
+				   "kept key: %s", err);
+	lb_sipkey_init(&c->c_sipkey, c->c_key);
+	fprintf(stderr, "%s: no key line: using the key kept in %s (%s, mode "
+		"0600); restarts keep every flow on its backend\n",
+		xm_ex_prog(), path, created ? "drawn now" :
+		"from an earlier start");
+	return 0;
+}
+
 /* Runs the workers until a stop or -d, then closes the port and audits. */
 static int balance(struct lb *lb, const struct lb_args *a,
 		   struct lb_result_sum *r)
@@ -853,6 +927,7 @@ static int balance(struct lb *lb, const struct lb_args *a,
 	};
 
 	r->worker_err = xm_ex_run(&run);
+	lb_notify_stopping();
 	r->seconds = xm_ex_run_seconds(&run);
 	sum_totals(lb, &r->t);
 	r->have_st = xm_port_stats(lb->port, &r->st) == 0;
@@ -893,6 +968,11 @@ int main(int argc, char **argv)
 	c = lb_config_read(a.config, NULL, err, sizeof(err));
 	if (c == NULL)
 		return xm_ex_error("%s", err);
+	ret = use_kept_key(c, a.state_dir);
+	if (ret) {
+		lb_config_free(c);
+		return ret;
+	}
 
 	e = xm_ex_signals_install();
 	if (e) {

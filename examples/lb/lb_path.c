@@ -33,6 +33,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "lb_csum.h"
 #include "lb_maglev.h"
 #include "lb_path.h"
 
@@ -424,6 +425,11 @@ enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
 			       now_ns, r);
 	if (headroom < overhead)
 		return drop(&w->p_st.no_headroom);
+
+	/* A node-local sender's placeholder checksum: finish it before
+	 * the segment goes into the tunnel (lb_csum.c). */
+	if (lb_csum_complete(frame, len, pip))
+		cnt_inc(w->p_st.csum_completed);
 
 	/*
 	 * The new frame starts overhead bytes earlier: its MACs and type are

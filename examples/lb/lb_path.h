@@ -79,6 +79,9 @@ struct lb_path_stats {
 					 * source's budget was spent */
 	uint64_t pin_refused_table;	/* ... the worker's budget was spent
 					 * (a flood from many sources) */
+	uint64_t csum_completed;	/* TCP/UDP checksums a local sender
+					 * left partial, finished here
+					 * (lb_csum.c) */
 };
 
 /*

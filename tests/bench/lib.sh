@@ -26,6 +26,9 @@ mount         mount             deps
 umount        mount             deps
 tcpdump       tcpdump           deps
 tshark        tshark            deps
+systemd-analyze systemd         deps
+bird          bird2             deps
+birdc         bird2             deps
 capinfos      wireshark-common  bench
 ethtool       ethtool           bench
 netsniff-ng   netsniff-ng       bench
