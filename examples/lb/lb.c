@@ -638,6 +638,7 @@ struct lb_args {
 	bool check;			/* -t */
 	const char *state_dir;		/* --state-dir: the kept key */
 	bool stats;			/* --stats: live lines under systemd */
+	bool quiet;			/* -Q as given (the start line) */
 };
 
 /* @return -1 to go on, else the exit status. */
@@ -701,6 +702,7 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 	if (a->stats && a->ex.quiet)
 		return xm_ex_usage_error("--stats and -Q contradict each "
 					 "other");
+	a->quiet = a->ex.quiet;
 	if (lb_notify_supervised() && !a->stats)
 		a->ex.quiet = true;
 	if (!a->ex.ifname && !a->check)
@@ -1030,7 +1032,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out_workers;
 
-	if (!a.ex.quiet)
+	if (!a.quiet)
 		fprintf(stderr, "%s: %s, %u queue(s), mode %s, %u service(s), "
 			"%u backend(s), %u steering rule(s)\n", xm_ex_prog(),
 			a.ex.ifname, lb.nworkers, r.mode, c->c_nvips,
