@@ -51,6 +51,7 @@
 #include "xm_port.h"
 #include "xm_umem.h"
 
+#include "lb_bird.h"
 #include "lb_config.h"
 #include "lb_key.h"
 #include "lb_lru.h"
@@ -97,6 +98,10 @@ struct lb {
 	uint64_t reload_failures;	/* refused reloads */
 	uint64_t rule_failures;		/* steering updates that failed */
 	bool ready_sent;		/* READY=1 told (lb_notify.c) */
+	bool bird_on;			/* --bird-routes: BIRD announces */
+	bool host_drained;		/* every VIP withdrawn on purpose */
+	uint64_t bird_next_ns;		/* next look at the announce set */
+	struct lb_bird bird;		/* lb_bird.c */
 };
 
 static volatile sig_atomic_t reload_requested;
@@ -637,6 +642,10 @@ struct lb_args {
 	const char *config;		/* -c */
 	bool check;			/* -t */
 	const char *state_dir;		/* --state-dir: the kept key */
+	const char *bird_routes;	/* --bird-routes FILE */
+	const char *bird_sock;		/* --birdc-socket SOCK */
+	const char *bird_dev;		/* --bird-device NAME */
+	const char *birdc;		/* --birdc PROGRAM */
 	bool stats;			/* --stats: live lines under systemd */
 	bool quiet;			/* -Q as given (the start line) */
 };
@@ -672,6 +681,23 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 		  .dest = &a->state_dir, .metavar = "DIR",
 		  .help = "where the key is kept when CONFIG has no key line "
 			  "(default " LB_STATE_DIR_DEFAULT ")" },
+		{ .arg = XM_EX_ARG_TEXT, .help = "\nBGP through BIRD 2 "
+		  "(examples/lb/bird/README.md):" },
+		{ .name = "bird-routes", .arg = XM_EX_ARG_STR,
+		  .dest = &a->bird_routes, .metavar = "FILE",
+		  .help = "announce the VIPs that can be served: static routes "
+			  "in FILE (IPv6: FILE.v6)\nfor BIRD to include, via a "
+			  "device that goes with the process" },
+		{ .name = "birdc-socket", .arg = XM_EX_ARG_STR,
+		  .dest = &a->bird_sock, .metavar = "SOCK",
+		  .help = "BIRD's control socket (default "
+			  LB_BIRD_SOCK_DEFAULT ")" },
+		{ .name = "bird-device", .arg = XM_EX_ARG_STR,
+		  .dest = &a->bird_dev, .metavar = "NAME",
+		  .help = "the routes' device (default xlb-IF)" },
+		{ .name = "birdc", .arg = XM_EX_ARG_STR, .dest = &a->birdc,
+		  .metavar = "PROGRAM", .help = "birdc to run (default birdc)" },
+		{ .arg = XM_EX_ARG_TEXT, .help = "" },
 		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
 		XM_EX_OPTS_END
 	};
@@ -694,6 +720,8 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 	memset(a, 0, sizeof(*a));
 	a->ex.burst = LB_BURST_DEFAULT;
 	a->state_dir = LB_STATE_DIR_DEFAULT;
+	a->bird_sock = LB_BIRD_SOCK_DEFAULT;
+	a->birdc = "birdc";
 	ret = xm_ex_opts_parse(&cli, argc, argv, NULL);
 	if (ret >= 0)
 		return ret;
@@ -789,6 +817,50 @@ static void sample_detail(void *ctx)
 	print_detail(atomic_load(&lb->cur), stderr);
 }
 
+/* ------------------------------------------------------------------ BGP */
+
+#define LB_BIRD_EVERY_NS	250000000ull	/* announce set looked at */
+
+/*
+ * The announce set against the configuration in force, BIRD told when it
+ * changed, the device up once BIRD has the files as they are (a route
+ * must never lead to a stale set).  Main thread, from tick().
+ */
+static void bird_tick(struct lb *lb, uint64_t now, bool force)
+{
+	struct lb_bird *b = &lb->bird;
+	char err[LB_ERRLEN];
+	int r;
+
+	if (!lb->bird_on)
+		return;
+	if (force || now >= lb->bird_next_ns) {
+		lb->bird_next_ns = now + LB_BIRD_EVERY_NS;
+		if (lb_bird_set(b, atomic_load(&lb->cur), NULL, NULL, err,
+				sizeof(err)))
+			xm_ex_error("%s", err);
+	}
+	r = lb_bird_poll(b, now);
+	if (r > 0) {
+		fprintf(stderr, "%s: bird: %u of %u VIP address(es) in %s, "
+			"BIRD reconfigured\n", xm_ex_prog(), b->b_announced,
+			b->b_addresses, b->b_routes4);
+	} else if (r < 0 && !b->b_failing) {
+		b->b_failing = true;
+		xm_ex_error("bird: birdc -s %s configure: %s (trying again "
+			    "each second)", b->b_sock, b->b_msg);
+	}
+	if (!b->b_pending && !b->b_up && !lb->host_drained) {
+		r = lb_bird_updown(b, true);
+		if (r)
+			xm_ex_error("bird: cannot bring %s up: %s", b->b_tun,
+				    strerror(-r));
+		else
+			fprintf(stderr, "%s: bird: %s up: announcing\n",
+				xm_ex_prog(), b->b_tun);
+	}
+}
+
 /*
  * Each round: a SIGHUP since the last one reloads the configuration.
  * The first round runs once every worker thread is started: the moment
@@ -799,13 +871,13 @@ static int tick(void *ctx, uint64_t now_ns)
 	struct lb *lb = ctx;
 	const struct lb_config *c;
 
-	(void)now_ns;
 	if (!lb->ready_sent) {
 		c = atomic_load(&lb->cur);
 		lb_notify_ready("balancing %u service(s), generation %u",
 				c->c_nvips, c->c_gen);
 		lb->ready_sent = true;
 	}
+	bird_tick(lb, now_ns, false);
 	if (reload_requested) {
 		uint64_t refused = lb->reload_failures;
 
@@ -820,6 +892,7 @@ static int tick(void *ctx, uint64_t now_ns)
 		else
 			lb_notify_ready("balancing %u service(s), generation "
 					"%u", c->c_nvips, c->c_gen);
+		bird_tick(lb, now_ns, true);
 	}
 	return 0;
 }
@@ -930,6 +1003,9 @@ static int balance(struct lb *lb, const struct lb_args *a,
 
 	r->worker_err = xm_ex_run(&run);
 	lb_notify_stopping();
+	/* The routes go first, so the routers move the traffic away. */
+	if (lb->bird_on)
+		lb_bird_close(&lb->bird);
 	r->seconds = xm_ex_run_seconds(&run);
 	sum_totals(lb, &r->t);
 	r->have_st = xm_port_stats(lb->port, &r->st) == 0;
@@ -1031,6 +1107,19 @@ int main(int argc, char **argv)
 	ret = init_workers(&lb, c);
 	if (ret)
 		goto out_workers;
+	if (a.bird_routes) {
+		char dev[IF_NAMESIZE];
+
+		snprintf(dev, sizeof(dev), "xlb-%s", a.ex.ifname);
+		e = lb_bird_open(&lb.bird, a.bird_routes, a.bird_sock, a.birdc,
+				 a.bird_dev ? a.bird_dev : dev, err,
+				 sizeof(err));
+		if (e) {
+			ret = xm_ex_error("%s", err);
+			goto out_workers;
+		}
+		lb.bird_on = true;
+	}
 
 	if (!a.quiet)
 		fprintf(stderr, "%s: %s, %u queue(s), mode %s, %u service(s), "
@@ -1040,6 +1129,8 @@ int main(int argc, char **argv)
 	ret = balance(&lb, &a, &r);
 
 out_workers:
+	if (lb.bird_on)
+		lb_bird_close(&lb.bird);
 	if (lb.workers)
 		for (unsigned int i = 0; i < lb.nworkers; i++)
 			lb_lru_destroy(lb.workers[i].path.p_lru);
