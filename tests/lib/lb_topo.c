@@ -16,6 +16,7 @@
  *   xm_lbt_up, xm_lbt_down, xm_lbt_bin, xm_lbt_write_file,
  *   xm_lbt_json_u64, xm_lbt_summary, xm_lbt_decap_count,
  *   xm_lbt_spawn, xm_lbt_finish, xm_lbt_start, xm_lbt_reload, xm_lbt_hup,
+ *   xm_lbt_hup_proc,
  *   xm_lbt_wait_live,
  *   xm_lbt_stop_clean, xm_lbt_lb_mac,
  *   xm_lbt_client_frame, xm_lbt_from_vip, xm_lbt_answer_of,
@@ -230,7 +231,11 @@ bool xm_lbt_reload(struct xm_lbt *t, int i, const char *conf)
 
 bool xm_lbt_hup(struct xm_lbt *t, int i)
 {
-	struct xm_lbt_proc *l = &t->lb[i];
+	return xm_lbt_hup_proc(&t->lb[i]);
+}
+
+bool xm_lbt_hup_proc(struct xm_lbt_proc *l)
+{
 	size_t mark = l->err_len;
 	uint64_t end = xm_now_ms() + 10000;
 

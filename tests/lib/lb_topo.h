@@ -146,6 +146,8 @@ bool xm_lbt_reload(struct xm_lbt *t, int i, const char *conf);
  * then fails the test) for its verdict.  @return true if it reloaded.
  */
 bool xm_lbt_hup(struct xm_lbt *t, int i);
+/** The same for a balancer started with xm_lbt_spawn(). */
+bool xm_lbt_hup_proc(struct xm_lbt_proc *l);
 /**
  * Waits (ms at most) until balancer i's live line (once a second on its
  * stderr: rx, fwd, icmp, drop, flows) shows column col at want or more,
