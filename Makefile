@@ -111,6 +111,7 @@ help:
 	@echo '  make sanitize   the same suites under ASan+UBSan'
 	@echo '  make bench      every benchmark (B=alloc runs one); installs the peers'
 	@echo '  make demo       the main job, end to end, on its own veth pair'
+	@echo '  make demo-lb    two balancers behind ECMP and BGP (BIRD): a failover keeps every connection'
 	@echo '  make install    PREFIX=/usr/local: headers, libraries, xmbuf.pc, BPF objects'
 	@echo '  make check      layering rules (tests/check_layers.sh), the exported-symbol check, packages vs commands'
 	@echo '  make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
@@ -176,7 +177,7 @@ $(BUILD)/obj/$(1)/libxmbuf.a: $(call objs_of,$(1),$(LIB_SRCS))
 	$$(Q)rm -f $$@
 	$$(Q)ar rcs $$@ $$^
 
--include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(EXAMPLE_SRCS) tests/bench/livegen.c tests/bench/peer_raw_rxdrop.c))
+-include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(EXAMPLE_SRCS) tests/bench/livegen.c tests/bench/tcpecho.c tests/bench/peer_raw_rxdrop.c))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 # --version of every tool (and the test that checks it)
@@ -327,6 +328,14 @@ $(BIN)/peer-raw-rxdrop: $(BUILD)/obj/rel/tests/bench/peer_raw_rxdrop.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
+# The TCP service and long-lived clients of demo-lb and the lb-ecmp
+# benchmark (the suites use tests/lib/tcp_echo.c in-process).
+BENCH_TOOLS += $(BIN)/xm-tcpecho
+$(BIN)/xm-tcpecho: $(call objs_of,rel,tests/bench/tcpecho.c tests/lib/tcp_echo.c tests/lib/netns.c)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^ -pthread
+
 # The pktgen benchmark's raw libxdp txonly baseline and its XDP sink.
 BENCH_TOOLS += $(BIN)/peer-raw-txpush $(BIN)/xm-sink
 $(BIN)/peer-raw-txpush: $(BUILD)/obj/rel/tests/bench/peer_raw_txpush.o
@@ -359,6 +368,12 @@ bench: deps-bench
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)BIN=$(BIN) tests/demo.sh
+
+# Two balancers behind a router's ECMP route, announced by BGP (BIRD).
+demo-lb: deps
+	$(Q)$(MAKE) --no-print-directory build $(BIN)/xm-tcpecho
+	$(Q)BIN=$(BIN) tests/demo_lb.sh
+.PHONY: demo-lb
 
 # -------------------------------------------------------------- install
 install: all
