@@ -242,6 +242,20 @@ bench_lb() {
 	[ $rc = 0 ] || [ $rc = 77 ]
 }
 
+# ----------------------------------------------------------- lb-ecmp
+# Two xmbuf-lb behind a router's ECMP route, announced by BGP (BIRD 2):
+# forwarding rate through both against one (BENCH lb_ecmp_scaling_ratio,
+# bounded on 2 cores), and connections lost while one balancer is killed
+# under a fixed offered rate of echoes (BENCH lb_failover_lost_flows,
+# goal 0).  Needs root; tests/bench/lb-ecmp.sh has the details.
+bench_lb-ecmp() {
+	local rc
+	BIN="$BIN" "$(dirname "$0")/lb-ecmp.sh"
+	rc=$?
+	# 77: skipped (not root), already said so loudly.
+	[ $rc = 0 ] || [ $rc = 77 ]
+}
+
 # ------------------------------------------------------------ pktgen
 # xmbuf-pktgen's peak TX (AF_XDP engine, live-frames engine) into one
 # XDP_DROP sink, against a raw libxdp txpush loop (peer-raw-txpush),
