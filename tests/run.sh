@@ -21,9 +21,11 @@ for a in "$@"; do
 done
 
 # ip and sysctl build the namespaces (tests/lib); the capture suite
-# reads its files back with tcpdump and tshark.
+# reads its files back with tcpdump and tshark; the balancer's ECMP suite
+# runs BIRD, and its TCP suite setpriv.
 if [ ${#integ[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
-	xm_need_cmds "tests: integration" ip sysctl tcpdump tshark ||
+	xm_need_cmds "tests: integration" ip sysctl tcpdump tshark bird birdc \
+		setpriv ||
 		exit 1
 fi
 

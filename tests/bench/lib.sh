@@ -29,6 +29,7 @@ tshark        tshark            deps
 systemd-analyze systemd         deps
 bird          bird2             deps
 birdc         bird2             deps
+setpriv       util-linux        deps
 capinfos      wireshark-common  bench
 ethtool       ethtool           bench
 netsniff-ng   netsniff-ng       bench

@@ -17,6 +17,11 @@
  *  - without a key line, the key kept in the state directory: open
  *    connections, restart the balancer, every one still answers (a
  *    connection moved to another backend would be reset by it);
+ *  - the unit's capabilities (examples/lb/xmbuf-lb@.service's
+ *    CapabilityBoundingSet=) are enough: the balancer run under exactly
+ *    that bounding set (setpriv) balances TCP and detaches its program
+ *    at the stop; without CAP_NET_RAW it cannot start (so the bounding
+ *    set does bind);
  *  - sd_notify: READY=1 once balancing, RELOADING=1 then READY=1 on
  *    SIGHUP, STOPPING=1 at SIGTERM, to a NOTIFY_SOCKET of the test's;
  *    under it no live line a second, unless --stats.
@@ -25,15 +30,18 @@
  * namespace even when a test fails.  Needs root; skipped without it.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -287,4 +295,86 @@ Test(lb_net, sd_notify_ready_reloading_stopping_and_no_live_lines)
 Test(lb_net, sd_notify_with_stats_keeps_the_live_line)
 {
 	notify_run(true);
+}
+
+/* ------------------------------------------------------- capabilities */
+
+/* The unit's CapabilityBoundingSet= as setpriv's "-all,+cap,..." less
+ * drop (a capability name without CAP_, or NULL). */
+static void unit_caps(char *out, size_t len, const char *drop)
+{
+	char exe[PATH_MAX - 64], path[PATH_MAX], line[512];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f;
+
+	cr_assert_gt(n, 0);
+	exe[n] = '\0';
+	for (int up = 0; up < 5; up++)
+		*strrchr(exe, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/examples/lb/xmbuf-lb@.service", exe);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	snprintf(out, len, "-all");
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "CapabilityBoundingSet=", 22))
+			continue;
+		for (char *t = strtok(line + 22, " \n"); t; t = strtok(NULL, " \n")) {
+			cr_assert_eq(strncmp(t, "CAP_", 4), 0, "%s", t);
+			if (drop && !strcasecmp(t + 4, drop))
+				continue;
+			strncat(out, ",+", len - strlen(out) - 1);
+			for (char *c = t + 4; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			strncat(out, t + 4, len - strlen(out) - 1);
+		}
+	}
+	fclose(f);
+	cr_assert_neq(strcmp(out, "-all"), 0, "no CapabilityBoundingSet= in %s",
+		      path);
+}
+
+static void run_with_caps(const char *caps)
+{
+	char conf_path[120];
+	const char *wrap[] = { "/usr/bin/setpriv", "--bounding-set", caps,
+			       NULL };
+	const char *args[] = { "-i", "el0", "-c", conf_path, "-p", "--json",
+			       NULL };
+
+	snprintf(conf_path, sizeof(conf_path), "%s/lb0.conf", T.tmpdir);
+	xm_lbt_write_file(conf_path, conf(true));
+	xm_lbt_spawn_under(&T.lb[0], &T.ns_lb[0], wrap, args);
+}
+
+Test(lb_net, the_units_capabilities_are_enough)
+{
+	char caps[256];
+	uint64_t end;
+	int fd = -1, be, st;
+
+	unit_caps(caps, sizeof(caps), NULL);
+	cr_log_info("bounding set %s", caps);
+	run_with_caps(caps);
+	end = xm_now_ms() + 15000;
+	while (fd < 0 && xm_now_ms() < end && T.lb[0].pid > 0 &&
+	       kill(T.lb[0].pid, 0) == 0)
+		fd = xm_tcpe_connect(&T.ns_cli, htonl(VIP_N), PORT, 1000, &be);
+	cr_assert_geq(fd, 0, "no connection through a balancer under %s",
+		      caps);
+	cr_assert_eq(xm_tcpe_echo(fd, 10000, 1), 0);
+	close(fd);
+	xm_lbt_stop_clean(&T, 0);
+	/* and it could detach its program at the stop */
+	cr_assert_eq(xm_netns_sh(&T.ns_lb[0], "! ip link show el0 | grep -q "
+				 "prog/xdp"), 0, "an XDP program stayed on el0 "
+		     "after a stop under %s", caps);
+
+	/* The control: the bounding set does bind. */
+	unit_caps(caps, sizeof(caps), "net_raw");
+	run_with_caps(caps);
+	st = xm_lbt_finish(&T.lb[0], 0, 15000);
+	cr_assert_eq(st, 1, "without CAP_NET_RAW: exit %d: %s", st,
+		     T.lb[0].err);
+	cr_assert_not_null(strstr(T.lb[0].err, "CAP_NET_RAW"), "%s",
+			   T.lb[0].err);
 }

@@ -15,7 +15,7 @@
  * KPI:
  *   xm_lbt_up, xm_lbt_down, xm_lbt_bin, xm_lbt_write_file,
  *   xm_lbt_json_u64, xm_lbt_summary, xm_lbt_decap_count,
- *   xm_lbt_spawn, xm_lbt_finish, xm_lbt_start, xm_lbt_reload, xm_lbt_hup,
+ *   xm_lbt_spawn, xm_lbt_spawn_under, xm_lbt_finish, xm_lbt_start, xm_lbt_reload, xm_lbt_hup,
  *   xm_lbt_hup_proc,
  *   xm_lbt_wait_live,
  *   xm_lbt_stop_clean, xm_lbt_lb_mac,
@@ -160,7 +160,13 @@ static bool lb_wait_err(struct xm_lbt_proc *l, const char *needle,
 void xm_lbt_spawn(struct xm_lbt_proc *l, const struct xm_netns *ns,
 		  const char *const *args)
 {
-	const char *argv[24];
+	xm_lbt_spawn_under(l, ns, NULL, args);
+}
+
+void xm_lbt_spawn_under(struct xm_lbt_proc *l, const struct xm_netns *ns,
+			const char *const *wrap, const char *const *args)
+{
+	const char *argv[40];
 	int n = 0;
 
 	l->out = l->out ? l->out : malloc(XM_LBT_OUT_MAX);
@@ -168,9 +174,11 @@ void xm_lbt_spawn(struct xm_lbt_proc *l, const struct xm_netns *ns,
 	cr_assert(l->out && l->err);
 	l->out[0] = l->err[0] = '\0';
 	l->out_len = l->err_len = 0;
+	for (; wrap && wrap[n] && n < 16; n++)
+		argv[n] = wrap[n];
 	argv[n++] = xm_lbt_bin("xmbuf-lb", "XMBUF_LB");
-	for (; args[n - 1] && n < 23; n++)
-		argv[n] = args[n - 1];
+	for (int k = 0; args[k] && n < 39; k++)
+		argv[n++] = args[k];
 	argv[n] = NULL;
 	l->pid = xm_proc_spawn(ns, argv, 0, &l->out_fd, &l->err_fd);
 	cr_assert(l->pid > 0, "spawn: %s", strerror(-l->pid));

@@ -128,6 +128,10 @@ uint64_t xm_lbt_decap_count(const struct xm_lbt *t, int b, const char *key);
 /** Runs `xmbuf-lb args...` in ns (NULL: here) without waiting. */
 void xm_lbt_spawn(struct xm_lbt_proc *l, const struct xm_netns *ns,
 		  const char *const *args);
+/** The same under a wrapper: `wrap... xmbuf-lb args...` (wrap[0] a
+ * path; NULL-terminated; NULL: none). */
+void xm_lbt_spawn_under(struct xm_lbt_proc *l, const struct xm_netns *ns,
+			const char *const *wrap, const char *const *args);
 /**
  * Sends sig (0: none), reads until EOF, reaps within ms (killing an
  * overstayer).  @return the exit status, or -1 after a signal or a kill.
