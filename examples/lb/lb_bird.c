@@ -363,11 +363,13 @@ static bool birdc_configure(struct lb_bird *b, char *out, size_t cap)
 		dup2(null, 0);
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);
-		/* The balancer blocks SIGHUP-like signals in no thread but
-		 * changes their handlers: birdc starts with the defaults. */
+		/* SIGPIPE is ignored in the balancer; birdc gets the
+		 * default (handlers are reset by exec, ignored signals are
+		 * not). */
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], (char *const *)argv);
-		dprintf(1, "cannot run %s: %s\n", argv[0], strerror(errno));
+		/* Only async-signal-safe calls here (a threaded parent). */
+		(void)!write(1, "cannot run birdc\n", 17);
 		_exit(127);
 	}
 	close(pfd[1]);
