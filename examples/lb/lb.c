@@ -674,20 +674,20 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 		XM_EX_STD(XM_EX_O_FRAMES, 0, NULL),
 		XM_EX_STD(XM_EX_O_JSON, 0, NULL),
 		XM_EX_STD(XM_EX_O_QUIET, 0, "no live stats line (the default "
-			  "under systemd: NOTIFY_SOCKET set)"),
+			  "under systemd:\nNOTIFY_SOCKET set)"),
 		{ .name = "stats", .arg = XM_EX_ARG_NONE, .dest = &a->stats,
 		  .help = "the live stats line even under systemd" },
 		{ .name = "state-dir", .arg = XM_EX_ARG_STR,
 		  .dest = &a->state_dir, .metavar = "DIR",
-		  .help = "where the key is kept when CONFIG has no key line "
-			  "(default " LB_STATE_DIR_DEFAULT ")" },
+		  .help = "where the key is kept when CONFIG has no key\n"
+			  "line (default " LB_STATE_DIR_DEFAULT ")" },
 		{ .arg = XM_EX_ARG_TEXT, .help = "\nBGP through BIRD 2 "
-		  "(examples/lb/bird/README.md):" },
+		  "(examples/lb/README.md, examples/lb/bird/):" },
 		{ .name = "bird-routes", .arg = XM_EX_ARG_STR,
 		  .dest = &a->bird_routes, .metavar = "FILE",
-		  .help = "announce the VIPs that can be served: static routes "
-			  "in FILE (IPv6: FILE.v6)\nfor BIRD to include, via a "
-			  "device that goes with the process" },
+		  .help = "announce the VIPs it can serve: static routes\n"
+			  "in FILE (IPv6: FILE.v6) for BIRD to include,\n"
+			  "via a device that goes with the process" },
 		{ .name = "birdc-socket", .arg = XM_EX_ARG_STR,
 		  .dest = &a->bird_sock, .metavar = "SOCK",
 		  .help = "BIRD's control socket (default "

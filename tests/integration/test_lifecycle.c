@@ -101,8 +101,10 @@ static const struct tool tools[T_MAX] = {
 	},
 };
 
-/* A balancer configuration for a veth with nothing behind it. */
+/* A balancer configuration for a veth with nothing behind it (with a
+ * key: without one, the balancer would keep one in /var/lib). */
 static const char lb_conf[] =
+	"key 5ca1ab1e0ddba11cafef00d15ea5e000\n"
 	"src-prefix 198.18.128.0/17\n"
 	"gateway 02:00:00:00:00:01\n"
 	"vip 198.18.2.1 udp 53\n"
