@@ -30,7 +30,9 @@ PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 DESTDIR ?=
-VERSION := 0.1.0
+# The one place the version is written: xm_version(), xmbuf.pc, the
+# shared object's file name and every tool's --version read it here.
+VERSION := $(shell cat VERSION)
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CC      := gcc
@@ -179,10 +181,10 @@ $(BUILD)/obj/$(1)/libxmbuf.a: $(call objs_of,$(1),$(LIB_SRCS))
 -include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(EXAMPLE_SRCS) tests/bench/livegen.c tests/bench/peer_raw_rxdrop.c))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
-# --version of every tool (and the test that checks it)
-$(foreach v,$(VARIANTS),$(BUILD)/obj/$(v)/examples/common/xm_ex_opts.o \
-	$(BUILD)/obj/$(v)/tests/unit/test_example_opts.o): \
-	BASE_CFLAGS += -DXM_VERSION='"$(VERSION)"'
+# xm_version(), which every tool's --version prints
+$(foreach v,$(VARIANTS),$(BUILD)/obj/$(v)/common/version.o): \
+	BASE_CFLAGS += -DXM_LIB_VERSION='"$(VERSION)"'
+$(foreach v,$(VARIANTS),$(BUILD)/obj/$(v)/common/version.o): VERSION
 
 $(BUILD)/libxmbuf.a: $(BUILD)/obj/rel/libxmbuf.a
 	$(Q)cp $< $@

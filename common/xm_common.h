@@ -53,6 +53,14 @@ typedef int (*xm_print_fn_t)(enum xm_print_level level, const char *fmt,
  */
 XM_API xm_print_fn_t xm_set_print(xm_print_fn_t fn);
 
+/**
+ * @brief **xm_version()** is the version of the library the program runs
+ * with (the shared object's, which may be newer than the headers it was
+ * built with).
+ * @return a static string such as "0.1.0", the Version of xmbuf.pc.
+ */
+XM_API const char *xm_version(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -279,7 +279,7 @@ static void pg_opts_common(struct pg_args *a, struct xm_ex_opt *t,
 		XM_EX_STD(XM_EX_O_QUEUES, 0, "queues, one thread each: 0, 0-3, "
 			  "0,2 (tx default\n0; rx default all; live engine: "
 			  "threads)"),
-		XM_EX_STD(XM_EX_O_CPUS, 'c', "pin the threads to these CPUs, "
+		XM_EX_STD_WAS(XM_EX_O_CPUS, 0, 'c', "pin the threads to these CPUs, "
 			  "round robin"),
 		{ .name = "count", .letter = 'n', .arg = XM_EX_ARG_U64,
 		  .dest = &a->count, .lo = 1, .hi = UINT64_MAX / 2,
