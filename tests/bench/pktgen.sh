@@ -174,7 +174,7 @@ run_case() { # CASE OUT
 	afxdp|live)
 		ip netns exec "$NS_G" "${NICE[@]}" "$BIN/xmbuf-pktgen" tx -i "$VG" \
 			--engine "$([ "$c" = live ] && echo live || echo afxdp)" \
-			-s $SIZE -d "$SECS" -c $GEN_CPU --dst-mac "$S_MAC" -Q \
+			-s $SIZE -d "$SECS" --cpus $GEN_CPU --dst-mac "$S_MAC" -Q \
 			--json > "$out" 2> "$out.err" || rc=1
 		;;
 	raw|rawbudget|rawhot)

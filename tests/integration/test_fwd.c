@@ -674,7 +674,7 @@ static const struct usage_case usage_cases[] = {
 	{ { "-i", "p1", "-d", "0", NULL } },
 	{ { "-i", "p1", "-d", "abc", NULL } },
 	{ { "-i", "p1", "-m", "warp", NULL } },
-	{ { "-i", "p1", "-c", "1-", NULL } },
+	{ { "-i", "p1", "--cpus", "1-", NULL } },
 	{ { "-i", "p1", "-F", "12", NULL } },
 	{ { "-i", "p1", "-B", "31", NULL } },	/* under the kernel's 32 */
 	{ { "-i", "p1", "-B", "1025", NULL } },	/* over the TX ring */

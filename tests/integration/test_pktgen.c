@@ -365,7 +365,7 @@ static void tx_rx_once(const struct xm_netns *tx_ns, const char *tx_if,
 
 	*rx = child_spawn(rx_ns, (const char *const[]){
 		"rx", "-i", rx_if, "-n", count, "-d", "30", "--idle", "1.5",
-		"-c", RX_CPU, "--json", "-Q", NULL });
+		"--cpus", RX_CPU, "--json", "-Q", NULL });
 	child_wait_err(*rx, "rx ready", 15000);
 	args[k++] = "tx";
 	args[k++] = "-i";
@@ -374,7 +374,7 @@ static void tx_rx_once(const struct xm_netns *tx_ns, const char *tx_if,
 	args[k++] = count;
 	args[k++] = "-d";
 	args[k++] = "20";
-	args[k++] = "-c";
+	args[k++] = "--cpus";
 	args[k++] = GEN_CPU;
 	args[k++] = "--json";
 	args[k++] = "-Q";
@@ -1103,7 +1103,7 @@ Test(pktgen, live_engine_sends_stamped_imix)
 	 * matched against what each CPU sent */
 	st = run_measured(&c, &ns_a, (const char *const[]){
 		"tx", "-i", v1.a, "--rx-iface", v2.b, "--engine", "live",
-		"--imix", "--flows", "16", "-n", "12000", "-r", "100k", "-c",
+		"--imix", "--flows", "16", "-n", "12000", "-r", "100k", "--cpus",
 		GEN_CPU, "--rx-cpus", RX_CPU, "-d", "20", "--json", "-Q",
 		NULL }, 40000);
 	cr_assert_eq(st, 0, "exit %d: %s %s", st, c->out, c->err);
