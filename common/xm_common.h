@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/*
+/**
+ * @file
  * xm_common.h - what every public header of xmbuf shares (public KPI of
  * common/): the export macro, the options-struct idiom and the message
  * sink.  It sits below every layer:

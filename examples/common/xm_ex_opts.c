@@ -118,7 +118,9 @@ static const struct xm_ex_opt std_opts[XM_EX_O_COUNT] = {
 	},
 	[XM_EX_O_VERBOSE] = {
 		.name = "verbose", .letter = 'v', .arg = XM_EX_ARG_NONE,
-		.dest = ARGS_OFF(verbose), .help = "library debug messages",
+		.dest = ARGS_OFF(verbose),
+		.help = "the library's notices (bpffs mounted, zero-copy\n"
+			"not offered) and debug messages",
 	},
 	[XM_EX_O_HELP] = {
 		.name = "help", .letter = 'h', .arg = XM_EX_ARG_NONE,
