@@ -313,6 +313,9 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)tests/check_layers.sh . $(BUILD)/obj/rel
 	$(Q)tests/install/check.sh $(BUILD)
+	$(Q)tests/check_man.sh $(BIN) man examples/hello/hello.c
+	$(Q)tests/check_vocabulary.sh $(BIN)
+	$(Q)tests/check_docs.sh $(BUILD)/doc/doxygen.log
 	$(Q)$(MAKE) --no-print-directory _fuzz_smoke
 	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=$(TEST_VARIANT) \
 		TEST_UNIT_ALSO=asan
