@@ -19,7 +19,7 @@
  *		{ .name = "out", .letter = 'o', .arg = XM_EX_ARG_STR,
  *		  .dest = &a->out, .metavar = "IF2",
  *		  .help = "output interface (default: IF)" },
- *		XM_EX_STD(XM_EX_O_CPUS, 'c', NULL),
+ *		XM_EX_STD(XM_EX_O_CPUS, 0, NULL),
  *		...
  *		XM_EX_OPTS_END
  *	};

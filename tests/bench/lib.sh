@@ -26,6 +26,9 @@ mount         mount             deps
 umount        mount             deps
 tcpdump       tcpdump           deps
 tshark        tshark            deps
+man           man-db            deps
+doxygen       doxygen           deps
+systemd-analyze systemd         deps
 capinfos      wireshark-common  bench
 ethtool       ethtool           bench
 netsniff-ng   netsniff-ng       bench

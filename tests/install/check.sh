@@ -34,6 +34,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 root=$tmp/root
 fail() { echo "install: $*" >&2; exit 1; }
+. "$top/tests/bench/lib.sh"
+xm_need_cmds install man doxygen || exit 1
 
 make -C "$top" --no-print-directory BUILD="$build" install DESTDIR="$root" \
 	PREFIX=/usr >/dev/null
