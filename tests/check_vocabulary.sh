@@ -49,8 +49,8 @@ for tool in "$bin"/xmbuf-*; do
 	esac
 	if [ "$name" = xmbuf-capture ]; then
 		[ "$(row "$t" -c | cut -f1)" = --count ] || bad "$name: -c is not --count"
-		[ "$(row "$t" -q | cut -f1)" = - ] ||
-			bad "$name: -q is $(row "$t" -q | cut -f1), not tcpdump's quiet"
+		q=$(row "$t" -q | cut -f1)
+		[ "$q" = - ] || bad "$name: -q is ${q:-not taken}, not tcpdump's quiet"
 	fi
 done
 [ "$n" -ge 5 ] || bad "only $n tools in $bin"
