@@ -27,6 +27,7 @@ umount        mount             deps
 tcpdump       tcpdump           deps
 tshark        tshark            deps
 capinfos      wireshark-common  bench
+editcap       wireshark-common  deps
 ethtool       ethtool           bench
 netsniff-ng   netsniff-ng       bench
 trafgen       netsniff-ng       bench
