@@ -52,6 +52,7 @@
 /* What --json-stream lines are the differences of. */
 struct pg_counts {
 	uint64_t sent, tx_bytes, rx, rx_bytes;
+	uint64_t received;		/* stamped (the summary's "received") */
 	int64_t lost;
 };
 
@@ -324,7 +325,9 @@ static void pg_ival_emit(const struct pg *g, const struct pg_run_opts *o,
 				  pg_rate_of((txb + 24 * sent) * 8, dt));
 	}
 	if (g->rxp) {
-		xm_ex_json_u64(&j, "received", rx);
+		/* stamped, as the summary's "received"; rx_packets: all */
+		xm_ex_json_u64(&j, "received", c->received - p->received);
+		xm_ex_json_u64(&j, "rx_packets", rx);
 		xm_ex_json_i64(&j, "lost", c->lost - p->lost);
 		xm_ex_json_double(&j, "rx_pps", pg_rate_of(rx, dt));
 		xm_ex_json_double(&j, "rx_bps_l2",
@@ -364,6 +367,10 @@ static void pg_ival_tick(const struct pg *g, const struct pg_run_opts *o,
 	/* the queues' own view of loss, for the line (the tail and the
 	 * merge come with the last one) */
 	c.lost = (int64_t)qlost;
+	c.received = 0;
+	for (unsigned int i = 0; i < g->nrxq; i++)
+		c.received += __atomic_load_n(&g->rxq[i].meter->m_received,
+					      __ATOMIC_RELAXED);
 	pg_ival_hist(g, iv->hcur);
 	pg_ival_emit(g, o, iv, now, &c, false);
 }
@@ -383,6 +390,7 @@ static void pg_ival_last(const struct pg *g, const struct pg_run_opts *o,
 	if (g->rxp) {
 		pg_meter_total(r->meter, &tot);
 		c.lost = (int64_t)tot.lost;
+		c.received = tot.received;
 		memcpy(iv->hcur, &r->meter->m_lat, sizeof(*iv->hcur));
 	} else {
 		pg_hist_init(iv->hcur);
