@@ -32,7 +32,8 @@ static void fail(const char *why)
 	abort();
 }
 
-/* A good file: header (µs or ns, either byte order) and n records. */
+/* A good classic pcap file: header (µs or ns, either byte order) and n
+ * records. */
 static size_t make_seed(uint8_t *b, int nsec, int swap, int n)
 {
 	uint32_t hdr[6] = { nsec ? 0xa1b23c4du : 0xa1b2c3d4u, 0x00040002u, 0,
@@ -81,6 +82,27 @@ static void write_seeds(const char *dir)
 				fprintf(stderr, "%s: %s\n", path,
 					strerror(-err));
 		}
+	}
+	{
+		/* pcapng: section header, an Ethernet interface, a packet */
+		static const uint32_t ng[] = {
+			0x0a0d0d0a, 28, 0x1a2b3c4d, 1, 0xffffffff, 0xffffffff,
+			28,
+			1, 20, 1, 0xffff, 20,
+			6, 32 + 60, 0, 0, 5, 60, 60,
+		};
+		size_t n = sizeof(ng);
+		int err;
+
+		memcpy(b, ng, n);
+		memset(b + n, 0x5a, 60);
+		n += 60;
+		memcpy(b + n, &ng[13], 4);	/* the block's length again */
+		n += 4;
+		snprintf(path, sizeof(path), "%s/seed-%d", dir, k++);
+		err = fuzz_write_seed(path, NULL, 0, b, n);
+		if (err)
+			fprintf(stderr, "%s: %s\n", path, strerror(-err));
 	}
 	fprintf(stderr, "fuzz_pcap: wrote %d seeds to %s\n", k, dir);
 }
