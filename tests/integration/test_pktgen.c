@@ -20,7 +20,13 @@
  * frames; pcap replay byte for byte and a clear error for a damaged
  * file; bad arguments.  Also: IPv6 + TCP SYN + VLAN, two queues, the
  * live-frames engine, both ends in one process, and an RFC 2544 search
- * that must fail below an injected loss and pass above it.
+ * that must fail below an injected loss and pass above it, reporting
+ * what was carried and exactly --max-trials trials.  Issue 15: frame
+ * sizes count the FCS (the wire sizes counted by the peer's XDP program,
+ * the exact MTU limit); -r in percent of the link and in bits; pcapng
+ * files (editcap's, xmbuf-capture's) replayed byte for byte N times, and
+ * at the file's own pace; --json-stream lines that add up to the
+ * summary, and the plot command's SVG read by an XML parser.
  *
  * Every test builds its own namespaces and veths; .fini kills a child
  * still running and removes everything, even when the test failed.
