@@ -57,9 +57,9 @@ DEPS_PKGS := gcc make pkg-config clang llvm libbpf-dev libxdp-dev xdp-tools \
 	     libpcap-dev tcpdump tshark procps util-linux kmod mawk mount \
 	     libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev \
 	     python3-prometheus-client bird2 doxygen bash-completion man-db \
-	     groff-base systemd
+	     groff-base systemd wireshark-common
 BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng \
-	      ethtool wireshark-common valgrind
+	      ethtool valgrind
 
 WARN    := -Wall -Wextra -Werror
 INCS    := -Icommon -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
@@ -259,9 +259,9 @@ $(foreach v,dbg asan,$(eval $(call lb_test_rules,$(v))))
 # bucket, schedules, meter, pcap reader, frames, flow set); not its
 # threads or main.
 PG_PURE_SRCS := $(addprefix examples/pktgen/,pg_rate.c pg_sched.c \
-	pg_meter.c pg_pcap.c pg_frame.c pg_tuples.c)
+	pg_meter.c pg_pcap.c pg_frame.c pg_tuples.c pg_json.c pg_plot.c)
 define pg_test_rules
-$(BUILD)/test/$(1)/unit/test_pktgen_%: $(BUILD)/obj/$(1)/tests/unit/test_pktgen_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(PG_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
+$(BUILD)/test/$(1)/unit/test_pktgen_%: $(BUILD)/obj/$(1)/tests/unit/test_pktgen_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(PG_PURE_SRCS) $(COMMON_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
 	$$(call msg,LD,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
@@ -501,6 +501,7 @@ fuzz_lb_config_SRCS := examples/lb/lb_config.c \
 	examples/lb/lb_config_parse.c examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c
 fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
+fuzz_pcap_LIBS := -lpcap
 fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c \
 	examples/capture/cap_filter_set.c
 fuzz_capture_LIBS := -lpcap

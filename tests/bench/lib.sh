@@ -30,6 +30,7 @@ man           man-db            deps
 doxygen       doxygen           deps
 systemd-analyze systemd         deps
 capinfos      wireshark-common  bench
+editcap       wireshark-common  deps
 ethtool       ethtool           bench
 netsniff-ng   netsniff-ng       bench
 trafgen       netsniff-ng       bench
