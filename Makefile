@@ -29,8 +29,18 @@ BIN     := $(BUILD)/bin
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
+# The tools go to sbin and their pages to section 8: they need root (or
+# CAP_NET_ADMIN, CAP_BPF) to attach XDP programs, as xdp-loader(8).
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/xmbuf
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
-VERSION := 0.1.0
+# The one place the version is written: xm_version(), xmbuf.pc, the
+# shared object's file name and every tool's --version read it here.
+VERSION := $(shell cat VERSION)
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CC      := gcc
@@ -47,9 +57,9 @@ DEPS_PKGS := gcc make pkg-config clang llvm libbpf-dev libxdp-dev xdp-tools \
 	     libpcap-dev tcpdump tshark procps util-linux kmod mawk mount \
 	     libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev \
 	     python3-prometheus-client bird2 doxygen bash-completion man-db \
-	     groff-base systemd
+	     groff-base systemd wireshark-common
 BENCH_PKGS := libdpdk-dev dpdk dpdk-dev librte-net-af-xdp23 netsniff-ng \
-	      ethtool wireshark-common valgrind
+	      ethtool valgrind
 
 WARN    := -Wall -Wextra -Werror
 INCS    := -Icommon -Iumem -Iuserspace -I$(BUILD)/bpf -Iexamples/common
@@ -87,7 +97,13 @@ INTEG_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 EXAMPLE_SRCS := $(filter-out %.bpf.c,$(wildcard examples/*/*.c))
-EXAMPLE_DIRS := $(filter-out examples/common,$(patsubst %/,%,$(sort $(dir $(EXAMPLE_SRCS)))))
+# examples/hello is the first-program walk-through (README, xmbuf(7)):
+# built beside the tools, never installed.
+EXAMPLE_DIRS := $(filter-out examples/common examples/hello,$(patsubst %/,%,$(sort $(dir $(EXAMPLE_SRCS)))))
+TOOLS      := $(foreach d,$(EXAMPLE_DIRS),xmbuf-$(notdir $(d)))
+MAN_PAGES  := $(sort $(wildcard man/*.[1-8]))
+# Every tool's systemd units (examples/NAME/*.service), whichever exist.
+UNITS      := $(sort $(wildcard examples/*/*.service))
 COMMON_SRCS := $(sort $(wildcard examples/common/*.c))
 PUB_HDRS   := $(sort $(wildcard common/xm_*.h umem/xm_*.h userspace/xm_*.h))
 PUB_HDRS   := $(filter-out %_int.h,$(PUB_HDRS))
@@ -95,7 +111,7 @@ PUB_HDRS   := $(filter-out %_int.h,$(PUB_HDRS))
 objs_of = $(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$(2))
 
 # ------------------------------------------------------------ top targets
-.PHONY: all build deps deps-bench test test-unit test-integration sanitize \
+.PHONY: all build deps deps-bench test test-unit test-integration sanitize docs \
 	bench demo install uninstall clean help check check_abi fuzz mutate
 
 all: deps
@@ -112,7 +128,10 @@ help:
 	@echo '  make bench      every benchmark (B=alloc runs one); installs the peers'
 	@echo '  make demo       the main job, end to end, on its own veth pair'
 	@echo '  make demo-lb    two balancers behind ECMP and BGP (BIRD): a failover keeps every connection'
-	@echo '  make install    PREFIX=/usr/local: headers, libraries, xmbuf.pc, BPF objects'
+	@echo '  make install    PREFIX=/usr/local: the tools (sbin), man pages, bash completion,'
+	@echo '                  systemd units, headers, libraries, xmbuf.pc, BPF objects, API docs'
+	@echo '  make uninstall  removes what make install installed (same PREFIX, DESTDIR)'
+	@echo '  make docs       the API reference (build/doc/html); fails on an undocumented function'
 	@echo '  make check      layering rules (tests/check_layers.sh), the exported-symbol check, packages vs commands'
 	@echo '  make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
 	@echo '  make mutate     mutation testing of the unit suites (tests/mutate/mutants.txt)'
@@ -180,10 +199,10 @@ $(BUILD)/obj/$(1)/libxmbuf.a: $(call objs_of,$(1),$(LIB_SRCS))
 -include $(patsubst %.o,%.d,$(call objs_of,$(1),$(LIB_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) $(TESTLIB_SRCS) $(BENCH_SRCS) $(COMMON_SRCS) $(EXAMPLE_SRCS) tests/bench/livegen.c tests/bench/tcpecho.c tests/bench/peer_raw_rxdrop.c))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
-# --version of every tool (and the test that checks it)
-$(foreach v,$(VARIANTS),$(BUILD)/obj/$(v)/examples/common/xm_ex_opts.o \
-	$(BUILD)/obj/$(v)/tests/unit/test_example_opts.o): \
-	BASE_CFLAGS += -DXM_VERSION='"$(VERSION)"'
+# xm_version(), which every tool's --version prints
+$(foreach v,$(VARIANTS),$(BUILD)/obj/$(v)/common/version.o): \
+	BASE_CFLAGS += -DXM_LIB_VERSION='"$(VERSION)"'
+$(foreach v,$(VARIANTS),$(BUILD)/obj/$(v)/common/version.o): VERSION
 
 $(BUILD)/libxmbuf.a: $(BUILD)/obj/rel/libxmbuf.a
 	$(Q)cp $< $@
@@ -205,7 +224,15 @@ endef
 $(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_rule,$(d))))
 # xmbuf-lb tells systemd how it is doing (examples/lb/lb_notify.c).
 $(BIN)/xmbuf-lb: LIBS += -lsystemd
-examples: $(foreach d,$(EXAMPLE_DIRS),$(BIN)/xmbuf-$(notdir $(d)))
+examples: $(foreach d,$(EXAMPLE_DIRS),$(BIN)/xmbuf-$(notdir $(d))) $(BIN)/hello
+
+# The walk-through: public headers and the library only, as a user's
+# program (tests/install/check.sh builds it again against the installed
+# xmbuf.pc).
+$(BIN)/hello: $(BUILD)/obj/rel/examples/hello/hello.o $(BUILD)/obj/rel/libxmbuf.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^ $(LIBS)
 .PHONY: examples
 
 # ---------------------------------------------------------------- tests
@@ -236,9 +263,9 @@ $(foreach v,dbg asan,$(eval $(call lb_test_rules,$(v))))
 # bucket, schedules, meter, pcap reader, frames, flow set); not its
 # threads or main.
 PG_PURE_SRCS := $(addprefix examples/pktgen/,pg_rate.c pg_sched.c \
-	pg_meter.c pg_pcap.c pg_frame.c pg_tuples.c)
+	pg_meter.c pg_pcap.c pg_frame.c pg_tuples.c pg_json.c pg_plot.c)
 define pg_test_rules
-$(BUILD)/test/$(1)/unit/test_pktgen_%: $(BUILD)/obj/$(1)/tests/unit/test_pktgen_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(PG_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
+$(BUILD)/test/$(1)/unit/test_pktgen_%: $(BUILD)/obj/$(1)/tests/unit/test_pktgen_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(PG_PURE_SRCS) $(COMMON_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
 	$$(call msg,LD,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
@@ -291,6 +318,9 @@ test: deps
 	$(Q)tests/check_layers.sh . $(BUILD)/obj/rel
 	$(Q)tests/install/check.sh $(BUILD)
 	$(Q)tests/check_units.sh $(BIN)
+	$(Q)tests/check_man.sh $(BIN) man examples/hello/hello.c
+	$(Q)tests/check_vocabulary.sh $(BIN)
+	$(Q)tests/check_docs.sh $(BUILD)/doc/doxygen.log
 	$(Q)$(MAKE) --no-print-directory _fuzz_smoke
 	$(Q)$(MAKE) --no-print-directory _run_tests TEST_VARIANT=$(TEST_VARIANT) \
 		TEST_UNIT_ALSO=asan
@@ -376,10 +406,17 @@ demo-lb: deps
 .PHONY: demo-lb
 
 # -------------------------------------------------------------- install
+# The library (headers, libxmbuf.a and .so, xmbuf.pc, the BPF objects of
+# the library and the tools, never the tests'), the tools, their man
+# pages, bash completion and systemd units, xmbuf(7) and the API
+# reference.  uninstall removes exactly that.  DESTDIR for packagers.
 install: all
+	$(Q)$(MAKE) --no-print-directory _docs_html
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(INCDIR)/xmbuf $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(LIBDIR)/bpf
+		$(DESTDIR)$(LIBDIR)/bpf $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR) \
+		$(sort $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))))
 	$(Q)install -m 0644 $(PUB_HDRS) $(DESTDIR)$(INCDIR)/xmbuf/
 	$(Q)install -m 0644 $(BUILD)/libxmbuf.a $(DESTDIR)$(LIBDIR)/
 	$(Q)install -m 0755 $(BUILD)/libxmbuf.so $(DESTDIR)$(LIBDIR)/libxmbuf.so.$(VERSION)
@@ -389,10 +426,52 @@ install: all
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		xmbuf.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/xmbuf.pc
+	$(Q)install -m 0755 $(addprefix $(BIN)/,$(TOOLS)) $(DESTDIR)$(SBINDIR)/
+	$(Q)for m in $(MAN_PAGES); do \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; \
+	done
+	$(Q)for t in $(TOOLS); do \
+		install -m 0644 completion/xmbuf.bash $(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; \
+	done
+	$(Q)$(if $(UNITS),install -d $(DESTDIR)$(UNITDIR),true)
+	$(Q)for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	$(Q)install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(Q)install -m 0644 examples/lb/README.md $(DESTDIR)$(DOCDIR)/lb.md
+	$(Q)install -m 0644 examples/hello/hello.c $(DESTDIR)$(DOCDIR)/hello.c
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR)/html
+	$(Q)cp -R $(BUILD)/doc/html $(DESTDIR)$(DOCDIR)/html
 
 uninstall:
-	$(Q)rm -rf $(DESTDIR)$(INCDIR)/xmbuf $(DESTDIR)$(LIBDIR)/pkgconfig/xmbuf.pc
-	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libxmbuf.*
+	$(Q)rm -rf $(DESTDIR)$(INCDIR)/xmbuf $(DESTDIR)$(LIBDIR)/pkgconfig/xmbuf.pc \
+		$(DESTDIR)$(DOCDIR)
+	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libxmbuf.a $(DESTDIR)$(LIBDIR)/libxmbuf.so \
+		$(DESTDIR)$(LIBDIR)/libxmbuf.so.0 $(DESTDIR)$(LIBDIR)/libxmbuf.so.$(VERSION) \
+		$(addprefix $(DESTDIR)$(LIBDIR)/bpf/,$(notdir $(BPF_INSTALL_OBJS))) \
+		$(addprefix $(DESTDIR)$(SBINDIR)/,$(TOOLS)) \
+		$(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(TOOLS)) \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS))) \
+		$(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+
+# ----------------------------------------------------------------- docs
+# The API reference from the public headers' doxygen comments
+# (build/doc/html); `make docs` fails when a public function has none
+# (tests/check_docs.sh, which `make test` runs too).
+docs: deps
+	$(Q)$(MAKE) --no-print-directory _docs_html
+	$(Q)tests/check_docs.sh $(BUILD)/doc/doxygen.log
+
+_docs_html: $(BUILD)/doc/html/index.html
+$(BUILD)/doc/html/index.html: doc/Doxyfile $(PUB_HDRS) VERSION
+	$(call msg,DOXYGEN,$(BUILD)/doc/html)
+	$(Q)rm -rf $(BUILD)/doc && mkdir -p $(BUILD)/doc
+	$(Q)( cat doc/Doxyfile; \
+	      echo 'PROJECT_NUMBER = $(VERSION)'; \
+	      echo 'INPUT = $(PUB_HDRS)'; \
+	      echo 'OUTPUT_DIRECTORY = $(BUILD)/doc'; \
+	      echo 'WARN_LOGFILE = $(BUILD)/doc/doxygen.log' ) | doxygen - >/dev/null
+.PHONY: docs _docs_html
 
 # ---------------------------------------------------------------- check
 # Layering: each layer includes only what lies below it (the table in
@@ -443,6 +522,7 @@ fuzz_lb_config_SRCS := examples/lb/lb_config.c \
 	examples/lb/lb_config_parse.c examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c
 fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
+fuzz_pcap_LIBS := -lpcap
 fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c \
 	examples/capture/cap_filter_set.c
 fuzz_capture_LIBS := -lpcap

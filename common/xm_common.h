@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/*
+/**
+ * @file
  * xm_common.h - what every public header of xmbuf shares (public KPI of
  * common/): the export macro, the options-struct idiom and the message
  * sink.  It sits below every layer:
@@ -52,6 +53,14 @@ typedef int (*xm_print_fn_t)(enum xm_print_level level, const char *fmt,
  * @return the previous sink.  The default prints WARN and INFO to stderr.
  */
 XM_API xm_print_fn_t xm_set_print(xm_print_fn_t fn);
+
+/**
+ * @brief **xm_version()** is the version of the library the program runs
+ * with (the shared object's, which may be newer than the headers it was
+ * built with).
+ * @return a static string such as "0.1.0", the Version of xmbuf.pc.
+ */
+XM_API const char *xm_version(void);
 
 #ifdef __cplusplus
 }

@@ -47,7 +47,7 @@ userspace/live*.c		| $COMMON xm_live.h xm_live_int.h ../bpf/xm_live_shared.h xm_
 userspace/xm_live*.h		| $COMMON xm_live.h
 userspace/*			| $COMMON xm_umem.h xm_mbuf.h xm_pkt.h xm_port.h xm_port_int.h xdp_rule_int.h xm_rxframe_int.h ../bpf/xm_redirect_shared.h xm_redirect*.skel.h
 examples/pktgen/pg_[rt]x.c	| $PUBLIC xm_example.h pg_state.h pg_rx.h pg_tx.h pg_rate.h pg_stamp.h
-examples/pktgen/pg_state.h	| $PUBLIC pg_cli.h pg_frame.h pg_meter.h pg_pcap.h pg_sched.h pg_tuples.h
+examples/pktgen/pg_state.h	| $PUBLIC pg_cli.h pg_frame.h pg_meter.h pg_pcap.h pg_rate.h pg_sched.h pg_tuples.h
 examples/*/*.bpf.c		| vmlinux.h @here
 examples/*			| $PUBLIC xm_example.h @here @skel
 bpf/*				| vmlinux.h @here

@@ -122,8 +122,10 @@ fi
 say "capture: $(grep -m1 'capturing on' "$TMP/cap.err" | sed 's/^xmbuf-capture: //')"
 
 # -------------------------------------------------------------- generator
+# pktgen's -s counts the FCS, as testers do: SIZE bytes on the wire is a
+# frame of SIZE + 4
 if ! ip netns exec "$NS_G" "$BIN/xmbuf-pktgen" tx -i "$VG" --dst-mac "$MAC_C" \
-	--src "$NET.1" --dst "$NET.2" -s "$SIZE" -n "$COUNT" -r "$RATE" \
+	--src "$NET.1" --dst "$NET.2" -s "$((SIZE + 4))" -n "$COUNT" -r "$RATE" \
 	--json -Q > "$TMP/gen.json" 2> "$TMP/gen.err"; then
 	cat "$TMP/gen.err" "$TMP/gen.json" >&2
 	fail "xmbuf-pktgen failed"

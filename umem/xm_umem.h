@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/*
+/**
+ * @file
  * xm_umem.h - the UMEM region and its zones (public KPI of umem/).
  *
  * One region per process, mmap'd once (2 MiB hugepages when they can be
@@ -148,9 +149,13 @@ XM_API struct xm_umem *xm_umem_create(const struct xm_umem_opts *opts);
  */
 XM_API void xm_umem_destroy(struct xm_umem *u);
 
+/** Address of the region's first byte (frame offsets count from it). */
 XM_API void *xm_umem_base(const struct xm_umem *u);
+/** Bytes in the region, what is registered with the kernel. */
 XM_API size_t xm_umem_size(const struct xm_umem *u);
+/** The AF_XDP chunk size: the cluster zone's frame size, 2048. */
 XM_API uint32_t xm_umem_chunk_size(const struct xm_umem *u);
+/** True when the region is backed by 2 MiB hugepages. */
 XM_API bool xm_umem_hugepages(const struct xm_umem *u);
 
 /** Offset of a region address (what AF_XDP descriptors carry). O(1). */
@@ -204,9 +209,11 @@ XM_API int xm_zone_alloc_bulk(struct xm_zone *z, void **items, unsigned int n,
 XM_API void xm_zone_free_bulk(struct xm_zone *z, void *const *items,
 			      unsigned int n);
 
+/** The zone's name, as netstat -m and vmstat -z print it. */
 XM_API const char *xm_zone_name(const struct xm_zone *z);
 /** Item size in bytes (2048, 4096, 9216, 16384, or hdr_size). */
 XM_API uint32_t xm_zone_size(const struct xm_zone *z);
+/** Which of the umem's zones z is. */
 XM_API enum xm_zone_id xm_zone_id(const struct xm_zone *z);
 /** True if item is the start of an item of this zone. */
 XM_API bool xm_zone_owns(const struct xm_zone *z, const void *item);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/*
+/**
+ * @file
  * xm_live.h - live frames: an in-kernel transmit engine and its counting
  * sink (public KPI of userspace/live.c and live_sink.c).  It needs neither a port nor a umem: only this
  * header and xm_common.h.

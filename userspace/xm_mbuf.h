@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/*
+/**
+ * @file
  * xm_mbuf.h - the mbuf layer (public KPI), mbuf(9) on an AF_XDP UMEM.
  *
  * An mbuf is a 128-byte header that describes a piece of packet data:
@@ -156,7 +157,7 @@ _Static_assert(offsetof(struct xm_mbuf, m_pktdat) + XM_MHLEN == XM_MSIZE,
 
 #define xm_mtod(m, t)		((t)((m)->m_data))
 
-/* Size of the storage the mbuf's data lives in. */
+/** Size of the storage the mbuf's data lives in. */
 static inline uint32_t xm_size(const struct xm_mbuf *m)
 {
 	if (m->m_flags & XM_EXT)
@@ -164,7 +165,7 @@ static inline uint32_t xm_size(const struct xm_mbuf *m)
 	return (m->m_flags & XM_PKTHDR) ? XM_MHLEN : XM_MLEN;
 }
 
-/* Start of the storage the mbuf's data lives in. */
+/** Start of the storage the mbuf's data lives in. */
 static inline char *xm_start(struct xm_mbuf *m)
 {
 	if (m->m_flags & XM_EXT)
@@ -183,7 +184,9 @@ static inline char *xm_start(struct xm_mbuf *m)
  * m_data at the start of storage; a packet header is zeroed.  The caller
  * owns the mbuf until xm_free/xm_freem.
  */
+/** An mbuf with its data inline (XM_MLEN bytes), as m_get(9). */
 XM_API struct xm_mbuf *xm_get(struct xm_umem *u, int how, short type);
+/** The same with a packet header (XM_MHLEN bytes), as m_gethdr(9). */
 XM_API struct xm_mbuf *xm_gethdr(struct xm_umem *u, int how, short type);
 /** Header and 2 KiB cluster, paired (XM_EXT_PACKET). */
 XM_API struct xm_mbuf *xm_getcl(struct xm_umem *u, int how, short type,
@@ -277,7 +280,9 @@ XM_API uint64_t xm_mtooff(const struct xm_mbuf *m);
 XM_API uint32_t xm_refcnt(const struct xm_mbuf *m);
 /** True when m's data may be written in place. */
 XM_API bool xm_writable(const struct xm_mbuf *m);
+/** Bytes free before m's data that may be written (0 when not writable). */
 XM_API int32_t xm_leadingspace(const struct xm_mbuf *m);
+/** Bytes free after m's data that may be written (0 when not writable). */
 XM_API int32_t xm_trailingspace(const struct xm_mbuf *m);
 
 /*
@@ -364,6 +369,7 @@ XM_API void xm_cat(struct xm_mbuf *m, struct xm_mbuf *n);
  * allocated): NULL always means failure.
  */
 #define XM_COPYALL		1000000000
+/** m_copym(9): a copy that shares the storage (described above). */
 XM_API struct xm_mbuf *xm_copym(struct xm_mbuf *m, int off, int len, int how);
 /**
  * Deep copy of a chain into new mbufs and clusters (xm_getm2's shapes):

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/*
+/**
+ * @file
  * xm_pkt.h - packet headers: bounds-checked parsing, building, checksums
  * (public KPI).
  *

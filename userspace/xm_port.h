@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/*
+/**
+ * @file
  * xm_port.h - the AF_XDP port layer (public KPI of the port half of
  * userspace/): packets in and out of a network interface as mbufs.
  *
@@ -313,7 +314,9 @@ XM_API int xm_port_fd(const struct xm_port *p, unsigned int qidx);
 XM_API unsigned int xm_port_queue_count(const struct xm_port *p);
 /** Interface queue id of qidx, or UINT32_MAX for a bad qidx. */
 XM_API uint32_t xm_port_queue_id(const struct xm_port *p, unsigned int qidx);
+/** Interface index of the port's interface. */
 XM_API int xm_port_ifindex(const struct xm_port *p);
+/** Name of the port's interface, as given to xm_port_open(). */
 XM_API const char *xm_port_name(const struct xm_port *p);
 /** The mode actually bound: ZEROCOPY, COPY or SKB (never AUTO). */
 XM_API enum xm_port_mode xm_port_mode(const struct xm_port *p);

@@ -83,14 +83,15 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 	uint32_t tsprec = 0;
 	char buffer_hint[64], buffer_help[256];
 	const struct xm_ex_opt opts[] = {
-		{ .arg = XM_EX_ARG_STD, .std = XM_EX_O_IFACE,
-		  .name = "interface", .flags = XM_EX_F_REQUIRED,
-		  .help = "capture interface (required)" },
+		XM_EX_STD_REQUIRED(XM_EX_O_IFACE, 0,
+				   "capture interface (required; --interface\n"
+				   "is the same)"),
 		{ .letter = 'w', .arg = XM_EX_ARG_STR, .dest = &a->path,
 		  .metavar = "FILE",
 		  .help = "output file; '-' streams to stdout (pcap unless\n"
 			  "--pcapng); a strftime pattern with -G" },
-		{ .letter = 'c', .arg = XM_EX_ARG_U64, .dest = &a->count,
+		{ .name = "count", .letter = 'c', .arg = XM_EX_ARG_U64,
+		  .dest = &a->count,
 		  .lo = 1, .hi = UINT64_MAX, .what = "packet count",
 		  .metavar = "COUNT",
 		  .help = "stop after COUNT packets written" },
@@ -157,8 +158,9 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 		  .help = "never sleep (default: an empty ring is looked\n"
 			  "at again for 200 us, yielding the CPU, then\n"
 			  "the worker sleeps in poll())" },
-		XM_EX_STD(XM_EX_O_QUIET, XM_EX_NO_LETTER,
-			  "no live statistics"),
+		XM_EX_STD(XM_EX_O_QUIET, 0, "no live statistics"),
+		{ .letter = 'q', .arg = XM_EX_ARG_NONE, .dest = &a->ex.quiet,
+		  .help = "the same (tcpdump's quiet output)" },
 		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
 		XM_EX_OPTS_END
 	};

@@ -8,23 +8,26 @@
  * its entry: one table, so --help, --list-options and the parser cannot
  * disagree.
  *
- * Where the tools' command lines disagree today (for issue #16, which
- * gives them one vocabulary; each tool keeps its meaning until then):
- *   -c     capture: --count (packets, tcpdump's); fwd, pktgen: --cpus;
- *          lb: --config (lb's CPUs are -C)
- *   -C     capture: file size for rotation (tcpdump's); lb: --cpus
- *   -b     fwd, lb: --burst; pktgen: --bit-rate (pktgen's burst is
- *          --burst only)
- *   -s     capture: --snapshot-length; pktgen: --size; decap: --stats
- *   -B     fwd: --tx-budget; capture: --buffer-size (pktgen: --tx-budget
- *          with no letter)
- *   -p     fwd, lb: --poll; capture has --busy-poll, the opposite default
- *   -d, -m, -q, -j, -Q, -F: capture has only the long names (tcpdump's
- *          letters mean other things there: -d dumps the filter, -q is
- *          quiet output, -Q a direction)
- *   --iface (fwd, lb, decap, pktgen) and --interface (capture, tcpdump's):
- *          every tool takes both.
- *   -n     pktgen: --count; capture: none (tcpdump: no name lookups)
+ * One vocabulary (issue #16), tcpdump's where capture is concerned:
+ *   -i, --iface IF      every tool; --interface is an alias (tcpdump's)
+ *   -c                  a count where a tool counts packets (capture:
+ *                       --count, tcpdump's); lb: --config (nginx's and
+ *                       bird's letter; lb counts nothing); never CPUs
+ *   --cpus LIST         every tool, no letter (fwd and pktgen had -c, lb
+ *                       -C: kept one release as deprecated letters)
+ *   -Q, --quiet         every tool: no live statistics line
+ *   -v, --verbose       every tool: the library's messages (info, debug)
+ *   -q                  --queues in fwd, pktgen and lb; in capture
+ *                       tcpdump's -q (quiet output), where --queues has
+ *                       no letter
+ *   -d, -m, -j, -F      --duration, --mode, --json, --frames; capture has
+ *                       the long names only (tcpdump's -d dumps the
+ *                       filter)
+ * Letters a tool keeps for its own meaning, since tcpdump or the tool's
+ * users know them so: -s (capture: --snapshot-length; pktgen: --size;
+ * decap: --stats), -B (fwd: --tx-budget; capture: --buffer-size, as
+ * tcpdump), -b (fwd, lb: --burst; pktgen: --bit-rate), -C (capture: file
+ * size, as tcpdump), -n (pktgen: --count).
  *
  * KPI: xm_ex_opts_parse, xm_ex_opts_help, xm_ex_opts_dump,
  *      xm_ex_opts_resolve, xm_ex_parse_size, xm_ex_mode_names.
@@ -115,7 +118,9 @@ static const struct xm_ex_opt std_opts[XM_EX_O_COUNT] = {
 	},
 	[XM_EX_O_VERBOSE] = {
 		.name = "verbose", .letter = 'v', .arg = XM_EX_ARG_NONE,
-		.dest = ARGS_OFF(verbose), .help = "library debug messages",
+		.dest = ARGS_OFF(verbose),
+		.help = "the library's notices (bpffs mounted, zero-copy\n"
+			"not offered) and debug messages",
 	},
 	[XM_EX_O_HELP] = {
 		.name = "help", .letter = 'h', .arg = XM_EX_ARG_NONE,
@@ -165,6 +170,8 @@ static int resolve_std(const struct xm_ex_cli *cli, const struct xm_ex_opt *t,
 		o->hi = t->hi;
 	if (t->hint)
 		o->hint = t->hint;
+	if (t->old_letter)
+		o->old_letter = t->old_letter;
 	o->flags |= t->flags;
 	/* The tool's spelling first, the shared one as its alias. */
 	if (t->name && o->alias && !strcmp(t->name, o->alias)) {
@@ -176,14 +183,26 @@ static int resolve_std(const struct xm_ex_cli *cli, const struct xm_ex_opt *t,
 	return 0;
 }
 
+/* A letter getopt can take (0: none). */
+static bool letter_ok(int l)
+{
+	return l >= 0 && l <= 127 && l != ':' && l != '?' && l != '+' &&
+	       l != '-';
+}
+
 /* Two options on one letter or one long name make the table wrong. */
 static bool clashes(const struct xm_ex_opt *a, const struct xm_ex_opt *b)
 {
 	const char *an[2] = { a->name, a->alias };
 	const char *bn[2] = { b->name, b->alias };
 
-	if (a->letter && a->letter == b->letter)
-		return true;
+	int al[2] = { a->letter, a->old_letter };
+	int bl[2] = { b->letter, b->old_letter };
+
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < 2; k++)
+			if (al[i] && al[i] == bl[k])
+				return true;
 	for (int i = 0; i < 2; i++)
 		for (int k = 0; k < 2; k++)
 			if (an[i] && bn[k] && !strcmp(an[i], bn[k]))
@@ -220,8 +239,8 @@ int xm_ex_opts_resolve(const struct xm_ex_cli *cli, struct xm_ex_opt *out,
 		if ((o.arg == XM_EX_ARG_ENUM && !o.enums) ||
 		    (o.arg == XM_EX_ARG_FUNC && !o.parse))
 			return -EINVAL;
-		if (o.letter < 0 || o.letter > 127 || o.letter == ':' ||
-		    o.letter == '?' || o.letter == '+' || o.letter == '-')
+		if (!letter_ok(o.letter) || !letter_ok(o.old_letter) ||
+		    (o.old_letter && !o.name))
 			return -EINVAL;
 		if (is_option(&o)) {
 			/* --list-options is the parser's own, hidden one */
@@ -336,7 +355,11 @@ void xm_ex_opts_dump(const struct xm_ex_cli *cli, FILE *out)
 		fprintf(out, "%s\t", takes_arg(&o[i]) ?
 			(o[i].metavar ? o[i].metavar : "ARG") : "-");
 		if (o[i].alias)
-			fprintf(out, "--%s\n", o[i].alias);
+			fprintf(out, "--%s\t", o[i].alias);
+		else
+			fputs("-\t", out);
+		if (o[i].old_letter)
+			fprintf(out, "-%c\n", o[i].old_letter);
 		else
 			fputs("-\n", out);
 	}
@@ -480,8 +503,12 @@ static void build_getopt(const struct xm_ex_cli *cli,
 
 		if (!is_option(&o[i]))
 			continue;
-		if (o[i].letter) {
-			shorts[s++] = (char)o[i].letter;
+		for (int k = 0; k < 2; k++) {
+			int l = k ? o[i].old_letter : o[i].letter;
+
+			if (!l)
+				continue;
+			shorts[s++] = (char)l;
 			if (has != no_argument)
 				shorts[s++] = ':';
 			if (has == optional_argument)
@@ -507,9 +534,26 @@ static const struct xm_ex_opt *entry_of(const struct xm_ex_opt *o, int n,
 	if (val >= XM_EX_LONG_BASE && val < XM_EX_LONG_BASE + n)
 		return &o[val - XM_EX_LONG_BASE];
 	for (int i = 0; i < n; i++)
-		if (is_option(&o[i]) && o[i].letter == val)
+		if (is_option(&o[i]) &&
+		    (o[i].letter == val || o[i].old_letter == val))
 			return &o[i];
 	return NULL;
+}
+
+/*
+ * An old letter still works for one release; the message says what to
+ * write instead, on stderr where scripts' logs keep it.
+ */
+static void deprecated(const struct xm_ex_opt *o)
+{
+	char now[64];
+
+	if (o->letter)
+		snprintf(now, sizeof(now), "-%c or --%s", o->letter, o->name);
+	else
+		snprintf(now, sizeof(now), "--%s", o->name);
+	fprintf(stderr, "%s: -%c is deprecated and goes in the next release; "
+		"use %s\n", xm_ex_prog(), o->old_letter, now);
 }
 
 /* An option the tool handles here: --help, --version.  -1: not one. */
@@ -525,8 +569,7 @@ static int builtin(const struct xm_ex_cli *cli, const struct xm_ex_opt *o)
 		return fflush(stdout) ? XM_EX_RUNTIME : XM_EX_OK;
 	}
 	if (!strcmp(o->name, v->name)) {
-		printf("xmbuf-%s %s\n", cli->tool ? cli->tool : "tool",
-		       XM_VERSION);
+		xm_ex_version(cli->tool, stdout);
 		return fflush(stdout) ? XM_EX_RUNTIME : XM_EX_OK;
 	}
 	return -1;
@@ -557,7 +600,7 @@ int xm_ex_opts_parse(const struct xm_ex_cli *cli, int argc, char **argv,
 {
 	struct xm_ex_opt o[XM_EX_OPTS_MAX];
 	struct option longs[2 * XM_EX_OPTS_MAX + 2];
-	char shorts[4 * XM_EX_OPTS_MAX + 4];
+	char shorts[8 * XM_EX_OPTS_MAX + 4];
 	bool seen[XM_EX_OPTS_MAX] = { false };
 	int n, val, ret;
 
@@ -585,6 +628,8 @@ int xm_ex_opts_parse(const struct xm_ex_cli *cli, int argc, char **argv,
 			return xm_ex_usage_error("invalid option '%s'",
 						 argv[optind - 1]);
 		}
+		if (e->old_letter && val == e->old_letter)
+			deprecated(e);
 		ret = builtin(cli, e);
 		if (ret >= 0)
 			return ret;

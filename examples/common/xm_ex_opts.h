@@ -19,14 +19,14 @@
  *		{ .name = "out", .letter = 'o', .arg = XM_EX_ARG_STR,
  *		  .dest = &a->out, .metavar = "IF2",
  *		  .help = "output interface (default: IF)" },
- *		XM_EX_STD(XM_EX_O_CPUS, 'c', NULL),
+ *		XM_EX_STD(XM_EX_O_CPUS, 0, NULL),
  *		...
  *		XM_EX_OPTS_END
  *	};
  *
- * Where the tools disagree today, each keeps its meaning in its own
- * table, and the list of disagreements is in xm_ex_opts.c for the day
- * they get one vocabulary (issue #16).
+ * The vocabulary the tools share, and where a tool departs from it (for
+ * tcpdump's sake, or an older letter kept for one release), is described
+ * in xm_ex_opts.c.
  *
  * Parsing writes a destination only when its option is given: the caller
  * sets defaults first.  A bad value prints "PROG: invalid WHAT 'ARG'"
@@ -122,6 +122,10 @@ struct xm_ex_opt {
 	const char *what;	/* in "invalid WHAT 'ARG'" (default: name) */
 	const char *hint;	/* appended to it in parentheses, if set */
 	const char *alias;	/* a second long name, same meaning */
+	int old_letter;		/* a letter the option had before: still
+				 * parsed for one release, with a message
+				 * naming the new spelling (not in --help;
+				 * in --list-options' fifth field) */
 	unsigned int flags;	/* XM_EX_F_* */
 	enum xm_ex_std std;	/* STD: which */
 };
@@ -137,6 +141,14 @@ struct xm_ex_opt {
 #define XM_EX_STD_REQUIRED(which, ltr, text)				\
 	{ .arg = XM_EX_ARG_STD, .std = (which), .letter = (ltr),	\
 	  .help = (text), .flags = XM_EX_F_REQUIRED }
+
+/*
+ * A shared option whose letter was `old` before the tools got one
+ * vocabulary (issue #16): -old still works, with a deprecation message.
+ */
+#define XM_EX_STD_WAS(which, ltr, old, text)				\
+	{ .arg = XM_EX_ARG_STD, .std = (which), .letter = (ltr),	\
+	  .old_letter = (old), .help = (text) }
 
 /* Every table ends so: --help, --version, the end. */
 #define XM_EX_OPTS_END							\
@@ -187,10 +199,12 @@ struct xm_ex_cli {
 #define XM_EX_STR(x)		XM_EX_STR_(x)
 #define XM_EX_STR_(x)		#x
 
-/* The program's version, from the Makefile. */
-#ifndef XM_VERSION
-#define XM_VERSION		"unknown"
-#endif
+/**
+ * --version: "xmbuf-TOOL VERSION" (xm_version()), then the libbpf and
+ * libxdp versions loaded and the kernel's AF_XDP/BPF features, one line
+ * each (xm_ex_version.c).  @return 0.
+ */
+int xm_ex_version(const char *tool, FILE *out);
 
 /*
  * Parses argv by cli's table.  --help prints the help on stdout,
@@ -206,8 +220,10 @@ int xm_ex_opts_parse(const struct xm_ex_cli *cli, int argc, char **argv,
 /** Writes the --help text: usage line, description, options, epilogue. */
 void xm_ex_opts_help(const struct xm_ex_cli *cli, FILE *out);
 /**
- * One line per option, hidden ones too, for a man page check (issue
- * #16): "LONG\tSHORT\tMETAVAR\tALIAS", with "-" for an absent field.
+ * One line per option, hidden ones too, for the man page check
+ * (tests/check_man.sh) and the bash completion:
+ * "LONG\tSHORT\tMETAVAR\tALIAS\tOLD", with "-" for an absent field
+ * (OLD: the deprecated letter, "-x").
  */
 void xm_ex_opts_dump(const struct xm_ex_cli *cli, FILE *out);
 /**

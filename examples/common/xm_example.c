@@ -82,7 +82,14 @@ int xm_ex_usage_error(const char *fmt, ...)
 	return XM_EX_USAGE;
 }
 
-static enum xm_print_level print_max = XM_PRINT_INFO;
+/*
+ * Quiet by default: the library's warnings only.  Its info messages are
+ * about the environment (bpffs mounted for libxdp, zero-copy not offered
+ * so copy mode taken, a dead process's program replaced) and the tools
+ * say what matters of it in their start banner (the mode taken); -v adds
+ * them, and the debug messages, one line each.
+ */
+static enum xm_print_level print_max = XM_PRINT_WARN;
 
 static int example_print(enum xm_print_level level, const char *fmt,
 			 va_list args)
@@ -94,8 +101,8 @@ static int example_print(enum xm_print_level level, const char *fmt,
 
 void xm_ex_set_print(bool verbose, bool quiet)
 {
-	print_max = verbose ? XM_PRINT_DEBUG :
-		    quiet ? XM_PRINT_WARN : XM_PRINT_INFO;
+	(void)quiet;	/* -Q is about the stats line; warnings stay */
+	print_max = verbose ? XM_PRINT_DEBUG : XM_PRINT_WARN;
 	xm_set_print(example_print);
 }
 

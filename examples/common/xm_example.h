@@ -54,8 +54,9 @@ int xm_ex_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /**
- * Routes the library's messages to stderr, prefixed with the program
- * name; verbose adds XM_PRINT_DEBUG, quiet keeps only warnings.
+ * Routes the library's messages to stderr: warnings only, unless
+ * verbose (-v), which adds XM_PRINT_INFO and XM_PRINT_DEBUG.  quiet (-Q)
+ * changes nothing here: it is about the stats line, and warnings stay.
  */
 void xm_ex_set_print(bool verbose, bool quiet);
 

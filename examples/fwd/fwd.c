@@ -172,7 +172,7 @@ static int worker_main(void *arg)
 /* -------------------------------------------------------------- main */
 
 struct fwd_args {
-	struct xm_ex_args ex;		/* -i IF, -q, -c, -d, -m, -b, -p, -F,
+	struct xm_ex_args ex;		/* -i IF, -q, --cpus, -d, -m, -b, -p, -F,
 					 * -j, -Q, -v */
 	const char *out_name;		/* -o, or NULL */
 	uint32_t tx_budget;		/* -B, 0: the port's default */
@@ -189,7 +189,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		  .help = "output interface (default: IF)" },
 		XM_EX_STD(XM_EX_O_QUEUES, 0, NULL),
 		XM_EX_STD(XM_EX_O_DURATION, 0, NULL),
-		XM_EX_STD(XM_EX_O_CPUS, 'c', NULL),
+		XM_EX_STD_WAS(XM_EX_O_CPUS, 0, 'c', NULL),
 		XM_EX_STD(XM_EX_O_MODE, 0, NULL),
 		{ .arg = XM_EX_ARG_STD, .std = XM_EX_O_BURST,
 		  .hi = FWD_BURST_MAX,

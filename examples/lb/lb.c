@@ -637,7 +637,7 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 /* ------------------------------------------------------------------ main */
 
 struct lb_args {
-	struct xm_ex_args ex;		/* -i, -q, -d, -C, -m, -b, -p, -F, -j,
+	struct xm_ex_args ex;		/* -i, -q, -d, --cpus, -m, -b, -p, -F, -j,
 					 * -Q, -v */
 	const char *config;		/* -c */
 	bool check;			/* -t */
@@ -664,7 +664,7 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 		  .dest = &a->check,
 		  .help = "validate CONFIG, print the tables' shares, exit" },
 		XM_EX_STD(XM_EX_O_DURATION, 0, NULL),
-		XM_EX_STD(XM_EX_O_CPUS, 'C', NULL),
+		XM_EX_STD_WAS(XM_EX_O_CPUS, 0, 'C', NULL),
 		XM_EX_STD(XM_EX_O_MODE, 0, NULL),
 		{ .arg = XM_EX_ARG_STD, .std = XM_EX_O_BURST,
 		  .hi = LB_BURST_MAX,

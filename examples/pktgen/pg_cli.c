@@ -50,7 +50,7 @@ struct pg_cli {
 
 /* ----------------------------------------------------------- values */
 
-/* "1000", "1.5M", "10G": a positive rate. */
+/* -b's "1000", "1.5M", "10G": a positive rate. */
 static bool parse_rate(const char *s, uint64_t *out)
 {
 	char *end;
@@ -151,9 +151,63 @@ static bool parse_port_range(const char *s, uint16_t *lo, uint32_t *count)
 
 /* The table's callbacks: 0, or -1 for the runtime's "invalid WHAT". */
 
+/* -r: every spelling of pg_rate_parse(). */
 static int fn_rate(const struct xm_ex_opt *o, const char *arg)
 {
-	return parse_rate(arg, o->dest) ? 0 : -1;
+	struct pg_args *a = o->dest;
+
+	if (pg_rate_parse(arg, &a->rate))
+		return -1;
+	a->rate_arg = arg;
+	return 0;
+}
+
+/* -b BPS: bits per second at L2, as -r BPSbps. */
+static int fn_bits(const struct xm_ex_opt *o, const char *arg)
+{
+	struct pg_rate_spec *rs = o->dest;
+	uint64_t v;
+
+	if (!parse_rate(arg, &v) || (double)v > PG_RATE_BPS_MAX)
+		return -1;
+	rs->rs_unit = PG_RATE_L2;
+	rs->rs_value = (double)v;
+	return 0;
+}
+
+/* --pcap-speed original|topspeed|xN */
+static int fn_pcap_speed(const struct xm_ex_opt *o, const char *arg)
+{
+	struct pg_args *a = o->dest;
+	double v;
+	char *end;
+
+	if (!strcmp(arg, "original")) {
+		v = 1;
+	} else if (!strcmp(arg, "topspeed")) {
+		v = 0;
+	} else if (arg[0] == 'x' && arg[1] >= '0' && arg[1] <= '9') {
+		errno = 0;
+		v = strtod(arg + 1, &end);
+		if (errno || *end || !(v >= 0.001 && v <= 1000))
+			return -1;
+	} else {
+		return -1;
+	}
+	a->pcap_speed = v;
+	a->pcap_speed_given = true;
+	return 0;
+}
+
+/* --pcap-loop N (0: until -n or -d) */
+static int fn_pcap_loop(const struct xm_ex_opt *o, const char *arg)
+{
+	struct pg_args *a = o->dest;
+
+	if (!xm_ex_parse_u32(arg, 0, 1000000, &a->pcap_loop))
+		return -1;
+	a->pcap_loop_given = true;
+	return 0;
 }
 
 static int fn_mac(const struct xm_ex_opt *o, const char *arg)
@@ -279,7 +333,7 @@ static void pg_opts_common(struct pg_args *a, struct xm_ex_opt *t,
 		XM_EX_STD(XM_EX_O_QUEUES, 0, "queues, one thread each: 0, 0-3, "
 			  "0,2 (tx default\n0; rx default all; live engine: "
 			  "threads)"),
-		XM_EX_STD(XM_EX_O_CPUS, 'c', "pin the threads to these CPUs, "
+		XM_EX_STD_WAS(XM_EX_O_CPUS, 0, 'c', "pin the threads to these CPUs, "
 			  "round robin"),
 		{ .name = "count", .letter = 'n', .arg = XM_EX_ARG_U64,
 		  .dest = &a->count, .lo = 1, .hi = UINT64_MAX / 2,
@@ -295,6 +349,14 @@ static void pg_opts_common(struct pg_args *a, struct xm_ex_opt *t,
 			  " (default " PG_STR(PG_BURST_DEFAULT) ")" },
 		XM_EX_STD(XM_EX_O_JSON, 0, "the summary as one JSON object on "
 			  "stdout"),
+		{ .name = "json-stream", .arg = XM_EX_ARG_NONE,
+		  .dest = &a->json_stream,
+		  .help = "one JSON object per interval on stdout (sent,\n"
+			  "received, lost, rates, latency), then the summary" },
+		{ .name = "interval", .arg = XM_EX_ARG_SECONDS,
+		  .dest = &a->interval_s, .hi = 3600, .metavar = "SEC",
+		  .what = "interval",
+		  .help = "--json-stream's interval (default 1)" },
 		XM_EX_STD(XM_EX_O_QUIET, 0, "no stats line"),
 		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
 		XM_EX_STD(XM_EX_O_HELP, 0, NULL),
@@ -345,21 +407,28 @@ static void pg_opts_tx(struct pg_args *a, struct pg_cli *c,
 		  .help = "802.1Q tag, 0..4095" },
 		{ .name = "size", .letter = 's', .arg = XM_EX_ARG_STR,
 		  .dest = &c->size_arg, .metavar = "SIZE",
-		  .help = "frame size without FCS, " PG_STR(PG_SIZE_MIN) ".."
-			  PG_STR(PG_SIZE_MAX) " (default 60);\nLO-HI[:STEP] "
-			  "sweeps the range" },
+		  .help = "frame size WITH the 4-byte FCS, as testers count\n"
+			  "it, " PG_STR(PG_FRAME_MIN) ".." PG_STR(PG_FRAME_MAX)
+			  " (default 64; rfc2544: 64,128,256,\n512,1024,1280,"
+			  "1518); on the wire 4 bytes less (the\nNIC adds the "
+			  "FCS).  LO-HI[:STEP] sweeps, A,B,C lists.\nFits "
+			  "MTU + 18 (1518 at MTU 1500), MTU + 22 with --vlan" },
 		{ .name = "imix", .arg = XM_EX_ARG_FUNC, .parse = fn_imix,
 		  .dest = c, .flags = XM_EX_F_OPTARG, .metavar = "LIST",
-		  .help = "IMIX: 64:7,594:4,1518:1 or SIZE:WEIGHT,..." },
+		  .help = "IMIX of frame sizes with FCS: 64:7,594:4,1518:1\n"
+			  "(the default) or SIZE:WEIGHT,..." },
 		{ .name = "rate", .letter = 'r', .arg = XM_EX_ARG_FUNC,
-		  .parse = fn_rate, .dest = &a->rate_pps, .metavar = "PPS",
-		  .hint = "a positive number of packets per second",
-		  .help = "packets per second (k, M, G suffixes)" },
+		  .parse = fn_rate, .dest = a, .metavar = "RATE",
+		  .hint = "PPS, BPSbps, BPSbps:l1 or PCT%",
+		  .help = "1.5M or 1.5Mpps: packets per second; 800Mbps:\n"
+			  "L2 bits (frames with FCS); 10Gbps:l1: L1 bits (+20\n"
+			  "bytes a frame: preamble, SFD, gap); 50%: of the\n"
+			  "link speed at L1 (the driver's, via ethtool)" },
 		{ .name = "bit-rate", .letter = 'b', .arg = XM_EX_ARG_FUNC,
-		  .parse = fn_rate, .dest = &a->rate_bps, .metavar = "BPS",
+		  .parse = fn_bits, .dest = &a->rate_b, .metavar = "BPS",
 		  .what = "bit rate",
 		  .hint = "a positive number of bits per second",
-		  .help = "bits per second of frames (k, M, G suffixes)" },
+		  .help = "L2 bits per second (k, M, G): -r BPSbps" },
 		{ .name = "flows", .arg = XM_EX_ARG_U32, .dest = &a->flows,
 		  .lo = 1, .hi = PG_FLOWS_MAX, .flags = PG_RANGE,
 		  .metavar = "N", .what = "flow count",
@@ -377,8 +446,20 @@ static void pg_opts_tx(struct pg_args *a, struct pg_cli *c,
 		  .help = "AF_XDP TX (default) or in-kernel live frames" },
 		{ .name = "pcap", .arg = XM_EX_ARG_STR, .dest = &a->pcap,
 		  .metavar = "FILE",
-		  .help = "replay the packets of FILE in a loop, byte for\n"
-			  "byte (no stamp: counted, not sequenced)" },
+		  .help = "replay the packets of FILE (pcap or pcapng, read\n"
+			  "by libpcap; Ethernet) byte for byte, loaded once\n"
+			  "into UMEM (no stamp: counted, not sequenced)" },
+		{ .name = "pcap-speed", .arg = XM_EX_ARG_FUNC,
+		  .parse = fn_pcap_speed, .dest = a,
+		  .metavar = "original|topspeed|xN", .what = "--pcap-speed",
+		  .hint = "original, topspeed or xN, N in 0.001..1000",
+		  .help = "the file's own timing (default without -r),\n"
+			  "as fast as it goes (or -r), or N times faster" },
+		{ .name = "pcap-loop", .arg = XM_EX_ARG_FUNC,
+		  .parse = fn_pcap_loop, .dest = a, .metavar = "N",
+		  .what = "--pcap-loop", .hint = "0..1000000",
+		  .help = "send the file N times (default 1, or until -n;\n"
+			  "0: until -d or a signal)" },
 		{ .name = "stream", .arg = XM_EX_ARG_U32, .dest = &a->stream,
 		  .lo = 0, .hi = 65535, .metavar = "ID", .what = "stream id",
 		  .help = "first stream id (default 0): + the queue, or\n"
@@ -480,11 +561,12 @@ static void pg_cli_texts(struct xm_ex_cli *cli, char *synopsis, size_t len)
 
 	snprintf(synopsis, len,
 "tx -i IF [--dst-mac MAC] [--src IP] [--dst IP] [-s SIZE | --imix]\n"
-"              [-n COUNT] [-d SECONDS] [-r PPS | -b BPS] [--flows N]\n"
+"              [-n COUNT] [-d SECONDS] [-r RATE] [--flows N]\n"
 "              [--engine afxdp|live] [--pcap FILE] [--json] [options]\n"
 "       %1$s rx -i IF [-n COUNT] [-d SECONDS] [--json] [options]\n"
-"       %1$s rfc2544 -i IF --rx-iface IF2 [-s SIZE] [--trial SECONDS]\n"
-"              [--loss-tolerance PCT] [--json] [options]", p);
+"       %1$s rfc2544 -i IF --rx-iface IF2 [-s SIZES] [--trial SECONDS]\n"
+"              [--loss-tolerance PCT] [--json] [options]\n"
+"       %1$s plot FILE.json... -o OUT.svg", p);
 	cli->tool = "pktgen";
 	cli->synopsis = synopsis;
 	cli->description =
@@ -496,11 +578,20 @@ static void pg_cli_texts(struct xm_ex_cli *cli, char *synopsis, size_t len)
 "of up to " PG_STR(PG_METER_STREAMS) " stream ids (with both ends, of the "
 "run's own only); stamps\n"
 "of any other id are counted as stream_overflow.\n"
-"rfc2544: binary search for the highest rate with no loss, then latency.\n";
+"rfc2544: per frame size, binary search for the highest rate carried\n"
+"with loss within --loss-tolerance, then the latency at that rate.\n"
+"plot: rates and latency over time (--json-stream output) and the rfc2544\n"
+"table of --json summaries, as one SVG.\n"
+"\n"
+"Frame sizes (-s, --imix, rfc2544) count the 4-byte FCS, as testers and\n"
+"switches do: -s 64 puts 60 bytes on the wire.  L2 bit rates count\n"
+"frames with FCS, L1 adds 20 bytes a frame (preamble, SFD, gap).\n";
 	cli->epilogue =
-"JSON keys: tx: sent, tx_pps, tx_bps; rx: received, lost, reordered,\n"
-"duplicated, stream_overflow, rx_pps, rx_bps, latency_ns {min, avg, max,\n"
-"p50, p99, p999}.\n"
+"JSON keys: tx: sent, tx_pps, tx_bps_l1, tx_bps_l2; rx: received, lost,\n"
+"reordered, duplicated, stream_overflow, rx_pps, rx_bps_l1, rx_bps_l2,\n"
+"latency_ns {min, avg, max, p50, p99, p999}, latency_histogram, sizes\n"
+"{frame_bytes, wire_bytes, count}.  --json-stream intervals: type,\n"
+"t, sent, received (every packet), lost, the rates, latency_ns.\n"
 "Rates are measured from the first to the last packet.  Exit status: 0\n"
 "success, 1 runtime error, 2 usage error.\n";
 }
@@ -508,7 +599,7 @@ static void pg_cli_texts(struct xm_ex_cli *cli, char *synopsis, size_t len)
 /* ------------------------------------------------- options together */
 
 /* Interfaces, ends and rates.  @return -1 or the exit status. */
-static int pg_cli_check_ends(const struct pg_args *a)
+static int pg_cli_check_ends(struct pg_args *a)
 {
 	const char *ifname = a->std.ifname;
 
@@ -525,9 +616,13 @@ static int pg_cli_check_ends(const struct pg_args *a)
 					 "IF2");
 	if (a->rx_ifname && !strcmp(a->rx_ifname, ifname))
 		return xm_ex_usage_error("--rx-iface must differ from -i");
-	if (a->rate_pps && a->rate_bps)
+	if (a->rate.rs_unit && a->rate_b.rs_unit)
 		return xm_ex_usage_error("-r and -b exclude each other");
-	if (a->cmd == PG_CMD_RFC2544 && (a->rate_pps || a->rate_bps))
+	if (a->rate_b.rs_unit) {
+		a->rate = a->rate_b;
+		a->rate_arg = "-b";
+	}
+	if (a->cmd == PG_CMD_RFC2544 && a->rate.rs_unit)
 		return xm_ex_usage_error("rfc2544 chooses the rates itself");
 	return -1;
 }
@@ -538,14 +633,22 @@ static int pg_cli_sizes(struct pg_args *a, const struct pg_cli *c)
 	char err[256];
 	int rc;
 
+	const char *def = a->cmd == PG_CMD_RFC2544 ?
+			  "64,128,256,512,1024,1280,1518" : "64";
+
+	a->imix = c->imix;
 	if (c->imix)
-		rc = pg_parse_imix(c->imix_arg, PG_SIZE_MIN, PG_SIZE_MAX,
+		rc = pg_parse_imix(c->imix_arg, PG_FRAME_MIN, PG_FRAME_MAX,
 				   &a->sizes, err, sizeof(err));
 	else
-		rc = pg_parse_sizes(c->size_arg ? c->size_arg : "60",
-				    PG_SIZE_MIN, PG_SIZE_MAX, &a->sizes, err,
+		rc = pg_parse_sizes(c->size_arg ? c->size_arg : def,
+				    PG_FRAME_MIN, PG_FRAME_MAX, &a->sizes, err,
 				    sizeof(err));
-	return rc ? xm_ex_usage_error("%s", err) : -1;
+	if (rc)
+		return xm_ex_usage_error("%s (frame sizes with the 4-byte FCS)",
+					 err);
+	pg_sizes_strip_fcs(&a->sizes);
+	return -1;
 }
 
 /* Addresses, --pcap, the size schedule and --flows alone.  @return -1 or
@@ -572,6 +675,19 @@ static int pg_cli_check_frames(struct pg_args *a, const struct pg_cli *c)
 		return xm_ex_usage_error("--pcap replays the file as it is: "
 			"no -s, --imix, --flows, addresses, ports, --proto or "
 			"--vlan with it");
+	if (!a->pcap && (a->pcap_speed_given || a->pcap_loop_given))
+		return xm_ex_usage_error("--pcap-speed and --pcap-loop are for "
+					 "--pcap");
+	if (a->pcap && a->pcap_loop_given && a->count)
+		return xm_ex_usage_error("--pcap-loop and -n exclude each other");
+	if (a->pcap && a->pcap_speed_given && a->pcap_speed > 0 &&
+	    a->rate.rs_unit)
+		return xm_ex_usage_error("-r paces a replay at --pcap-speed "
+			"topspeed only (the file's timing is the rate)");
+	if (a->pcap && !a->pcap_speed_given)
+		a->pcap_speed = a->rate.rs_unit ? 0 : 1;
+	if (a->pcap && !a->pcap_loop_given)
+		a->pcap_loop = a->count ? 0 : 1;
 	if (a->pcap && a->engine == PG_ENGINE_LIVE)
 		return xm_ex_usage_error("--pcap replays with the afxdp engine"
 			" (live frames send one template per call)");
@@ -615,6 +731,7 @@ static void pg_args_defaults(struct pg_args *a)
 	a->trial_s = 2.0;
 	a->resolution_pct = 1.0;
 	a->max_trials = 16;
+	a->interval_s = 1.0;
 }
 
 /* The command word.  @return -1, or the exit status. */
@@ -640,8 +757,8 @@ static int pg_cli_command(int argc, char **argv, struct pg_args *a,
 			return -1;
 		}
 	}
-	return xm_ex_usage_error("unknown command '%s' (tx, rx or rfc2544)",
-				 argv[1]);
+	return xm_ex_usage_error("unknown command '%s' (tx, rx, rfc2544 or "
+				 "plot)", argv[1]);
 }
 
 int pg_cli_parse(int argc, char **argv, struct pg_args *a)
@@ -667,6 +784,9 @@ int pg_cli_parse(int argc, char **argv, struct pg_args *a)
 	rc = pg_cli_check_ends(a);
 	if (rc < 0)
 		rc = pg_cli_check_frames(a, &c);
+	/* the stream ends with the summary, as JSON too */
+	if (a->json_stream)
+		a->std.json = true;
 	return rc;
 }
 

@@ -22,6 +22,7 @@
 #include "xm_pkt.h"
 #include "xm_port.h"
 
+#include "pg_rate.h"
 #include "pg_sched.h"
 
 #define PG_BURST_DEFAULT	64
@@ -34,6 +35,7 @@ enum pg_cmd {
 	PG_CMD_TX = 0,
 	PG_CMD_RX,
 	PG_CMD_RFC2544,
+	PG_CMD_PLOT,			/* handled before the table: pg_plot.h */
 };
 
 enum pg_engine {
@@ -97,15 +99,26 @@ struct pg_args {
 	struct pg_port_arg dport;
 	uint32_t proto;			/* UDP or TCP (SYN) */
 	int vlan;			/* -1: untagged */
-	struct pg_sizes sizes;		/* -s / --imix */
+	struct pg_sizes sizes;		/* -s / --imix: wire sizes (the
+					 * frame sizes given less the FCS) */
+	bool imix;			/* the sizes are a mix (rfc2544: one
+					 * search of it, not one per size) */
 	uint64_t count;			/* -n, 0: no limit */
-	uint64_t rate_pps;		/* -r */
-	uint64_t rate_bps;		/* -b */
+	struct pg_rate_spec rate;	/* -r, or -b (L2 bits) */
+	const char *rate_arg;		/* ... as given */
+	struct pg_rate_spec rate_b;	/* -b, folded into rate */
 	uint32_t flows;			/* --flows, 0: from the ranges */
 	uint32_t flows_random;		/* --flow-order: 0 step, 1 random */
 	uint64_t seed;
 	uint32_t engine;		/* --engine: enum pg_engine */
 	const char *pcap;		/* --pcap */
+	double pcap_speed;		/* --pcap-speed: multiplier of the
+					 * file's timing, 0: topspeed */
+	bool pcap_speed_given;
+	uint32_t pcap_loop;		/* --pcap-loop, 0: until -n or -d */
+	bool pcap_loop_given;
+	bool json_stream;		/* --json-stream */
+	double interval_s;		/* --interval */
 	uint32_t pool;			/* --pool: frames per queue, 0: auto */
 	uint32_t tx_budget;		/* --tx-budget, 0: the port's */
 	uint32_t ref;			/* --tx-ref: enum pg_ref */

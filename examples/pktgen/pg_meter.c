@@ -120,6 +120,35 @@ double pg_hist_mean(const struct pg_hist *h)
 	return h->h_n ? (double)h->h_sum / (double)h->h_n : 0.0;
 }
 
+void pg_hist_sub(struct pg_hist *dst, const struct pg_hist *now,
+		 const struct pg_hist *before)
+{
+	uint64_t lo, hi;
+	int first = -1, last = -1;
+
+	pg_hist_init(dst);
+	for (unsigned int b = 0; b < PG_HIST_BUCKETS; b++) {
+		uint64_t c = now->h_count[b] > before->h_count[b] ?
+			     now->h_count[b] - before->h_count[b] : 0;
+
+		dst->h_count[b] = c;
+		dst->h_n += c;
+		if (c && first < 0)
+			first = (int)b;
+		if (c)
+			last = (int)b;
+	}
+	if (first < 0)
+		return;
+	/* min and max are known to their buckets only */
+	pg_hist_bounds((unsigned int)first, &lo, &hi);
+	dst->h_min = lo;
+	pg_hist_bounds((unsigned int)last, &lo, &hi);
+	dst->h_max = hi;
+	dst->h_sum = now->h_sum > before->h_sum ? now->h_sum - before->h_sum :
+		     0;
+}
+
 /* -------------------------------------------------------------- meter */
 
 int pg_meter_init(struct pg_meter *m, uint32_t max_streams)

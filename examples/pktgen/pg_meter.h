@@ -73,6 +73,14 @@ void pg_hist_bounds(unsigned int b, uint64_t *lo, uint64_t *hi);
 uint64_t pg_hist_quantile(const struct pg_hist *h, double q);
 /** Mean, 0 when empty. */
 double pg_hist_mean(const struct pg_hist *h);
+/**
+ * dst = now - before, bucket by bucket (before an earlier state of the
+ * same counts): the values added in between.  Its min and max are the
+ * bounds of its lowest and highest bucket, its mean exact unless the sum
+ * saturated.
+ */
+void pg_hist_sub(struct pg_hist *dst, const struct pg_hist *now,
+		 const struct pg_hist *before);
 
 #define PG_SEQ_WINDOW		65536	/* sequence numbers of history */
 #define PG_WIN_WORDS		(PG_SEQ_WINDOW / 64 + 1)

@@ -8,10 +8,17 @@
  * bucket from where it is, so the product never exceeds depth + rate,
  * and the depth is checked at init to leave that room in 64 bits.
  *
+ * Also the spellings of -r (pg_rate_parse) and what they come to for
+ * the bucket (pg_rate_resolve): a rate in bits is counted per packet as
+ * (wire bytes + overhead) * 8, so a mix of sizes is exact at L1 and L2.
+ *
  * KPI: pg_rate_init, pg_rate_avail, pg_rate_spend, pg_rate_wait_ns,
- *      pg_rate_burst.
+ *      pg_rate_burst, pg_rate_parse, pg_rate_resolve.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "pg_rate.h"
 
@@ -101,4 +108,102 @@ uint32_t pg_rate_burst(uint64_t pps, uint32_t max_batch,
 	if (n < 1)
 		n = 1;
 	return n < max_batch ? (uint32_t)n : max_batch;
+}
+
+/* Digits with at most one point, at least one digit. */
+static const char *pg_rate_number(const char *s, double *v)
+{
+	const char *p = s;
+	bool point = false, digit = false;
+	char buf[40];
+
+	for (; (*p >= '0' && *p <= '9') || *p == '.'; p++) {
+		if (*p == '.') {
+			if (point)
+				return NULL;
+			point = true;
+		} else {
+			digit = true;
+		}
+	}
+	if (!digit || (size_t)(p - s) >= sizeof(buf))
+		return NULL;
+	memcpy(buf, s, (size_t)(p - s));
+	buf[p - s] = '\0';
+	*v = strtod(buf, NULL);
+	return p;
+}
+
+int pg_rate_parse(const char *s, struct pg_rate_spec *rs)
+{
+	double v, mult = 1;
+	const char *p;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!s || !(p = pg_rate_number(s, &v)))
+		return -EINVAL;
+	if (*p == '%') {
+		if (p[1] || v <= 0 || v > 100)
+			return -EINVAL;
+		rs->rs_unit = PG_RATE_PCT;
+		rs->rs_value = v;
+		return 0;
+	}
+	if (*p == 'k' || *p == 'K')
+		mult = 1e3, p++;
+	else if (*p == 'M' || *p == 'm')
+		mult = 1e6, p++;
+	else if (*p == 'G' || *p == 'g')
+		mult = 1e9, p++;
+	v *= mult;
+	if (!*p || !strcmp(p, "pps")) {
+		rs->rs_unit = PG_RATE_PPS;
+		if (v < 1 || v > PG_RATE_PPS_MAX)
+			return -EINVAL;
+	} else if (!strcmp(p, "bps") || !strcmp(p, "bps:l2")) {
+		rs->rs_unit = PG_RATE_L2;
+	} else if (!strcmp(p, "bps:l1")) {
+		rs->rs_unit = PG_RATE_L1;
+	} else {
+		return -EINVAL;
+	}
+	if (rs->rs_unit != PG_RATE_PPS && (v < 1 || v > PG_RATE_BPS_MAX))
+		return -EINVAL;
+	rs->rs_value = v;
+	return 0;
+}
+
+int pg_rate_resolve(const struct pg_rate_spec *rs, double mean_wire,
+		    uint64_t link_mbps, struct pg_rate_plan *rp)
+{
+	double bits;
+
+	memset(rp, 0, sizeof(*rp));
+	switch (rs->rs_unit) {
+	case PG_RATE_NONE:
+		return 0;
+	case PG_RATE_PPS:
+		rp->rp_rate = (uint64_t)llround(rs->rs_value);
+		rp->rp_pps = (double)rp->rp_rate;
+		break;
+	case PG_RATE_L2:
+	case PG_RATE_L1:
+	case PG_RATE_PCT:
+		if (rs->rs_unit == PG_RATE_PCT && !link_mbps)
+			return -ENODEV;
+		bits = rs->rs_unit == PG_RATE_PCT ?
+		       (double)link_mbps * 1e6 * rs->rs_value / 100 :
+		       rs->rs_value;
+		rp->rp_bits = true;
+		rp->rp_overhead = rs->rs_unit == PG_RATE_L2 ? 4 : 24;
+		rp->rp_rate = (uint64_t)llround(bits);
+		rp->rp_pps = (double)rp->rp_rate /
+			     ((mean_wire + rp->rp_overhead) * 8);
+		break;
+	}
+	if (rp->rp_rate < 1)
+		return -ERANGE;
+	rp->rp_bps_l2 = pg_bps_l2(rp->rp_pps, mean_wire);
+	rp->rp_bps_l1 = pg_bps_l1(rp->rp_pps, mean_wire);
+	return 0;
 }

@@ -70,4 +70,73 @@ static inline bool pg_rate_unlimited(const struct pg_rate *r)
 uint32_t pg_rate_burst(uint64_t pps, uint32_t max_batch,
 		       uint64_t max_burst_ns);
 
+/*
+ * What -r asks for, as the user spelled it:
+ *
+ *   1000  1.5M  200kpps       packets per second
+ *   800Mbps  1Gbps  800Mbps:l2   bits per second at L2: frames with their
+ *                             FCS (a 64-byte frame is 512 bits)
+ *   10Gbps:l1                 bits per second at L1: + preamble, SFD and
+ *                             the inter-frame gap, 20 bytes a frame (10G
+ *                             line rate at 64 bytes: 14.88 Mpps)
+ *   50%  12.5%                a share of the link's speed, at L1 (the
+ *                             speed is the interface's, from ethtool)
+ *
+ * k, M, G multiply by 1e3, 1e6, 1e9 (m and g too).  A number is digits
+ * with at most one decimal point: no sign, exponent, "inf" or hex.
+ */
+enum pg_rate_unit {
+	PG_RATE_NONE = 0,		/* unlimited */
+	PG_RATE_PPS,
+	PG_RATE_L2,			/* bits/s of frames with FCS */
+	PG_RATE_L1,			/* bits/s on the line */
+	PG_RATE_PCT,			/* percent of the link speed, L1 */
+};
+
+struct pg_rate_spec {
+	enum pg_rate_unit rs_unit;
+	double rs_value;		/* pps, bits/s or percent */
+};
+
+#define PG_RATE_PPS_MAX		1e12
+#define PG_RATE_BPS_MAX		1e13	/* 10 Tbps */
+
+/**
+ * Parses a -r value.  @return 0, or -EINVAL (zero, negative, a bad
+ * number or suffix, past the maxima, a percentage above 100).
+ */
+int pg_rate_parse(const char *s, struct pg_rate_spec *rs);
+
+/* What the token bucket counts for a spec. */
+struct pg_rate_plan {
+	uint64_t rp_rate;		/* units/s: packets, or bits */
+	bool rp_bits;			/* units are bits */
+	uint32_t rp_overhead;		/* bits: bytes counted per packet
+					 * beyond its wire bytes (4 for L2,
+					 * 24 for L1) */
+	double rp_pps;			/* packets/s at the mean size */
+	double rp_bps_l1;		/* ... and as bit rates */
+	double rp_bps_l2;
+};
+
+/**
+ * Resolves a spec for packets of mean_wire bytes (without FCS) on a
+ * link of link_mbps (0: unknown).  @return 0; -ENODEV for a percentage
+ * without a link speed; -ERANGE when it comes to less than 1 unit/s.
+ */
+int pg_rate_resolve(const struct pg_rate_spec *rs, double mean_wire,
+		    uint64_t link_mbps, struct pg_rate_plan *rp);
+
+/** L2 (FCS counted) and L1 bits per second of pps packets of mean wire
+ * bytes. */
+static inline double pg_bps_l2(double pps, double mean_wire)
+{
+	return pps * (mean_wire + 4) * 8;
+}
+
+static inline double pg_bps_l1(double pps, double mean_wire)
+{
+	return pps * (mean_wire + 24) * 8;
+}
+
 #endif /* PG_RATE_H */

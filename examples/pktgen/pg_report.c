@@ -11,9 +11,13 @@
  *
  * Rates are measured between packets, not over the wall time of the run:
  * TX from the first to the last send, RX from the first to the last
- * arrival, so start-up and drain do not dilute them.
+ * arrival, so start-up and drain do not dilute them.  Bit rates are said
+ * at L2 (frames with their FCS: wire bytes + 4) and at L1 (+ 20 more:
+ * preamble, SFD, gap); sizes as frame bytes (with FCS) beside the wire
+ * bytes the receiver saw.
  *
- * KPI (pg_report.h): pg_rate_of, pg_report_latency_json, pg_report_run.
+ * KPI (pg_report.h): pg_rate_of, pg_report_latency_json,
+ * pg_report_hist_json, pg_report_run.
  */
 #include <stdio.h>
 
@@ -36,16 +40,103 @@ static double pg_rx_pps(const struct pg_result *r)
 	return (double)(m->m_received - 1) / span;
 }
 
-static double pg_rx_bps(const struct pg_result *r)
+/* Bits per second at the receiver, each packet counted with overhead
+ * bytes more than its wire bytes (4: L2, 24: L1). */
+static double pg_rx_bps(const struct pg_result *r, uint32_t overhead)
 {
 	const struct pg_meter *m = r->meter;
 	double span = (double)(m->m_last_ns - m->m_first_ns) / 1e9;
+	double bytes = (double)m->m_bytes + (double)overhead *
+		       (double)m->m_received;
 
 	if (m->m_received < 2 || span <= 0)
 		return 0;
 	/* bytes of n - 1 packets over n - 1 intervals */
-	return (double)m->m_bytes * 8 * (double)(m->m_received - 1) /
+	return bytes * 8 * (double)(m->m_received - 1) /
 	       (double)m->m_received / span;
+}
+
+/* Bits per second of the sender at L2 or L1. */
+static double pg_tx_bps(const struct pg_result *r, uint32_t overhead)
+{
+	return pg_rate_of((r->tx_bytes + (uint64_t)overhead * r->sent) * 8,
+			  r->tx_seconds);
+}
+
+void pg_report_hist_json(struct xm_ex_json *j, const struct pg_hist *h)
+{
+	/* [lo, hi, count] of every bucket holding a value, in ns */
+	xm_ex_json_array(j, "latency_histogram");
+	for (unsigned int b = 0; h->h_n && b < PG_HIST_BUCKETS; b++) {
+		uint64_t lo, hi;
+
+		if (!h->h_count[b])
+			continue;
+		pg_hist_bounds(b, &lo, &hi);
+		xm_ex_json_array(j, NULL);
+		xm_ex_json_u64(j, NULL, lo);
+		xm_ex_json_u64(j, NULL, hi);
+		xm_ex_json_u64(j, NULL, h->h_count[b]);
+		xm_ex_json_close(j);
+	}
+	xm_ex_json_close(j);
+}
+
+/* What -r asked, resolved. */
+static void json_rate(struct xm_ex_json *j, const struct pg *g)
+{
+	const struct pg_rate_plan *rp = &g->rate;
+
+	xm_ex_json_object(j, "rate");
+	xm_ex_json_str(j, "asked", g->a->rate_arg ? g->a->rate_arg :
+		       "unlimited");
+	xm_ex_json_u64(j, "link_mbps", g->link_mbps);
+	if (rp->rp_rate) {
+		xm_ex_json_double(j, "pps", rp->rp_pps);
+		xm_ex_json_double(j, "bps_l2", rp->rp_bps_l2);
+		xm_ex_json_double(j, "bps_l1", rp->rp_bps_l1);
+		xm_ex_json_str(j, "counted_in", !rp->rp_bits ? "packets" :
+			       rp->rp_overhead == 4 ? "l2_bits" : "l1_bits");
+	}
+	xm_ex_json_close(j);
+}
+
+/* The sizes sent: frame bytes (with FCS) and wire bytes, and how many of
+ * each a cycle holds; or the file replayed. */
+static void json_tx_what(struct xm_ex_json *j, const struct pg *g)
+{
+	const struct pg_args *a = g->a;
+	const struct pg_sizes *sz = &a->sizes;
+
+	if (!g->stamped) {
+		xm_ex_json_object(j, "pcap");
+		xm_ex_json_str(j, "file", a->pcap);
+		xm_ex_json_str(j, "format", g->pcap.pc_format);
+		xm_ex_json_u64(j, "packets", g->pcap.pc_npkts);
+		xm_ex_json_u64(j, "loops", a->pcap_loop);
+		if (a->pcap_speed > 0)
+			xm_ex_json_double(j, "speed", a->pcap_speed);
+		else
+			xm_ex_json_str(j, "speed", "topspeed");
+		xm_ex_json_double(j, "duration_s",
+				  (double)g->pcap_off[g->pcap.pc_npkts - 1] /
+				  1e9);
+		xm_ex_json_close(j);
+		return;
+	}
+	xm_ex_json_array(j, "tx_sizes");
+	for (uint32_t i = 0; i < sz->sz_n; i++) {
+		uint64_t per = 0;
+
+		for (uint32_t k = 0; k < sz->sz_len; k++)
+			per += sz->sz_cycle[k] == i;
+		xm_ex_json_object(j, NULL);
+		xm_ex_json_u64(j, "frame_bytes", sz->sz_sizes[i] + PG_FCS_LEN);
+		xm_ex_json_u64(j, "wire_bytes", sz->sz_sizes[i]);
+		xm_ex_json_u64(j, "per_cycle", per);
+		xm_ex_json_close(j);
+	}
+	xm_ex_json_close(j);
 }
 
 void pg_report_latency_json(struct xm_ex_json *j, const struct pg_hist *h)
@@ -66,9 +157,12 @@ static void json_tx(struct xm_ex_json *j, const struct pg *g,
 {
 	xm_ex_json_u64(j, "sent", r->sent);
 	xm_ex_json_double(j, "tx_pps", pg_rate_of(r->sent, r->tx_seconds));
-	xm_ex_json_double(j, "tx_bps",
-			  pg_rate_of(r->tx_bytes * 8, r->tx_seconds));
+	xm_ex_json_double(j, "tx_bps_l2", pg_tx_bps(r, 4));
+	xm_ex_json_double(j, "tx_bps_l1", pg_tx_bps(r, 24));
+	/* wire bytes: without the FCS the NIC adds */
 	xm_ex_json_u64(j, "tx_bytes", r->tx_bytes);
+	json_rate(j, g);
+	json_tx_what(j, g);
 	/* rate units (packets, or bits with -b) the limiter could not send
 	 * because the sender was late: 0 when the rate was kept */
 	xm_ex_json_u64(j, "rate_spilled", r->rate_spilled);
@@ -106,8 +200,10 @@ static void json_rx(struct xm_ex_json *j, const struct pg *g,
 	xm_ex_json_u64(j, "reordered", t.reordered);
 	xm_ex_json_u64(j, "duplicated", t.duplicated);
 	xm_ex_json_double(j, "rx_pps", pg_rx_pps(r));
-	xm_ex_json_double(j, "rx_bps", pg_rx_bps(r));
+	xm_ex_json_double(j, "rx_bps_l2", pg_rx_bps(r, 4));
+	xm_ex_json_double(j, "rx_bps_l1", pg_rx_bps(r, 24));
 	pg_report_latency_json(j, &m->m_lat);
+	pg_report_hist_json(j, &m->m_lat);
 	xm_ex_json_u64(j, "rx_packets", r->rx_packets);
 	xm_ex_json_u64(j, "rx_bytes", r->rx_bytes);
 	xm_ex_json_u64(j, "unstamped", m->m_unstamped);
@@ -157,10 +253,13 @@ static void json_rx(struct xm_ex_json *j, const struct pg *g,
 		if (!r->sizes[s])
 			continue;
 		xm_ex_json_object(j, NULL);
-		if (s <= PG_SIZE_MAX)
-			xm_ex_json_u64(j, "size", s);
-		else
-			xm_ex_json_str(j, "size", "larger");
+		if (s <= PG_SIZE_MAX) {
+			xm_ex_json_u64(j, "frame_bytes", s + PG_FCS_LEN);
+			xm_ex_json_u64(j, "wire_bytes", s);
+		} else {
+			xm_ex_json_str(j, "frame_bytes", "larger");
+			xm_ex_json_str(j, "wire_bytes", "larger");
+		}
 		xm_ex_json_u64(j, "count", r->sizes[s]);
 		xm_ex_json_close(j);
 	}
@@ -184,7 +283,8 @@ static void text_rx(const struct pg_result *r)
 		printf("  %llu stamped packets of unexpected stream ids not "
 		       "counted (stream table full or sealed)\n",
 		       (unsigned long long)r->meter->m_overflow);
-	printf("  rx %.0f pps, %.0f bps\n", pg_rx_pps(r), pg_rx_bps(r));
+	printf("  rx %.0f pps, L2 %.0f bps, L1 %.0f bps\n", pg_rx_pps(r),
+	       pg_rx_bps(r, 4), pg_rx_bps(r, 24));
 	if (h->h_n)
 		printf("  latency ns (%s clock): min %llu avg %.0f max %llu "
 		       "p50 %llu p99 %llu p99.9 %llu\n", r->clock,
@@ -206,6 +306,8 @@ void pg_report_run(const struct pg *g, const struct pg_result *r,
 		struct xm_ex_json j;
 
 		xm_ex_json_begin(&j, stdout);
+		if (a->json_stream)
+			xm_ex_json_str(&j, "type", "summary");
 		xm_ex_json_str(&j, "program", xm_ex_prog());
 		xm_ex_json_str(&j, "command", tx ? "tx" : "rx");
 		xm_ex_json_str(&j, "iface", a->std.ifname);
@@ -226,10 +328,11 @@ void pg_report_run(const struct pg *g, const struct pg_result *r,
 	}
 	if (tx)
 		printf("%s: tx on %s (%s, %u queue(s)): sent %llu packets in "
-		       "%.3f s: %.0f pps, %.0f bps\n", xm_ex_prog(), a->std.ifname,
-		       g->tx_mode, g->ntxq, (unsigned long long)r->sent,
-		       r->tx_seconds, pg_rate_of(r->sent, r->tx_seconds),
-		       pg_rate_of(r->tx_bytes * 8, r->tx_seconds));
+		       "%.3f s: %.0f pps, L2 %.0f bps, L1 %.0f bps\n",
+		       xm_ex_prog(), a->std.ifname, g->tx_mode, g->ntxq,
+		       (unsigned long long)r->sent, r->tx_seconds,
+		       pg_rate_of(r->sent, r->tx_seconds), pg_tx_bps(r, 4),
+		       pg_tx_bps(r, 24));
 	if (rx) {
 		printf("%s: rx on %s (%s, %u queue(s)), %.3f s\n", xm_ex_prog(),
 		       a->rx_ifname ? a->rx_ifname : a->std.ifname, g->rx_mode,

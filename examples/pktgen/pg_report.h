@@ -17,6 +17,8 @@
 double pg_rate_of(uint64_t n, double seconds);
 /** "latency_ns": {count, min, avg, max, p50, p99, p999}. */
 void pg_report_latency_json(struct xm_ex_json *j, const struct pg_hist *h);
+/** "latency_histogram": [[lo_ns, hi_ns, count], ...], non-empty buckets. */
+void pg_report_hist_json(struct xm_ex_json *j, const struct pg_hist *h);
 /**
  * The summary of a tx or rx run: what was sent and received, and the
  * frame audit after the ports closed (audit_err, held: xm_umem_audit()).

@@ -10,7 +10,10 @@
  *       IFLA_LINK_NETNSID -> RTM_GETLINK(peer, IFLA_TARGET_NETNSID)
  *       -> IFLA_ADDRESS
  *
- * KPI: pg_resolve_mac.
+ * The link speed (pg_link_speed) is the driver's, through the ethtool
+ * ioctl, not the ethtool program.
+ *
+ * KPI: pg_resolve_mac, pg_link_speed.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -20,7 +23,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -319,4 +327,62 @@ int pg_resolve_mac(const char *ifname, int family,
 		 "give --dst-mac", ifname,
 		 la.is_veth ? " and the veth peer could not be read" : "");
 	return -ENOENT;
+}
+
+/* ------------------------------------------------------- link speed */
+
+/* ETHTOOL_GLINKSETTINGS: a handshake for the mask size, then the call. */
+static int pg_speed_ksettings(int fd, struct ifreq *ifr, uint32_t *speed)
+{
+	struct {
+		struct ethtool_link_settings req;
+		__u32 masks[3 * 127];
+	} ks;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.req.cmd = ETHTOOL_GLINKSETTINGS;
+	ifr->ifr_data = (void *)&ks;
+	if (ioctl(fd, SIOCETHTOOL, ifr) < 0)
+		return -errno;
+	if (ks.req.link_mode_masks_nwords >= 0 ||
+	    -ks.req.link_mode_masks_nwords > 127)
+		return -EPROTO;
+	ks.req.link_mode_masks_nwords = (__s8)-ks.req.link_mode_masks_nwords;
+	ks.req.cmd = ETHTOOL_GLINKSETTINGS;
+	if (ioctl(fd, SIOCETHTOOL, ifr) < 0)
+		return -errno;
+	*speed = ks.req.speed;
+	return 0;
+}
+
+int pg_link_speed(const char *ifname, uint32_t *mbps)
+{
+	struct ifreq ifr;
+	uint32_t speed = 0;
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	err = pg_speed_ksettings(fd, &ifr, &speed);
+	if (err == -EOPNOTSUPP || err == -EPROTO) {
+		/* an older driver: the legacy call */
+		struct ethtool_cmd ec = { .cmd = ETHTOOL_GSET };
+
+		ifr.ifr_data = (void *)&ec;
+		err = ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+		if (!err)
+			speed = ethtool_cmd_speed(&ec);
+	}
+	close(fd);
+	if (err == -EOPNOTSUPP)
+		return -ENODATA;
+	if (err)
+		return err;
+	if (speed == 0 || speed == (uint32_t)SPEED_UNKNOWN)
+		return -ENODATA;
+	*mbps = speed;
+	return 0;
 }

@@ -24,4 +24,13 @@ int pg_resolve_mac(const char *ifname, int family,
 		   const union xm_pkt_addr *dst, uint8_t mac[6],
 		   const char **how, char *err, size_t errlen);
 
+/**
+ * The link speed of ifname in Mb/s, from the driver through the ethtool
+ * ioctl (SIOCETHTOOL: ETHTOOL_GLINKSETTINGS, else ETHTOOL_GSET); no
+ * privilege needed.  @return 0 with *mbps; -ENODATA when the driver
+ * reports none (link down, or a device without one such as lo),
+ * -errno of the ioctl.
+ */
+int pg_link_speed(const char *ifname, uint32_t *mbps);
+
 #endif /* PG_RESOLVE_H */

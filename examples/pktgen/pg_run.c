@@ -6,7 +6,8 @@
  *   pg_rx_start    meters told those streams, then a worker per RX queue
  *   pg_tx_start    each queue's share of count and rate, a worker each
  *   pg_watch       stats line once a second until the count, the deadline,
- *                  idleness (rx) or a stop
+ *                  idleness (rx) or a stop; with --json-stream a JSON
+ *                  line per interval on stdout (pg_ival)
  *   pg_tx_join     tx_stop, join, what the senders did
  *   pg_drain       both ends: wait for what is still on the wire
  *   pg_rx_join     rx_stop, join
@@ -24,6 +25,13 @@
  * BPF_PROG_RUN would have its run cut short); the watch loop sees them
  * through xm_ex_stopping().
  *
+ * --json-stream: each line holds what changed since the one before (the
+ * counters the stats line reads, and the difference of the receivers'
+ * latency histograms, read while they count: an aligned 64-bit count is
+ * read whole, at worst a few packets late); the run's last line is the
+ * difference between the merged result and the line before it, so the
+ * lines add up to the summary exactly.
+ *
  * KPI (pg_run.h): pg_run, pg_result_free.
  */
 #include <errno.h>
@@ -34,11 +42,29 @@
 
 #include "xm_example.h"
 
+#include "pg_report.h"
 #include "pg_run.h"
 #include "pg_rx.h"
 #include "pg_tx.h"
 
 #define PG_STREAMS_MAX		1024
+
+/* What --json-stream lines are the differences of. */
+struct pg_counts {
+	uint64_t sent, tx_bytes, rx, rx_bytes;
+	uint64_t received;		/* stamped (the summary's "received") */
+	int64_t lost;
+};
+
+/* --json-stream's state: the counts at the last line. */
+struct pg_ival {
+	bool on;
+	uint64_t t_prev;		/* ns of the last line */
+	struct pg_counts prev;
+	struct pg_hist *hprev;		/* the latency counts then */
+	struct pg_hist *hcur;		/* scratch: now */
+	struct pg_hist *hdiff;		/* scratch: the interval's */
+};
 
 /* The TX streams of a run and their first sequence numbers. */
 struct pg_streams {
@@ -177,9 +203,11 @@ static int pg_tx_start(struct pg *g, const struct pg_run_opts *o,
 		struct pg_txq *q = &g->txq[i];
 
 		q->limit = o->count ? pg_share(o->count, g->ntxq, i) : 0;
-		q->rate_bits = o->rate_bps != 0;
-		q->rate = o->rate_bps ? pg_share(o->rate_bps, g->ntxq, i) :
-			  o->rate_pps ? pg_share(o->rate_pps, g->ntxq, i) : 0;
+		q->rate_bits = o->rate.rp_bits;
+		q->rate_overhead = o->rate.rp_overhead;
+		q->rate = o->rate.rp_rate ?
+			  pg_share(o->rate.rp_rate, g->ntxq, i) : 0;
+		q->t_zero = 0;
 		q->run_seq0 = q->seq;
 		q->t_first = q->t_last = 0;
 		q->spilled = 0;
@@ -223,10 +251,157 @@ static bool pg_run_over(const struct pg *g, const struct pg_run_opts *o,
 	       now > last + (uint64_t)(o->idle_s * 1e9);
 }
 
+/* ----------------------------------------------------- --json-stream */
+
+static int pg_ival_init(struct pg_ival *iv, const struct pg_run_opts *o,
+			uint64_t t0)
+{
+	memset(iv, 0, sizeof(*iv));
+	if (!o->stream)
+		return 0;
+	iv->hprev = malloc(sizeof(*iv->hprev));
+	iv->hcur = malloc(sizeof(*iv->hcur));
+	iv->hdiff = malloc(sizeof(*iv->hdiff));
+	if (!iv->hprev || !iv->hcur || !iv->hdiff)
+		return xm_ex_error("out of memory"), -ENOMEM;
+	pg_hist_init(iv->hprev);
+	iv->on = true;
+	iv->t_prev = t0;
+	return 0;
+}
+
+static void pg_ival_free(struct pg_ival *iv)
+{
+	free(iv->hprev);
+	free(iv->hcur);
+	free(iv->hdiff);
+	memset(iv, 0, sizeof(*iv));
+}
+
+/* The receivers' latency counts now, read while they count. */
+static void pg_ival_hist(const struct pg *g, struct pg_hist *h)
+{
+	pg_hist_init(h);
+	for (unsigned int i = 0; i < g->nrxq; i++) {
+		const struct pg_hist *q = &g->rxq[i].meter->m_lat;
+
+		for (unsigned int b = 0; b < PG_HIST_BUCKETS; b++)
+			h->h_count[b] += __atomic_load_n(&q->h_count[b],
+							 __ATOMIC_RELAXED);
+		h->h_n += __atomic_load_n(&q->h_n, __ATOMIC_RELAXED);
+		h->h_sum += __atomic_load_n(&q->h_sum, __ATOMIC_RELAXED);
+	}
+}
+
+/* One line: what changed since the last one (c and iv->hcur: now). */
+static void pg_ival_emit(const struct pg *g, const struct pg_run_opts *o,
+			 struct pg_ival *iv, uint64_t now,
+			 const struct pg_counts *c, bool last)
+{
+	const struct pg_counts *p = &iv->prev;
+	double dt = (double)(now - iv->t_prev) / 1e9;
+	uint64_t sent = c->sent - p->sent, rx = c->rx - p->rx;
+	uint64_t txb = c->tx_bytes - p->tx_bytes, rxb = c->rx_bytes - p->rx_bytes;
+	const struct pg_hist *h = iv->hdiff;
+	struct xm_ex_json j;
+
+	pg_hist_sub(iv->hdiff, iv->hcur, iv->hprev);
+	xm_ex_json_begin(&j, stdout);
+	xm_ex_json_str(&j, "type", "interval");
+	xm_ex_json_double(&j, "t", (double)(now - g->t_start) / 1e9);
+	xm_ex_json_double(&j, "interval_s", dt);
+	if (o->frame_bytes) {
+		/* rfc2544: trial 0 is the latency run */
+		xm_ex_json_u64(&j, "trial", o->trial);
+		xm_ex_json_u64(&j, "frame_bytes", o->frame_bytes);
+		xm_ex_json_double(&j, "offered_pps", o->offered_pps);
+	}
+	if (g->ntxq > 0) {
+		xm_ex_json_u64(&j, "sent", sent);
+		xm_ex_json_double(&j, "tx_pps", pg_rate_of(sent, dt));
+		xm_ex_json_double(&j, "tx_bps_l2",
+				  pg_rate_of((txb + 4 * sent) * 8, dt));
+		xm_ex_json_double(&j, "tx_bps_l1",
+				  pg_rate_of((txb + 24 * sent) * 8, dt));
+	}
+	if (g->rxp) {
+		/* stamped, as the summary's "received"; rx_packets: all */
+		xm_ex_json_u64(&j, "received", c->received - p->received);
+		xm_ex_json_u64(&j, "rx_packets", rx);
+		xm_ex_json_i64(&j, "lost", c->lost - p->lost);
+		xm_ex_json_double(&j, "rx_pps", pg_rate_of(rx, dt));
+		xm_ex_json_double(&j, "rx_bps_l2",
+				  pg_rate_of((rxb + 4 * rx) * 8, dt));
+		xm_ex_json_double(&j, "rx_bps_l1",
+				  pg_rate_of((rxb + 24 * rx) * 8, dt));
+		xm_ex_json_object(&j, "latency_ns");
+		xm_ex_json_u64(&j, "count", h->h_n);
+		xm_ex_json_u64(&j, "min", h->h_n ? h->h_min : 0);
+		xm_ex_json_double(&j, "avg", pg_hist_mean(h));
+		xm_ex_json_u64(&j, "p50", pg_hist_quantile(h, 0.50));
+		xm_ex_json_u64(&j, "p90", pg_hist_quantile(h, 0.90));
+		xm_ex_json_u64(&j, "p99", pg_hist_quantile(h, 0.99));
+		xm_ex_json_u64(&j, "p999", pg_hist_quantile(h, 0.999));
+		xm_ex_json_u64(&j, "max", h->h_max);
+		xm_ex_json_close(&j);
+	}
+	xm_ex_json_bool(&j, "last", last);
+	if (xm_ex_json_end(&j))
+		xm_ex_error("could not write a --json-stream line");
+	iv->prev = *c;
+	iv->t_prev = now;
+	memcpy(iv->hprev, iv->hcur, sizeof(*iv->hprev));
+}
+
+/* A line while the run goes, from the live counters. */
+static void pg_ival_tick(const struct pg *g, const struct pg_run_opts *o,
+			 struct pg_ival *iv, uint64_t now)
+{
+	struct pg_counts c;
+	uint64_t qlost, last;
+
+	if (!iv->on || now < iv->t_prev + (uint64_t)(o->interval_s * 1e9))
+		return;
+	pg_sum_tx(g, &c.sent, &c.tx_bytes);
+	pg_sum_rx(g, &c.rx, &c.rx_bytes, &qlost, &last);
+	/* the queues' own view of loss, for the line (the tail and the
+	 * merge come with the last one) */
+	c.lost = (int64_t)qlost;
+	c.received = 0;
+	for (unsigned int i = 0; i < g->nrxq; i++)
+		c.received += __atomic_load_n(&g->rxq[i].meter->m_received,
+					      __ATOMIC_RELAXED);
+	pg_ival_hist(g, iv->hcur);
+	pg_ival_emit(g, o, iv, now, &c, false);
+}
+
+/* The run's last line: the merged result less what the lines said. */
+static void pg_ival_last(const struct pg *g, const struct pg_run_opts *o,
+			 struct pg_ival *iv, const struct pg_result *r)
+{
+	struct pg_stream_result tot;
+	struct pg_counts c = {
+		.sent = r->sent, .tx_bytes = r->tx_bytes,
+		.rx = r->rx_packets, .rx_bytes = r->rx_bytes,
+	};
+
+	if (!iv->on)
+		return;
+	if (g->rxp) {
+		pg_meter_total(r->meter, &tot);
+		c.lost = (int64_t)tot.lost;
+		c.received = tot.received;
+		memcpy(iv->hcur, &r->meter->m_lat, sizeof(*iv->hcur));
+	} else {
+		pg_hist_init(iv->hcur);
+	}
+	pg_ival_emit(g, o, iv, xm_ex_now_ns(), &c, true);
+}
+
 /* The stats line once a second until the run is over, its deadline or a
  * stop signal. */
 static void pg_watch(const struct pg *g, const struct pg_run_opts *o,
-		     uint64_t t0)
+		     uint64_t t0, struct pg_ival *iv)
 {
 	static const struct xm_ex_stat_col cols_both[] = {
 		{ "tx", XM_EX_STAT_RATE }, { "", XM_EX_STAT_BITS },
@@ -254,6 +429,7 @@ static void pg_watch(const struct pg *g, const struct pg_run_opts *o,
 		if (xm_ex_stopping() || (deadline && now >= deadline) ||
 		    pg_run_over(g, o, now))
 			break;
+		pg_ival_tick(g, o, iv, now);
 		if (xm_ex_stats_due(&stats, now)) {
 			if (have_tx) {
 				pg_sum_tx(g, &v[0], &v[1]);
@@ -295,7 +471,7 @@ static void pg_tx_join(struct pg *g, const struct pg_run_opts *o,
 			"(late by more than the bucket: CPU busy, or the rate "
 			"above what it can send)\n", xm_ex_prog(),
 			(unsigned long long)r->rate_spilled,
-			o->rate_bps ? "bits" : "packets");
+			o->rate.rp_bits ? "bits" : "packets");
 	pg_sum_tx(g, &r->sent, &r->tx_bytes);
 	r->tx_seconds = tmax > tmin ? (double)(tmax - tmin) / 1e9 : 0;
 }
@@ -385,13 +561,18 @@ int pg_run(struct pg *g, const struct pg_run_opts *o, struct pg_result *r)
 {
 	struct pg_workers w = { 0 };
 	struct pg_streams st;
+	struct pg_ival iv = { 0 };
 	bool have_rx = g->rxp != NULL;
 	uint64_t t0;
 	int err;
 
 	err = pg_run_begin(g, r, &st);
-	if (err)
+	if (!err)
+		err = pg_ival_init(&iv, o, xm_ex_now_ns());
+	if (err) {
+		pg_ival_free(&iv);
 		return err;
+	}
 	pg_stop_signals(SIG_BLOCK);
 	if (have_rx)
 		r->err = pg_rx_start(g, &st, &w.rx);
@@ -404,8 +585,9 @@ int pg_run(struct pg *g, const struct pg_run_opts *o, struct pg_result *r)
 			xm_ex_prog(), g->a->std.ifname, g->nrxq, g->rx_mode);
 
 	t0 = xm_ex_now_ns();
+	iv.t_prev = t0;
 	if (!r->err)
-		pg_watch(g, o, t0);
+		pg_watch(g, o, t0, &iv);
 	pg_tx_join(g, o, r, &w.tx);
 	if (have_rx && g->ntxq > 0)
 		pg_drain(g, r);
@@ -413,5 +595,8 @@ int pg_run(struct pg *g, const struct pg_run_opts *o, struct pg_result *r)
 	r->seconds = (double)(xm_ex_now_ns() - t0) / 1e9;
 	if (have_rx)
 		pg_merge(g, r, &st);
+	if (!r->err)
+		pg_ival_last(g, o, &iv, r);
+	pg_ival_free(&iv);
 	return r->err;
 }

@@ -18,11 +18,16 @@
 struct pg_run_opts {
 	uint64_t count;			/* TX packets (all queues), 0: none */
 	double seconds;			/* TX (or RX-only) time, 0: none */
-	uint64_t rate_pps;
-	uint64_t rate_bps;
+	struct pg_rate_plan rate;	/* rp_rate 0: unlimited */
 	uint64_t rx_count;		/* rx-only: stop after this many */
 	double idle_s;			/* rx-only: stop when idle this long */
 	bool stats_line;		/* print once a second */
+	/* --json-stream: a line per interval on stdout */
+	bool stream;
+	double interval_s;
+	uint32_t trial;			/* rfc2544: the trial (0: none) */
+	uint32_t frame_bytes;		/* rfc2544: its frame size */
+	double offered_pps;		/* rfc2544: its rate (0: unlimited) */
 };
 
 /* What a run measured. */

@@ -53,6 +53,13 @@ static void pg_sizes_finish(struct pg_sizes *s)
 		s->sz_cycle_bytes += s->sz_sizes[s->sz_cycle[i]];
 }
 
+void pg_sizes_strip_fcs(struct pg_sizes *s)
+{
+	for (uint32_t i = 0; i < s->sz_n; i++)
+		s->sz_sizes[i] -= PG_FCS_LEN;
+	pg_sizes_finish(s);
+}
+
 int pg_sizes_fixed(struct pg_sizes *s, uint32_t size)
 {
 	int err;
@@ -159,6 +166,51 @@ static bool pg_parse_num(const char **p, uint64_t max, uint32_t *out)
 	return true;
 }
 
+/* "SIZE,SIZE,...": each once per cycle, in the order given. */
+static int pg_parse_size_list(const char *arg, uint32_t lo, uint32_t hi,
+			      struct pg_sizes *s, char *err,
+			      unsigned int errlen)
+{
+	uint32_t sizes[PG_IMIX_MAX];
+	unsigned int n = 0;
+	const char *p = arg;
+	int rc;
+
+	for (;;) {
+		if (n == PG_IMIX_MAX) {
+			snprintf(err, errlen, "size list '%s' has more than %u "
+				 "sizes", arg, PG_IMIX_MAX);
+			return -EINVAL;
+		}
+		if (!pg_parse_num(&p, UINT32_MAX, &sizes[n]) ||
+		    (*p != ',' && *p != '\0')) {
+			snprintf(err, errlen, "bad size list '%s' (SIZE,SIZE,...)",
+				 arg);
+			return -EINVAL;
+		}
+		if (sizes[n] < lo || sizes[n] > hi) {
+			snprintf(err, errlen, "size %u out of range %u..%u",
+				 sizes[n], lo, hi);
+			return -EINVAL;
+		}
+		n++;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	rc = pg_sizes_alloc(s, n, n);
+	if (rc) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		s->sz_sizes[i] = sizes[i];
+		s->sz_cycle[i] = (uint16_t)i;
+	}
+	pg_sizes_finish(s);
+	return 0;
+}
+
 int pg_parse_sizes(const char *arg, uint32_t lo, uint32_t hi,
 		   struct pg_sizes *s, char *err, unsigned int errlen)
 {
@@ -166,6 +218,8 @@ int pg_parse_sizes(const char *arg, uint32_t lo, uint32_t hi,
 	uint32_t a, b, step = 1;
 	int rc;
 
+	if (arg && strchr(arg, ','))
+		return pg_parse_size_list(arg, lo, hi, s, err, errlen);
 	if (!arg || !pg_parse_num(&p, UINT32_MAX, &a)) {
 		snprintf(err, errlen, "size '%s' is not a number", arg ? arg : "");
 		return -EINVAL;

@@ -8,6 +8,7 @@
  * Sizes: a schedule, a cycle of indexes into the distinct sizes.
  *   fixed 64           sizes {64}              cycle 0
  *   sweep 64-66        sizes {64, 65, 66}      cycle 0 1 2
+ *   list 64,128,64     sizes {64, 128, 64}     cycle 0 1 2
  *   IMIX 64:7,594:4,1518:1 (the classic 7:4:1)
  *                      sizes {64, 594, 1518}   cycle of 12, interleaved
  *                      by smooth weighted round robin:
@@ -30,8 +31,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PG_SIZE_MIN		60	/* Ethernet minimum without FCS */
-#define PG_SIZE_MAX		9000	/* jumbo */
+/*
+ * Frame sizes as every tester and switch counts them, with the 4-byte
+ * FCS (64 .. 9018), are what the user gives (-s, --imix, rfc2544's
+ * list); the packet on the wire, what the generator builds and the
+ * receiver sees, is 4 bytes shorter (the NIC appends the FCS).  A
+ * schedule is parsed in frame sizes and turned into wire sizes once
+ * (pg_sizes_strip_fcs); everything after that counts wire bytes.
+ */
+#define PG_FCS_LEN		4
+#define PG_FRAME_MIN		64	/* Ethernet minimum, with FCS */
+#define PG_FRAME_MAX		9018	/* 9000-byte MTU + 14 + FCS */
+#define PG_SIZE_MIN		(PG_FRAME_MIN - PG_FCS_LEN)	/* wire: 60 */
+#define PG_SIZE_MAX		(PG_FRAME_MAX - PG_FCS_LEN)	/* 9014 */
+/* L1 adds the preamble (7), the SFD (1) and the gap (12) to a frame */
+#define PG_L1_OVERHEAD		20
 #define PG_IMIX_MAX		16	/* sizes in a weight list */
 #define PG_CYCLE_MAX		65536	/* longest size cycle */
 
@@ -64,15 +78,19 @@ static inline uint32_t pg_sizes_at(const struct pg_sizes *s, uint64_t i)
 	return s->sz_sizes[s->sz_cycle[i % s->sz_len]];
 }
 
+/** Frame sizes (with FCS) to wire sizes: every size less PG_FCS_LEN. */
+void pg_sizes_strip_fcs(struct pg_sizes *s);
+
 /**
- * Parses "-s" arguments: "SIZE", "LO-HI" or "LO-HI:STEP" (a sweep).
+ * Parses "-s" arguments: "SIZE", "LO-HI" or "LO-HI:STEP" (a sweep), or a
+ * comma list "SIZE,SIZE,..." (each once per cycle, in that order).
  * @return 0, or -EINVAL with a reason in err.
  */
 int pg_parse_sizes(const char *arg, uint32_t lo, uint32_t hi,
 		   struct pg_sizes *s, char *err, unsigned int errlen);
 /**
  * Parses an IMIX weight list "SIZE:WEIGHT,SIZE:WEIGHT,..." (NULL or ""
- * gives 64:7,594:4,1518:1).  @return 0 or -EINVAL with a reason in err.
+ * gives 64:7,594:4,1518:1, frame sizes with the FCS).  @return 0 or -EINVAL with a reason in err.
  */
 int pg_parse_imix(const char *arg, uint32_t lo, uint32_t hi,
 		  struct pg_sizes *s, char *err, unsigned int errlen);

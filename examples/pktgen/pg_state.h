@@ -30,6 +30,7 @@
 #include "pg_frame.h"
 #include "pg_meter.h"
 #include "pg_pcap.h"
+#include "pg_rate.h"
 #include "pg_sched.h"
 #include "pg_tuples.h"
 
@@ -68,6 +69,10 @@ struct pg_txq {
 	uint64_t limit;			/* packets, 0: no limit */
 	uint64_t rate;			/* pps or bps, 0: no limit */
 	bool rate_bits;			/* rate is bits/s */
+	uint32_t rate_overhead;		/* bits: bytes counted per packet
+					 * beyond its wire bytes (L2 4, L1 24) */
+	uint64_t t_zero;		/* pcap timing: ns the file's time 0
+					 * falls at (0: not yet) */
 	uint64_t run_seq0;		/* seq at the run's start */
 	uint64_t t_first;		/* ns of the first send */
 	uint64_t t_last;		/* ns of the last send */
@@ -105,6 +110,10 @@ struct pg {
 	struct pg_layout ly;
 	struct pg_flows flows;
 	struct pg_pcap pcap;
+	uint64_t *pcap_off;		/* ns of each packet after the first,
+					 * at the file's pace (monotone) */
+	uint64_t pcap_period;		/* ns of one pass: the last offset +
+					 * the mean gap */
 	bool stamped;			/* generated (not pcap) */
 	uint8_t **tmpl;			/* linear frame per distinct size
 					 * (or per pcap packet) */
@@ -119,6 +128,10 @@ struct pg {
 	char tx_mode[16];
 	char rx_mode[16];
 	uint32_t tx_budget;		/* the TX port's xm_port_tx_budget() */
+	struct pg_rate_plan rate;	/* -r resolved (tx) */
+	uint32_t link_mbps;		/* the TX link's speed, 0: none */
+	uint64_t t_start;		/* ns the process began: --json-stream's
+					 * time 0 */
 };
 
 #endif /* PG_STATE_H */

@@ -40,9 +40,18 @@
  * a kernel page-pool teardown (~30 ms), so calls are big: rate limiting
  * is per call, in bursts of up to PG_LIVE_BURST_NS worth of frames.
  *
- * Rate: a token bucket per queue (pg_rate.h), in packets or bits; a
- * queue waits until a burst's worth is there, sleeping when the wait is
- * long, spinning (and reaping completions) when it is short.
+ * Rate: a token bucket per queue (pg_rate.h), in packets or bits (a
+ * packet costs (wire bytes + 4) * 8 bits at L2, + 24 at L1); a queue
+ * waits until a burst's worth is there, sleeping when the wait is long,
+ * spinning (and reaping completions) when it is short.
+ *
+ * A file's own timing (--pcap-speed original or xN): packet s of the
+ * endless replay is due at its time in the file, (s / packets) passes
+ * of g->pcap_period plus its offset in the pass, divided by the speed,
+ * from the moment the queue sent its first packet; a burst is what is
+ * due, and the queue sleeps until the next one is.  Being late never
+ * drops a packet: it goes out as soon as it can, and the ones after it
+ * keep their own times.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -65,6 +74,7 @@
 #define PG_LIVE_BURST_NS	50000000 /* a rate-limited live call: 50 ms */
 #define PG_BURST_NS		50000	/* a rate-limited burst lasts <= this */
 #define PG_PREFETCH_AHEAD	8	/* AF_XDP: slots prefetched ahead */
+#define PG_TIMED_WAIT_MAX_NS	50000000 /* a timed replay's longest sleep */
 
 /* ------------------------------------------------------------ frames */
 
@@ -505,7 +515,7 @@ static void pg_pace_init(struct pg_pace *pc, const struct pg_txq *q,
 		return;
 	pc->pc_on = true;
 	pc->pc_bits = q->rate_bits;
-	unit = pc->pc_bits ? mean_size * 8 : 1;
+	unit = pc->pc_bits ? (mean_size + q->rate_overhead) * 8 : 1;
 	pps = q->rate / unit;
 	pc->pc_burst = pg_rate_burst(pps ? pps : 1, max_burst, burst_ns);
 	/* room for 10 ms of stall (a preempted thread) and some bursts: a
@@ -659,24 +669,66 @@ static uint32_t pg_afxdp_burst(struct pg *g, struct pg_txq *q, uint32_t n,
 
 static uint64_t pg_slot_cost(const struct pg_txq *q, uint64_t seq, bool bits)
 {
-	return bits ? (uint64_t)q->pool[seq % q->npool].sl_size * 8 : 1;
+	return bits ? ((uint64_t)q->pool[seq % q->npool].sl_size +
+		       q->rate_overhead) * 8 : 1;
+}
+
+/* ns (from the queue's time 0) packet seq of a timed replay is due at. */
+static uint64_t pg_pcap_due(const struct pg *g, const struct pg_txq *q,
+			    uint64_t seq)
+{
+	uint32_t np = g->pcap.pc_npkts;
+	uint64_t ft = (seq / np) * g->pcap_period + g->pcap_off[seq % np];
+
+	return q->t_zero + (uint64_t)((double)ft / g->a->pcap_speed);
+}
+
+/*
+ * Of the next n packets of a timed replay, how many are due at now; 0
+ * with *wait the ns until the first is.
+ */
+static uint32_t pg_pcap_ready(const struct pg *g, struct pg_txq *q,
+			      uint32_t n, uint64_t now, uint64_t *wait)
+{
+	uint32_t k = 0;
+
+	if (!q->t_zero) {
+		/* the first packet goes now: the file's clock starts here */
+		q->t_zero = now;
+		q->t_zero = now - (pg_pcap_due(g, q, q->seq) - now);
+	}
+	while (k < n && pg_pcap_due(g, q, q->seq + k) <= now)
+		k++;
+	if (!k)
+		*wait = pg_pcap_due(g, q, q->seq) - now;
+	return k;
 }
 
 static int pg_afxdp_run(struct pg *g, struct pg_txq *q)
 {
 	const struct pg_args *a = g->a;
 	uint64_t mean = g->stamped ? a->sizes.sz_cycle_bytes / a->sizes.sz_len :
-			g->pcap.pc_max_len;
+			g->pcap.pc_bytes / g->pcap.pc_npkts;
+	bool timed = !g->stamped && a->pcap_speed > 0;
 	struct pg_pace pc;
 	uint64_t drain_end;
 
 	pg_pace_init(&pc, q, a->std.burst, mean ? mean : 64, PG_BURST_NS);
 	while (!atomic_load_explicit(&g->tx_stop, memory_order_relaxed)) {
-		uint64_t now = xm_ex_now_ns(), bytes;
+		uint64_t now = xm_ex_now_ns(), bytes, wait = 0;
 		uint32_t n = pg_tx_left(q, pc.pc_burst), acc;
 
 		if (!n)
 			break;
+		if (timed) {
+			n = pg_pcap_ready(g, q, n, now, &wait);
+			if (!n) {
+				/* a long gap in the file: wake to see a stop */
+				pg_wait(g, q, wait < PG_TIMED_WAIT_MAX_NS ?
+					wait : PG_TIMED_WAIT_MAX_NS);
+				continue;
+			}
+		}
 		if (pc.pc_on) {
 			uint64_t avail = pg_rate_avail(&pc.pc_tb, now), cost = 0;
 			uint32_t k = 0;
@@ -759,7 +811,8 @@ static int pg_live_run(struct pg *g, struct pg_txq *q)
 		if (!n)
 			break;
 		if (pc.pc_on) {
-			uint64_t unit = pc.pc_bits ? mean * 8 : 1;
+			uint64_t unit = pc.pc_bits ?
+					(mean + q->rate_overhead) * 8 : 1;
 			uint64_t avail = pg_rate_avail(&pc.pc_tb, now);
 
 			if (avail < n * unit) {

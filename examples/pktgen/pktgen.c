@@ -7,7 +7,10 @@
  *   xmbuf-pktgen tx -i IF --rx-iface IF2 send on IF, measure on IF2
  *   xmbuf-pktgen rx -i IF [...]          measure what arrives on IF
  *   xmbuf-pktgen rfc2544 -i IF --rx-iface IF2
- *                                        RFC 2544 throughput search
+ *                                        RFC 2544 throughput search, a
+ *                                        setup per frame size
+ *   xmbuf-pktgen plot FILE.json... -o OUT.svg
+ *                                        the numbers as a picture
  *
  * Every command is one or more "runs" (pg_run): receive threads start
  * first, transmit threads send until the count, the duration or a signal
@@ -21,6 +24,7 @@
  *   pg_tx.c       transmit queues and threads   pg_rx.c  receive queues
  *   pg_run.c      one run                       pg_report.c  its summary
  *   pg_rfc2544.c  the throughput search, a run per trial
+ *   pg_plot.c     the plot command (pg_json.c reads what it plots)
  *   pure parts    pg_frame (frames), pg_sched (sizes, flows), pg_rate
  *                 (token bucket), pg_meter (loss, order, latency),
  *                 pg_pcap (file), pg_tuples (flow count), pg_resolve
@@ -40,6 +44,7 @@
 #include "xm_example.h"
 
 #include "pg_cli.h"
+#include "pg_plot.h"
 #include "pg_report.h"
 #include "pg_resolve.h"
 #include "pg_rfc2544.h"
@@ -52,17 +57,78 @@
 
 /* --------------------------------------------------------- templates */
 
-/* The packets of --pcap as templates.  @return 0 or the exit status. */
-static int pg_traffic_pcap(struct pg *g, uint32_t *l2max)
+/* The largest wire frame (no FCS) the MTU takes with tags VLAN tags. */
+static uint32_t pg_wire_max(uint32_t mtu, unsigned int tags)
+{
+	return mtu + XM_PKT_ETH_HLEN + tags * XM_PKT_VLAN_HLEN;
+}
+
+/* 802.1Q / 802.1ad tags at the front of a frame (at most two). */
+static unsigned int pg_frame_tags(const uint8_t *f, uint32_t len)
+{
+	unsigned int tags = 0;
+	uint32_t off = 12;
+
+	while (tags < 2 && off + 2 <= len) {
+		uint16_t type = (uint16_t)(f[off] << 8 | f[off + 1]);
+
+		if (type != XM_PKT_ETH_P_VLAN && type != XM_PKT_ETH_P_QINQ &&
+		    type != XM_PKT_ETH_P_QINQ_OLD)
+			break;
+		tags++;
+		off += 4;
+	}
+	return tags;
+}
+
+/*
+ * The file's pace: each packet's offset from the first (never going
+ * back: a file whose clock stepped back sends at once), and a pass's
+ * length, the last offset and one mean gap more, so that a loop goes on
+ * at the file's mean rate.  @return 0 or the exit status.
+ */
+static int pg_pcap_timing(struct pg *g)
+{
+	const struct pg_pcap *pc = &g->pcap;
+	uint64_t t0 = pc->pc_pkts[0].pp_ts_ns, prev = 0;
+
+	g->pcap_off = calloc(pc->pc_npkts, sizeof(*g->pcap_off));
+	if (!g->pcap_off)
+		return xm_ex_error("out of memory");
+	for (uint32_t i = 0; i < pc->pc_npkts; i++) {
+		uint64_t t = pc->pc_pkts[i].pp_ts_ns;
+		uint64_t off = t > t0 ? t - t0 : 0;
+
+		prev = g->pcap_off[i] = off > prev ? off : prev;
+	}
+	g->pcap_period = prev + (pc->pc_npkts > 1 ? prev / (pc->pc_npkts - 1) :
+				 0);
+	return 0;
+}
+
+/* The packets of --pcap as templates, each checked against the MTU.
+ * @return 0 or the exit status. */
+static int pg_traffic_pcap(struct pg *g, uint32_t mtu, uint32_t *l2max)
 {
 	const struct pg_args *a = g->a;
-	char err[256];
+	char err[512];
 
 	if (pg_pcap_load(a->pcap, PG_PCAP_MAX_PKTS,
 			 a->engine == PG_ENGINE_LIVE ? XM_LIVE_MAX_FRAME :
 			 PG_SIZE_MAX, &g->pcap, err, sizeof(err)))
-		return xm_ex_error("bad pcap file: %s", err);
+		return xm_ex_error("bad capture file: %s", err);
 	g->stamped = false;
+	for (uint32_t i = 0; i < g->pcap.pc_npkts; i++) {
+		const struct pg_pcap_pkt *p = &g->pcap.pc_pkts[i];
+		uint32_t max = pg_wire_max(mtu, pg_frame_tags(p->pp_data,
+							       p->pp_len));
+
+		if (p->pp_len > max)
+			return xm_ex_usage_error("%s: packet %u is %u bytes "
+				"(a %u-byte frame with FCS): more than the MTU "
+				"of %s (%u) takes", a->pcap, i + 1, p->pp_len,
+				p->pp_len + PG_FCS_LEN, a->std.ifname, mtu);
+	}
 	g->ntmpl = g->pcap.pc_npkts;
 	g->tmpl = calloc(g->ntmpl, sizeof(*g->tmpl));
 	if (!g->tmpl)
@@ -70,7 +136,7 @@ static int pg_traffic_pcap(struct pg *g, uint32_t *l2max)
 	for (uint32_t i = 0; i < g->ntmpl; i++)
 		g->tmpl[i] = (uint8_t *)g->pcap.pc_pkts[i].pp_data;
 	*l2max = g->pcap.pc_max_len;
-	return 0;
+	return pg_pcap_timing(g);
 }
 
 /* The flows of the address and port ranges.  @return 0 or the exit
@@ -146,23 +212,31 @@ static int pg_traffic_generated(struct pg *g, uint32_t mtu, uint32_t *l2max)
 	s->ts_sport = a->sport.lo;
 	s->ts_dport = a->dport.lo;
 	memcpy(s->ts_src_mac, a->src_mac.addr, 6);
+	/* sizes are said as the user gave them: frames with the FCS */
 	for (uint32_t i = 0; i < a->sizes.sz_n; i++)
 		if (a->sizes.sz_sizes[i] < pg_tmpl_min_size(s))
-			return xm_ex_usage_error("size %u is below the %u bytes "
-				"this frame needs (headers and the 18-byte "
-				"stamp)", a->sizes.sz_sizes[i],
-				pg_tmpl_min_size(s));
+			return xm_ex_usage_error("frame size %u is below the %u "
+				"bytes this frame needs (headers, the 18-byte "
+				"stamp and the FCS)",
+				a->sizes.sz_sizes[i] + PG_FCS_LEN,
+				pg_tmpl_min_size(s) + PG_FCS_LEN);
 	if (a->engine == PG_ENGINE_LIVE && a->sizes.sz_max > XM_LIVE_MAX_FRAME)
 		return xm_ex_usage_error("the live engine sends frames of at "
-			"most %u bytes (one page), not %u", XM_LIVE_MAX_FRAME,
-			a->sizes.sz_max);
+			"most %u bytes with FCS (one page), not %u",
+			XM_LIVE_MAX_FRAME + PG_FCS_LEN,
+			a->sizes.sz_max + PG_FCS_LEN);
 	rc = pg_traffic_flows(g);
 	if (rc)
 		return rc;
+	/* exact: a 1518-byte frame fits an MTU of 1500, 1522 with a tag */
 	if (a->engine == PG_ENGINE_AFXDP &&
-	    a->sizes.sz_max > mtu + XM_PKT_ETH_HLEN + XM_PKT_VLAN_HLEN)
-		return xm_ex_usage_error("%u-byte frames do not fit the MTU of "
-			"%s (%u)", a->sizes.sz_max, a->std.ifname, mtu);
+	    a->sizes.sz_max > pg_wire_max(mtu, a->vlan >= 0))
+		return xm_ex_usage_error("%u-byte frames (%u on the wire "
+			"without FCS) do not fit the MTU of %s (%u): at most "
+			"%u-byte frames%s", a->sizes.sz_max + PG_FCS_LEN,
+			a->sizes.sz_max, a->std.ifname, mtu,
+			pg_wire_max(mtu, a->vlan >= 0) + PG_FCS_LEN,
+			a->vlan >= 0 ? " with the tag" : ", 4 more with --vlan");
 	/* the checks above need no privilege and no network; the
 	 * destination MAC comes last */
 	rc = pg_traffic_dst_mac(g);
@@ -187,6 +261,38 @@ static int pg_traffic_generated(struct pg *g, uint32_t mtu, uint32_t *l2max)
 	return 0;
 }
 
+/* Mean wire bytes of what is sent. */
+static double pg_mean_wire(const struct pg *g)
+{
+	const struct pg_args *a = g->a;
+
+	if (!g->stamped)
+		return (double)g->pcap.pc_bytes / g->pcap.pc_npkts;
+	return (double)a->sizes.sz_cycle_bytes / a->sizes.sz_len;
+}
+
+/* -r resolved for what is sent (a percentage needs the link's speed).
+ * @return 0 or the exit status. */
+static int pg_traffic_rate(struct pg *g)
+{
+	const struct pg_args *a = g->a;
+	int rc, err = pg_link_speed(a->std.ifname, &g->link_mbps);
+
+	if (err)
+		g->link_mbps = 0;
+	rc = pg_rate_resolve(&a->rate, pg_mean_wire(g), g->link_mbps,
+			     &g->rate);
+	if (rc == -ENODEV)
+		return xm_ex_usage_error("-r %s: %s reports no link speed (%s):"
+			" give the rate in pps or bits per second", a->rate_arg,
+			a->std.ifname, err == -ENODATA ? "the driver has none" :
+			strerror(-err));
+	if (rc)
+		return xm_ex_usage_error("-r %s comes to less than one packet "
+			"(or bit) per second", a->rate_arg);
+	return 0;
+}
+
 /* Templates, flows and the layout of what tx and rfc2544 send; the UMEM
  * chunk size.  @return 0 or the exit status. */
 static int pg_traffic_setup(struct pg *g)
@@ -203,15 +309,13 @@ static int pg_traffic_setup(struct pg *g)
 	mtu = ifi.mtu;
 	if (!a->src_mac.given)
 		memcpy(a->src_mac.addr, ifi.mac, 6);
-	rc = a->pcap ? pg_traffic_pcap(g, &l2max) :
+	rc = a->pcap ? pg_traffic_pcap(g, mtu, &l2max) :
 	     pg_traffic_generated(g, mtu, &l2max);
 	if (rc)
 		return rc;
-	/* the frame must fit the interface: MTU + Ethernet header (+ tag) */
-	if (a->engine == PG_ENGINE_AFXDP &&
-	    l2max > mtu + XM_PKT_ETH_HLEN + XM_PKT_VLAN_HLEN)
-		return xm_ex_usage_error("%u-byte frames do not fit the MTU of "
-			"%s (%u)", l2max, a->std.ifname, mtu);
+	rc = pg_traffic_rate(g);
+	if (rc)
+		return rc;
 	g->chunk = l2max > XM_MCLBYTES ? XM_MJUMPAGESIZE : XM_MCLBYTES;
 	return 0;
 }
@@ -404,10 +508,74 @@ static int pg_close(struct pg *g, const struct pg_result *r, int ret)
 	g->tmpl = NULL;
 	pg_flows_free(&g->flows);
 	pg_pcap_free(&g->pcap);
+	free(g->pcap_off);
+	g->pcap_off = NULL;
 	return ret;
 }
 
 /* -------------------------------------------------------------- main */
+
+/*
+ * rfc2544: a search per frame size of the schedule (one of the whole
+ * mix with --imix), each on its own setup (templates, UMEM, ports), then
+ * one report of them all.  @return the exit status.
+ */
+static int pg_rfc2544_all(struct pg_args *a, uint64_t t_start)
+{
+	struct pg_sizes all = a->sizes;
+	unsigned int n = a->imix ? 1 : all.sz_n;
+	struct pg_rfc2544 *rf = pg_rfc2544_new(a, n);
+	int ret = XM_EX_OK;
+
+	if (!rf)
+		return xm_ex_error("out of memory");
+	memset(&a->sizes, 0, sizeof(a->sizes));
+	for (unsigned int i = 0; i < n && !xm_ex_stopping(); i++) {
+		struct pg g = { .a = a, .t_start = t_start };
+
+		if (a->imix)
+			a->sizes = all;
+		else if (pg_sizes_fixed(&a->sizes, all.sz_sizes[i]))
+			ret = xm_ex_error("out of memory");
+		if (!ret)
+			ret = pg_open(&g);
+		if (!ret && pg_rfc2544_size(&g, rf))
+			ret = XM_EX_RUNTIME;
+		ret = pg_close(&g, NULL, ret);
+		if (a->imix)
+			memset(&a->sizes, 0, sizeof(a->sizes));
+		else
+			pg_sizes_free(&a->sizes);
+		if (ret)
+			break;
+	}
+	a->sizes = all;
+	if (!ret)
+		ret = pg_rfc2544_report(rf);
+	pg_rfc2544_free(rf);
+	return ret;
+}
+
+/* tx or rx: one run, summed up once the ports are closed. */
+static int pg_tx_rx(struct pg *g, struct pg_result *r)
+{
+	const struct pg_args *a = g->a;
+	struct pg_run_opts o = {
+		.count = a->cmd == PG_CMD_TX ? a->count : 0,
+		.seconds = a->std.seconds,
+		.rate = g->rate,
+		.rx_count = a->cmd == PG_CMD_RX ? a->count : 0,
+		.idle_s = a->idle_s,
+		.stats_line = !a->std.quiet,
+		.stream = a->json_stream,
+		.interval_s = a->interval_s,
+	};
+
+	/* --pcap-loop N: every queue sends the file N times */
+	if (a->cmd == PG_CMD_TX && a->pcap && a->pcap_loop)
+		o.count = (uint64_t)a->pcap_loop * g->pcap.pc_npkts * g->ntxq;
+	return pg_run(g, &o, r) ? XM_EX_RUNTIME : XM_EX_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -418,6 +586,10 @@ int main(int argc, char **argv)
 	int ret, err;
 
 	xm_ex_set_prog(argv[0]);
+	g.t_start = xm_ex_now_ns();
+	/* plot reads files and writes one: no table of the others */
+	if (argc > 1 && !strcmp(argv[1], "plot"))
+		return pg_plot_main(argc - 1, argv + 1);
 	ret = pg_cli_parse(argc, argv, &a);
 	if (ret >= 0)
 		goto out_args;
@@ -428,23 +600,13 @@ int main(int argc, char **argv)
 				  strerror(-err));
 		goto out_args;
 	}
-
+	if (a.cmd == PG_CMD_RFC2544) {
+		ret = pg_rfc2544_all(&a, g.t_start);
+		goto out_args;
+	}
 	ret = pg_open(&g);
-	if (!ret && a.cmd == PG_CMD_RFC2544) {
-		ret = pg_rfc2544(&g);
-	} else if (!ret) {
-		/* tx or rx: one run, summed up once the ports are closed */
-		struct pg_run_opts o = {
-			.count = a.cmd == PG_CMD_TX ? a.count : 0,
-			.seconds = a.std.seconds,
-			.rate_pps = a.rate_pps,
-			.rate_bps = a.rate_bps,
-			.rx_count = a.cmd == PG_CMD_RX ? a.count : 0,
-			.idle_s = a.idle_s,
-			.stats_line = !a.std.quiet,
-		};
-
-		ret = pg_run(&g, &o, &r) ? XM_EX_RUNTIME : XM_EX_OK;
+	if (!ret) {
+		ret = pg_tx_rx(&g, &r);
 		ran = true;
 	}
 	ret = pg_close(&g, ran ? &r : NULL, ret);

@@ -12,7 +12,7 @@
 # several million 64-byte frames packed in their rings.
 #
 #   netns G (gen)                            netns C (capture)
-#   xmbuf-pktgen tx --engine live -c 0 ==> vG ===== vC ==> tool on CPU 1
+#   xmbuf-pktgen tx --engine live --cpus 0 ==> vG ===== vC ==> tool on CPU 1
 #   (BPF_PROG_RUN live frames, rate R)          |  file on a private tmpfs
 #                                               filter "udp dst port 9"
 #
@@ -223,7 +223,7 @@ trial() { # TOOL RATE [COUNT]
 	start_tool "$t" "$f" "$log" || return 1
 	if ! ip netns exec "$NS_G" "$BIN/xmbuf-pktgen" tx -i "$VG" \
 		--dst-mac "$MAC_C" --src 198.18.0.1 --dst 198.18.0.2 -s 60 \
-		-n "$n" -r "$rate" --engine live -c $GEN_CPU --json -Q \
+		-n "$n" -r "$rate" --engine live --cpus $GEN_CPU --json -Q \
 		> "$TMP/gen.json" 2> "$TMP/gen.err"; then
 		stop_tool
 		echo "capture: xmbuf-pktgen failed:" >&2

@@ -119,7 +119,7 @@ livegen() { # OUT [args]
 
 pktgen_src() { # OUT [args]
 	local out=$1; shift
-	ip netns exec "$NS_G" chrt -f 50 "$BIN/xmbuf-pktgen" tx -i "$VG" -c $GEN_CPU \
+	ip netns exec "$NS_G" chrt -f 50 "$BIN/xmbuf-pktgen" tx -i "$VG" --cpus $GEN_CPU \
 		-d 600 -s 64 --dst-mac "$RX_MAC" --src 198.18.0.1 \
 		--dst 198.18.0.2 --dport 9 -Q "$@" > "$out" 2>&1 &
 	GEN_PID=$!
@@ -183,7 +183,7 @@ run_lb() {
 	local out=$TMP/lb idle cal_ir cal_n ir
 	ip netns exec "$NS_R" valgrind --tool=callgrind --collect-atstart=no \
 		--toggle-collect=worker_main --callgrind-out-file="$out.cal.cg" \
-		"$BIN/xmbuf-lb" -i "$VR" -c "$TMP/lb.conf" -q 0 -C $RX_CPU \
+		"$BIN/xmbuf-lb" -i "$VR" -c "$TMP/lb.conf" -q 0 --cpus $RX_CPU \
 		-d 2 -Q --json > "$out.cal" 2> "$out.cal.err" ||
 		{ fail_case lb "$out.cal" "$out.cal.err"; return 1; }
 	cal_ir=$(collected "$out.cal")
@@ -191,7 +191,7 @@ run_lb() {
 	livegen "$out.gen" -f "$FLOWS" --sink "$VG"
 	ip netns exec "$NS_R" valgrind --tool=callgrind --collect-atstart=no \
 		--toggle-collect=worker_main --callgrind-out-file="$out.cg" \
-		"$BIN/xmbuf-lb" -i "$VR" -c "$TMP/lb.conf" -q 0 -C $RX_CPU \
+		"$BIN/xmbuf-lb" -i "$VR" -c "$TMP/lb.conf" -q 0 --cpus $RX_CPU \
 		-d "$LB_SECS" -Q --json > "$out" 2> "$out.err"
 	local rc=$?
 	stop_source
@@ -228,7 +228,7 @@ run_pktgen() {
 	pids+=("$sink")
 	ip netns exec "$NS_R" valgrind --tool=callgrind --collect-atstart=no \
 		--toggle-collect=pg_tx_worker --callgrind-out-file="$out.cg" \
-		"$BIN/xmbuf-pktgen" tx -i "$VR" -c $RX_CPU -n "$PACKETS" \
+		"$BIN/xmbuf-pktgen" tx -i "$VR" --cpus $RX_CPU -n "$PACKETS" \
 		-s 64 --dst-mac "$GEN_MAC" --src 198.18.0.2 --dst 198.18.0.1 \
 		-Q --json > "$out" 2> "$out.err"
 	local rc=$?

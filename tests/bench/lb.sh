@@ -122,10 +122,10 @@ one() { # CASE ROUND
 	RES=""; CYC=-
 	case $c in
 	lb)  run_case lb "$TMP/lb.$r" "steering rule(s)" "$BIN/xmbuf-lb" \
-		-i "$VR" -c "$TMP/lb.conf" -q 0 -C $RX_CPU \
+		-i "$VR" -c "$TMP/lb.conf" -q 0 --cpus $RX_CPU \
 		-d $((SECS + 30)) --json ;;
 	fwd) run_case fwd "$TMP/fwd.$r" "queue(s), mode" "$BIN/xmbuf-fwd" \
-		-i "$VR" -q 0 -c $RX_CPU -d $((SECS + 30)) --json ;;
+		-i "$VR" -q 0 --cpus $RX_CPU -d $((SECS + 30)) --json ;;
 	esac || return 1
 	[ -n "$RES" ] || { echo "lb: case $c gave no figure" >&2; return 1; }
 	echo "$r $c $RES $CYC" >> "$TMP/results"

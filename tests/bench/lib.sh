@@ -26,11 +26,14 @@ mount         mount             deps
 umount        mount             deps
 tcpdump       tcpdump           deps
 tshark        tshark            deps
+man           man-db            deps
+doxygen       doxygen           deps
 systemd-analyze systemd         deps
 bird          bird2             deps
 birdc         bird2             deps
 setpriv       util-linux        deps
 capinfos      wireshark-common  bench
+editcap       wireshark-common  deps
 ethtool       ethtool           bench
 netsniff-ng   netsniff-ng       bench
 trafgen       netsniff-ng       bench

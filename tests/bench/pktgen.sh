@@ -172,9 +172,11 @@ run_case() { # CASE OUT
 	fi
 	case $c in
 	afxdp|live)
+		# -s counts the FCS: SIZE bytes on the wire, as the raw
+		# senders' -s and testpmd's --txpkts
 		ip netns exec "$NS_G" "${NICE[@]}" "$BIN/xmbuf-pktgen" tx -i "$VG" \
 			--engine "$([ "$c" = live ] && echo live || echo afxdp)" \
-			-s $SIZE -d "$SECS" -c $GEN_CPU --dst-mac "$S_MAC" -Q \
+			-s $((SIZE + 4)) -d "$SECS" --cpus $GEN_CPU --dst-mac "$S_MAC" -Q \
 			--json > "$out" 2> "$out.err" || rc=1
 		;;
 	raw|rawbudget|rawhot)

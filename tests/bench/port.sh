@@ -224,7 +224,7 @@ run_testpmd() { # NAME OUT FWD_MODE
 run_fwd_ours() { # NAME OUT
 	local name=$1 out=$2 pid
 	ip netns exec "$NS_R" "${RT[@]}" "$BIN/xmbuf-fwd" -i "$VR" -q 0 \
-		-c $RX_CPU \
+		--cpus $RX_CPU \
 		-d $((SECS + 30)) --json > "$out" 2> "$out.err" &
 	pid=$!
 	pids+=("$pid")

@@ -16,6 +16,9 @@
  * (CLOCK_MONOTONIC) of the first and the latest IP frame, so a test can
  * measure the rate frames arrive at with no user-space reader in the way.  The test compares the meter's loss
  * with the "dropped" counter and with what k makes of the count sent.
+ * Each IP frame's length on the wire (the whole frame, FCS excluded, tag
+ * included: bpf_xdp_get_buff_len) is counted too, in xm_dropk_sizes, so
+ * a test can check the sizes a generator sent without trusting it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -40,6 +43,15 @@ struct {
 	__type(value, __u64);
 } xm_dropk_cnt SEC(".maps");
 
+#define DROPK_SIZES	9217		/* 0..9215 bytes, 9216: longer */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DROPK_SIZES);
+	__type(key, __u32);
+	__type(value, __u64);
+} xm_dropk_sizes SEC(".maps");
+
 static __always_inline __u64 *counter(__u32 idx)
 {
 	return bpf_map_lookup_elem(&xm_dropk_cnt, &idx);
@@ -56,7 +68,8 @@ int xm_test_dropk(struct xdp_md *ctx)
 	__u64 *fwd = counter(DROPK_FORWARDED);
 	__u64 *first = counter(DROPK_FIRST_NS);
 	__u64 *last = counter(DROPK_LAST_NS);
-	__u64 n, now;
+	__u64 n, now, *sz;
+	__u32 len;
 	__u16 type;
 
 	if (!seen || !dropped || !fwd || !first || !last ||
@@ -76,6 +89,12 @@ int xm_test_dropk(struct xdp_md *ctx)
 	now = bpf_ktime_get_ns();
 	__sync_val_compare_and_swap(first, 0, now);
 	*last = now;
+	len = (__u32)bpf_xdp_get_buff_len(ctx);
+	if (len > DROPK_SIZES - 1)
+		len = DROPK_SIZES - 1;
+	sz = bpf_map_lookup_elem(&xm_dropk_sizes, &len);
+	if (sz)
+		__sync_fetch_and_add(sz, 1);
 	n = __sync_fetch_and_add(seen, 1) + 1;
 	if (k && n % k == 0) {
 		__sync_fetch_and_add(dropped, 1);

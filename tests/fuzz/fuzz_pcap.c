@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * fuzz_pcap.c - libFuzzer target for xmbuf-pktgen's pcap reader
- * (examples/pktgen/pg_pcap.c).
+ * fuzz_pcap.c - libFuzzer target for xmbuf-pktgen's capture reader
+ * (examples/pktgen/pg_pcap.c: libpcap, then its own checks).
  *
- * Every input is a file image.  pg_pcap_parse() must return 0 or -EINVAL
- * with a message (or -ENOMEM), read nothing outside the input (ASan
- * catches that: libFuzzer hands an exact-size buffer), and on success
- * describe packets that all lie inside the input, in file order, each
- * 14..max_len bytes, no more of them than allowed.  A broken property
- * aborts with its name.
+ * Every input is a file image (pcap or pcapng).  pg_pcap_parse() must
+ * return 0 or -EINVAL with a message (or -ENOMEM), read nothing outside
+ * the input (ASan catches that in the reader's own code: libFuzzer hands
+ * an exact-size buffer; libpcap itself is not instrumented), and on
+ * success describe packets that lie back to back in its buffer, in file
+ * order, each 14..max_len bytes, no more of them than allowed, their
+ * bytes adding up to pc_bytes.  A broken property aborts with its name.
  *
  * Built and run by `make fuzz` (the Makefile's fuzz_pcap_SRCS), corpus in
  * $(BUILD)/fuzz/corpus/fuzz_pcap; --seed-dir=DIR (ignored by libFuzzer)
@@ -31,7 +32,8 @@ static void fail(const char *why)
 	abort();
 }
 
-/* A good file: header (µs or ns, either byte order) and n records. */
+/* A good classic pcap file: header (µs or ns, either byte order) and n
+ * records. */
 static size_t make_seed(uint8_t *b, int nsec, int swap, int n)
 {
 	uint32_t hdr[6] = { nsec ? 0xa1b23c4du : 0xa1b2c3d4u, 0x00040002u, 0,
@@ -81,6 +83,27 @@ static void write_seeds(const char *dir)
 					strerror(-err));
 		}
 	}
+	{
+		/* pcapng: section header, an Ethernet interface, a packet */
+		static const uint32_t ng[] = {
+			0x0a0d0d0a, 28, 0x1a2b3c4d, 1, 0xffffffff, 0xffffffff,
+			28,
+			1, 20, 1, 0xffff, 20,
+			6, 32 + 60, 0, 0, 5, 60, 60,
+		};
+		size_t n = sizeof(ng);
+		int err;
+
+		memcpy(b, ng, n);
+		memset(b + n, 0x5a, 60);
+		n += 60;
+		memcpy(b + n, &ng[13], 4);	/* the block's length again */
+		n += 4;
+		snprintf(path, sizeof(path), "%s/seed-%d", dir, k++);
+		err = fuzz_write_seed(path, NULL, 0, b, n);
+		if (err)
+			fprintf(stderr, "%s: %s\n", path, strerror(-err));
+	}
 	fprintf(stderr, "fuzz_pcap: wrote %d seeds to %s\n", k, dir);
 }
 
@@ -95,8 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pg_pcap pc;
-	char err[256] = "";
-	const uint8_t *prev = data;
+	char err[1024] = "";
+	const uint8_t *prev;
+	uint64_t bytes = 0;
 	int rc;
 
 	rc = pg_pcap_parse(data, size, FUZZ_MAX_PKTS, FUZZ_MAX_LEN, &pc, err,
@@ -112,17 +136,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (pc.pc_npkts == 0 || pc.pc_npkts > FUZZ_MAX_PKTS)
 		fail("packet count out of bounds");
+	prev = pc.pc_buf;
 	for (uint32_t i = 0; i < pc.pc_npkts; i++) {
 		const struct pg_pcap_pkt *p = &pc.pc_pkts[i];
 
 		if (p->pp_len < PG_PCAP_MIN_PKT || p->pp_len > FUZZ_MAX_LEN ||
 		    p->pp_len > pc.pc_max_len)
 			fail("packet length out of bounds");
-		if (p->pp_data < prev || p->pp_data < data + 24 + 16 ||
-		    p->pp_data + p->pp_len > data + size)
-			fail("packet outside the input or out of order");
+		if (p->pp_data != prev)
+			fail("packets not back to back in file order");
 		prev = p->pp_data + p->pp_len;
+		bytes += p->pp_len;
 	}
+	if (bytes != pc.pc_bytes)
+		fail("packet bytes do not add up");
 	pg_pcap_free(&pc);
 	return 0;
 }

@@ -617,6 +617,31 @@ Test(fwd, text_summary_without_json)
 	cr_assert(c.out[0] != '{', "JSON without --json");
 }
 
+/*
+ * Quiet by default (issue #16): the library's notices about the
+ * environment (here: veth offers no zero-copy, so auto mode falls back to
+ * copy) are not printed unless -v; the banner names the mode taken.
+ */
+Test(fwd, environment_notices_only_under_verbose)
+{
+	struct child c;
+
+	net_setup(1);
+	cr_assert_eq(run_fwd(&c, &ns_fwd, (const char *const[]){ "-i", v1.a,
+				"-d", "0.3", "--json", NULL }, 20000),
+		     0, "stderr:\n%s", c.err);
+	cr_assert(strstr(c.err, "mode copy"), "banner:\n%s", c.err);
+	cr_assert_null(strstr(c.err, "zero-copy not supported"), "stderr:\n%s",
+		       c.err);
+	cr_assert_null(strstr(c.err, "xmbuf: "), "a library notice without "
+		       "-v:\n%s", c.err);
+	cr_assert_eq(run_fwd(&c, &ns_fwd, (const char *const[]){ "-i", v1.a,
+				"-d", "0.3", "--json", "-v", NULL },
+			     20000), 0, "stderr:\n%s", c.err);
+	cr_assert(strstr(c.err, "zero-copy not supported"), "stderr with -v:"
+		  "\n%s", c.err);
+}
+
 Test(fwd, unknown_interface_is_a_runtime_error)
 {
 	struct child c;
@@ -674,7 +699,7 @@ static const struct usage_case usage_cases[] = {
 	{ { "-i", "p1", "-d", "0", NULL } },
 	{ { "-i", "p1", "-d", "abc", NULL } },
 	{ { "-i", "p1", "-m", "warp", NULL } },
-	{ { "-i", "p1", "-c", "1-", NULL } },
+	{ { "-i", "p1", "--cpus", "1-", NULL } },
 	{ { "-i", "p1", "-F", "12", NULL } },
 	{ { "-i", "p1", "-B", "31", NULL } },	/* under the kernel's 32 */
 	{ { "-i", "p1", "-B", "1025", NULL } },	/* over the TX ring */

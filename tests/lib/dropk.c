@@ -81,14 +81,31 @@ int xm_dropk_read(const struct xm_dropk *d, uint32_t idx, uint64_t *v)
 	return 0;
 }
 
+int xm_dropk_size(const struct xm_dropk *d, uint32_t len, uint64_t *v)
+{
+	*v = 0;
+	if (!d->skel)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xm_dropk_sizes),
+				&len, v) != 0)
+		return -errno;
+	return 0;
+}
+
 int xm_dropk_reset(const struct xm_dropk *d)
 {
 	uint64_t zero = 0;
+	uint32_t nsizes;
 
 	if (!d->skel)
 		return -ENOENT;
 	for (uint32_t i = 0; i < XM_DROPK_NCOUNTERS; i++)
 		if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.xm_dropk_cnt),
+					&i, &zero, BPF_ANY) != 0)
+			return -errno;
+	nsizes = bpf_map__max_entries(d->skel->maps.xm_dropk_sizes);
+	for (uint32_t i = 0; i < nsizes; i++)
+		if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.xm_dropk_sizes),
 					&i, &zero, BPF_ANY) != 0)
 			return -errno;
 	return 0;

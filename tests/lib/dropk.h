@@ -11,7 +11,8 @@
  * It counts IP frames in arrival order and keeps the kernel's arrival
  * time of the first and the latest, so a test can read what arrived,
  * and how fast, without a user-space reader that a loaded machine may
- * starve.  Every function returns 0 or -errno and never aborts; a
+ * starve; and counts the frames of each length.  Every function returns
+ * 0 or -errno and never aborts; a
  * zeroed struct xm_dropk is "not loaded" and safe to detach.
  */
 #ifndef XM_TEST_DROPK_H
@@ -47,7 +48,9 @@ int xm_dropk_attach(struct xm_dropk *d, const struct xm_netns *ns,
 void xm_dropk_detach(struct xm_dropk *d);
 /** Reads counter idx into *v. */
 int xm_dropk_read(const struct xm_dropk *d, uint32_t idx, uint64_t *v);
-/** Zeroes every counter (a retried run starts afresh). */
+/** Frames of len bytes on the wire (no FCS) seen, into *v. */
+int xm_dropk_size(const struct xm_dropk *d, uint32_t len, uint64_t *v);
+/** Zeroes every counter and size count (a retried run starts afresh). */
 int xm_dropk_reset(const struct xm_dropk *d);
 
 #endif /* XM_TEST_DROPK_H */

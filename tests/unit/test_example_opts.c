@@ -349,15 +349,27 @@ Test(example_opts, version_and_list_options)
 {
 	struct captured c;
 
+	char first[64];
+
 	cr_assert_eq(parse(ARGV("--version"), &c), XM_EX_OK);
-	cr_assert_str_eq(c.out, "xmbuf-test " XM_VERSION "\n");
+	/* the library's version (the VERSION file, as xmbuf.pc's), then
+	 * what it runs with: libbpf, libxdp, the kernel's features */
+	snprintf(first, sizeof(first), "xmbuf-test %s\nlibbpf ",
+		 xm_version());
+	cr_assert_eq(strncmp(c.out, first, strlen(first)), 0, "%s", c.out);
+	cr_assert_neq(strcmp(xm_version(), ""), 0);
+	cr_assert(strstr(c.out, ", libxdp "), "%s", c.out);
+	cr_assert(strstr(c.out, "\nkernel "), "%s", c.out);
+	cr_assert(strstr(c.out, ": XDP_USE_SG "), "%s", c.out);
+	cr_assert(strstr(c.out, ", XDP_MAX_TX_SKB_BUDGET "), "%s", c.out);
+	cr_assert(strstr(c.out, ", tcx "), "%s", c.out);
 	cr_assert_eq(parse(ARGV("--list-options"), &c), XM_EX_OK);
-	cr_assert(strstr(c.out, "--iface\t-i\tIF\t--interface\n"), "%s",
+	cr_assert(strstr(c.out, "--iface\t-i\tIF\t--interface\t-\n"), "%s",
 		  c.out);
-	cr_assert(strstr(c.out, "--cpus\t-c\tLIST\t-\n"), "%s", c.out);
-	cr_assert(strstr(c.out, "--secret\t-\t-\t-\n"), "%s", c.out);
-	cr_assert(strstr(c.out, "--even\t-\tN\t-\n"), "%s", c.out);
-	cr_assert(strstr(c.out, "--version\t-\t-\t-\n"), "%s", c.out);
+	cr_assert(strstr(c.out, "--cpus\t-c\tLIST\t-\t-\n"), "%s", c.out);
+	cr_assert(strstr(c.out, "--secret\t-\t-\t-\t-\n"), "%s", c.out);
+	cr_assert(strstr(c.out, "--even\t-\tN\t-\t-\n"), "%s", c.out);
+	cr_assert(strstr(c.out, "--version\t-\t-\t-\t-\n"), "%s", c.out);
 	/* one line per option: 21 in the table, the heading is none */
 	{
 		int lines = 0;
@@ -366,6 +378,63 @@ Test(example_opts, version_and_list_options)
 			lines++;
 		cr_assert_eq(lines, 21, "%s", c.out);
 	}
+}
+
+/*
+ * A letter given up for the shared vocabulary (fwd's -c, lb's -C for
+ * --cpus) keeps working one release: same effect, a message naming the
+ * new spelling, and the letter in --list-options' fifth field; never in
+ * --help, never a clash with a letter in use.
+ */
+Test(example_opts, an_old_letter_still_works_with_a_deprecation_message)
+{
+	static const struct xm_ex_opt opts[] = {
+		XM_EX_STD(XM_EX_O_IFACE, 0, NULL),
+		XM_EX_STD_WAS(XM_EX_O_CPUS, 0, 'C', NULL),
+		XM_EX_STD_WAS(XM_EX_O_QUIET, 0, 'z', NULL),
+		XM_EX_OPTS_END
+	};
+	static const struct xm_ex_opt clash[] = {
+		XM_EX_STD(XM_EX_O_IFACE, 0, NULL),
+		XM_EX_STD_WAS(XM_EX_O_CPUS, 0, 'i', NULL),
+		XM_EX_OPTS_END
+	};
+	const struct xm_ex_cli cli = { .tool = "test", .opts = opts,
+				       .args = &A.ex };
+	const struct xm_ex_cli bad = { .tool = "test", .opts = clash,
+				       .args = &A.ex };
+	struct xm_ex_opt r[8];
+	struct captured c;
+
+	parse_captured(&cli, ARGV("-i", "x", "-C", "0,2"), NULL, &c);
+	cr_assert_eq(c.ret, -1, "%s", c.err);
+	cr_assert_eq(A.ex.ncpus, 2);
+	cr_assert_eq(A.ex.cpus[1], 2);
+	cr_assert(strstr(c.err, "xmbuf-test: -C is deprecated and goes in the "
+			 "next release; use --cpus\n"), "%s", c.err);
+	/* the new spelling says nothing */
+	memset(&A.ex, 0, sizeof(A.ex));
+	parse_captured(&cli, ARGV("-i", "x", "--cpus", "1"), NULL, &c);
+	cr_assert_eq(c.ret, -1);
+	cr_assert_eq(A.ex.ncpus, 1);
+	cr_assert_str_empty(c.err);
+	/* a bad value under the old letter is the new option's mistake */
+	parse_captured(&cli, ARGV("-i", "x", "-C", "x"), NULL, &c);
+	cr_assert_eq(c.ret, XM_EX_USAGE);
+	cr_assert(strstr(c.err, "invalid CPU list 'x'"), "%s", c.err);
+	/* a shared option that keeps its letter names both */
+	parse_captured(&cli, ARGV("-i", "x", "-z"), NULL, &c);
+	cr_assert_eq(c.ret, -1);
+	cr_assert(A.ex.quiet);
+	cr_assert(strstr(c.err, "-z is deprecated and goes in the next "
+			 "release; use -Q or --quiet\n"), "%s", c.err);
+	parse_captured(&cli, ARGV("--help"), NULL, &c);
+	cr_assert_null(strstr(c.out, "-C"), "%s", c.out);
+	cr_assert_null(strstr(c.out, "-z"), "%s", c.out);
+	parse_captured(&cli, ARGV("--list-options"), NULL, &c);
+	cr_assert(strstr(c.out, "--cpus\t-\tLIST\t-\t-C\n"), "%s", c.out);
+	cr_assert(strstr(c.out, "--quiet\t-Q\t-\t-\t-z\n"), "%s", c.out);
+	cr_assert_eq(xm_ex_opts_resolve(&bad, r, 8), -EINVAL);
 }
 
 /* A tool spelling --interface first, with no letter for --queues. */
@@ -389,9 +458,9 @@ Test(example_opts, a_tools_spelling_comes_first_and_letters_can_go)
 	cr_assert_eq(c.ret, -1, "%s", c.err);
 	cr_assert_eq(A.ex.queues[0], 1);
 	parse_captured(&cli, ARGV("--list-options"), NULL, &c);
-	cr_assert(strstr(c.out, "--interface\t-i\tIF\t--iface\n"), "%s",
+	cr_assert(strstr(c.out, "--interface\t-i\tIF\t--iface\t-\n"), "%s",
 		  c.out);
-	cr_assert(strstr(c.out, "--queues\t-\tLIST\t-\n"), "%s", c.out);
+	cr_assert(strstr(c.out, "--queues\t-\tLIST\t-\t-\n"), "%s", c.out);
 }
 
 /* A table that is wrong is a runtime error, never half a parse. */

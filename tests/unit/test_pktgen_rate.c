@@ -8,6 +8,7 @@
  * refused.  No real time is measured here.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -309,4 +310,105 @@ Test(pktgen_rate, burst_size)
 	cr_assert_eq(pg_rate_burst(10000000, 64, 50000), 64);
 	cr_assert_eq(pg_rate_burst(0, 64, 50000), 64);
 	cr_assert_eq(pg_rate_burst(1000000, 0, 50000), 1);
+}
+
+/* ------------------------------------------------ -r's spellings */
+
+/* Every spelling -r accepts, and what it comes to in packets per second
+ * for 64-byte frames (60 on the wire) on a 10 Gb/s link. */
+Test(pktgen_rate, every_spelling_and_its_pps)
+{
+	static const struct {
+		const char *arg;
+		enum pg_rate_unit unit;
+		double pps;		/* at 64-byte frames */
+		uint64_t rate;		/* what the bucket counts */
+		uint32_t overhead;
+	} ok[] = {
+		{ "1000", PG_RATE_PPS, 1000, 1000, 0 },
+		{ "1.5M", PG_RATE_PPS, 1.5e6, 1500000, 0 },
+		{ "1.5m", PG_RATE_PPS, 1.5e6, 1500000, 0 },
+		{ "200k", PG_RATE_PPS, 2e5, 200000, 0 },
+		{ "200K", PG_RATE_PPS, 2e5, 200000, 0 },
+		{ "2G", PG_RATE_PPS, 2e9, 2000000000, 0 },
+		{ "250kpps", PG_RATE_PPS, 2.5e5, 250000, 0 },
+		{ "0.5kpps", PG_RATE_PPS, 500, 500, 0 },
+		{ "7pps", PG_RATE_PPS, 7, 7, 0 },
+		/* L2: 64 * 8 = 512 bits a frame */
+		{ "512000bps", PG_RATE_L2, 1000, 512000, 4 },
+		{ "800Mbps", PG_RATE_L2, 800e6 / 512, 800000000, 4 },
+		{ "800Mbps:l2", PG_RATE_L2, 800e6 / 512, 800000000, 4 },
+		{ "1Gbps", PG_RATE_L2, 1e9 / 512, 1000000000, 4 },
+		{ "512kbps", PG_RATE_L2, 1000, 512000, 4 },
+		/* L1: (64 + 20) * 8 = 672 bits: 10G line rate 14.88 Mpps */
+		{ "10Gbps:l1", PG_RATE_L1, 1e10 / 672, 10000000000ull, 24 },
+		{ "672kbps:l1", PG_RATE_L1, 1000, 672000, 24 },
+		/* percentages of the 10 Gb/s link, at L1 */
+		{ "100%", PG_RATE_PCT, 1e10 / 672, 10000000000ull, 24 },
+		{ "50%", PG_RATE_PCT, 5e9 / 672, 5000000000ull, 24 },
+		{ "0.1%", PG_RATE_PCT, 1e7 / 672, 10000000, 24 },
+	};
+
+	for (unsigned int i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct pg_rate_spec rs;
+		struct pg_rate_plan rp;
+
+		cr_assert_eq(pg_rate_parse(ok[i].arg, &rs), 0, "'%s' refused",
+			     ok[i].arg);
+		cr_assert_eq(rs.rs_unit, ok[i].unit, "'%s'", ok[i].arg);
+		cr_assert_eq(pg_rate_resolve(&rs, 60, 10000, &rp), 0, "'%s'",
+			     ok[i].arg);
+		cr_assert_eq(rp.rp_rate, ok[i].rate, "'%s': %llu", ok[i].arg,
+			     (unsigned long long)rp.rp_rate);
+		cr_assert(fabs(rp.rp_pps / ok[i].pps - 1) < 1e-9,
+			  "'%s': %f pps, not %f", ok[i].arg, rp.rp_pps,
+			  ok[i].pps);
+		cr_assert_eq(rp.rp_bits, ok[i].unit != PG_RATE_PPS);
+		cr_assert_eq(rp.rp_overhead, ok[i].overhead);
+		/* both bit rates always said: L1 is L2 * 84 / 64 here */
+		cr_assert(fabs(rp.rp_bps_l2 - rp.rp_pps * 512) < 1e-3 *
+			  rp.rp_bps_l2 + 1e-9);
+		cr_assert(fabs(rp.rp_bps_l1 - rp.rp_pps * 672) < 1e-3 *
+			  rp.rp_bps_l1 + 1e-9);
+	}
+}
+
+Test(pktgen_rate, bad_spellings_are_refused)
+{
+	static const char *const bad[] = {
+		"", "0", "0.0", "-1", "+5", " 5", "5 ", "abc", "1e6", "0x10",
+		"inf", "nan", "1..5", ".", "10Mbp", "10Mbps:l3", "10Mbps:",
+		"10bps:L1x", "10Mpp", "10X", "5%%", "0%", "101%", "50%:l1",
+		"10Gbit", "2T", "1.5 M", "99999999999999Gbps", "2000G",
+		"10Mbps:l1:l1", "%", "k", "Mbps",
+	};
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pg_rate_spec rs;
+
+		cr_assert_eq(pg_rate_parse(bad[i], &rs), -EINVAL,
+			     "'%s' accepted", bad[i]);
+	}
+}
+
+Test(pktgen_rate, a_percentage_needs_a_link_speed)
+{
+	struct pg_rate_spec rs;
+	struct pg_rate_plan rp;
+
+	cr_assert_eq(pg_rate_parse("50%", &rs), 0);
+	cr_assert_eq(pg_rate_resolve(&rs, 60, 0, &rp), -ENODEV);
+	/* bits and packets do not */
+	cr_assert_eq(pg_rate_parse("1Mbps", &rs), 0);
+	cr_assert_eq(pg_rate_resolve(&rs, 60, 0, &rp), 0);
+	/* a mix is counted at its mean: IMIX 7:4:1 of 60/590/1514 wire */
+	cr_assert_eq(pg_rate_parse("1Gbps:l1", &rs), 0);
+	cr_assert_eq(pg_rate_resolve(&rs, (7 * 60 + 4 * 590 + 1514) / 12.0,
+				     0, &rp), 0);
+	cr_assert(fabs(rp.rp_pps - 1e9 / ((4294 / 12.0 + 24) * 8)) < 1e-6);
+	/* what rounds to nothing */
+	cr_assert_eq(pg_rate_parse("0.4", &rs), -EINVAL);
+	cr_assert_eq(pg_rate_parse("0.001%", &rs), 0);
+	cr_assert_eq(pg_rate_resolve(&rs, 60, 1, &rp), 0);
+	cr_assert_eq(rp.rp_rate, 10);
 }

@@ -293,3 +293,61 @@ Test(pktgen_sched, flow_errors, .fini = flows_fini)
 	cr_assert_eq(pg_flows_init(&f, base, huge, 100000, false, 0), 0);
 	cr_assert_eq(pg_flows_value(&f, 65537, PG_FLOW_DST), 1);
 }
+
+/* Frame sizes count the FCS; the wire carries 4 bytes less of each. */
+Test(pktgen_sched, frame_sizes_lose_the_fcs_on_the_wire)
+{
+	uint32_t c[3];
+
+	cr_assert_eq(pg_parse_imix(NULL, PG_FRAME_MIN, PG_FRAME_MAX, &s, err,
+				   sizeof(err)), 0);
+	pg_sizes_strip_fcs(&s);
+	cr_assert_eq(s.sz_sizes[0], 60);
+	cr_assert_eq(s.sz_sizes[1], 590);
+	cr_assert_eq(s.sz_sizes[2], 1514);
+	cr_assert_eq(s.sz_max, 1514);
+	cr_assert_eq(s.sz_cycle_bytes, 7 * 60 + 4 * 590 + 1514);
+	count_window(&s, 5, 12, c);
+	cr_assert(c[0] == 7 && c[1] == 4 && c[2] == 1);
+	pg_sizes_free(&s);
+
+	/* the limits: 64 (60 on the wire) .. 9018 (9014: MTU 9000 + 14) */
+	cr_assert_eq(pg_parse_sizes("64-9018:8954", PG_FRAME_MIN, PG_FRAME_MAX,
+				    &s, err, sizeof(err)), 0, "%s", err);
+	pg_sizes_strip_fcs(&s);
+	cr_assert_eq(s.sz_len, 2);
+	cr_assert_eq(pg_sizes_at(&s, 0), PG_SIZE_MIN);
+	cr_assert_eq(pg_sizes_at(&s, 1), PG_SIZE_MAX);
+	cr_assert_eq(PG_SIZE_MAX, 9014);
+	pg_sizes_free(&s);
+	cr_assert_eq(pg_parse_sizes("63", PG_FRAME_MIN, PG_FRAME_MAX, &s, err,
+				    sizeof(err)), -EINVAL);
+	cr_assert_eq(pg_parse_sizes("9019", PG_FRAME_MIN, PG_FRAME_MAX, &s,
+				    err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "out of range 64..9018"), "%s", err);
+}
+
+Test(pktgen_sched, size_lists_in_order)
+{
+	static const uint32_t want[] = { 64, 128, 256, 512, 1024, 1280, 1518 };
+
+	cr_assert_eq(pg_parse_sizes("64,128,256,512,1024,1280,1518", 64, 9018,
+				    &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(s.sz_n, 7);
+	cr_assert_eq(s.sz_len, 7);
+	for (unsigned int i = 0; i < 14; i++)
+		cr_assert_eq(pg_sizes_at(&s, i), want[i % 7]);
+	cr_assert_eq(s.sz_max, 1518);
+	pg_sizes_free(&s);
+
+	static const char *const bad[] = { "64,", ",64", "64,,128", "64,63",
+					   "64,1x", "64-70,80" };
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(pg_parse_sizes(bad[i], 64, 9018, &s, err,
+					    sizeof(err)), -EINVAL,
+			     "'%s' accepted", bad[i]);
+		cr_assert(err[0], "'%s': no reason", bad[i]);
+	}
+}
