@@ -317,7 +317,6 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)tests/check_layers.sh . $(BUILD)/obj/rel
 	$(Q)tests/install/check.sh $(BUILD)
-	$(Q)tests/check_units.sh $(BIN)
 	$(Q)tests/check_man.sh $(BIN) man examples/hello/hello.c
 	$(Q)tests/check_vocabulary.sh $(BIN)
 	$(Q)tests/check_docs.sh $(BUILD)/doc/doxygen.log
@@ -483,8 +482,6 @@ check: check_abi
 		echo "check: umem/ must not include xsk headers" >&2; exit 1; fi
 	$(Q)tests/check_layers.sh . $(BUILD)/obj/rel
 	$(Q)tests/check_deps.sh "$(DEPS_PKGS)" "$(BENCH_PKGS)"
-	$(Q)$(MAKE) --no-print-directory examples
-	$(Q)tests/check_units.sh $(BIN)
 
 check_abi: $(BUILD)/libxmbuf.so $(BUILD)/obj/rel/libxmbuf.a
 	$(Q)tests/check_abi.sh $(BUILD)/obj/rel/libxmbuf.a $(BUILD)/libxmbuf.so libxmbuf.map
