@@ -1003,7 +1003,8 @@ static int balance(struct lb *lb, const struct lb_args *a,
 
 	r->worker_err = xm_ex_run(&run);
 	lb_notify_stopping();
-	/* The routes go first, so the routers move the traffic away. */
+	/* The routes go before the port: the routers move the traffic
+	 * away while the program is still attached. */
 	if (lb->bird_on)
 		lb_bird_close(&lb->bird);
 	r->seconds = xm_ex_run_seconds(&run);

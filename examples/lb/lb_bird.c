@@ -44,8 +44,8 @@
  * every VIP at once (`drain-host`), up announces them again, without
  * rewriting anything.  The balancer brings it up once its workers run
  * (not before: a route must never lead to a balancer that does not
- * forward yet), and closes it first thing at a stop, so the routers
- * move the traffic away while the workers still drain.
+ * forward yet), and closes it at a stop as soon as the workers are done,
+ * before the port closes and the program is detached.
  *
  * No packet ever goes through the device: it carries no address, and
  * the routes are not exported to the balancer host's kernel table (its
