@@ -1337,12 +1337,7 @@ static int balance(struct lb *lb, const struct lb_args *a,
 		.tick = tick,
 		.ctx = lb,
 	};
-	int ret = start_operations(lb, a->ctl, a->metrics, a->ex.quiet);
 
-	if (ret) {
-		stop_operations(lb, r);
-		return ret;
-	}
 	r->worker_err = xm_ex_run(&run);
 	r->seconds = xm_ex_run_seconds(&run);
 	stop_operations(lb, r);
@@ -1448,6 +1443,12 @@ int main(int argc, char **argv)
 	ret = init_workers(&lb, c);
 	if (ret)
 		goto out_workers;
+	/* Before the line that says it runs: the socket answers by then. */
+	ret = start_operations(&lb, a.ctl, a.metrics, a.ex.quiet);
+	if (ret) {
+		stop_operations(&lb, &r);
+		goto out_workers;
+	}
 
 	if (!a.ex.quiet)
 		fprintf(stderr, "%s: %s, %u queue(s), mode %s, %u service(s), "

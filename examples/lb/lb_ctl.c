@@ -467,6 +467,16 @@ static void send_all(int fd, const char *p, size_t len)
 
 static void close_conn(struct conn *c)
 {
+	char sink[4096];
+
+	/*
+	 * Read what the client still sent (bounded): a Unix socket closed
+	 * with unread data resets the peer, which could then lose the
+	 * error line before reading it.
+	 */
+	for (int i = 0; i < 16; i++)
+		if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			break;
 	close(c->fd);
 	c->fd = -1;
 	c->len = 0;
