@@ -422,7 +422,8 @@ fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c \
 	examples/lb/lb_config.c examples/lb/lb_config_parse.c \
 	examples/lb/lb_lru.c examples/lb/lb_maglev.c examples/lb/lb_hash.c
 fuzz_lb_config_SRCS := examples/lb/lb_config.c \
-	examples/lb/lb_config_parse.c examples/lb/lb_maglev.c \
+	examples/lb/lb_config_parse.c examples/lb/lb_state.c \
+	examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c
 fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
 fuzz_capture_SRCS := examples/capture/cap_pcap.c examples/capture/cap_filter.c \

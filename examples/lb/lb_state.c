@@ -6,6 +6,7 @@
  *
  * KPI:
  *   lb_config_clone(), lb_state_apply(), lb_state_backend_id()
+ *   lb_config_vip_healthy()
  *   lb_state_parse_addr(), lb_drains_has(), lb_drains_add(),
  *   lb_drains_del(), lb_config_count_addr()
  */
@@ -230,4 +231,21 @@ unsigned int lb_config_count_addr(const struct lb_config *c, uint8_t family,
 			     !memcmp(&be->be_addr, a, sizeof(*a));
 		}
 	return n;
+}
+
+bool lb_config_vip_healthy(const struct lb_config *c, uint8_t family,
+			   const union xm_pkt_addr *addr)
+{
+	for (uint32_t vi = 0; vi < c->c_nvips; vi++) {
+		const struct lb_vip *v = &c->c_vips[vi];
+
+		if (v->v_family != family ||
+		    memcmp(&v->v_addr, addr, sizeof(*addr)))
+			continue;
+		for (uint32_t b = 0; b < v->v_nbe; b++)
+			if (v->v_be[b].be_conf_weight &&
+			    !v->v_be[b].be_down && !v->v_be[b].be_drained)
+				return true;
+	}
+	return false;
 }

@@ -62,6 +62,18 @@ unsigned int lb_state_apply(struct lb_config *n,
 			    const struct lb_drains *d, lb_down_fn *down,
 			    void *ctx);
 
+/**
+ * Health of a VIP address, for what announces it (the BGP work, issue
+ * 14): true when at least one backend of at least one service on that
+ * address (any protocol and port) is up, has a weight in the file and is
+ * not drained.  It reads the flags of c, so ask the configuration in
+ * force (lb.c: under lb->lock): they follow the checks within one main
+ * loop round (50 ms).  A service whose backends are all down says so
+ * here (false) even while it keeps its last table.
+ */
+bool lb_config_vip_healthy(const struct lb_config *c, uint8_t family,
+			   const union xm_pkt_addr *addr);
+
 /** The backend's id in c: same service and address; 0 when none. */
 uint32_t lb_state_backend_id(const struct lb_config *c,
 			     const struct lb_vip *v,
