@@ -1028,15 +1028,23 @@ static int start_operations(struct lb *lb, const char *ctl_path,
 	if (ctl_path == NULL) {
 		snprintf(path, sizeof(path), LB_CTL_DIR "/%s.sock",
 			 lb->ifname);
-		ctl_path = path;
 	}
-	if (strcmp(ctl_path, "none")) {
-		lb->ctl = lb_ctl_start(ctl_path, ctl_run, lb, err,
-				       sizeof(err));
-		if (lb->ctl == NULL)
+	if (!ctl_path || strcmp(ctl_path, "none")) {
+		lb->ctl = lb_ctl_start(ctl_path ? ctl_path : path, ctl_run, lb,
+				       err, sizeof(err));
+		/*
+		 * The default path is the interface's name, and interfaces
+		 * of one name live in other network namespaces: another
+		 * balancer there may hold it.  Asked for by name, the path
+		 * is required; by default, it is not worth not balancing.
+		 */
+		if (lb->ctl == NULL && (ctl_path || errno != EADDRINUSE))
 			return xm_ex_error("control socket: %s (--ctl PATH "
 					   "for another, --ctl none for "
 					   "none)", err);
+		if (lb->ctl == NULL)
+			xm_ex_error("control socket: %s; running without one "
+				    "(--ctl PATH for another)", err);
 	}
 	if (metrics) {
 		struct sockaddr_storage ss;

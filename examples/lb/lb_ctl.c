@@ -703,7 +703,9 @@ struct lb_ctl *lb_ctl_start(const char *path, lb_ctl_run_fn *run, void *ctx,
 		snprintf(err, errlen, "%s: %s", path, e == -EADDRINUSE ?
 			 "another balancer answers there" : e == -EEXIST ?
 			 "exists and is not a socket" : strerror(-e));
-		goto out_free;
+		free(s);
+		errno = -e;
+		return NULL;
 	}
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->fd < 0)
@@ -738,12 +740,13 @@ out_unlink:
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	unlink(path);
 out_close:
+	e = errno;
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	if (s->fd >= 0)
 		close(s->fd);
-out_free:
 	free(s);
+	errno = e;
 	return NULL;
 }
 

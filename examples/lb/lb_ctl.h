@@ -99,7 +99,7 @@ struct lb_ctl;
  * Creates the socket at path (its directory too, if missing; a stale
  * socket left by a balancer that died is replaced, a live one is not)
  * and starts serving it.  @return the server, or NULL with a message in
- * err.
+ * err and errno (EADDRINUSE: a live balancer answers there).
  */
 struct lb_ctl *lb_ctl_start(const char *path, lb_ctl_run_fn *run, void *ctx,
 			    char *err, size_t errlen);

@@ -214,8 +214,9 @@ void xm_lbt_start_argv(struct xm_lbt *t, int i, const char *conf,
 		       const char *const *extra)
 {
 	struct xm_lbt_proc *l = &t->lb[i];
-	char ifname[16];
+	char ifname[16], ctl[sizeof(t->tmpdir) + 16];
 	const char *args[20];
+	bool have_ctl = false;
 	int n = 0;
 
 	cr_assert(i >= 0 && (unsigned int)i < t->nlb);
@@ -228,8 +229,17 @@ void xm_lbt_start_argv(struct xm_lbt *t, int i, const char *conf,
 	args[n++] = l->conf;
 	args[n++] = "-p";		/* two cores: do not spin */
 	args[n++] = "--json";
-	for (int k = 0; extra && extra[k] && n < 19; k++)
+	for (int k = 0; extra && extra[k] && n < 17; k++) {
+		have_ctl |= !strcmp(extra[k], "--ctl");
 		args[n++] = extra[k];
+	}
+	/* The default control socket is named for the interface, which
+	 * other suites' balancers share (in their own namespaces). */
+	if (!have_ctl) {
+		snprintf(ctl, sizeof(ctl), "%s/lb%d.sock", t->tmpdir, i);
+		args[n++] = "--ctl";
+		args[n++] = ctl;
+	}
 	args[n] = NULL;
 	xm_lbt_spawn(l, &t->ns_lb[i], args);
 	cr_assert(lb_wait_err(l, "steering rule(s)", 0, 15000),
