@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "xm_example.h"
-#include "xm_ex_opts.h"
 #include "lb_ctl.h"
 
 /* ------------------------------------------------------------ parser */
