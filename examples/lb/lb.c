@@ -999,6 +999,9 @@ static int ctl_run(void *ctx, const struct lb_ctl_cmd *cmd, FILE *out,
 	return e;
 }
 
+static int start_threads(struct lb *lb, const char *ctl_path,
+			 const char *metrics, bool quiet);
+
 /*
  * The threads around the workers: health checks when a service has
  * them, the control socket (unless --ctl none), /metrics when asked.
@@ -1006,6 +1009,22 @@ static int ctl_run(void *ctx, const struct lb_ctl_cmd *cmd, FILE *out,
  */
 static int start_operations(struct lb *lb, const char *ctl_path,
 			    const char *metrics, bool quiet)
+{
+	sigset_t all, old;
+	int ret;
+
+	/* Signals stay the main thread's: it is the one that sleeps in
+	 * the run loop and acts on them; the threads started here inherit
+	 * the blocked set. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = start_threads(lb, ctl_path, metrics, quiet);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+static int start_threads(struct lb *lb, const char *ctl_path,
+			 const char *metrics, bool quiet)
 {
 	const struct lb_config *c = atomic_load(&lb->cur);
 	char path[108], err[LB_ERRLEN];

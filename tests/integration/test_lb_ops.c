@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -353,6 +354,15 @@ Test(lb_ops, every_control_command_answers_in_text_and_json)
 
 	start(3, "", false);
 	cr_assert_eq(xm_lbt_probe(&T, 0, 4, 32000, N, 53, be), N);
+	/* the socket is the owner's only */
+	{
+		struct stat st;
+
+		cr_assert_eq(stat(ctl_path, &st), 0);
+		cr_assert(S_ISSOCK(st.st_mode));
+		cr_assert_eq(st.st_mode & 0777, 0600, "mode %o",
+			     st.st_mode & 0777);
+	}
 
 	ctl_json("status", out, sizeof(out));
 	cr_assert_eq(xm_lbt_json_u64(out, NULL, "generation"), 1);
