@@ -420,7 +420,16 @@ Test(lb_ops, every_control_command_answers_in_text_and_json)
 	cr_assert_not_null(strstr(out, "reloaded"), "%s", out);
 	ctl_json("status", out, sizeof(out));
 	cr_assert_eq(xm_lbt_json_u64(out, NULL, "generation"), gen + 1);
-	cr_assert_eq(xm_lbt_json_u64(out, NULL, "ctl_errors"), 2);
+	/* A bad file: the error line, and the running one stays. */
+	xm_lbt_write_file(T.lb[0].conf, "vip nowhere\n");
+	cr_assert_eq(ctl("reload", out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "error: reload refused:"), "%s", out);
+	cr_assert_not_null(strstr(out, "lb0.conf:1:"), "%s", out);
+	ctl_json("status", out, sizeof(out));
+	cr_assert_eq(xm_lbt_json_u64(out, NULL, "generation"), gen + 1);
+	cr_assert_eq(xm_lbt_json_u64(out, NULL, "reload_failures"), 1);
+	cr_assert_eq(xm_lbt_probe(&T, 0, 4, 32000, N, 53, be), N);
+	cr_assert_eq(xm_lbt_json_u64(out, NULL, "ctl_errors"), 3);
 	xm_lbt_stop_clean(&T, 0);
 }
 
