@@ -378,9 +378,7 @@ static int publish(struct lb *lb, struct lb_config *c, char *err,
 		if (e) {
 			lb->rule_failures++;
 			snprintf(err, errlen, "cannot install the steering "
-				 "rules: %s; the running configuration "
-				 "(generation %u) and its rules stay",
-				 strerror(-e), old->c_gen);
+				 "rules: %s", strerror(-e));
 			lb_config_free(c);
 			return e;
 		}
