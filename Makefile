@@ -222,8 +222,9 @@ $(BIN)/xmbuf-$(notdir $(1)): $(call objs_of,rel,$(filter $(1)/%,$(EXAMPLE_SRCS))
 	$$(Q)$$(CC) -o $$@ $$^ $$(LIBS) -lpcap
 endef
 $(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_rule,$(d))))
-# xmbuf-lb tells systemd how it is doing (examples/lb/lb_notify.c).
-$(BIN)/xmbuf-lb: LIBS += -lsystemd
+# xmbuf-lb serves /metrics with libmicrohttpd and tells systemd how it
+# is doing (examples/lb/lb_notify.c: libsystemd)
+$(BIN)/xmbuf-lb: LIBS += -lmicrohttpd -lsystemd
 examples: $(foreach d,$(EXAMPLE_DIRS),$(BIN)/xmbuf-$(notdir $(d))) $(BIN)/hello
 
 # The walk-through: public headers and the library only, as a user's
@@ -248,14 +249,15 @@ $(foreach v,dbg asan,$(eval $(call test_rules,$(v))))
 
 # tests/unit/test_lb_*.c also link the load balancer's pure parts: every
 # examples/lb/*.c but its main (lb.c) and its systemd notifications
-# (lb_notify.c: libsystemd).  A more specific pattern than the
+# (lb_notify.c), with the tools' runtime (the JSON writer) and
+# libmicrohttpd (lb_metrics.c).  A more specific pattern than the
 # one above, so make prefers it.
 LB_PURE_SRCS := $(filter-out examples/lb/lb.c examples/lb/lb_notify.c,$(wildcard examples/lb/*.c))
 define lb_test_rules
-$(BUILD)/test/$(1)/unit/test_lb_%: $(BUILD)/obj/$(1)/tests/unit/test_lb_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(LB_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
+$(BUILD)/test/$(1)/unit/test_lb_%: $(BUILD)/obj/$(1)/tests/unit/test_lb_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(LB_PURE_SRCS) $(COMMON_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
 	$$(call msg,LD,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS) -lpcap -lmicrohttpd
 endef
 $(foreach v,dbg asan,$(eval $(call lb_test_rules,$(v))))
 
@@ -516,7 +518,8 @@ fuzz_lb_path_SRCS := $(fuzz_pkt_SRCS) examples/lb/lb_path.c examples/lb/lb_csum.
 	examples/lb/lb_config.c examples/lb/lb_config_parse.c \
 	examples/lb/lb_lru.c examples/lb/lb_maglev.c examples/lb/lb_hash.c
 fuzz_lb_config_SRCS := examples/lb/lb_config.c \
-	examples/lb/lb_config_parse.c examples/lb/lb_maglev.c \
+	examples/lb/lb_config_parse.c examples/lb/lb_state.c \
+	examples/lb/lb_maglev.c \
 	examples/lb/lb_hash.c
 fuzz_pcap_SRCS := examples/pktgen/pg_pcap.c
 fuzz_pcap_LIBS := -lpcap

@@ -28,6 +28,14 @@
  * Established flows survive a reload because the connection table
  * remembers backends by stable identity, not by index (lb_config.c).
  *
+ * Operations (issue 13): a health-check thread (lb_health.c), a control
+ * socket thread (lb_ctl.c) and a /metrics server (lb_metrics.c).  A
+ * drain, an undrain or a health change makes a new generation the way a
+ * reload does (lb_state.h).  Everything but the workers that reads or
+ * replaces the configuration in force holds lb->lock: the main thread's
+ * reload and stats, the control socket, the scrapes, so a configuration
+ * is freed only when no reader holds it.
+ *
  * At exit (SIGINT, SIGTERM, SIGQUIT, or -d): workers drain what they
  * queued, the port closes, and the UMEM is audited: every frame must be
  * home.
@@ -53,11 +61,16 @@
 
 #include "lb_bird.h"
 #include "lb_config.h"
+#include "lb_ctl.h"
+#include "lb_health.h"
 #include "lb_key.h"
 #include "lb_lru.h"
 #include "lb_maglev.h"
+#include "lb_metrics.h"
 #include "lb_notify.h"
 #include "lb_path.h"
+#include "lb_snapshot.h"
+#include "lb_state.h"
 
 #define LB_BURST_DEFAULT	64
 #define LB_BURST_MAX		256
@@ -97,11 +110,24 @@ struct lb {
 	uint64_t reloads;		/* successful reloads */
 	uint64_t reload_failures;	/* refused reloads */
 	uint64_t rule_failures;		/* steering updates that failed */
+	/* operations (under lock, but the counters the workers write) */
+	pthread_mutex_t lock;		/* cur's readers and replacers */
+	const char *ifname;		/* -i */
+	uint64_t t0_ns;			/* start */
+	struct lb_health_mon *hm;	/* NULL: no service has checks */
+	uint64_t health_seen;		/* transitions acted on */
+	struct lb_drains drains;	/* ctl drain, until a reload */
+	uint64_t all_down_events;	/* services found all down */
+	struct lb_ctl *ctl;		/* control socket, or NULL */
+	struct lb_metrics *metrics;	/* /metrics, or NULL */
+	/* systemd and BGP */
 	bool ready_sent;		/* READY=1 told (lb_notify.c) */
 	bool bird_on;			/* --bird-routes: BIRD announces */
-	bool host_drained;		/* every VIP withdrawn on purpose */
+	bool host_drained;		/* ctl drain-host: every VIP withdrawn
+					 * (under lock) */
 	uint64_t bird_next_ns;		/* next look at the announce set */
-	struct lb_bird bird;		/* lb_bird.c */
+	struct lb_bird bird;		/* lb_bird.c; its device's state under
+					 * lock, the rest the main thread's */
 };
 
 static volatile sig_atomic_t reload_requested;
@@ -293,21 +319,64 @@ static bool same_rules(const struct lb_config *a, const struct lb_config *b)
  * every worker has moved to it; fold the old one's counters in and free
  * it.  A bad file, or rules the port refuses, change nothing.
  */
-static void reload(struct lb *lb)
+static bool health_down(void *ctx, uint32_t be_id)
 {
-	struct lb_config *old = atomic_load(&lb->cur), *c;
-	char err[LB_ERRLEN];
+	return lb_health_down(ctx, be_id);
+}
+
+/* Says which services lost or got back their last backend (c against
+ * old), and counts the former. */
+static void note_all_down(struct lb *lb, const struct lb_config *old,
+			  const struct lb_config *c)
+{
+	char name[80];
+
+	for (uint32_t vi = 0; vi < c->c_nvips; vi++) {
+		const struct lb_vip *v = &c->c_vips[vi];
+		int o = old ? lb_config_vip(old, v->v_family, &v->v_addr,
+					    v->v_proto, v->v_port) : -1;
+		bool was = o >= 0 && old->c_vips[o].v_all_down;
+
+		if (v->v_all_down && !was) {
+			lb->all_down_events++;
+			xm_ex_error("service %s: every backend is down; keeping "
+				    "the last table (a try is better than a "
+				    "drop)", lb_vip_name(v, name, sizeof(name)));
+		} else if (!v->v_all_down && was) {
+			fprintf(stderr, "%s: service %s: a backend is up "
+				"again\n", xm_ex_prog(),
+				lb_vip_name(v, name, sizeof(name)));
+		}
+	}
+}
+
+/*
+ * Applies the drains and the health states to c (parsed, not built) and
+ * builds it against the configuration in force.  @return 0, or -errno
+ * with err set (c is the caller's to free).
+ */
+static int prepare(struct lb *lb, struct lb_config *c, char *err,
+		   size_t errlen)
+{
+	lb_state_apply(c, atomic_load(&lb->cur), &lb->drains,
+		       lb->hm ? health_down : NULL, lb->hm);
+	return lb_config_build(c, atomic_load(&lb->cur), lb->nworkers, err,
+			       errlen);
+}
+
+/*
+ * Runs c (built against the one in force): its steering rules, then the
+ * pointer; waits for every worker to move to it; folds the old one's
+ * counters in and frees it.  Called with lb->lock held.  @return 0, or
+ * -errno (c freed, the old one stays) with err set.
+ */
+static int publish(struct lb *lb, struct lb_config *c, char *err,
+		   size_t errlen)
+{
+	struct lb_config *old = atomic_load(&lb->cur);
 	uint64_t deadline;
 	bool quiet;
 
-	c = lb_config_load(lb->config_path, old, lb->nworkers, err,
-			   sizeof(err));
-	if (c == NULL) {
-		lb->reload_failures++;
-		xm_ex_error("reload refused: %s; the running configuration "
-			    "(generation %u) stays", err, old->c_gen);
-		return;
-	}
 	if (!same_rules(old, c)) {
 		/*
 		 * Rules first, then the configuration: a packet of a service
@@ -319,15 +388,13 @@ static void reload(struct lb *lb)
 
 		if (e) {
 			lb->rule_failures++;
-			lb->reload_failures++;
-			xm_ex_error("reload refused: cannot install the steering "
-				    "rules: %s; the running configuration "
-				    "(generation %u) and its rules stay",
-				    strerror(-e), old->c_gen);
+			snprintf(err, errlen, "cannot install the steering "
+				 "rules: %s", strerror(-e));
 			lb_config_free(c);
-			return;
+			return e;
 		}
 	}
+	note_all_down(lb, old, c);
 	atomic_store_explicit(&lb->cur, c, memory_order_release);
 
 	deadline = now_ns() + LB_QUIESCE_NS;
@@ -352,27 +419,109 @@ static void reload(struct lb *lb)
 		lb_config_carry_stats(c, old);
 		lb_config_free(old);
 	}
+	return 0;
+}
+
+/*
+ * SIGHUP or `ctl reload` (lb->lock held): the file, parsed against the
+ * running configuration, drains cleared, health states kept by backend.
+ * @return 0, or -errno with msg saying why it was refused.
+ */
+static int reload(struct lb *lb, char *msg, size_t msglen)
+{
+	struct lb_config *old = atomic_load(&lb->cur), *c;
+	char err[LB_ERRLEN];
+	struct lb_drains kept = lb->drains;
+	int e;
+
+	lb_notify_reloading();
+	c = lb_config_read(lb->config_path, old, err, sizeof(err));
+	if (c != NULL) {
+		/* A drain lasts until the next reload (said at drain time). */
+		memset(&lb->drains, 0, sizeof(lb->drains));
+		e = prepare(lb, c, err, sizeof(err));
+		if (e)
+			lb_config_free(c);
+		else
+			e = publish(lb, c, err, sizeof(err));
+	} else {
+		e = -(errno ? errno : EINVAL);
+	}
+	if (e) {
+		lb->drains = kept;
+		lb->reload_failures++;
+		snprintf(msg, msglen, "reload refused: %s; the running "
+			 "configuration (generation %u) stays", err,
+			 old->c_gen);
+		xm_ex_error("%s", msg);
+		lb_notify_ready("reload refused; generation %u stays (%u "
+				"service(s))", old->c_gen, old->c_nvips);
+		return e;
+	}
+	c = atomic_load(&lb->cur);
+	if (lb->hm && lb_health_sync(lb->hm, c))
+		xm_ex_error("reload: cannot update the health checks (out of "
+			    "memory); the previous targets stay");
 	lb->reloads++;
-	fprintf(stderr, "%s: reloaded %s: generation %u, %u service(s), %u "
-		"backend(s)\n", xm_ex_prog(), lb->config_path, c->c_gen,
-		c->c_nvips, c->c_nbackends);
+	snprintf(msg, msglen, "reloaded %s: generation %u, %u service(s), %u "
+		 "backend(s)%s", lb->config_path, c->c_gen, c->c_nvips,
+		 c->c_nbackends, kept.d_n ? "; drains cleared" : "");
+	fprintf(stderr, "%s: %s\n", xm_ex_prog(), msg);
+	lb_notify_ready("balancing %u service(s), generation %u", c->c_nvips,
+			c->c_gen);
+	return 0;
+}
+
+/* True when a and b (same pool) would give the same tables and flags. */
+static bool same_state(const struct lb_config *a, const struct lb_config *b)
+{
+	for (uint32_t vi = 0; vi < a->c_nvips; vi++) {
+		const struct lb_vip *x = &a->c_vips[vi], *y = &b->c_vips[vi];
+
+		if (x->v_all_down != y->v_all_down)
+			return false;
+		for (uint32_t i = 0; i < x->v_nbe; i++)
+			if (x->v_be[i].be_weight != y->v_be[i].be_weight ||
+			    x->v_be[i].be_down != y->v_be[i].be_down ||
+			    x->v_be[i].be_drained != y->v_be[i].be_drained ||
+			    x->v_be[i].be_reset != y->v_be[i].be_reset)
+				return false;
+	}
+	return true;
+}
+
+/*
+ * The running configuration again with the drains and health states of
+ * now (lb->lock held), published when anything changed.
+ * @return 0 (published or nothing to do), or -errno with err set.
+ */
+static int refresh(struct lb *lb, char *err, size_t errlen)
+{
+	struct lb_config *cur = atomic_load(&lb->cur);
+	struct lb_config *c = lb_config_clone(cur);
+	int e;
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	lb_state_apply(c, cur, &lb->drains, lb->hm ? health_down : NULL,
+		       lb->hm);
+	if (same_state(cur, c)) {
+		lb_config_free(c);
+		return 0;
+	}
+	e = lb_config_build(c, cur, lb->nworkers, err, errlen);
+	if (e) {
+		lb_config_free(c);
+		return e;
+	}
+	return publish(lb, c, err, errlen);
 }
 
 /* ----------------------------------------------------------- statistics */
 
-/* Every worker's counters summed (main thread). */
-struct lb_totals {
-	struct lb_path_stats p;		/* decisions, summed */
-	uint64_t tx;			/* accepted by tx_burst */
-	uint64_t tx_full;		/* dropped: TX ring full */
-	uint64_t multi_buffer;		/* dropped: chains */
-	uint64_t busy_cycles;		/* in loops that moved packets */
-	uint32_t headroom_min;		/* least RX headroom seen */
-	uint64_t flows;			/* entries in the tables */
-	uint64_t lru_capacity;		/* entries, all tables */
-	struct lb_lru_stats lru;	/* summed */
-};
-
+/* Every worker's counters summed (struct lb_totals: lb_snapshot.h). */
 static void sum_totals(const struct lb *lb, struct lb_totals *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -410,15 +559,6 @@ static void sum_totals(const struct lb *lb, struct lb_totals *t)
 			t->lru_capacity += lb_lru_capacity(w->path.p_lru);
 		}
 	}
-}
-
-static uint64_t drops_of(const struct lb_totals *t)
-{
-	const struct lb_path_stats *p = &t->p;
-
-	return p->malformed + p->not_ip + p->not_tcp_udp + p->no_service +
-	       p->no_backend + p->frag_no_owner + p->too_big_dropped +
-	       p->no_headroom + t->tx_full + t->multi_buffer;
 }
 
 /* Per-service and per-backend lines under the headline. */
@@ -482,6 +622,8 @@ static void json_services(struct xm_ex_json *j, const struct lb_config *c)
 			xm_ex_json_str(j, "addr", lb_addr_name(be->be_family,
 				       &be->be_addr, name, sizeof(name)));
 			xm_ex_json_u64(j, "weight", be->be_weight);
+			xm_ex_json_str(j, "state", be->be_drained ? "drained" :
+				       be->be_down ? "down" : "up");
 			lb_config_slot_total(c, c->c_nvips + be->be_stat, &t);
 			json_cnt(j, &t);
 			xm_ex_json_close(j);
@@ -502,6 +644,9 @@ struct lb_result_sum {
 	uint64_t audit_held;		/* frames not home after close */
 	int worker_err;			/* first worker error */
 	char mode[16];			/* mode bound, kept past close */
+	struct lb_losses loss;		/* every loss, from t and st */
+	uint64_t health_transitions;	/* operations, at the end */
+	uint64_t ctl_requests, ctl_errors, metrics_requests;
 };
 
 static void print_summary(const struct lb *lb, const char *ifname, bool json,
@@ -539,7 +684,9 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 		xm_ex_json_double(&j, "busy_cycles_per_packet", p->rx ?
 				  (double)r->t.busy_cycles / (double)p->rx : 0);
 		xm_ex_json_object(&j, "dropped");
-		xm_ex_json_u64(&j, "total", drops_of(&r->t));
+		/* Every loss (lb_snapshot.h): the path's below, the port's
+		 * under "port_losses". */
+		xm_ex_json_u64(&j, "total", lb_losses_total(&r->loss));
 		xm_ex_json_u64(&j, "malformed", p->malformed);
 		xm_ex_json_u64(&j, "not_ip", p->not_ip);
 		xm_ex_json_u64(&j, "not_tcp_udp", p->not_tcp_udp);
@@ -550,6 +697,22 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 		xm_ex_json_u64(&j, "no_headroom", p->no_headroom);
 		xm_ex_json_u64(&j, "tx_full", r->t.tx_full);
 		xm_ex_json_u64(&j, "multi_buffer", r->t.multi_buffer);
+		xm_ex_json_object(&j, "port_losses");
+		xm_ex_json_u64(&j, "rx_ring_full", r->loss.rx_ring_full);
+		xm_ex_json_u64(&j, "fill_ring_empty", r->loss.fill_ring_empty);
+		xm_ex_json_u64(&j, "rx_other", r->loss.rx_other);
+		xm_ex_json_u64(&j, "rx_port", r->loss.rx_port);
+		xm_ex_json_u64(&j, "tx_port", r->loss.tx_port);
+		xm_ex_json_u64(&j, "invalid_descs", r->loss.invalid_descs);
+		xm_ex_json_u64(&j, "no_socket", r->loss.no_socket);
+		xm_ex_json_close(&j);
+		xm_ex_json_close(&j);
+		xm_ex_json_object(&j, "operations");
+		xm_ex_json_u64(&j, "all_down_events", lb->all_down_events);
+		xm_ex_json_u64(&j, "health_transitions", r->health_transitions);
+		xm_ex_json_u64(&j, "ctl_requests", r->ctl_requests);
+		xm_ex_json_u64(&j, "ctl_errors", r->ctl_errors);
+		xm_ex_json_u64(&j, "metrics_requests", r->metrics_requests);
 		xm_ex_json_close(&j);
 		xm_ex_json_object(&j, "malformed");
 		for (int k = 1; k < XM_PKT_ERR_MAX; k++)
@@ -608,15 +771,16 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 	       (unsigned long long)lb->reload_failures);
 	printf("  rx %llu, forwarded %llu, too-big replies %llu, dropped %llu "
 	       "(malformed %llu, no service %llu, no backend %llu, too big "
-	       "%llu, tx full %llu)\n", (unsigned long long)p->rx,
+	       "%llu, tx full %llu, port %llu)\n", (unsigned long long)p->rx,
 	       (unsigned long long)p->forwarded,
 	       (unsigned long long)p->icmp_sent,
-	       (unsigned long long)drops_of(&r->t),
+	       (unsigned long long)lb_losses_total(&r->loss),
 	       (unsigned long long)p->malformed,
 	       (unsigned long long)p->no_service,
 	       (unsigned long long)p->no_backend,
 	       (unsigned long long)p->too_big_dropped,
-	       (unsigned long long)r->t.tx_full);
+	       (unsigned long long)r->t.tx_full,
+	       (unsigned long long)(lb_losses_total(&r->loss) - r->loss.path));
 	printf("  flows %llu of %llu, evictions %llu, not pinned %llu (source "
 	       "budget) %llu (table budget), fragments %llu, checksums "
 	       "completed %llu\n",
@@ -634,6 +798,424 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 	       audit_ok ? "ok" : "FAILED", (unsigned long long)r->audit_held);
 }
 
+/* ----------------------------------------------------------- operations */
+
+/* A snapshot for the control socket and /metrics; lb->lock held. */
+static int take_snapshot(struct lb *lb, struct lb_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->iface = lb->ifname;
+	s->config = lb->config_path;
+	s->uptime_s = (double)(now_ns() - lb->t0_ns) / 1e9;
+	s->nworkers = lb->nworkers;
+	s->reloads = lb->reloads;
+	s->reload_failures = lb->reload_failures;
+	s->rule_failures = lb->rule_failures;
+	s->all_down_events = lb->all_down_events;
+	s->health_transitions = lb->hm ? lb_health_transitions(lb->hm) : 0;
+	s->drains = lb->drains.d_n;
+	s->ctl_requests = lb_ctl_requests(lb->ctl);
+	s->ctl_errors = lb_ctl_errors(lb->ctl);
+	s->metrics_requests = lb_metrics_requests(lb->metrics);
+	sum_totals(lb, &s->t);
+	s->worker_flows = calloc(lb->nworkers, sizeof(uint64_t));
+	if (s->worker_flows == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < lb->nworkers; i++) {
+		struct lb_lru_stats ls;
+
+		lb_lru_stats(lb->workers[i].path.p_lru, &ls);
+		s->worker_flows[i] = ls.inserts - ls.evictions - ls.removals;
+	}
+	s->have_port = lb->port && xm_port_stats(lb->port, &s->port) == 0;
+	lb_losses_fill(&s->loss, &s->t, s->have_port ? &s->port : NULL);
+	return lb_snap_config(s, atomic_load(&lb->cur), lb->hm, lb->u);
+}
+
+static int metrics_snap(void *ctx, struct lb_snap *s)
+{
+	struct lb *lb = ctx;
+	int e;
+
+	pthread_mutex_lock(&lb->lock);
+	e = take_snapshot(lb, s);
+	pthread_mutex_unlock(&lb->lock);
+	return e;
+}
+
+/* 'flows [VIP]': what the walk of each worker's table found. */
+struct flow_walk {
+	const struct lb_config *c;
+	int vip;			/* only this service; -1: all */
+	unsigned int worker;
+	struct lb_ctl_flow *f;
+	unsigned int n;
+	bool truncated;
+};
+
+static void flow_one(void *arg, const struct lb_lru_entry *e)
+{
+	struct flow_walk *w = arg;
+	const struct lb_flow *f = &e->e_flow;
+	uint8_t fam = f->f_flags & LB_FLOW_V6 ? 6 : 4;
+	const struct lb_idmap *im;
+	struct lb_ctl_flow *o;
+	union xm_pkt_addr a;
+	char addr[INET6_ADDRSTRLEN];
+	int vi;
+
+	memcpy(&a, f->f_dst, sizeof(a));
+	vi = f->f_flags & LB_FLOW_FRAG ?
+	     lb_config_frag_vip(w->c, fam, &a, f->f_proto) :
+	     lb_config_vip(w->c, fam, &a, f->f_proto, f->f_dport);
+	if (vi < 0 || (w->vip >= 0 && vi != w->vip))
+		return;
+	if (w->n == LB_CTL_FLOWS_MAX) {
+		w->truncated = true;
+		return;
+	}
+	o = &w->f[w->n++];
+	lb_vip_name(&w->c->c_vips[vi], o->vip, sizeof(o->vip));
+	memcpy(&a, f->f_src, sizeof(a));
+	lb_addr_name(fam, &a, addr, sizeof(addr));
+	snprintf(o->client, sizeof(o->client), fam == 4 ? "%s:%u" : "[%s]:%u",
+		 addr, f->f_sport);
+	im = lb_config_backend_by_id(w->c, e->e_backend_id);
+	if (im)
+		lb_addr_name(w->c->c_vips[im->im_vip].v_be[im->im_be].be_family,
+			     &w->c->c_vips[im->im_vip].v_be[im->im_be].be_addr,
+			     o->backend, sizeof(o->backend));
+	else
+		snprintf(o->backend, sizeof(o->backend), "?");
+	o->worker = w->worker;
+}
+
+static int ctl_flows(struct lb *lb, const struct lb_ctl_cmd *cmd, FILE *out,
+		     char *err, size_t errlen)
+{
+	struct flow_walk w = { .c = atomic_load(&lb->cur), .vip = -1 };
+
+	if (cmd->arg[0]) {
+		for (uint32_t vi = 0; vi < w.c->c_nvips && w.vip < 0; vi++) {
+			char name[80];
+
+			lb_vip_name(&w.c->c_vips[vi], name, sizeof(name));
+			if (!strcmp(name, cmd->arg))
+				w.vip = (int)vi;
+		}
+		if (w.vip < 0) {
+			snprintf(err, errlen, "no service '%s' (as 'services' "
+				 "names them: 198.18.2.1:80/tcp)", cmd->arg);
+			return -ENOENT;
+		}
+	}
+	w.f = calloc(LB_CTL_FLOWS_MAX, sizeof(*w.f));
+	if (w.f == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < lb->nworkers && !w.truncated; i++) {
+		w.worker = i;
+		/* Entries of other services count toward the walk's bound
+		 * too: it is what keeps the walk of a full table short. */
+		lb_lru_walk(lb->workers[i].path.p_lru, flow_one, &w,
+			    4 * LB_CTL_FLOWS_MAX);
+	}
+	lb_ctl_format_flows(out, cmd->json, w.f, w.n, w.truncated);
+	free(w.f);
+	return 0;
+}
+
+static int ctl_drain(struct lb *lb, const struct lb_ctl_cmd *cmd, FILE *out,
+		     char *err, size_t errlen)
+{
+	bool drain = cmd->verb == LB_CTL_DRAIN;
+	char msg[LB_ERRLEN + 64];
+	union xm_pkt_addr a;
+	unsigned int nbe;
+	uint8_t fam;
+	int e;
+
+	if (!lb_state_parse_addr(cmd->arg, &fam, &a)) {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address",
+			 cmd->arg);
+		return -EINVAL;
+	}
+	nbe = lb_config_count_addr(atomic_load(&lb->cur), fam, &a);
+	if (nbe == 0) {
+		snprintf(err, errlen, "no backend %s in the configuration",
+			 cmd->arg);
+		return -ENOENT;
+	}
+	e = drain ? lb_drains_add(&lb->drains, fam, &a) :
+		    lb_drains_del(&lb->drains, fam, &a);
+	if (e) {
+		snprintf(err, errlen, e == -EEXIST ? "%s is drained already" :
+			 e == -ENOENT ? "%s is not drained" :
+			 "%s: too many drains at once", cmd->arg);
+		return e;
+	}
+	e = refresh(lb, err, errlen);
+	if (e) {
+		if (drain)
+			lb_drains_del(&lb->drains, fam, &a);
+		else
+			lb_drains_add(&lb->drains, fam, &a);
+		return e;
+	}
+	snprintf(msg, sizeof(msg), drain ? "drained %s (%u backend(s)): "
+		 "weight 0, established flows stay; until undrain or the "
+		 "next reload (generation %u)" : "undrained %s (%u "
+		 "backend(s)): its weight is back (generation %u)", cmd->arg,
+		 nbe, atomic_load(&lb->cur)->c_gen);
+	fprintf(stderr, "%s: %s\n", xm_ex_prog(), msg);
+	lb_ctl_format_result(out, cmd->json, msg);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ BGP */
+
+#define LB_BIRD_EVERY_NS	100000000ull	/* announce set looked at */
+
+/* A VIP address is announced while one of its services can serve
+ * (lb_config_vip_healthy(): a backend up, weighted, not drained). */
+static bool bird_service_up(void *ctx, const struct lb_config *c,
+			    uint32_t vi)
+{
+	(void)ctx;
+	return lb_config_vip_healthy(c, c->c_vips[vi].v_family,
+				     &c->c_vips[vi].v_addr);
+}
+
+/*
+ * The announce set against the configuration in force (whoever made the
+ * last generation: a reload, a health change, a drain), BIRD told when
+ * it changed, the device up once BIRD has the files as they are (a route
+ * must never lead to a stale set) unless the host is drained.  Main
+ * thread, from tick(); birdc runs without the lock.
+ */
+static void bird_tick(struct lb *lb, uint64_t now)
+{
+	struct lb_bird *b = &lb->bird;
+	char err[LB_ERRLEN];
+	int r;
+
+	if (!lb->bird_on)
+		return;
+	if (now >= lb->bird_next_ns) {
+		lb->bird_next_ns = now + LB_BIRD_EVERY_NS;
+		pthread_mutex_lock(&lb->lock);
+		r = lb_bird_set(b, atomic_load(&lb->cur), bird_service_up,
+				NULL, err, sizeof(err));
+		pthread_mutex_unlock(&lb->lock);
+		if (r)
+			xm_ex_error("%s", err);
+	}
+	r = lb_bird_poll(b, now);
+	if (r > 0) {
+		fprintf(stderr, "%s: bird: %u of %u VIP address(es) in %s, "
+			"BIRD reconfigured\n", xm_ex_prog(), b->b_announced,
+			b->b_addresses, b->b_routes4);
+	} else if (r < 0 && !b->b_failing) {
+		b->b_failing = true;
+		xm_ex_error("bird: birdc -s %s configure: %s (trying again "
+			    "each second)", b->b_sock, b->b_msg);
+	}
+	pthread_mutex_lock(&lb->lock);
+	if (!b->b_pending && !b->b_up && !lb->host_drained) {
+		r = lb_bird_updown(b, true);
+		if (r)
+			xm_ex_error("bird: cannot bring %s up: %s", b->b_tun,
+				    strerror(-r));
+		else
+			fprintf(stderr, "%s: bird: %s up: announcing\n",
+				xm_ex_prog(), b->b_tun);
+	}
+	pthread_mutex_unlock(&lb->lock);
+}
+
+/* ctl drain-host / undrain-host (lb->lock held): the device down
+ * withdraws every VIP at once; up announces the set again. */
+static int ctl_drain_host(struct lb *lb, const struct lb_ctl_cmd *cmd,
+			  FILE *out, char *err, size_t errlen)
+{
+	bool drain = cmd->verb == LB_CTL_DRAIN_HOST;
+	char msg[160];
+	int e;
+
+	if (!lb->bird_on) {
+		snprintf(err, errlen, "nothing is announced here (no "
+			 "--bird-routes)");
+		return -ENOTSUP;
+	}
+	if (drain == lb->host_drained) {
+		snprintf(err, errlen, "the host is %s already",
+			 drain ? "drained" : "not drained");
+		return -EALREADY;
+	}
+	lb->host_drained = drain;
+	/* Undrained: the main thread brings the device up once BIRD has
+	 * the files as they are (bird_tick()). */
+	e = drain ? lb_bird_updown(&lb->bird, false) : 0;
+	if (e) {
+		lb->host_drained = false;
+		snprintf(err, errlen, "cannot bring %s down: %s",
+			 lb->bird.b_tun, strerror(-e));
+		return e;
+	}
+	snprintf(msg, sizeof(msg), drain ? "host drained: %s down, every VIP "
+		 "withdrawn; established flows stay while the routers send "
+		 "them; until undrain-host" : "host undrained: %s up again, "
+		 "the VIPs that can be served are announced", lb->bird.b_tun);
+	fprintf(stderr, "%s: %s\n", xm_ex_prog(), msg);
+	lb_ctl_format_result(out, cmd->json, msg);
+	return 0;
+}
+
+/* The control socket's commands (its thread); each under lb->lock. */
+static int ctl_run(void *ctx, const struct lb_ctl_cmd *cmd, FILE *out,
+		   char *err, size_t errlen)
+{
+	struct lb *lb = ctx;
+	char msg[LB_ERRLEN + 128];
+	struct lb_snap s;
+	int e = 0;
+
+	pthread_mutex_lock(&lb->lock);
+	switch (cmd->verb) {
+	case LB_CTL_STATUS:
+	case LB_CTL_SERVICES:
+	case LB_CTL_BACKENDS:
+		e = take_snapshot(lb, &s);
+		if (e)
+			snprintf(err, errlen, "out of memory");
+		else
+			lb_ctl_format(out, cmd, &s);
+		lb_snap_free(&s);
+		break;
+	case LB_CTL_FLOWS:
+		e = ctl_flows(lb, cmd, out, err, errlen);
+		break;
+	case LB_CTL_DRAIN:
+	case LB_CTL_UNDRAIN:
+		e = ctl_drain(lb, cmd, out, err, errlen);
+		break;
+	case LB_CTL_DRAIN_HOST:
+	case LB_CTL_UNDRAIN_HOST:
+		e = ctl_drain_host(lb, cmd, out, err, errlen);
+		break;
+	case LB_CTL_RELOAD:
+		e = reload(lb, msg, sizeof(msg));
+		if (e)
+			snprintf(err, errlen, "%s", msg);
+		else
+			lb_ctl_format_result(out, cmd->json, msg);
+		break;
+	case LB_CTL_HELP:
+		lb_ctl_format_help(out, cmd->json);
+		break;
+	}
+	pthread_mutex_unlock(&lb->lock);
+	return e;
+}
+
+static int start_threads(struct lb *lb, const char *ctl_path,
+			 const char *metrics, bool quiet);
+
+/*
+ * The threads around the workers: health checks when a service has
+ * them, the control socket (unless --ctl none), /metrics when asked.
+ * @return 0 or the exit status.
+ */
+static int start_operations(struct lb *lb, const char *ctl_path,
+			    const char *metrics, bool quiet)
+{
+	sigset_t all, old;
+	int ret;
+
+	/* Signals stay the main thread's: it is the one that sleeps in
+	 * the run loop and acts on them; the threads started here inherit
+	 * the blocked set. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = start_threads(lb, ctl_path, metrics, quiet);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+static int start_threads(struct lb *lb, const char *ctl_path,
+			 const char *metrics, bool quiet)
+{
+	const struct lb_config *c = atomic_load(&lb->cur);
+	char path[108], err[LB_ERRLEN];
+	bool checks = false;
+
+	for (uint32_t vi = 0; vi < c->c_nvips; vi++)
+		checks |= c->c_vips[vi].v_health.h_kind != LB_HEALTH_NONE;
+	/* Started even without checks: a reload may add some. */
+	lb->hm = lb_health_start();
+	if (lb->hm == NULL)
+		return xm_ex_error("cannot start the health checks: %s",
+				   strerror(errno));
+	if (lb_health_sync(lb->hm, c))
+		return xm_ex_error("cannot start the health checks: out of "
+				   "memory");
+	if (checks && !quiet)
+		fprintf(stderr, "%s: health checks on; a backend starts up "
+			"and goes down after 'fall' failed checks\n",
+			xm_ex_prog());
+	if (ctl_path == NULL) {
+		snprintf(path, sizeof(path), LB_CTL_DIR "/%s.sock",
+			 lb->ifname);
+	}
+	if (!ctl_path || strcmp(ctl_path, "none")) {
+		lb->ctl = lb_ctl_start(ctl_path ? ctl_path : path, ctl_run, lb,
+				       err, sizeof(err));
+		/*
+		 * The default path is the interface's name, and interfaces
+		 * of one name live in other network namespaces: another
+		 * balancer there may hold it.  Asked for by name, the path
+		 * is required; by default, it is not worth not balancing.
+		 */
+		if (lb->ctl == NULL && (ctl_path || errno != EADDRINUSE))
+			return xm_ex_error("control socket: %s (--ctl PATH "
+					   "for another, --ctl none for "
+					   "none)", err);
+		if (lb->ctl == NULL)
+			xm_ex_error("control socket: %s; running without one "
+				    "(--ctl PATH for another)", err);
+	}
+	if (metrics) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (lb_metrics_parse_addr(metrics, &ss, &sl))
+			return xm_ex_usage_error("--metrics takes PORT, "
+						 "ADDR:PORT or [ADDR6]:PORT");
+		lb->metrics = lb_metrics_start(&ss, metrics_snap, lb, err,
+					       sizeof(err));
+		if (lb->metrics == NULL)
+			return xm_ex_error("--metrics %s: %s", metrics, err);
+	}
+	return 0;
+}
+
+/* Before the port closes: nothing may ask about it any more. */
+static void stop_operations(struct lb *lb, struct lb_result_sum *r)
+{
+	r->ctl_requests = lb_ctl_requests(lb->ctl);
+	r->ctl_errors = lb_ctl_errors(lb->ctl);
+	r->metrics_requests = lb_metrics_requests(lb->metrics);
+	lb_metrics_stop(lb->metrics);
+	lb->metrics = NULL;
+	lb_ctl_stop(lb->ctl);
+	lb->ctl = NULL;
+	if (lb->hm)
+		r->health_transitions = lb_health_transitions(lb->hm);
+	lb_health_stop(lb->hm);
+	lb->hm = NULL;
+}
+
 /* ------------------------------------------------------------------ main */
 
 struct lb_args {
@@ -641,6 +1223,8 @@ struct lb_args {
 					 * -Q, -v */
 	const char *config;		/* -c */
 	bool check;			/* -t */
+	const char *ctl;		/* --ctl PATH (NULL: the default) */
+	const char *metrics;		/* --metrics ADDR:PORT */
 	const char *state_dir;		/* --state-dir: the kept key */
 	const char *bird_routes;	/* --bird-routes FILE */
 	const char *bird_sock;		/* --birdc-socket SOCK */
@@ -681,6 +1265,15 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 		  .dest = &a->state_dir, .metavar = "DIR",
 		  .help = "where the key is kept when CONFIG has no key\n"
 			  "line (default " LB_STATE_DIR_DEFAULT ")" },
+		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
+		{ .name = "ctl", .arg = XM_EX_ARG_STR, .dest = &a->ctl,
+		  .metavar = "PATH",
+		  .help = "control socket (default " LB_CTL_DIR "/IF.sock; "
+			  "'none': no socket);\n`xmbuf-lb ctl` talks to it" },
+		{ .name = "metrics", .arg = XM_EX_ARG_STR, .dest = &a->metrics,
+		  .metavar = "ADDR:PORT",
+		  .help = "serve Prometheus /metrics there (PORT alone: on "
+			  "127.0.0.1; off by default)" },
 		{ .arg = XM_EX_ARG_TEXT, .help = "\nBGP through BIRD 2 "
 		  "(examples/lb/README.md, examples/lb/bird/):" },
 		{ .name = "bird-routes", .arg = XM_EX_ARG_STR,
@@ -698,13 +1291,14 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 		{ .name = "birdc", .arg = XM_EX_ARG_STR, .dest = &a->birdc,
 		  .metavar = "PROGRAM", .help = "birdc to run (default birdc)" },
 		{ .arg = XM_EX_ARG_TEXT, .help = "" },
-		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
 		XM_EX_OPTS_END
 	};
 	const struct xm_ex_cli cli = {
 		.tool = "lb",
 		.synopsis = "-i IF -c CONFIG [-q QUEUES] [--json] [options]\n"
-			    "       xmbuf-lb -c CONFIG --check",
+			    "       xmbuf-lb -c CONFIG --check\n"
+			    "       xmbuf-lb ctl [--ctl PATH | -i IF] COMMAND "
+			    "[ARG] [--json]",
 		.description =
 "Balances the services of CONFIG over their backends (Maglev hashing,\n"
 "connection tables, IPIP/GUE direct server return).  Traffic that is for\n"
@@ -725,11 +1319,11 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 	ret = xm_ex_opts_parse(&cli, argc, argv, NULL);
 	if (ret >= 0)
 		return ret;
-	/* The journal is not a metrics store: no line a second under a
-	 * service manager unless asked for. */
 	if (a->stats && a->ex.quiet)
 		return xm_ex_usage_error("--stats and -Q contradict each "
 					 "other");
+	/* The journal is not a metrics store: no line a second under a
+	 * service manager unless asked for. */
 	a->quiet = a->ex.quiet;
 	if (lb_notify_supervised() && !a->stats)
 		a->ex.quiet = true;
@@ -796,16 +1390,25 @@ static uint32_t frames_needed(unsigned int nqueues)
 	return xm_port_frames_needed(&fo);
 }
 
-/* The stats line: rx, fwd, icmp, drop, flows. */
+/* The stats line: rx, fwd, icmp, drop (every loss, the port's too),
+ * flows. */
 static void sample(void *ctx, uint64_t *v)
 {
+	struct lb *lb = ctx;
+	struct xm_port_stats st;
+	struct lb_losses l;
 	struct lb_totals t;
+	bool have;
 
-	sum_totals(ctx, &t);
+	sum_totals(lb, &t);
+	pthread_mutex_lock(&lb->lock);
+	have = xm_port_stats(lb->port, &st) == 0;
+	pthread_mutex_unlock(&lb->lock);
+	lb_losses_fill(&l, &t, have ? &st : NULL);
 	v[0] = t.p.rx;
 	v[1] = t.p.forwarded;
 	v[2] = t.p.icmp_sent;
-	v[3] = drops_of(&t);
+	v[3] = lb_losses_total(&l);
 	v[4] = t.flows;
 }
 
@@ -814,86 +1417,45 @@ static void sample_detail(void *ctx)
 {
 	struct lb *lb = ctx;
 
+	pthread_mutex_lock(&lb->lock);
 	print_detail(atomic_load(&lb->cur), stderr);
-}
-
-/* ------------------------------------------------------------------ BGP */
-
-#define LB_BIRD_EVERY_NS	250000000ull	/* announce set looked at */
-
-/*
- * The announce set against the configuration in force, BIRD told when it
- * changed, the device up once BIRD has the files as they are (a route
- * must never lead to a stale set).  Main thread, from tick().
- */
-static void bird_tick(struct lb *lb, uint64_t now, bool force)
-{
-	struct lb_bird *b = &lb->bird;
-	char err[LB_ERRLEN];
-	int r;
-
-	if (!lb->bird_on)
-		return;
-	if (force || now >= lb->bird_next_ns) {
-		lb->bird_next_ns = now + LB_BIRD_EVERY_NS;
-		if (lb_bird_set(b, atomic_load(&lb->cur), NULL, NULL, err,
-				sizeof(err)))
-			xm_ex_error("%s", err);
-	}
-	r = lb_bird_poll(b, now);
-	if (r > 0) {
-		fprintf(stderr, "%s: bird: %u of %u VIP address(es) in %s, "
-			"BIRD reconfigured\n", xm_ex_prog(), b->b_announced,
-			b->b_addresses, b->b_routes4);
-	} else if (r < 0 && !b->b_failing) {
-		b->b_failing = true;
-		xm_ex_error("bird: birdc -s %s configure: %s (trying again "
-			    "each second)", b->b_sock, b->b_msg);
-	}
-	if (!b->b_pending && !b->b_up && !lb->host_drained) {
-		r = lb_bird_updown(b, true);
-		if (r)
-			xm_ex_error("bird: cannot bring %s up: %s", b->b_tun,
-				    strerror(-r));
-		else
-			fprintf(stderr, "%s: bird: %s up: announcing\n",
-				xm_ex_prog(), b->b_tun);
-	}
+	pthread_mutex_unlock(&lb->lock);
 }
 
 /*
- * Each round: a SIGHUP since the last one reloads the configuration.
- * The first round runs once every worker thread is started: the moment
- * to tell a service manager that traffic is balanced.
+ * Each round: a SIGHUP since the last one reloads the configuration; a
+ * health change since the last one makes a generation without (or with)
+ * the backend; the announce set follows.  The first round runs once
+ * every worker thread is started: the moment to tell a service manager
+ * that traffic is balanced.
  */
 static int tick(void *ctx, uint64_t now_ns)
 {
 	struct lb *lb = ctx;
-	const struct lb_config *c;
+	char msg[LB_ERRLEN + 128];
 
 	if (!lb->ready_sent) {
-		c = atomic_load(&lb->cur);
+		const struct lb_config *c = atomic_load(&lb->cur);
+
 		lb_notify_ready("balancing %u service(s), generation %u",
 				c->c_nvips, c->c_gen);
 		lb->ready_sent = true;
 	}
-	bird_tick(lb, now_ns, false);
 	if (reload_requested) {
-		uint64_t refused = lb->reload_failures;
-
 		reload_requested = 0;
-		lb_notify_reloading();
-		reload(lb);
-		c = atomic_load(&lb->cur);
-		if (lb->reload_failures != refused)
-			lb_notify_ready("reload refused; generation %u stays "
-					"(%u service(s))", c->c_gen,
-					c->c_nvips);
-		else
-			lb_notify_ready("balancing %u service(s), generation "
-					"%u", c->c_nvips, c->c_gen);
-		bird_tick(lb, now_ns, true);
+		pthread_mutex_lock(&lb->lock);
+		reload(lb, msg, sizeof(msg));
+		pthread_mutex_unlock(&lb->lock);
 	}
+	if (lb->hm && lb_health_transitions(lb->hm) != lb->health_seen) {
+		lb->health_seen = lb_health_transitions(lb->hm);
+		pthread_mutex_lock(&lb->lock);
+		if (refresh(lb, msg, sizeof(msg)))
+			xm_ex_error("health: cannot update the tables: %s; "
+				    "they stay as they are", msg);
+		pthread_mutex_unlock(&lb->lock);
+	}
+	bird_tick(lb, now_ns);
 	return 0;
 }
 
@@ -1005,11 +1567,16 @@ static int balance(struct lb *lb, const struct lb_args *a,
 	lb_notify_stopping();
 	/* The routes go before the port: the routers move the traffic
 	 * away while the program is still attached. */
-	if (lb->bird_on)
+	if (lb->bird_on) {
+		pthread_mutex_lock(&lb->lock);
 		lb_bird_close(&lb->bird);
+		pthread_mutex_unlock(&lb->lock);
+	}
 	r->seconds = xm_ex_run_seconds(&run);
+	stop_operations(lb, r);
 	sum_totals(lb, &r->t);
 	r->have_st = xm_port_stats(lb->port, &r->st) == 0;
+	lb_losses_fill(&r->loss, &r->t, r->have_st ? &r->st : NULL);
 	xm_port_close(lb->port);
 	lb->port = NULL;
 	xm_umem_cache_flush(lb->u);
@@ -1035,6 +1602,9 @@ int main(int argc, char **argv)
 	int ret, e;
 
 	xm_ex_set_prog(argv[0]);
+	/* `xmbuf-lb ctl ...`: the control socket's client (lb_ctl_client.c). */
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return lb_ctl_client_main(argc - 1, argv + 1);
 	ret = parse_args(argc, argv, &a);
 	if (ret >= 0)
 		return ret;
@@ -1066,6 +1636,9 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	lb.config_path = a.config;
+	lb.ifname = a.ex.ifname;
+	lb.t0_ns = now_ns();
+	pthread_mutex_init(&lb.lock, NULL);
 	lb.burst = (uint16_t)a.ex.burst;
 	lb.use_poll = a.ex.poll;
 	e = xm_port_ifinfo(a.ex.ifname, &ifi);
@@ -1108,6 +1681,12 @@ int main(int argc, char **argv)
 	ret = init_workers(&lb, c);
 	if (ret)
 		goto out_workers;
+	/* Before the line that says it runs: the socket answers by then. */
+	ret = start_operations(&lb, a.ctl, a.metrics, a.quiet);
+	if (ret) {
+		stop_operations(&lb, &r);
+		goto out_workers;
+	}
 	if (a.bird_routes) {
 		char dev[IF_NAMESIZE];
 
@@ -1117,6 +1696,7 @@ int main(int argc, char **argv)
 				 sizeof(err));
 		if (e) {
 			ret = xm_ex_error("%s", err);
+			stop_operations(&lb, &r);
 			goto out_workers;
 		}
 		lb.bird_on = true;

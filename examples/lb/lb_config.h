@@ -19,6 +19,7 @@
  *   pin-burst 4000                          # ... at once (4 x pin-rate)
  *   steer address | service                 # what reaches the LB
  *   vip 198.18.2.1 udp 53 [frag]            # a service ...
+ *   health tcp 53 interval 1 rise 2 fall 2  # ... its checks (lb_health.h)
  *   backend 198.18.1.11 [weight 3] [mac 02:..] # ... and its pool
  *
  * Life of a configuration:
@@ -60,6 +61,10 @@
 #define LB_MTU_MAX		65535u
 #define LB_WEIGHT_DEFAULT	1u
 #define LB_ERRLEN		256	/* room for any message */
+#define LB_HEALTH_PATH_MAX	128	/* 'health http PATH', NUL included */
+#define LB_HEALTH_MS_MIN	100u	/* interval and timeout, 0.1 s .. */
+#define LB_HEALTH_MS_MAX	3600000u /* ... one hour */
+#define LB_HEALTH_COUNT_MAX	100u	/* rise, fall */
 
 enum lb_encap {
 	LB_ENCAP_IPIP = 0,		/* IPIP / IP6IP6 / 4in6 / 6in4 */
@@ -71,6 +76,27 @@ enum lb_steer {
 	LB_STEER_ADDRESS = 0,		/* all TCP/UDP to a VIP address (so
 					 * later fragments arrive too) */
 	LB_STEER_SERVICE,		/* VIP address + protocol + port */
+};
+
+enum lb_health_kind {
+	LB_HEALTH_NONE = 0,		/* no checks: always up (default) */
+	LB_HEALTH_TCP,			/* a TCP connect completes */
+	LB_HEALTH_HTTP,			/* GET PATH answers the expected code */
+};
+
+/* A service's health check ('health' line; keepalived's terms). */
+struct lb_health {
+	uint8_t h_kind;			/* enum lb_health_kind */
+	uint8_t h_reset;		/* 'on-down reset': a down backend's
+					 * established flows move too */
+	uint16_t h_port;		/* 0: the service's port */
+	uint16_t h_expect;		/* HTTP status that means up (200) */
+	uint32_t h_interval_ms;		/* between checks of one backend */
+	uint32_t h_timeout_ms;		/* a check's limit, <= interval */
+	uint32_t h_rise;		/* successes in a row: up */
+	uint32_t h_fall;		/* failures in a row: down */
+	uint32_t h_line;		/* config line, 0: not given */
+	char h_path[LB_HEALTH_PATH_MAX]; /* HTTP request path */
 };
 
 /* An address with its family (4 or 6). */
@@ -86,7 +112,14 @@ struct lb_backend {
 	uint8_t be_family;		/* 4 or 6 */
 	uint8_t be_has_mac;		/* be_mac given (else the gateway) */
 	uint8_t be_mac[6];		/* next hop MAC */
-	uint32_t be_weight;		/* 0 .. LB_MAGLEV_MAX_WEIGHT; 0 drains */
+	uint32_t be_weight;		/* 0 .. LB_MAGLEV_MAX_WEIGHT; 0 drains:
+					 * what the table is built with */
+	uint32_t be_conf_weight;	/* the file's weight (be_weight is 0
+					 * while down or drained: lb_state.c) */
+	uint8_t be_down;		/* health checks say down */
+	uint8_t be_drained;		/* 'ctl drain' until the next reload */
+	uint8_t be_reset;		/* down with 'on-down reset': its
+					 * established flows move (lb_path) */
 	uint32_t be_line;		/* config line */
 	uint32_t be_id;			/* stable identity across reloads */
 	uint32_t be_stat;		/* counter slot (lb_config_stats) */
@@ -104,6 +137,9 @@ struct lb_vip {
 	uint32_t v_nbe;			/* backends */
 	uint32_t v_nactive;		/* backends with a weight */
 	uint16_t *v_table;		/* Maglev table (built), indexes v_be */
+	struct lb_health v_health;	/* its checks */
+	uint8_t v_all_down;		/* every backend down: the table is
+					 * the last one with one up (lb_state) */
 };
 
 /* A steering rule the port should install (converted in lb.c). */

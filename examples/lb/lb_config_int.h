@@ -12,7 +12,8 @@
 
 #include "lb_config.h"
 
-#define LB_MAX_WORDS		8	/* words per line */
+#define LB_MAX_WORDS		20	/* words per line (a full 'health'
+					 * line has 16) */
 #define LB_MAX_TOTAL_BACKENDS	65536	/* over every VIP */
 
 struct parser {

@@ -359,6 +359,150 @@ static int d_vip(struct parser *p, char **w, int n)
 	return 0;
 }
 
+/* "2", "0.5", "1.250": seconds with up to three decimals, as ms. */
+static bool parse_seconds(const char *s, uint32_t *ms)
+{
+	uint64_t v = 0;
+	int frac = -1;
+
+	if (*s == '\0' || *s == '.')
+		return false;
+	for (; *s; s++) {
+		if (*s == '.' && frac < 0) {
+			frac = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9' || frac == 3)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (frac >= 0)
+			frac++;
+		if (v > (uint64_t)LB_HEALTH_MS_MAX * 1000)
+			return false;
+	}
+	if (frac == 0)
+		return false;		/* "1." */
+	for (frac = frac < 0 ? 0 : frac; frac < 3; frac++)
+		v *= 10;
+	if (v < LB_HEALTH_MS_MIN || v > LB_HEALTH_MS_MAX)
+		return false;
+	*ms = (uint32_t)v;
+	return true;
+}
+
+/* An HTTP request path: '/' then visible ASCII only, so that it cannot
+ * end the request line or add a header. */
+static bool path_ok(const char *s)
+{
+	if (s[0] != '/' || strlen(s) >= LB_HEALTH_PATH_MAX)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * health tcp [PORT] | http PATH [PORT] [expect CODE] | none, then any of
+ * interval SEC, timeout SEC, rise N, fall N, on-down reset|keep; for the
+ * service of the last 'vip' line.
+ */
+static int d_health(struct parser *p, char **w, int n)
+{
+	struct lb_health h = {
+		.h_expect = 200, .h_interval_ms = 2000, .h_timeout_ms = 1000,
+		.h_rise = 2, .h_fall = 3, .h_line = p->line,
+	};
+	struct lb_vip *v;
+	uint32_t u, seen = 0;
+	int i = 2;
+
+	if (p->c->c_nvips == 0)
+		return lb_cfg_perr(p, p->line, "'health' before any 'vip'");
+	v = &p->c->c_vips[p->c->c_nvips - 1];
+	if (v->v_health.h_line)
+		return lb_cfg_perr(p, p->line, "'health' given twice for this "
+				   "service (first at line %u)",
+				   v->v_health.h_line);
+	if (n < 2)
+		goto usage;
+	if (!strcmp(w[1], "none")) {
+		h.h_kind = LB_HEALTH_NONE;
+	} else if (!strcmp(w[1], "tcp")) {
+		h.h_kind = LB_HEALTH_TCP;
+	} else if (!strcmp(w[1], "http")) {
+		h.h_kind = LB_HEALTH_HTTP;
+		if (n < 3 || !path_ok(w[2]))
+			return lb_cfg_perr(p, p->line, "'health http' takes a "
+					   "PATH: '/' and up to %d visible "
+					   "characters", LB_HEALTH_PATH_MAX - 2);
+		strcpy(h.h_path, w[2]);
+		i = 3;
+	} else {
+		goto usage;
+	}
+	if (h.h_kind != LB_HEALTH_NONE && i < n &&
+	    w[i][0] >= '0' && w[i][0] <= '9') {
+		if (!parse_u32(w[i], 1, 65535, &u))
+			return lb_cfg_perr(p, p->line, "health port '%s': 1 to "
+					   "65535", w[i]);
+		h.h_port = (uint16_t)u;
+		i++;
+	}
+	for (; i < n; i += 2) {
+		const char *opt = w[i], *val = i + 1 < n ? w[i + 1] : NULL;
+		static const char *const names[] = { "expect", "interval",
+			"timeout", "rise", "fall", "on-down" };
+		unsigned int k;
+
+		for (k = 0; k < 6 && strcmp(opt, names[k]); k++)
+			;
+		if (k == 6 || (seen & 1u << k) || val == NULL ||
+		    (k == 0 && h.h_kind != LB_HEALTH_HTTP))
+			return lb_cfg_perr(p, p->line, "unknown, repeated or "
+					   "incomplete 'health' option '%.40s'",
+					   opt);
+		seen |= 1u << k;
+		if (k == 0 && !parse_u32(val, 100, 599, &u))
+			return lb_cfg_perr(p, p->line, "expect '%.40s': an "
+					   "HTTP status, 100 to 599", val);
+		if (k == 0)
+			h.h_expect = (uint16_t)u;
+		if ((k == 1 && !parse_seconds(val, &h.h_interval_ms)) ||
+		    (k == 2 && !parse_seconds(val, &h.h_timeout_ms)))
+			return lb_cfg_perr(p, p->line, "%s '%.40s': seconds "
+					   "from 0.1 to %u (up to 3 decimals)",
+					   opt, val, LB_HEALTH_MS_MAX / 1000);
+		if ((k == 3 && !parse_u32(val, 1, LB_HEALTH_COUNT_MAX,
+					  &h.h_rise)) ||
+		    (k == 4 && !parse_u32(val, 1, LB_HEALTH_COUNT_MAX,
+					  &h.h_fall)))
+			return lb_cfg_perr(p, p->line, "%s '%.40s': a count "
+					   "from 1 to %u", opt, val,
+					   LB_HEALTH_COUNT_MAX);
+		if (k == 5 && strcmp(val, "reset") && strcmp(val, "keep"))
+			return lb_cfg_perr(p, p->line, "on-down '%.40s': "
+					   "'reset' or 'keep'", val);
+		if (k == 5)
+			h.h_reset = !strcmp(val, "reset");
+	}
+	/* A check that outlives its interval would overlap the next. */
+	if (h.h_timeout_ms > h.h_interval_ms) {
+		if (seen & 1u << 2)
+			return lb_cfg_perr(p, p->line, "health timeout %u ms is "
+					   "longer than the interval %u ms",
+					   h.h_timeout_ms, h.h_interval_ms);
+		h.h_timeout_ms = h.h_interval_ms;
+	}
+	v->v_health = h;
+	return 0;
+usage:
+	return lb_cfg_perr(p, p->line, "'health' takes 'tcp [PORT]', 'http "
+			   "PATH [PORT] [expect CODE]' or 'none', then any of "
+			   "interval SEC, timeout SEC, rise N, fall N, on-down "
+			   "reset|keep");
+}
+
 static int d_backend(struct parser *p, char **w, int n)
 {
 	struct lb_config *c = p->c;
@@ -411,6 +555,7 @@ static int d_backend(struct parser *p, char **w, int n)
 		v->v_be = nb;
 		p->bcap[vi] = ncap;
 	}
+	b.be_conf_weight = b.be_weight;
 	v->v_be[v->v_nbe++] = b;
 	c->c_nbackends++;
 	return 0;
@@ -433,6 +578,7 @@ static const struct {
 	{ "steer", d_steer },
 	{ "vip", d_vip },
 	{ "backend", d_backend },
+	{ "health", d_health },
 };
 
 /* One line, NUL-terminated in buf (which it may modify). */

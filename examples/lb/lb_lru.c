@@ -25,7 +25,8 @@
  *   lb_lru_create(), lb_lru_destroy()
  *   lb_lru_lookup(), lb_lru_insert(), lb_lru_remove(), lb_lru_prefetch(),
  *   lb_lru_prefetch_entry()
- *   lb_lru_count(), lb_lru_capacity(), lb_lru_oldest(), lb_lru_stats(),
+ *   lb_lru_count(), lb_lru_capacity(), lb_lru_oldest(), lb_lru_walk(),
+ *   lb_lru_stats(),
  *   lb_lru_check()
  */
 #include <errno.h>
@@ -265,6 +266,25 @@ uint32_t lb_lru_capacity(const struct lb_lru *l)
 struct lb_lru_entry *lb_lru_oldest(struct lb_lru *l)
 {
 	return l->l_tail == LB_LRU_NIL ? NULL : &l->l_ent[l->l_tail];
+}
+
+unsigned int lb_lru_walk(const struct lb_lru *l,
+			 void (*fn)(void *arg, const struct lb_lru_entry *e),
+			 void *arg, unsigned int max)
+{
+	uint32_t i = __atomic_load_n(&l->l_head, __ATOMIC_RELAXED);
+	unsigned int n = 0;
+
+	while (i < l->l_capacity && n < max) {
+		struct lb_lru_entry e;
+
+		/* A copy: the owner may rewrite the entry meanwhile. */
+		memcpy(&e, &l->l_ent[i], sizeof(e));
+		fn(arg, &e);
+		n++;
+		i = e.e_next;
+	}
+	return n;
 }
 
 void lb_lru_stats(const struct lb_lru *l, struct lb_lru_stats *st)

@@ -114,6 +114,16 @@ uint32_t lb_lru_count(const struct lb_lru *l);
 uint32_t lb_lru_capacity(const struct lb_lru *l);
 /** The least recently used entry, or NULL when empty (for tests). */
 struct lb_lru_entry *lb_lru_oldest(struct lb_lru *l);
+/**
+ * Copies up to max entries, most recent first, to fn (another thread's
+ * view for `xmbuf-lb ctl flows`).  The walk follows the LRU links while
+ * the owner may relink them: it is bounded by max and by the array, so it
+ * ends and reads only the table's memory, but under traffic it may skip
+ * or repeat an entry.  @return entries passed to fn.
+ */
+unsigned int lb_lru_walk(const struct lb_lru *l,
+			 void (*fn)(void *arg, const struct lb_lru_entry *e),
+			 void *arg, unsigned int max);
 /** The counters (the table's own, single-writer). */
 void lb_lru_stats(const struct lb_lru *l, struct lb_lru_stats *st);
 /**

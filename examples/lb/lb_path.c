@@ -315,14 +315,19 @@ enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
 
 	v = &c->c_vips[vi];
 	e = lb_lru_lookup(w->p_lru, h, f);
-	if (e != NULL && e->e_gen == c->c_gen) {
+	/* be_reset: the backend is down and the service says 'on-down
+	 * reset' (lb_state.h): its flows are rescheduled like a removed
+	 * backend's. */
+	if (e != NULL && e->e_gen == c->c_gen &&
+	    !v->v_be[e->e_backend].be_reset) {
 		bi = e->e_backend;
 	} else if (e != NULL) {
 		/* Resolved under an older configuration: find it again. */
 		const struct lb_idmap *im =
 			lb_config_backend_by_id(c, e->e_backend_id);
 
-		if (im != NULL && im->im_vip == (uint16_t)vi) {
+		if (im != NULL && im->im_vip == (uint16_t)vi &&
+		    !v->v_be[im->im_be].be_reset) {
 			bi = im->im_be;
 		} else {
 			bi = v->v_table[h % c->c_table_size];

@@ -19,6 +19,12 @@
 # gateway, the forwarder by swapping), so one sink counts both the same
 # way.  The balancer's frames are 20 bytes longer (outer IPv4 header).
 #
+# The balancer runs as an operator would (issue 13): TCP health checks on
+# its 16 backends (which do not exist here: they go down, and the service
+# keeps its last table, as it must), the control socket and /metrics on,
+# and both polled once a second while the source sends (`xmbuf-lb ctl
+# status --json` and a GET of /metrics over bash's /dev/tcp).
+#
 # Figures: frames the sink counted divided by the source's sending time;
 # medians over rounds; the ratio is the median of the per-round ratios.
 # And the CPU each program spent on CPU 1: TSC cycles in the loops that
@@ -72,8 +78,27 @@ trap 'exit 1' INT TERM
 
 # ------------------------------------------------------------ the network
 bench_pair_up
+# /metrics listens on the loopback of the balancer's namespace
+ip -n "$NS_R" link set lo up || die "cannot bring lo up in $NS_R"
 
-bench_lb_conf "$GEN_MAC" > "$TMP/lb.conf"
+# the shared configuration, with a health line for its one service
+bench_lb_conf "$GEN_MAC" |
+	awk '{ print } /^vip / { print "  health tcp 80 interval 1 timeout 0.5 rise 2 fall 2" }' \
+	> "$TMP/lb.conf"
+METRICS_PORT=9180
+
+# Asks the running balancer for its status and its metrics once a second
+# until killed (the operator's load on the control plane).
+poll_ops() {
+	while :; do
+		"$BIN/xmbuf-lb" ctl --ctl "$TMP/ctl.sock" status --json \
+			> /dev/null 2>&1
+		ip netns exec "$NS_R" bash -c "exec 3<>/dev/tcp/127.0.0.1/$METRICS_PORT &&
+			printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3" \
+			> "$TMP/metrics.last" 2>&1
+		sleep 1
+	done
+}
 
 gen() { # OUT
 	ip netns exec "$NS_G" "$BIN/xm-livegen" -i "$VG" -c $GEN_CPU \
@@ -94,17 +119,20 @@ rate() { # COUNT GEN_OUT -> "received_mpps offered_mpps"
 
 # Runs the program under test, sends, stops it; RES gets the figure.
 run_case() { # NAME OUT READY_PATTERN CMD...
-	local name=$1 out=$2 ready=$3 pid; shift 3
+	local name=$1 out=$2 ready=$3 pid poller=""; shift 3
 	ip netns exec "$NS_R" "$@" > "$out" 2> "$out.err" &
 	pid=$!
 	pids+=("$pid")
 	if ! wait_for "$out.err" "$ready" "$pid"; then
 		fail_case "$name" "$out" "$out.err"; return 1
 	fi
+	[ "$name" = lb ] && { poll_ops & poller=$!; pids+=("$poller"); }
 	if ! gen "$out.gen"; then
+		[ -n "$poller" ] && kill "$poller"
 		kill -INT "$pid"; wait "$pid"
 		fail_case "$name (source)" "$out.gen" "$out.gen.err"; return 1
 	fi
+	[ "$name" = lb ] && { kill "$poller"; wait "$poller" 2>/dev/null; }
 	kill -INT "$pid"
 	if ! wait "$pid"; then
 		fail_case "$name" "$out" "$out.err"; return 1
@@ -123,7 +151,8 @@ one() { # CASE ROUND
 	case $c in
 	lb)  run_case lb "$TMP/lb.$r" "steering rule(s)" "$BIN/xmbuf-lb" \
 		-i "$VR" -c "$TMP/lb.conf" -q 0 --cpus $RX_CPU \
-		-d $((SECS + 30)) --json ;;
+		-d $((SECS + 30)) --json --ctl "$TMP/ctl.sock" \
+		--metrics $METRICS_PORT ;;
 	fwd) run_case fwd "$TMP/fwd.$r" "queue(s), mode" "$BIN/xmbuf-fwd" \
 		-i "$VR" -q 0 --cpus $RX_CPU -d $((SECS + 30)) --json ;;
 	esac || return 1
@@ -152,6 +181,8 @@ if [ -s "$TMP/lb.1" ]; then
 	     /"rx_packets"|"forwarded"|"total"|"flows"|"evictions"/ {
 		gsub(/[{}"]/, ""); printf "# lb round 1: %s\n", $0 }' \
 		"$TMP/lb.1" | head -n 8
+	grep -o '"ctl_requests":[0-9]*\|"metrics_requests":[0-9]*\|"all_down_events":[0-9]*' \
+		"$TMP/lb.1" | sed 's/^/# lb round 1: /'
 fi
 
 awk -v rounds="$ROUNDS" "$BENCH_AWK_MEDIAN$BENCH_AWK_ROUNDS"'

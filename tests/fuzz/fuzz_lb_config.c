@@ -22,6 +22,7 @@
 
 #include "../../examples/lb/lb_config.h"
 #include "../../examples/lb/lb_maglev.h"
+#include "../../examples/lb/lb_state.h"
 #include "fuzz_seed_dir.h"
 
 /* Builds cost table-size x services: keep a fuzz input's under this. */
@@ -42,6 +43,12 @@ static const char *const seeds[] = {
 	"# comment\r\nencap gue-direct 9\r\nsteer address\r\n"
 	"table-size 7\r\nsrc-prefix 2001:2::/48\r\n"
 	"vip 2001:2::5 udp 1 frag\r\nbackend 2001:2::6 mac 02:aa:bb:cc:dd:ee\r\n",
+	"src-prefix 198.18.0.0/15\ngateway 02:00:00:00:00:01\n"
+	"vip 198.18.2.1 tcp 80\nhealth http /healthz 8080 expect 204 "
+	"interval 0.5 timeout 0.25 rise 3 fall 1 on-down reset\n"
+	"backend 198.18.1.1\nbackend 198.18.1.2 weight 9\n"
+	"vip 198.18.2.1 udp 53\nhealth tcp\nbackend 198.18.1.3\n"
+	"vip 198.18.2.2 udp 53\nhealth none\n",
 };
 
 static struct lb_config *running;
@@ -108,6 +115,39 @@ static void check_built(const struct lb_config *c)
 		fail("too many steering rules", NULL);
 }
 
+/* Health says down for every other id (ids are handed out in order). */
+static bool odd_down(void *ctx, uint32_t id)
+{
+	(void)ctx;
+	return id & 1;
+}
+
+/* A drain and the health states over c (built), as lb.c makes a new
+ * generation of them: it builds, and keeps every service's backends. */
+static void check_state(const struct lb_config *c)
+{
+	struct lb_drains d = { 0 };
+	struct lb_config *n = lb_config_clone(c);
+	char err[LB_ERRLEN];
+
+	if (n == NULL)
+		return;
+	/* the first service's first backend drained */
+	if (c->c_vips[0].v_nbe)
+		lb_drains_add(&d, c->c_vips[0].v_be[0].be_family,
+			      &c->c_vips[0].v_be[0].be_addr);
+	lb_state_apply(n, c, &d, odd_down, NULL);
+	if (lb_config_build(n, c, 1, err, sizeof(err)))
+		fail("a configuration with drains and health does not build",
+		     err);
+	check_built(n);
+	for (uint32_t vi = 0; vi < n->c_nvips; vi++)
+		if (n->c_vips[vi].v_nbe != c->c_vips[vi].v_nbe)
+			fail("a service lost backends to drains or health",
+			     NULL);
+	lb_config_free(n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -140,6 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (lb_config_build(c, run, 2, err, sizeof(err)))
 			fail("a parsed configuration does not build", err);
 		check_built(c);
+		check_state(c);
 		if (run)
 			lb_config_carry_stats(c, run);
 	}

@@ -15,9 +15,9 @@
  * KPI:
  *   xm_lbt_up, xm_lbt_down, xm_lbt_bin, xm_lbt_write_file,
  *   xm_lbt_json_u64, xm_lbt_summary, xm_lbt_decap_count,
- *   xm_lbt_spawn, xm_lbt_spawn_under, xm_lbt_finish, xm_lbt_start, xm_lbt_reload, xm_lbt_hup,
- *   xm_lbt_hup_proc,
- *   xm_lbt_wait_live,
+ *   xm_lbt_spawn, xm_lbt_spawn_under, xm_lbt_finish, xm_lbt_start,
+ *   xm_lbt_start_argv, xm_lbt_reload, xm_lbt_hup, xm_lbt_hup_proc,
+ *   xm_lbt_wait_live, xm_lbt_wait_err,
  *   xm_lbt_stop_clean, xm_lbt_lb_mac,
  *   xm_lbt_client_frame, xm_lbt_from_vip, xm_lbt_answer_of,
  *   xm_lbt_ask, xm_lbt_probe, xm_lbt_answered_once,
@@ -208,9 +208,24 @@ int xm_lbt_finish(struct xm_lbt_proc *l, int sig, int ms)
 void xm_lbt_start(struct xm_lbt *t, int i, const char *conf,
 		  const char *extra)
 {
+	const char *more[2] = { extra, NULL };
+
+	xm_lbt_start_argv(t, i, conf, more);
+}
+
+bool xm_lbt_wait_err(struct xm_lbt *t, int i, const char *needle,
+		     size_t from, int ms)
+{
+	return lb_wait_err(&t->lb[i], needle, from, ms);
+}
+
+void xm_lbt_start_argv(struct xm_lbt *t, int i, const char *conf,
+		       const char *const *extra)
+{
 	struct xm_lbt_proc *l = &t->lb[i];
-	char ifname[16];
-	const char *args[12];
+	char ifname[16], ctl[sizeof(t->tmpdir) + 16];
+	const char *args[20];
+	bool have_ctl = false;
 	int n = 0;
 
 	cr_assert(i >= 0 && (unsigned int)i < t->nlb);
@@ -223,8 +238,17 @@ void xm_lbt_start(struct xm_lbt *t, int i, const char *conf,
 	args[n++] = l->conf;
 	args[n++] = "-p";		/* two cores: do not spin */
 	args[n++] = "--json";
-	if (extra)
-		args[n++] = extra;
+	for (int k = 0; extra && extra[k] && n < 17; k++) {
+		have_ctl |= !strcmp(extra[k], "--ctl");
+		args[n++] = extra[k];
+	}
+	/* The default control socket is named for the interface, which
+	 * other suites' balancers share (in their own namespaces). */
+	if (!have_ctl) {
+		snprintf(ctl, sizeof(ctl), "%s/lb%d.sock", t->tmpdir, i);
+		args[n++] = "--ctl";
+		args[n++] = ctl;
+	}
 	args[n] = NULL;
 	xm_lbt_spawn(l, &t->ns_lb[i], args);
 	cr_assert(lb_wait_err(l, "steering rule(s)", 0, 15000),

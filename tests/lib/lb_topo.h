@@ -143,6 +143,15 @@ int xm_lbt_finish(struct xm_lbt_proc *l, int sig, int ms);
  */
 void xm_lbt_start(struct xm_lbt *t, int i, const char *conf,
 		  const char *extra);
+/** The same with any number of extra arguments (extra ends at NULL). */
+void xm_lbt_start_argv(struct xm_lbt *t, int i, const char *conf,
+		       const char *const *extra);
+/**
+ * Reads balancer i's output until needle appears on its stderr after
+ * offset from, for ms at most.  @return whether it did.
+ */
+bool xm_lbt_wait_err(struct xm_lbt *t, int i, const char *needle,
+		     size_t from, int ms);
 /** Rewrites balancer i's file, SIGHUP.  @return true if it reloaded. */
 bool xm_lbt_reload(struct xm_lbt *t, int i, const char *conf);
 /**

@@ -225,7 +225,46 @@ static const struct bad_case bad_cases[] = {
 	{ HEAD "pin-rate 0\npin-burst 5\nvip 198.18.2.1 tcp 80\n"
 	  "backend 198.18.1.1\n", 4, "needs a pin-rate" },
 	{ "steer everything\n", 1, "'steer'" },
-	{ "a b c d e f g h i\n", 1, "more than 8 words" },
+	{ "a b c d e f g h i j k l m n o p q r s t u\n", 1,
+	  "more than 20 words" },
+	/* health checks (one line per service) */
+	{ "health tcp\n", 1, "'health' before any 'vip'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth udp\n", 4, "'health' takes" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth\n", 4, "'health' takes" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp 0\n", 4, "health port" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp 65536\n", 4,
+	  "health port" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth http\n", 4, "takes a PATH" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth http status\n", 4,
+	  "takes a PATH" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth http /a\x7f" "b\n", 4,
+	  "takes a PATH" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth http / expect 99\n", 4,
+	  "expect '99'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp expect 200\n", 4,
+	  "'health' option 'expect'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp interval 0.05\n", 4,
+	  "interval '0.05'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp interval 1.2345\n", 4,
+	  "interval '1.2345'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp interval 1.\n", 4,
+	  "interval '1.'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp interval 3601\n", 4,
+	  "interval '3601'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp rise 0\n", 4,
+	  "rise '0'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp fall 101\n", 4,
+	  "fall '101'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp rise 2 rise 3\n", 4,
+	  "repeated" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp rise\n", 4,
+	  "incomplete" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp on-down drop\n", 4,
+	  "'reset' or 'keep'" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp interval 1 timeout 2\n",
+	  4, "longer than the interval" },
+	{ HEAD "vip 198.18.2.1 tcp 80\nhealth tcp\nhealth none\n", 5,
+	  "twice for this service (first at line 4)" },
 	{ "\n\nvip 198.18.2.1 tcp 80\0 x\n", 3, "NUL" },
 	/* whole-file checks, still naming the line at fault */
 	{ "", 1, "no 'vip'" },
@@ -604,5 +643,50 @@ Test(lb_config, names)
 			 "198.18.2.1:53/udp");
 	cr_assert_str_eq(lb_addr_name(6, &c->c_vips[0].v_be[0].be_addr, buf,
 				      sizeof(buf)), "2001:2::11");
+	lb_config_free(c);
+}
+
+/* Health lines: defaults, every option, per service. */
+Test(lb_config, health_lines)
+{
+	struct lb_config *c = build(HEAD
+		"vip 198.18.2.1 tcp 80\n"
+		"health tcp 8080 interval 0.5 timeout 0.25 rise 3 fall 4 "
+		"on-down reset\n"
+		"backend 198.18.1.1 weight 3\n"
+		"vip 198.18.2.1 tcp 443\n"
+		"health http /healthz?full=1 8443 expect 204\n"
+		"backend 198.18.1.2\n"
+		"vip 198.18.2.1 udp 53\n"
+		"backend 198.18.1.3\n"
+		"vip 198.18.2.2 tcp 80\n"
+		"health tcp interval 0.5\n"
+		"backend 198.18.1.4\n", NULL);
+	const struct lb_health *h = &c->c_vips[0].v_health;
+
+	cr_assert_eq(h->h_kind, LB_HEALTH_TCP);
+	cr_assert_eq(h->h_port, 8080);
+	cr_assert_eq(h->h_interval_ms, 500);
+	cr_assert_eq(h->h_timeout_ms, 250);
+	cr_assert_eq(h->h_rise, 3);
+	cr_assert_eq(h->h_fall, 4);
+	cr_assert_eq(h->h_reset, 1);
+	cr_assert_eq(h->h_line, 4);
+	cr_assert_eq(c->c_vips[0].v_be[0].be_conf_weight, 3);
+	h = &c->c_vips[1].v_health;
+	cr_assert_eq(h->h_kind, LB_HEALTH_HTTP);
+	cr_assert_str_eq(h->h_path, "/healthz?full=1");
+	cr_assert_eq(h->h_port, 8443);
+	cr_assert_eq(h->h_expect, 204);
+	/* keepalived-like defaults: 2 s, 1 s, rise 2, fall 3, keep */
+	cr_assert_eq(h->h_interval_ms, 2000);
+	cr_assert_eq(h->h_timeout_ms, 1000);
+	cr_assert_eq(h->h_rise, 2);
+	cr_assert_eq(h->h_fall, 3);
+	cr_assert_eq(h->h_reset, 0);
+	cr_assert_eq(c->c_vips[2].v_health.h_kind, LB_HEALTH_NONE);
+	/* a timeout not given follows a short interval down */
+	cr_assert_eq(c->c_vips[3].v_health.h_interval_ms, 500);
+	cr_assert_eq(c->c_vips[3].v_health.h_timeout_ms, 500);
 	lb_config_free(c);
 }
