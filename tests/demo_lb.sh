@@ -87,7 +87,7 @@ lb_start() { # 1|2
 	local i=$1
 	ip netns exec "$(ecmp_ns "$DIR" lb$i)" "$BIN/xmbuf-lb" -i "el$((i - 1))" \
 		-c "$DIR/lb.conf" -p -Q --bird-routes "$DIR/lb$i.routes" \
-		--birdc-socket "$DIR/bird-lb$i.ctl" \
+		--birdc-socket "$DIR/bird-lb$i.ctl" --ctl "$DIR/lb$i.sock" \
 		> "$DIR/lb$i.out" 2>> "$DIR/lb$i.err" &
 	lbpid[$((i - 1))]=$!
 }

@@ -15,7 +15,9 @@
  *  - the route's life: announced after start, withdrawn after SIGTERM,
  *    after SIGKILL (the kernel removes the balancer's TUN device, BIRD
  *    sees it go), when no service of the VIP has a backend that can take
- *    flows, announced again after each recovery;
+ *    flows (every backend drained by weight, or down by its health
+ *    check), and by `xmbuf-lb ctl drain-host`; announced again after
+ *    each recovery;
  *  - failover: 200 established connections, one balancer killed with
  *    SIGKILL: once the route converged every connection still answers
  *    (no reset), and again once it is back; a connection can only be
@@ -56,6 +58,8 @@
 				 * time is 3 s; changes come in ms) */
 #define WAIT_MS		5000
 #define NFAIL		200	/* connections of the failover */
+#define HC_PORT		8080	/* the backends' health check port (the
+				 * configuration's 'health tcp 8080') */
 
 static struct {
 	char dir[64];
@@ -66,6 +70,7 @@ static struct {
 	struct xm_lbt_proc lbp[NLB];
 	struct xm_tcpe_srv srv;
 	int fd[NFAIL];
+	int hc[NBE];			/* health check listeners, -1: none */
 } E;
 
 /* ------------------------------------------------------------ fixture */
@@ -102,6 +107,28 @@ static void find_script(void)
 static const char *bird_name(int i)
 {
 	return i == 0 ? "rt" : i == 1 ? "lb1" : "lb2";
+}
+
+/* Backend i's health check port: listening (up) or not (down). */
+static void hc_listen(int i, bool up)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(HC_PORT) };
+	int saved, one = 1;
+
+	if (!up) {
+		if (E.hc[i] >= 0)
+			close(E.hc[i]);
+		E.hc[i] = -1;
+		return;
+	}
+	cr_assert_eq(xm_netns_enter(&E.be[i], &saved), 0);
+	E.hc[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	xm_netns_leave(saved);
+	cr_assert_geq(E.hc[i], 0);
+	setsockopt(E.hc[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(E.hc[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(E.hc[i], 64), 0);
 }
 
 /* BIRD in the foreground (it dies with the test), its log in DIR. */
@@ -146,6 +173,8 @@ static void setup(void)
 	memset(&E, 0, sizeof(E));
 	for (int i = 0; i < NFAIL; i++)
 		E.fd[i] = -1;
+	for (int i = 0; i < NBE; i++)
+		E.hc[i] = -1;
 	for (int i = 0; i < NLB; i++)
 		E.lbp[i].out_fd = E.lbp[i].err_fd = -1;
 	xm_tcpe_srv_init(&E.srv);
@@ -180,6 +209,7 @@ static void setup(void)
 		ns_open(&E.be[i], name);
 		cr_assert_eq(xm_tcpe_srv_listen(&E.srv, &E.be[i], htonl(VIP_N),
 						PORT, i + 1), 0);
+		hc_listen(i, true);
 	}
 	cr_assert_eq(xm_tcpe_srv_start(&E.srv), 0);
 	for (int i = 0; i <= NLB; i++)
@@ -198,6 +228,9 @@ static void teardown(void)
 	for (int i = 0; i < NFAIL; i++)
 		if (E.fd[i] >= 0)
 			close(E.fd[i]);
+	for (int i = 0; i < NBE; i++)
+		if (E.hc[i] >= 0)
+			close(E.hc[i]);
 	for (int i = 0; i < NLB; i++) {
 		if (E.lbp[i].pid > 0)
 			xm_lbt_finish(&E.lbp[i], SIGKILL, 2000);
@@ -227,7 +260,8 @@ TestSuite(lb_ecmp, .init = setup, .fini = teardown, .timeout = 150);
 
 /* ------------------------------------------------------------- helpers */
 
-static void write_conf(int nbe, const char *weight)
+/* The configuration both balancers read; health: checks on HC_PORT. */
+static void write_conf(int nbe, const char *weight, bool health)
 {
 	char path[128], buf[1024];
 	int n;
@@ -235,7 +269,9 @@ static void write_conf(int nbe, const char *weight)
 	n = snprintf(buf, sizeof(buf),
 		     "key 5ca1ab1e0ddba11cafef00d15ea5e000\n"
 		     "src-prefix 198.18.128.0/17\n"
-		     "vip " VIP " tcp 80\n");
+		     "vip " VIP " tcp 80\n%s",
+		     health ? "  health tcp 8080 interval "
+			      "0.2 timeout 0.2 rise 1 fall 2\n" : "");
 	for (int b = 0; b < nbe; b++)
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n,
 			      "  backend 198.18.1.%d mac 02:00:00:00:01:%02x "
@@ -247,15 +283,16 @@ static void write_conf(int nbe, const char *weight)
 /* Balancer i (0, 1) on el<i>, announcing through its BIRD. */
 static void lb_start(int i)
 {
-	char conf[128], routes[128], sock[128], ifname[8];
+	char conf[128], routes[128], sock[128], ifname[8], ctl[128];
 	const char *args[] = { "-i", ifname, "-c", conf, "-p", "-Q", "--json",
 			       "--bird-routes", routes, "--birdc-socket", sock,
-			       NULL };
+			       "--ctl", ctl, NULL };
 
 	snprintf(ifname, sizeof(ifname), "el%d", i);
 	snprintf(conf, sizeof(conf), "%s/lb.conf", E.dir);
 	snprintf(routes, sizeof(routes), "%s/lb%d.routes", E.dir, i + 1);
 	snprintf(sock, sizeof(sock), "%s/bird-lb%d.ctl", E.dir, i + 1);
+	snprintf(ctl, sizeof(ctl), "%s/lb%d.sock", E.dir, i + 1);
 	snprintf(E.lbp[i].conf, sizeof(E.lbp[i].conf), "%s", conf);
 	xm_lbt_spawn(&E.lbp[i], &E.lb[i], args);
 }
@@ -301,6 +338,16 @@ static uint64_t wait_nexthops(int want, const char *what)
 	return xm_now_ms() - t0;
 }
 
+/* `xmbuf-lb ctl COMMAND` to balancer i.  @return its exit status. */
+static int ctl(int i, const char *command)
+{
+	char cmd[PATH_MAX + 256];
+
+	snprintf(cmd, sizeof(cmd), "%s ctl --ctl %s/lb%d.sock %s >/dev/null",
+		 xm_lbt_bin("xmbuf-lb", "XMBUF_LB"), E.dir, i + 1, command);
+	return system(cmd);
+}
+
 static void hup_both(void)
 {
 	for (int i = 0; i < NLB; i++)
@@ -342,7 +389,7 @@ Test(lb_ecmp, the_route_follows_the_balancers)
 {
 	uint64_t ms;
 
-	write_conf(NBE, "1");
+	write_conf(NBE, "1", false);
 	lb_start(0);
 	lb_start(1);
 	ms = wait_nexthops(2, "both started");
@@ -362,12 +409,28 @@ Test(lb_ecmp, the_route_follows_the_balancers)
 	wait_nexthops(2, "lb1 back after SIGKILL");
 
 	/* No service of the VIP can take a flow: withdrawn by both. */
-	write_conf(NBE, "0");
+	write_conf(NBE, "0", false);
 	hup_both();
 	wait_nexthops(0, "every backend drained");
-	write_conf(NBE, "1");
+	write_conf(NBE, "1", false);
 	hup_both();
 	wait_nexthops(2, "backends back");
+
+	/* Every backend down by its health check: withdrawn by both. */
+	write_conf(NBE, "1", true);
+	hup_both();
+	for (int b = 0; b < NBE; b++)
+		hc_listen(b, false);
+	wait_nexthops(0, "every backend down by its health check");
+	hc_listen(1, true);
+	wait_nexthops(2, "one backend up again");
+
+	/* Maintenance: one host drained, then back. */
+	cr_assert_eq(ctl(0, "drain-host"), 0);
+	wait_nexthops(1, "lb1 drained (ctl drain-host)");
+	cr_assert_neq(ctl(0, "drain-host"), 0, "drained twice");
+	cr_assert_eq(ctl(0, "undrain-host"), 0);
+	wait_nexthops(2, "lb1 undrained");
 
 	xm_lbt_finish(&E.lbp[1], SIGTERM, 10000);
 	xm_lbt_finish(&E.lbp[0], SIGTERM, 10000);
@@ -380,7 +443,7 @@ Test(lb_ecmp, failover_keeps_every_connection_on_its_backend)
 	int per[NBE + 1] = { 0 };
 	uint64_t ms, syn2, moved;
 
-	write_conf(NBE, "1");
+	write_conf(NBE, "1", false);
 	lb_start(0);
 	lb_start(1);
 	wait_nexthops(2, "both started");
@@ -417,14 +480,14 @@ Test(lb_ecmp, a_backend_added_on_both_keeps_open_connections)
 	static int be[100];
 	int fd, id, to3 = 0;
 
-	write_conf(2, "1");
+	write_conf(2, "1", false);
 	lb_start(0);
 	lb_start(1);
 	wait_nexthops(2, "both started");
 	open_conns(100, be);
 	cr_assert_eq(check_conns(100, be, "two backends"), 0);
 
-	write_conf(3, "1");
+	write_conf(3, "1", false);
 	hup_both();
 	cr_assert_eq(check_conns(100, be, "third backend added"), 0,
 		     "open connections moved to the new backend");

@@ -224,8 +224,8 @@ static bool has_live_line(const char *err)
 static void notify_run(bool stats)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char log[4096] = "", conf_path[120];
-	const char *args[12];
+	char log[4096] = "", conf_path[120], ctl_path[120];
+	const char *args[14];
 	int s, n = 0;
 	uint64_t t0;
 
@@ -236,6 +236,7 @@ static void notify_run(bool stats)
 	cr_assert_eq(setenv("NOTIFY_SOCKET", sa.sun_path, 1), 0);
 
 	snprintf(conf_path, sizeof(conf_path), "%s/lb0.conf", T.tmpdir);
+	snprintf(ctl_path, sizeof(ctl_path), "%s/lb0.sock", T.tmpdir);
 	snprintf(T.lb[0].conf, sizeof(T.lb[0].conf), "%s", conf_path);
 	xm_lbt_write_file(conf_path, conf(true));
 	args[n++] = "-i";
@@ -244,6 +245,8 @@ static void notify_run(bool stats)
 	args[n++] = conf_path;
 	args[n++] = "-p";
 	args[n++] = "--json";
+	args[n++] = "--ctl";
+	args[n++] = ctl_path;
 	if (stats)
 		args[n++] = "--stats";
 	args[n] = NULL;
@@ -335,13 +338,14 @@ static void unit_caps(char *out, size_t len, const char *drop)
 
 static void run_with_caps(const char *caps)
 {
-	char conf_path[120];
+	char conf_path[120], ctl_path[120];
 	const char *wrap[] = { "/usr/bin/setpriv", "--bounding-set", caps,
 			       NULL };
 	const char *args[] = { "-i", "el0", "-c", conf_path, "-p", "--json",
-			       NULL };
+			       "--ctl", ctl_path, NULL };
 
 	snprintf(conf_path, sizeof(conf_path), "%s/lb0.conf", T.tmpdir);
+	snprintf(ctl_path, sizeof(ctl_path), "%s/lb0.sock", T.tmpdir);
 	xm_lbt_write_file(conf_path, conf(true));
 	xm_lbt_spawn_under(&T.lb[0], &T.ns_lb[0], wrap, args);
 }
