@@ -343,7 +343,7 @@ static int ctl(int i, const char *command)
 {
 	char cmd[PATH_MAX + 256];
 
-	snprintf(cmd, sizeof(cmd), "%s ctl --ctl %s/lb%d.sock %s >/dev/null",
+	snprintf(cmd, sizeof(cmd), "%s ctl --ctl %s/lb%d.sock %s >/dev/null 2>&1",
 		 xm_lbt_bin("xmbuf-lb", "XMBUF_LB"), E.dir, i + 1, command);
 	return system(cmd);
 }
