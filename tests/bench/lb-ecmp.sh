@@ -59,7 +59,9 @@ lbpid=(0 0)
 pids=()
 teardown() {
 	local p
-	for p in "${lbpid[@]}"; do [ "$p" != 0 ] && kill -9 "$p" 2>/dev/null; done
+	for p in "${lbpid[@]}"; do
+		[ "$p" != 0 ] && { kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
+	done
 	bench_stop_pids "${pids[@]}"
 	ecmp_down "$DIR"
 	rm -rf "$DIR"
