@@ -54,9 +54,8 @@ cli_pid=0
 cleanup() {
 	local p
 	for p in "${lbpid[@]}" "$srv" "$cli_pid"; do
-		[ "$p" != 0 ] && kill -9 "$p" 2>/dev/null
+		[ "$p" != 0 ] && { kill -9 "$p"; wait "$p"; } 2>/dev/null
 	done
-	wait 2>/dev/null
 	ecmp_down "$DIR"
 	rm -rf "$DIR"
 }
@@ -124,7 +123,7 @@ say "client:   $opened (through both balancers)"
 r=$(ask check); say "          $r"
 case $r in "check: $N of $N answered"*) ;; *) fail "$r" ;; esac
 
-kill -9 "${lbpid[0]}"; wait "${lbpid[0]}" 2>/dev/null; lbpid[0]=0
+{ kill -9 "${lbpid[0]}"; wait "${lbpid[0]}"; } 2>/dev/null; lbpid[0]=0
 t0=$(date +%s%N)
 wait_nexthops 1 || fail "the route was not withdrawn after SIGKILL"
 say "SIGKILL lb1: route withdrawn in $((($(date +%s%N) - t0) / 1000000)) ms: $(route)"

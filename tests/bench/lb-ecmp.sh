@@ -60,7 +60,7 @@ pids=()
 teardown() {
 	local p
 	for p in "${lbpid[@]}"; do
-		[ "$p" != 0 ] && { kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
+		[ "$p" != 0 ] && { kill -9 "$p"; wait "$p"; } 2>/dev/null
 	done
 	bench_stop_pids "${pids[@]}"
 	ecmp_down "$DIR"
@@ -100,8 +100,9 @@ lb_start() { # 1|2
 }
 lb_stop() { # 1|2 [SIGNAL]
 	local i=$1
-	kill "-${2:-TERM}" "${lbpid[$((i - 1))]}" 2>/dev/null
-	wait "${lbpid[$((i - 1))]}" 2>/dev/null
+	# one block: the shell's "Killed" notice goes where its stderr goes
+	{ kill "-${2:-TERM}" "${lbpid[$((i - 1))]}"
+	  wait "${lbpid[$((i - 1))]}"; } 2>/dev/null
 	lbpid[$((i - 1))]=0
 }
 wait_nexthops() { # WANT
