@@ -85,25 +85,6 @@ static void ns_open(struct xm_netns *ns, const char *name)
 	cr_assert_geq(ns->fd, 0, "%s: %s", path, strerror(errno));
 }
 
-/* tests/lib/lb_ecmp.sh, from the test binary's place in the tree. */
-static void find_script(void)
-{
-	char exe[PATH_MAX - 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	cr_assert_gt(n, 0);
-	exe[n] = '\0';
-	/* BUILD/test/VARIANT/integration/test_lb_ecmp -> BUILD/.. */
-	for (int up = 0; up < 5; up++) {
-		char *s = strrchr(exe, '/');
-
-		cr_assert_not_null(s);
-		*s = '\0';
-	}
-	snprintf(E.script, sizeof(E.script), "%s/tests/lib/lb_ecmp.sh", exe);
-	cr_assert_eq(access(E.script, X_OK), 0, "%s", E.script);
-}
-
 static const char *bird_name(int i)
 {
 	return i == 0 ? "rt" : i == 1 ? "lb1" : "lb2";
@@ -187,7 +168,8 @@ static void setup(void)
 		cr_skip_test("SKIPPED: xmbuf-lb ECMP integration needs root "
 			     "(namespaces, veth, XDP, AF_XDP)");
 	(void)xm_netns_sweep();
-	find_script();
+	cr_assert_not_null(xm_source_path("tests/lib/lb_ecmp.sh", E.script,
+					  sizeof(E.script)));
 	strcpy(E.dir, "/tmp/xmbuf-ecmp.XXXXXX");
 	cr_assert_not_null(mkdtemp(E.dir));
 	setenv("DECAP", xm_lbt_bin("xmbuf-decap", "XMBUF_DECAP"), 1);

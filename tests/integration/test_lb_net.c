@@ -48,6 +48,7 @@
 
 #include "../lib/lb_topo.h"
 #include "../lib/netns.h"
+#include "../lib/proc.h"
 #include "../lib/tcp_echo.h"
 
 #define VIP		XM_LBT_VIP4
@@ -306,15 +307,11 @@ Test(lb_net, sd_notify_with_stats_keeps_the_live_line)
  * drop (a capability name without CAP_, or NULL). */
 static void unit_caps(char *out, size_t len, const char *drop)
 {
-	char exe[PATH_MAX - 64], path[PATH_MAX], line[512];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char path[PATH_MAX], line[512];
 	FILE *f;
 
-	cr_assert_gt(n, 0);
-	exe[n] = '\0';
-	for (int up = 0; up < 5; up++)
-		*strrchr(exe, '/') = '\0';
-	snprintf(path, sizeof(path), "%s/examples/lb/xmbuf-lb@.service", exe);
+	cr_assert_not_null(xm_source_path("examples/lb/xmbuf-lb@.service",
+					  path, sizeof(path)));
 	f = fopen(path, "r");
 	cr_assert_not_null(f, "%s", path);
 	snprintf(out, len, "-all");

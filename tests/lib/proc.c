@@ -11,7 +11,8 @@
  * the same way and exits with the same diagnostics.
  *
  * KPI:
- *   xm_example_path, xm_proc_spawn, xm_proc_read, xm_proc_poll,
+ *   xm_example_path, xm_source_path, xm_proc_spawn, xm_proc_read,
+ *   xm_proc_poll,
  *   xm_proc_reap
  */
 #include <errno.h>
@@ -29,21 +30,16 @@
 
 #include "proc.h"
 
-const char *xm_example_path(const char *name, const char *env, char *buf,
-			    size_t len)
+/* The build directory of this test binary (BUILD/test/VARIANT/KIND/x),
+ * into exe.  @return 0, or -1 with errno set and a message. */
+static int build_dir(char *exe, size_t len)
 {
-	const char *e = env ? getenv(env) : NULL;
-	char exe[PATH_MAX];
-	ssize_t n;
-	int w;
+	ssize_t n = readlink("/proc/self/exe", exe, len - 1);
 
-	if (e && *e)
-		return e;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0) {
 		fprintf(stderr, "readlink /proc/self/exe: %s\n",
 			strerror(errno));
-		return NULL;
+		return -1;
 	}
 	exe[n] = '\0';
 	/* BUILD/test/VARIANT/integration/test_x -> BUILD */
@@ -53,10 +49,24 @@ const char *xm_example_path(const char *name, const char *env, char *buf,
 		if (!slash) {
 			fprintf(stderr, "unexpected test binary path\n");
 			errno = EINVAL;
-			return NULL;
+			return -1;
 		}
 		*slash = '\0';
 	}
+	return 0;
+}
+
+const char *xm_example_path(const char *name, const char *env, char *buf,
+			    size_t len)
+{
+	const char *e = env ? getenv(env) : NULL;
+	char exe[PATH_MAX];
+	int w;
+
+	if (e && *e)
+		return e;
+	if (build_dir(exe, sizeof(exe)))
+		return NULL;
 	w = snprintf(buf, len, "%s/bin/%s", exe, name);
 	if (w < 0 || (size_t)w >= len) {
 		errno = ENAMETOOLONG;
@@ -67,6 +77,28 @@ const char *xm_example_path(const char *name, const char *env, char *buf,
 
 		fprintf(stderr, "%s not found (make examples, or set %s)\n",
 			buf, env ? env : "its path");
+		errno = err;
+		return NULL;
+	}
+	return buf;
+}
+
+const char *xm_source_path(const char *rel, char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	int w;
+
+	if (build_dir(exe, sizeof(exe)))
+		return NULL;
+	w = snprintf(buf, len, "%s/../%s", exe, rel);
+	if (w < 0 || (size_t)w >= len) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (access(buf, R_OK) != 0) {
+		int err = errno;
+
+		fprintf(stderr, "%s: %s\n", buf, strerror(err));
 		errno = err;
 		return NULL;
 	}

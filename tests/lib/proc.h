@@ -36,6 +36,14 @@ const char *xm_example_path(const char *name, const char *env, char *buf,
 			    size_t len);
 
 /**
+ * Path of rel, a file of the source tree, for a test binary built in
+ * the tree's BUILD directory (make's default): BUILD/../rel.
+ * @return buf, or NULL (errno set, a message on stderr) when it is not
+ * there.
+ */
+const char *xm_source_path(const char *rel, char *buf, size_t len);
+
+/**
  * Forks argv[0] (a path) with argv inside ns (NULL: this namespace), at
  * niceness nice (0: inherited).  *out_fd and *err_fd receive the read
  * ends of its stdout and stderr (close-on-exec).
