@@ -755,6 +755,19 @@ static void print_summary(const struct lb *lb, const char *ifname, bool json,
 			xm_ex_json_u64(&j, "xdp_passed", r->st.xdp_passed);
 			xm_ex_json_close(&j);
 		}
+		if (lb->bird_on) {
+			/* What was announced last, and how BIRD was told. */
+			xm_ex_json_object(&j, "bgp");
+			xm_ex_json_str(&j, "device", lb->bird.b_tun);
+			xm_ex_json_u64(&j, "announced", lb->bird.b_announced);
+			xm_ex_json_u64(&j, "addresses", lb->bird.b_addresses);
+			xm_ex_json_u64(&j, "configures",
+				       lb->bird.b_configures);
+			xm_ex_json_u64(&j, "configure_failures",
+				       lb->bird.b_configure_failures);
+			xm_ex_json_bool(&j, "host_drained", lb->host_drained);
+			xm_ex_json_close(&j);
+		}
 		xm_ex_json_object(&j, "audit");
 		xm_ex_json_bool(&j, "ok", audit_ok);
 		xm_ex_json_u64(&j, "held", r->audit_held);

@@ -451,6 +451,8 @@ Test(lb_ecmp, failover_keeps_every_connection_on_its_backend)
 	cr_assert(syn2 > 0 && syn2 < NFAIL, "lb2 took %llu of %d SYNs",
 		  (unsigned long long)syn2, NFAIL);
 	cr_assert_gt(moved, 0, "no connection moved to lb2");
+	cr_assert_geq(xm_lbt_json_u64(E.lbp[1].out, "\"bgp\"", "configures"), 1);
+	cr_assert_eq(xm_lbt_json_u64(E.lbp[1].out, "\"bgp\"", "announced"), 1);
 	cr_log_info("%d connections (%d/%d/%d per backend, %llu started on "
 		    "lb2), withdrawn in %llu ms, 0 resets", NFAIL, per[1],
 		    per[2], per[3], (unsigned long long)syn2,
