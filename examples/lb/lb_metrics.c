@@ -274,6 +274,9 @@ void lb_metrics_format(FILE *o, const struct lb_snap *s)
 	head(o, "xmbuf_lb_icmp_too_big_sent_total", "counter",
 	     "too-big replies sent");
 	one(o, "xmbuf_lb_icmp_too_big_sent_total", s->t.p.icmp_sent);
+	head(o, "xmbuf_lb_checksums_completed_total", "counter",
+	     "TCP/UDP checksums a local sender left partial, finished");
+	one(o, "xmbuf_lb_checksums_completed_total", s->t.p.csum_completed);
 	head(o, "xmbuf_lb_dropped_total", "counter", "every loss, summed");
 	one(o, "xmbuf_lb_dropped_total", lb_losses_total(&s->loss));
 	drops(o, s);
