@@ -18,7 +18,8 @@
  *   -s     capture: --snapshot-length; pktgen: --size; decap: --stats
  *   -B     fwd: --tx-budget; capture: --buffer-size (pktgen: --tx-budget
  *          with no letter)
- *   -p     fwd, lb: --poll; capture has --busy-poll, the opposite default
+ *   -p     fwd, lb: --poll (sleep when idle); capture sleeps when idle
+ *          unless --busy-poll N (which every tool takes) is given
  *   -d, -m, -q, -j, -Q, -F: capture has only the long names (tcpdump's
  *          letters mean other things there: -d dumps the filter, -q is
  *          quiet output, -Q a direction)
@@ -96,6 +97,15 @@ static const struct xm_ex_opt std_opts[XM_EX_O_COUNT] = {
 		.name = "poll", .letter = 'p', .arg = XM_EX_ARG_NONE,
 		.dest = ARGS_OFF(poll),
 		.help = "sleep in poll() when idle (default: busy spin)",
+	},
+	[XM_EX_O_BUSY_POLL] = {
+		.name = "busy-poll", .arg = XM_EX_ARG_U32,
+		.dest = ARGS_OFF(busy_poll), .lo = 0, .hi = 65535,
+		.metavar = "N", .what = "busy-poll budget",
+		.flags = XM_EX_F_RANGE_HINT,
+		.help = "preferred busy polling: each RX/TX burst runs the\n"
+			"NAPI for up to N packets (SO_PREFER_BUSY_POLL,\n"
+			"SO_BUSY_POLL_BUDGET; 0: off, the default)",
 	},
 	[XM_EX_O_FRAMES] = {
 		.name = "frames", .letter = 'F', .arg = XM_EX_ARG_U32,

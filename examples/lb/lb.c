@@ -653,6 +653,7 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 		  .help = "frames per burst, 1.." XM_EX_STR(LB_BURST_MAX)
 			  " (default " XM_EX_STR(LB_BURST_DEFAULT) ")" },
 		XM_EX_STD(XM_EX_O_POLL, 0, NULL),
+		XM_EX_STD(XM_EX_O_BUSY_POLL, 0, NULL),
 		XM_EX_STD(XM_EX_O_FRAMES, 0, NULL),
 		XM_EX_STD(XM_EX_O_JSON, 0, NULL),
 		XM_EX_STD(XM_EX_O_QUIET, 0, NULL),
@@ -792,7 +793,8 @@ static int open_port(struct lb *lb, const struct lb_args *a)
 		.mode = a->ex.mode,
 		.multi_buffer = XM_PORT_MB_OFF,
 		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING |
-			 XM_PORT_F_STEER_NONE);
+			 XM_PORT_F_STEER_NONE,
+		.busy_poll_budget = a->ex.busy_poll);
 
 	lb->port = xm_port_open(lb->u, a->ex.ifname, &po);
 	if (!lb->port)
