@@ -217,6 +217,7 @@ struct xm_port_queue {
 	uint64_t q_tx_completions;
 	uint64_t q_tx_wakeups;
 	uint64_t q_fill_added;
+	uint64_t q_fill_recycled;	/* of q_fill_added: from completions */
 	uint64_t q_fill_starved;
 	uint64_t q_fill_reserve;
 	uint64_t q_rx_wakeups;
