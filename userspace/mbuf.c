@@ -855,19 +855,20 @@ static inline void xm_mb_store64(char *at, uint64_t v)
  * inlined for each chunk size with cshift and msize constants (a
  * variable shift ties up %cl, and with it the registers the loop's
  * invariants need, so they were spilled), and with no call inside (a
- * call would need them saved too): a refused frame ends the loop, with
- * *refused set, and the caller frees it and goes on.
- * @return the index of the descriptor it stopped before (the refused
- * one's successor: it is taken).
+ * call would need them saved too): a frame it refuses ends the loop with
+ * *special set to it (its bit cleared: it is taken), and the caller
+ * frees it and goes on.  A record's first RX frame stays in the loop: a
+ * run of those, after a restart, is every packet for a while.
+ * @return the index of the descriptor it stopped before.
  */
 static inline __attribute__((always_inline)) unsigned int
 xm_rx_wrap_loop(struct xm_umem *u, const struct xm_rxrun *r,
 		uint32_t stride, unsigned int i, unsigned int max,
-		struct xm_mbuf ***op, uint64_t *sump, char **refused,
+		struct xm_mbuf ***op, uint64_t *sump, char **special,
 		const uint32_t cshift, const uint64_t msize)
 {
 	const struct xm_rxdesc *const ring = r->ring;
-	const uint32_t first = r->first, mask = r->mask;
+	const uint32_t mask = r->mask, end = r->first + max;
 	uint64_t *const lent = r->lent;
 	const uint64_t nchunks = r->nchunks;
 	const uint64_t cmask = ((uint64_t)1 << cshift) - 1;
@@ -877,24 +878,28 @@ xm_rx_wrap_loop(struct xm_umem *u, const struct xm_rxrun *r,
 	const uint64_t hdr_w2 = (uint64_t)r->rcv | (uint64_t)1 << 56;
 	struct xm_mbuf **o = *op;
 	uint64_t sum = *sump;
+	uint32_t cons;
 
-	for (; i < max; i++) {
-		const struct xm_rxdesc *d = &ring[(first + i) & mask];
-		uint64_t addr = d->addr, idx = addr >> cshift;
+	for (cons = r->first + i; cons != end; cons++) {
+		const struct xm_rxdesc *d = &ring[cons & mask];
+		uint64_t addr = d->addr, idx = addr >> cshift, w;
 		uint64_t bit = (uint64_t)1 << (idx & 63);
 		uint32_t len = d->len, off = (uint32_t)(addr & cmask);
 		struct xm_mbuf *m;
 		char *frame;
 
 		if (xm_unlikely(d->options & XM_RXDESC_CONTD) ||
-		    xm_unlikely(idx >= nchunks || !(lent[idx / 64] & bit)))
+		    xm_unlikely(idx >= nchunks))
 			break;
-		lent[idx / 64] &= ~bit;
+		w = lent[idx / 64];
+		if (xm_unlikely(!(w & bit)))
+			break;
+		lent[idx / 64] = w & ~bit;
 		frame = base + (idx << cshift);
 		m = (struct xm_mbuf *)(meta + idx * msize);
 		if (xm_unlikely(off + len > stride || !xm_mb_paired_idle(m))) {
-			*refused = frame;
-			i++;
+			*special = frame;
+			cons++;
 			break;
 		}
 		m->m_next = NULL;
@@ -922,7 +927,7 @@ xm_rx_wrap_loop(struct xm_umem *u, const struct xm_rxrun *r,
 	}
 	*op = o;
 	*sump = sum;
-	return i;
+	return cons - r->first;
 }
 
 /* One copy of the loop per chunk size, each with registers of its own. */
@@ -930,10 +935,10 @@ xm_rx_wrap_loop(struct xm_umem *u, const struct xm_rxrun *r,
 static __attribute__((noinline)) unsigned int				\
 name(struct xm_umem *u, const struct xm_rxrun *r, uint32_t stride,	\
      unsigned int i, unsigned int max, struct xm_mbuf ***op,		\
-     uint64_t *sump, char **refused)					\
+     uint64_t *sump, char **special)					\
 {									\
 	(void)stride;							\
-	return xm_rx_wrap_loop(u, r, (st), i, max, op, sump, refused,	\
+	return xm_rx_wrap_loop(u, r, (st), i, max, op, sump, special,	\
 			       (cs), (ms));				\
 }
 XM_RX_WRAP_FN(xm_rx_wrap_2k, 11, XM_MSIZE, 2048)
@@ -962,12 +967,12 @@ unsigned int _xm_rxframe_port_ring(struct xm_umem *u, struct xm_zone *z,
 		       sizeof(struct xm_pkthdr) == 32, "m_pkthdr's words");
 	r->zone = z;
 	for (;;) {
-		char *refused = NULL;
+		char *frame = NULL;
 
-		i = wrap(u, r, stride, i, max, &o, &sum, &refused);
-		if (xm_likely(refused == NULL))
+		i = wrap(u, r, stride, i, max, &o, &sum, &frame);
+		if (xm_likely(frame == NULL))
 			break;
-		xm_zone_free(z, refused);
+		xm_zone_free(z, frame);
 	}
 	r->bytes += sum;
 	r->nout = (unsigned int)(o - out);
@@ -979,33 +984,54 @@ unsigned int _xm_rxframe_port_ring(struct xm_umem *u, struct xm_zone *z,
  * loop's completion-to-fill): an mbuf that is a whole one-mbuf packet and
  * the only reference to a frame of z, with its paired header, is freed as
  * xm_freem would (the header idled), except that the frame does not go
- * to the zone: its address goes to frames[] for the caller's fill ring.
- * From the zone's side the frame stays allocated, as one on a fill ring
- * always is.  Anything else is freed as by xm_freem_bulk.  `make bench
- * B=cost`, fwd: from the zone's free and the fill's allocation, about
- * 50 instructions a packet, to about 15.
- * @return frames written to frames[] (room for n).
+ * to the zone: it goes on the fill ring of struct xm_fillrun, and its
+ * lent bit is set, while the ring has room.  From the zone's side the
+ * frame stays allocated, as one on a fill ring always is.  Anything else
+ * is freed as by xm_freem.  `make bench B=cost`, fwd: from the zone's
+ * free and the fill's allocation, about 50 instructions a packet, to
+ * about 20.
  */
-unsigned int _xm_mbuf_recycle(struct xm_zone *z, struct xm_mbuf *const *ms,
-			      unsigned int n, void **frames)
+static inline __attribute__((always_inline)) unsigned int
+xm_mb_recycle_loop(struct xm_zone *z, struct xm_mbuf *const *ms,
+		   unsigned int n, struct xm_fillrun *f, const uint32_t cshift)
 {
-	unsigned int k = 0;
+	uint64_t *const ring = f->ring, *const lent = f->lent;
+	const uint32_t mask = f->mask, prod0 = f->prod;
+	const char *const base = f->base;
+	uint32_t prod = prod0, end = prod0 + f->room;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct xm_mbuf *m = ms[i];
 
 		xm_mb_assert_live(m, "xm_freem");
-		if (xm_likely(m->m_next == NULL && xm_mb_paired_sole(m) &&
+		if (xm_likely(prod != end && m->m_next == NULL &&
+			      xm_mb_paired_sole(m) &&
 			      m->m_ext.ext_arg1 == z)) {
+			uint64_t off = (uint64_t)(m->m_ext.ext_buf - base);
+			uint64_t idx = off >> cshift;
+
 			xm_mb_set_flags_type(m, XM_MB_IDLE_FLAGS,
 					     XM_MT_NOTMBUF);
 			m->m_ext.ext_count = 0;
-			frames[k++] = m->m_ext.ext_buf;
+			ring[prod++ & mask] = off;
+			lent[idx / 64] |= (uint64_t)1 << (idx % 64);
 		} else {
 			xm_freem(m);
 		}
 	}
-	return k;
+	f->prod = prod;
+	return prod - prod0;
+}
+
+unsigned int _xm_mbuf_recycle(struct xm_zone *z, struct xm_mbuf *const *ms,
+			      unsigned int n, struct xm_fillrun *f)
+{
+	/* the port's two chunk sizes, each with a constant shift */
+	if (f->cshift == 11)
+		return xm_mb_recycle_loop(z, ms, n, f, 11);
+	if (f->cshift == 12)
+		return xm_mb_recycle_loop(z, ms, n, f, 12);
+	return xm_mb_recycle_loop(z, ms, n, f, f->cshift);
 }
 
 uint64_t xm_mtooff(const struct xm_mbuf *m)

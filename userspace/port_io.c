@@ -579,37 +579,37 @@ static void xm_txent_release(struct xm_port *p, struct xm_txent *e)
 static void xm_reap_done(struct xm_port *p, struct xm_port_queue *q,
 			 struct xm_mbuf *const *done, unsigned int nd)
 {
-	void *frames[XM_REAP_BATCH];
-	uint32_t k, room;
+	struct xm_fillrun f;
+	uint32_t room, k;
 
 	if (!p->p_rx) {
 		xm_freem_bulk(done, nd);
 		return;
 	}
-	k = _xm_mbuf_recycle(p->p_zone, done, nd, frames);
-	if (k == 0)
-		return;
 	room = q->q_lent_cnt >= p->p_lend_max ? 0 :
 	       p->p_lend_max - q->q_lent_cnt;
-	if (room > k)
-		room = k;
+	if (room > nd)
+		room = nd;
 	room = room ? xm_prod_free(&q->q_fill, room) : 0;
-	if (room > k)
-		room = k;
-	if (room) {
-		if (p->p_chunk_shift == 11)
-			xm_fill_put(&q->q_fill, q->q_lent, p->p_base, 11,
-				    frames, room);
-		else
-			xm_fill_put(&q->q_fill, q->q_lent, p->p_base, 12,
-				    frames, room);
-		q->q_lent_cnt += room;
-		q->q_fill_added += room;
-		q->q_fill_recycled += room;
+	if (room > nd)
+		room = nd;
+	f = (struct xm_fillrun){
+		.ring = q->q_fill.r_ring,
+		.prod = q->q_fill.r_cached_prod,
+		.mask = q->q_fill.r_mask,
+		.room = room,
+		.cshift = p->p_chunk_shift,
+		.lent = q->q_lent,
+		.base = p->p_base,
+	};
+	k = _xm_mbuf_recycle(p->p_zone, done, nd, &f);
+	if (k) {
+		q->q_fill.r_cached_prod = f.prod;
+		q->q_lent_cnt += k;
+		q->q_fill_added += k;
+		q->q_fill_recycled += k;
 		xm_prod_submit(&q->q_fill);
 	}
-	if (room < k)
-		xm_zone_free_bulk(p->p_zone, frames + room, k - room);
 }
 
 static uint32_t xm_tx_reap(struct xm_port *p, struct xm_port_queue *q)

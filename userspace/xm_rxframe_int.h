@@ -59,16 +59,28 @@ XM_HIDDEN unsigned int _xm_rxframe_port_ring(struct xm_umem *u,
 					     unsigned int max,
 					     struct xm_mbuf **out);
 
+/* Where recycled frames go: a fill ring and its lent bitmap. */
+struct xm_fillrun {
+	uint64_t *ring;			/* the fill ring */
+	uint32_t prod;			/* in: first free index; out: past
+					 * the last frame put */
+	uint32_t mask;			/* ring entries - 1 */
+	uint32_t room;			/* frames it may take */
+	uint32_t cshift;		/* log2(chunk size) */
+	uint64_t *lent;			/* bit i: chunk i is lent */
+	const char *base;		/* the region (offset 0) */
+};
+
 /*
  * The TX completion's side (mbuf.c): frees the n mbufs of ms[], except
  * that the frame of each one that is a one-mbuf packet and the sole
- * reference to a frame of z (its paired header idled, as a free does) is
- * not given back to z but written to frames[], for the caller to lend
- * to the kernel again (or to free to z).
- * @return frames written to frames[] (room for n).
+ * reference to a frame of z (its paired header idled, as a free does)
+ * is not given back to z but put on f's fill ring, its lent bit set,
+ * up to f->room frames.
+ * @return frames put on the ring (f->prod moved past them).
  */
 XM_HIDDEN unsigned int _xm_mbuf_recycle(struct xm_zone *z,
 					struct xm_mbuf *const *ms,
-					unsigned int n, void **frames);
+					unsigned int n, struct xm_fillrun *f);
 
 #endif /* XM_RXFRAME_INT_H */
