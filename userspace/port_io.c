@@ -108,16 +108,19 @@ static uint32_t xm_fill(struct xm_port *p, struct xm_port_queue *q)
 	/*
 	 * Frames in TX flight come back to this ring as they complete
 	 * (xm_reap_done): leave them their room, on the ring and under the
-	 * cap, but never below the low mark.
+	 * cap, but at most half of either and never below the low mark (a
+	 * TX backlog must not starve reception).
 	 */
 	if (xm_unlikely(inflight)) {
 		uint32_t level = r->r_size - free, top = r->r_size;
+		uint32_t keep = inflight < top / 2 ? inflight : top / 2;
 
 		if (top > low)
-			top = top - low > inflight ? top - inflight : low;
+			top = top - low > keep ? top - keep : low;
 		free = level < top ? top - level : 0;
+		keep = inflight < cap / 2 ? inflight : cap / 2;
 		if (cap > low)
-			cap = cap - low > inflight ? cap - inflight : low;
+			cap = cap - low > keep ? cap - keep : low;
 	}
 	if (q->q_lent_cnt >= cap)
 		free = 0;
@@ -622,29 +625,43 @@ static uint32_t xm_tx_reap(struct xm_port *p, struct xm_port_queue *q)
 	const uint32_t tail = q->q_fifo_tail;	/* only tx_burst moves it */
 	struct xm_mbuf *done[XM_REAP_BATCH];
 	unsigned int nd = 0;
+	uint32_t i = 0;
 
 	if (n == 0)
 		return 0;
-	for (uint32_t i = 0; i < n; i++) {
+	/*
+	 * In order, nothing marked: batches of at most XM_REAP_BATCH, each
+	 * entry checked against its completion and released at once (an
+	 * entry past the head is never read again: its kind and object stay
+	 * as they are), the mbufs handed on per batch.
+	 */
+	while (q->q_fifo_ooo == 0 && i < n) {
+		uint32_t stop = n - i < XM_REAP_BATCH ? n : i + XM_REAP_BATCH;
+
+		for (; i < stop; i++) {
+			uint64_t addr = ring[(cons + i) & cmask];
+			struct xm_txent *e = &fifo[head & fmask];
+
+			if (xm_unlikely(head == tail || e->te_addr != addr))
+				break;
+			if (xm_likely(e->te_kind == XM_TXENT_MBUF))
+				done[nd++] = e->te_obj;
+			else
+				xm_txent_release(p, e);
+			head++;
+		}
+		if (nd) {
+			xm_reap_done(p, q, done, nd);
+			nd = 0;
+		}
+		if (i < stop)
+			break;
+	}
+	for (; i < n; i++) {
 		uint64_t addr = ring[(cons + i) & cmask];
 		struct xm_txent *e = &fifo[head & fmask];
 
-		if (xm_likely(q->q_fifo_ooo == 0 && head != tail &&
-			      e->te_addr == addr)) {
-			/* an entry past the head is never read again: its
-			 * kind and object stay as they are */
-			if (e->te_kind == XM_TXENT_MBUF) {
-				done[nd++] = e->te_obj;
-				if (nd == XM_REAP_BATCH) {
-					xm_reap_done(p, q, done, nd);
-					nd = 0;
-				}
-			} else {
-				xm_txent_release(p, e);
-			}
-			head++;
-			continue;
-		}
+		/* the general case: out of order, or marks outstanding */
 		q->q_fifo_head = head;
 		if (head != q->q_fifo_tail && e->te_addr == addr &&
 		    !e->te_done) {
@@ -678,8 +695,6 @@ static uint32_t xm_tx_reap(struct xm_port *p, struct xm_port_queue *q)
 		}
 	}
 	q->q_fifo_head = head;
-	if (nd)
-		xm_reap_done(p, q, done, nd);
 	q->q_comp.r_cached_cons = cons + n;
 	xm_cons_release(&q->q_comp);
 	q->q_tx_completions += n;
