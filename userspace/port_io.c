@@ -809,7 +809,7 @@ xm_tx_run(struct xm_port *p, struct xm_port_queue *q, struct xm_mbuf **pkts,
 	uint32_t tail, fmask = q->q_fifo_mask;
 	uint64_t umem_len = (uint64_t)p->p_nchunks * p->p_chunk, bytes = 0;
 	const uint64_t chunk = p->p_chunk, cmask = chunk - 1;
-	uint32_t room, i;
+	uint32_t room, i, want = n;
 	char *base = p->p_base;
 
 	/* the room, once for the run: no count in the loop */
@@ -818,10 +818,8 @@ xm_tx_run(struct xm_port *p, struct xm_port_queue *q, struct xm_mbuf **pkts,
 		xm_tx_reap(p, q);
 		room = xm_tx_room(q, n);
 	}
-	if (room < n) {
+	if (room < n)
 		n = room;
-		*full = true;	/* unless a packet ends the run before */
-	}
 	ring = q->q_tx.r_ring;
 	prod = q->q_tx.r_cached_prod;
 	tail = q->q_fifo_tail;
@@ -832,12 +830,12 @@ xm_tx_run(struct xm_port *p, struct xm_port_queue *q, struct xm_mbuf **pkts,
 		struct xdp_desc *d;
 		struct xm_txent *e;
 
-		/* within one chunk: no shift by a variable (%cl) */
-		if (m->m_next != NULL || m->m_len <= 0 || off >= umem_len ||
-		    (off & cmask) + len > chunk) {
-			*full = false;
+		/* 1..room to the chunk's end bytes, so within one chunk (no
+		 * shift by a variable, %cl); a length <= 0 wraps to a huge
+		 * len - 1 and fails the same test */
+		if (m->m_next != NULL || off >= umem_len ||
+		    len - 1 >= chunk - (off & cmask))
 			break;
-		}
 		d = &ring[prod++ & tmask];
 		e = &fifo[tail++ & fmask];
 		d->addr = off;
@@ -854,6 +852,9 @@ xm_tx_run(struct xm_port *p, struct xm_port_queue *q, struct xm_mbuf **pkts,
 	q->q_tx_descs += i;
 	q->q_tx_packets += i;
 	q->q_tx_bytes += bytes;
+	/* stopped by the room, not by a packet of another kind */
+	if (i == n && n < want)
+		*full = true;
 	return i;
 }
 
