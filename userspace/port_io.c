@@ -18,8 +18,9 @@
  *
  * Frame conservation: a frame on a fill ring, in the kernel or on an RX
  * ring not yet read is recorded in the socket's q_lent bitmap; one on the
- * TX path has its entry in q_fifo.  Closing a socket returns both sets to
- * the zone (_xm_port_queue_reclaim), after the kernel has let go of the
+ * TX path has its entry in q_fifo; a completed one kept for the next
+ * refill is in q_stash.  Closing a socket returns the three sets to the
+ * zone (_xm_port_queue_reclaim), after the kernel has let go of the
  * socket.
  *
  * Official port KPI (xm_port.h): xm_port_rx_burst, xm_port_tx_burst,
@@ -119,6 +120,21 @@ static uint32_t xm_fill(struct xm_port *p, struct xm_port_queue *q)
 		free = 0;
 	else if (free > cap - q->q_lent_cnt)
 		free = cap - q->q_lent_cnt;
+	if (q->q_stash_cnt && free) {
+		/* completed frames kept for this (xm_reap_done) first */
+		uint32_t n = q->q_stash_cnt < free ? q->q_stash_cnt : free;
+		void *const *from = q->q_stash + q->q_stash_cnt - n;
+
+		if (p->p_chunk_shift == 11)
+			xm_fill_put(r, q->q_lent, p->p_base, 11, from, n);
+		else
+			xm_fill_put(r, q->q_lent, p->p_base, 12, from, n);
+		q->q_stash_cnt -= n;
+		q->q_lent_cnt += n;
+		q->q_fill_recycled += n;
+		free -= n;
+		added += n;
+	}
 	while (free >= XM_PORT_FILL_BATCH) {
 		uint32_t level = r->r_size - free;
 		unsigned int n = XM_PORT_FILL_BATCH;
@@ -570,8 +586,12 @@ static void xm_txent_release(struct xm_port *p, struct xm_txent *e)
  * held the only reference go straight back on this queue's fill ring
  * (_xm_mbuf_recycle idles their headers), as the raw l2fwd loop hands
  * its completions to the fill ring, as far as the ring and the lending
- * cap have room; the rest go to the zone, and everything of a TX-only
- * port is freed as usual.
+ * cap have room, and then into the queue's stash (q_stash), which the
+ * next refill empties first: under copy mode's lending cap a reap
+ * often comes before the RX burst that makes room (xmbuf-lb's idle
+ * flush: `make bench B=cost`, lb, every frame went through the zone).
+ * The rest go to the zone, and everything of a TX-only port is freed as
+ * usual.
  */
 static void xm_reap_done(struct xm_port *p, struct xm_port_queue *q,
 			 struct xm_mbuf *const *done, unsigned int nd)
@@ -598,8 +618,12 @@ static void xm_reap_done(struct xm_port *p, struct xm_port_queue *q,
 		.cshift = p->p_chunk_shift,
 		.lent = q->q_lent,
 		.base = p->p_base,
+		.spill = q->q_stash,
+		.spill_room = XM_PORT_STASH,
+		.nspill = q->q_stash_cnt,
 	};
 	k = _xm_mbuf_recycle(p->p_zone, done, nd, &f);
+	q->q_stash_cnt = f.nspill;
 	if (k) {
 		q->q_fill.r_cached_prod = f.prod;
 		q->q_lent_cnt += k;
@@ -971,6 +995,9 @@ void _xm_port_queue_reclaim(struct xm_port *p, struct xm_port_queue *q)
 		xm_txent_release(p, &q->q_fifo[j & q->q_fifo_mask]);
 	q->q_fifo_head = q->q_fifo_tail;
 	q->q_fifo_ooo = 0;
+	if (q->q_stash_cnt)
+		xm_zone_free_bulk(p->p_zone, q->q_stash, q->q_stash_cnt);
+	q->q_stash_cnt = 0;
 	if (q->q_lent == NULL)
 		return;
 	for (uint64_t w = 0; w < (p->p_nchunks + 63) / 64; w++) {

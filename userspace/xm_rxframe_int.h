@@ -69,6 +69,9 @@ struct xm_fillrun {
 	uint32_t cshift;		/* log2(chunk size) */
 	uint64_t *lent;			/* bit i: chunk i is lent */
 	const char *base;		/* the region (offset 0) */
+	void **spill;			/* frames with no room on the ring */
+	uint32_t spill_room;		/* entries spill[] may take */
+	uint32_t nspill;		/* in/out: entries in spill[] */
 };
 
 /*
@@ -76,7 +79,8 @@ struct xm_fillrun {
  * that the frame of each one that is a one-mbuf packet and the sole
  * reference to a frame of z (its paired header idled, as a free does)
  * is not given back to z but put on f's fill ring, its lent bit set,
- * up to f->room frames.
+ * up to f->room frames, then in f->spill[] (not lent), up to
+ * f->spill_room entries in all.
  * @return frames put on the ring (f->prod moved past them).
  */
 XM_HIDDEN unsigned int _xm_mbuf_recycle(struct xm_zone *z,

@@ -948,7 +948,7 @@ Test(port, forward_two_pairs_same_frame_no_copy)
  * still comes home at close.  Before, each one went to the zone and the
  * next refill took it out again (fill_recycled did not exist: 0).
  */
-Test(port, reflect_recycles_completed_frames_to_the_fill_ring)
+static void reflect_round(uint32_t flags)
 {
 	enum { N = 600 };
 	struct xm_mbuf *pkts[BURST];
@@ -956,9 +956,10 @@ Test(port, reflect_recycles_completed_frames_to_the_fill_ring)
 	uint32_t sent = 0, fwd = 0;
 	struct xm_port_stats st;
 	uint64_t deadline;
+	XM_OPTS(xm_port_opts, po, .mode = XM_PORT_MODE_COPY, .flags = flags);
 
 	env(1500, 1, false);
-	F.p1 = xm_port_open(F.u, F.v1.a, NULL);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
 	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
 	deadline = xm_now_ms() + 20000;
 	while (fwd < N && xm_now_ms() < deadline) {
@@ -1003,6 +1004,17 @@ Test(port, reflect_recycles_completed_frames_to_the_fill_ring)
 	cr_assert_leq(st.fill_recycled, st.tx_completions);
 	cr_assert_leq(st.fill_recycled, st.fill_added);
 	audit_home();
+}
+
+Test(port, reflect_recycles_completed_frames_to_the_fill_ring)
+{
+	reflect_round(0);
+}
+
+/* The same under the copy-mode lending cap (xmbuf-fwd's and -lb's). */
+Test(port, reflect_recycles_under_the_lending_cap)
+{
+	reflect_round(XM_PORT_F_LEND_RX_RING);
 }
 
 /* --------------------------------------------------------- multi-queue */

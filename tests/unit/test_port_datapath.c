@@ -429,37 +429,57 @@ Test(port_datapath, reap_releases_from_the_head_in_any_order)
 
 /*
  * On a port that receives too, completed frames of its zone go on its
- * fill ring (fill_recycled), as far as the ring has room; the rest go
- * to the zone.
+ * fill ring (fill_recycled) as far as the ring has room, then into the
+ * queue's stash (XM_PORT_STASH frames), which the next refill empties
+ * before it takes anything from the zone; past that they go to the zone.
  */
-Test(port_datapath, reap_recycles_to_the_fill_ring_while_it_has_room)
+Test(port_datapath, reap_recycles_to_the_fill_ring_then_the_stash)
 {
+	enum { N = 40 + XM_PORT_STASH + 20 };
 	static struct fake_port fp;
-	struct xm_mbuf *ms[100];
+	static struct xm_mbuf *ms[N];
+	static int order[N];
 	struct xm_port_stats st;
-	int order[100];
+	struct xm_zone_stats z0, z1;
 
 	fake_port_init(&fp, true);
-	fake_send(&fp, ms, 100);
-	for (int i = 0; i < 100; i++)
+	fake_send(&fp, ms, N);
+	for (int i = 0; i < N; i++)
 		order[i] = i;
 	/* the fill ring has 40 free slots */
 	fp.fill_prod = fp.q.q_fill.r_cached_prod = 216;
-	fake_complete(&fp, ms, order, 100);
-	cr_assert_eq(xm_port_tx_complete(&fp.p, 0), 100);
+	fake_complete(&fp, ms, order, N);
+	cr_assert_eq(xm_port_tx_complete(&fp.p, 0), N);
 	cr_assert_eq(in_flight(&fp), 0);
 	cr_assert_eq(fp.fill_prod, 256, "fill ring not submitted");
 	cr_assert_eq(fp.q.q_lent_cnt, 40);
+	cr_assert_eq(fp.q.q_stash_cnt, XM_PORT_STASH);
 	cr_assert_eq(xm_port_queue_stats(&fp.p, 0, &st), 0);
 	cr_assert_eq(st.fill_recycled, 40);
 	cr_assert_eq(st.fill_added, 40);
-	cr_assert_eq(mt_held(tu), 40, "the 60 without room are not home");
-	for (uint32_t i = 216; i < 256; i++) {
-		char *frame = (char *)xm_umem_base(tu) + fp.fill[i & 255];
+	cr_assert_eq(mt_held(tu), 40 + XM_PORT_STASH,
+		     "the 20 past the stash are not home");
+	for (uint32_t i = 216; i < 256; i++)
+		cr_assert(bit_of(fp.lent, (char *)xm_umem_base(tu) +
+				 fp.fill[i & 255]));
 
-		cr_assert(bit_of(fp.lent, frame));
-		xm_zone_free(clust(), frame);
-	}
+	/* the "kernel" takes 100 frames off the fill ring: the refill
+	 * puts the stash's frames there, not the zone's */
+	fp.fill_cons = 100;
+	cr_assert_eq(xm_zone_stats(clust(), &z0), 0);
+	cr_assert_gt(xm_port_refill(&fp.p, 0), 0);
+	cr_assert_eq(xm_zone_stats(clust(), &z1), 0);
+	cr_assert_eq(xm_port_queue_stats(&fp.p, 0, &st), 0);
+	cr_assert_eq(st.fill_recycled, 40 + 100);
+	cr_assert_eq(fp.q.q_stash_cnt, XM_PORT_STASH - 100);
+	cr_assert_eq(z1.requests, z0.requests, "the refill took from the zone "
+		     "with frames in the stash");
+	cr_assert_eq(fp.fill_prod, 356);
+
+	/* close: the stash and the lent frames back to the zone */
+	_xm_port_queue_reclaim(&fp.p, &fp.q);
+	cr_assert_eq(fp.q.q_stash_cnt, 0);
+	cr_assert_eq(fp.q.q_lent_cnt, 0);
 	free(fp.lent);
 	mt_assert_clean(tu);
 }
