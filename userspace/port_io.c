@@ -98,6 +98,10 @@ static uint32_t xm_fill(struct xm_port *p, struct xm_port_queue *q)
 	uint32_t free, added = 0, cap = p->p_lend_max;
 	uint32_t inflight = q->q_fifo_tail - q->q_fifo_head;
 
+	/* at the cap (copy mode, the kernel holds all it may): nothing to
+	 * do, and an idle poll comes here every time */
+	if (q->q_lent_cnt >= cap)
+		return 0;
 	free = xm_prod_free(r, XM_PORT_FILL_BATCH);
 	/*
 	 * Frames in TX flight come back to this ring as they complete
