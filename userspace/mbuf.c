@@ -830,65 +830,81 @@ out_inval:
 
 /*
  * xm_rxframe() of a run of one-descriptor packets, read straight off the
- * port's RX ring: n descriptors from index first (ring: struct xm_rxdesc,
- * the kernel's struct xdp_desc; mask: entries - 1).  The port has made
- * sure already that each frame is one of z's chunks that it lent to the
- * kernel (the queue's lent bit), so none of xm_rxframe's lookups and
- * argument checks are needed: the frame is the descriptor's address with
- * the chunk offset masked off (cmask: chunk - 1), the header's address is
- * arithmetic, and what is written is xm_rxframe(..., XM_PKTHDR)'s header
- * plus rcvport and rcvqueue (rcv: rcvport | rcvqueue << 16).  One call a
- * run, with the loop's invariants in registers: `make bench B=cost`,
- * rxdrop, the wrap went from 81 instructions a packet (xm_rxframe) to
- * about 25.
+ * port's RX ring (struct xm_rxrun, xm_rxframe_int.h), in one pass: each
+ * descriptor's frame is checked against the caller's bitmap of the frames
+ * it lent to the kernel, its bit cleared, and the frame wrapped.  A frame
+ * lent is one of z's chunks, so none of xm_rxframe's lookups and argument
+ * checks are needed: the frame and its header are the chunk index
+ * (address >> chunk shift) scaled, and what is written is
+ * xm_rxframe(..., XM_PKTHDR)'s header plus rcvport and rcvqueue.  One
+ * call a run, with the loop's invariants in registers.  `make bench
+ * B=cost`, rxdrop: the wrap went from 81 instructions a packet
+ * (xm_rxframe) to about 45 in two passes (the port's bit check, then
+ * this wrap, each reading the descriptors), and to about 30 in this one.
  * A frame whose data would run past it (EINVAL) or whose header is live
- * (EBUSY: a bug somewhere) is not wrapped; it goes back to z.
- * @return mbufs stored in out[] (n less the frames refused); *bytes grows
- * by their lengths.
+ * (EBUSY: a bug somewhere) is not wrapped; it goes back to z (its bit
+ * cleared all the same: the caller no longer has it lent).
  */
 static inline void xm_mb_store64(char *at, uint64_t v)
 {
 	memcpy(at, &v, sizeof(v));
 }
 
-unsigned int _xm_rxframe_port_ring(struct xm_umem *u, struct xm_zone *z,
-				   const struct xm_rxdesc *ring,
-				   uint32_t first, uint32_t mask,
-				   uint64_t cmask, unsigned int n,
-				   uint32_t rcv, struct xm_mbuf **out,
-				   uint64_t *bytes)
+/*
+ * The loop of _xm_rxframe_port_ring from descriptor i on, up to max:
+ * inlined for each chunk size with cshift and msize constants (a
+ * variable shift ties up %cl, and with it the registers the loop's
+ * invariants need, so they were spilled), and with no call inside (a
+ * call would need them saved too): a frame it refuses ends the loop with
+ * *special set to it (its bit cleared: it is taken), and the caller
+ * frees it and goes on.  A record's first RX frame stays in the loop: a
+ * run of those, after a restart, is every packet for a while.
+ * @return the index of the descriptor it stopped before.
+ */
+static inline __attribute__((always_inline)) unsigned int
+xm_rx_wrap_loop(struct xm_umem *u, const struct xm_rxrun *r,
+		uint32_t stride, unsigned int i, unsigned int max,
+		struct xm_mbuf ***op, uint64_t *sump, char **special,
+		const uint32_t cshift, const uint64_t msize)
 {
-	/* read once: the stores into headers could alias them otherwise */
-	const uint32_t stride = z->uz_stride, rshift = u->u_meta_rshift;
-	const uintptr_t bias = u->u_meta_bias;
-	char *const base = u->u_base;
+	const struct xm_rxdesc *const ring = r->ring;
+	const uint32_t mask = r->mask, end = r->first + max;
+	uint64_t *const lent = r->lent;
+	const uint64_t nchunks = r->nchunks;
+	const uint64_t cmask = ((uint64_t)1 << cshift) - 1;
+	char *const base = u->u_base, *const meta = u->u_meta;
 	/* m_pkthdr's third word: rcvport, rcvqueue, ether_vtag 0, rsstype 0,
 	 * nsegs 1 (checked below) */
-	const uint64_t hdr_w2 = (uint64_t)rcv | (uint64_t)1 << 56;
-	struct xm_mbuf **o = out;
-	uint64_t sum = 0;
+	const uint64_t hdr_w2 = (uint64_t)r->rcv | (uint64_t)1 << 56;
+	struct xm_mbuf **o = *op;
+	uint64_t sum = *sump;
+	uint32_t cons;
 
-	_Static_assert(offsetof(struct xm_pkthdr, rcvport) == 16 &&
-		       offsetof(struct xm_pkthdr, rcvqueue) == 18 &&
-		       offsetof(struct xm_pkthdr, nsegs) == 23 &&
-		       sizeof(struct xm_pkthdr) == 32, "m_pkthdr's words");
-	for (unsigned int i = 0; i < n; i++) {
-		const struct xm_rxdesc *d = &ring[(first + i) & mask];
-		uint64_t addr = d->addr;
+	for (cons = r->first + i; cons != end; cons++) {
+		const struct xm_rxdesc *d = &ring[cons & mask];
+		uint64_t addr = d->addr, idx = addr >> cshift, w;
+		uint64_t bit = (uint64_t)1 << (idx & 63);
 		uint32_t len = d->len, off = (uint32_t)(addr & cmask);
-		char *frame = base + (addr & ~cmask);
-		struct xm_mbuf *m = xm_likely(rshift < 64) ?
-			(struct xm_mbuf *)(bias + ((uintptr_t)frame >> rshift)) :
-			xm_mb_paired(u, frame);
+		struct xm_mbuf *m;
+		char *frame;
 
+		if (xm_unlikely(d->options & XM_RXDESC_CONTD) ||
+		    xm_unlikely(idx >= nchunks))
+			break;
+		w = lent[idx / 64];
+		if (xm_unlikely(!(w & bit)))
+			break;
+		lent[idx / 64] = w & ~bit;
+		frame = base + (idx << cshift);
+		m = (struct xm_mbuf *)(meta + idx * msize);
 		if (xm_unlikely(off + len > stride || !xm_mb_paired_idle(m))) {
-			xm_zone_free(z, frame);
-			continue;
+			*special = frame;
+			cons++;
+			break;
 		}
 		m->m_next = NULL;
 		m->m_nextpkt = NULL;
 		m->m_data = frame + off;
-		m->m_umem = u;
 		xm_mb_set_len_flags_type(m, (int32_t)len,
 					 XM_PKTHDR | XM_EXT | XM_PAIRED,
 					 XM_MT_DATA);
@@ -898,12 +914,134 @@ unsigned int _xm_rxframe_port_ring(struct xm_umem *u, struct xm_zone *z,
 		xm_mb_store64((char *)&m->m_pkthdr + 8, 0);
 		xm_mb_store64((char *)&m->m_pkthdr + 16, hdr_w2);
 		xm_mb_store64((char *)&m->m_pkthdr + 24, 0);
-		xm_mb_pair_ext(m, z, frame, stride, XM_EXT_RXFRAME);
+		/* m_umem is fixed for a paired header, as its storage fields
+		 * are: written with them on the record's first use */
+		if (xm_unlikely(m->m_ext.ext_type != XM_EXT_RXFRAME))
+			m->m_umem = u;
+		XM_ASSERT(m->m_umem == u, ("xmbuf: %s: paired header %p of "
+					   "frame %p names umem %p\n",
+					   __func__, m, frame, m->m_umem));
+		xm_mb_pair_ext(m, r->zone, frame, stride, XM_EXT_RXFRAME);
 		*o++ = m;
 		sum += len;
 	}
-	*bytes += sum;
-	return (unsigned int)(o - out);
+	*op = o;
+	*sump = sum;
+	return cons - r->first;
+}
+
+/* One copy of the loop per chunk size, each with registers of its own. */
+#define XM_RX_WRAP_FN(name, cs, ms, st)				\
+static __attribute__((noinline)) unsigned int				\
+name(struct xm_umem *u, const struct xm_rxrun *r, uint32_t stride,	\
+     unsigned int i, unsigned int max, struct xm_mbuf ***op,		\
+     uint64_t *sump, char **special)					\
+{									\
+	(void)stride;							\
+	return xm_rx_wrap_loop(u, r, (st), i, max, op, sump, special,	\
+			       (cs), (ms));				\
+}
+XM_RX_WRAP_FN(xm_rx_wrap_2k, 11, XM_MSIZE, 2048)
+XM_RX_WRAP_FN(xm_rx_wrap_4k, 12, XM_MSIZE, 4096)
+XM_RX_WRAP_FN(xm_rx_wrap_any, u->u_chunk_shift, u->u_meta_size, stride)
+
+unsigned int _xm_rxframe_port_ring(struct xm_umem *u, struct xm_zone *z,
+				   struct xm_rxrun *r, unsigned int max,
+				   struct xm_mbuf **out)
+{
+	const uint32_t stride = z->uz_stride;
+	struct xm_mbuf **o = out;
+	uint64_t sum = 0;
+	unsigned int i = 0;
+	unsigned int (*wrap)(struct xm_umem *, const struct xm_rxrun *,
+			     uint32_t, unsigned int, unsigned int,
+			     struct xm_mbuf ***, uint64_t *, char **) =
+		u->u_meta_size != XM_MSIZE ||
+		stride != 1u << u->u_chunk_shift ? xm_rx_wrap_any :
+		stride == 2048 ? xm_rx_wrap_2k :
+		stride == 4096 ? xm_rx_wrap_4k : xm_rx_wrap_any;
+
+	_Static_assert(offsetof(struct xm_pkthdr, rcvport) == 16 &&
+		       offsetof(struct xm_pkthdr, rcvqueue) == 18 &&
+		       offsetof(struct xm_pkthdr, nsegs) == 23 &&
+		       sizeof(struct xm_pkthdr) == 32, "m_pkthdr's words");
+	r->zone = z;
+	for (;;) {
+		char *frame = NULL;
+
+		i = wrap(u, r, stride, i, max, &o, &sum, &frame);
+		if (xm_likely(frame == NULL))
+			break;
+		xm_zone_free(z, frame);
+	}
+	r->bytes += sum;
+	r->nout = (unsigned int)(o - out);
+	return i;
+}
+
+/*
+ * What a TX completion does with the port's own frames (the raw l2fwd
+ * loop's completion-to-fill): an mbuf that is a whole one-mbuf packet and
+ * the only reference to a frame of z, with its paired header, is freed as
+ * xm_freem would (the header idled), except that the frame does not go
+ * to the zone: it goes on the fill ring of struct xm_fillrun, and its
+ * lent bit is set, while the ring has room.  From the zone's side the
+ * frame stays allocated, as one on a fill ring always is.  Anything else
+ * is freed as by xm_freem.  Once the ring has no room, such frames go to
+ * f->spill[] instead (up to f->spill_room), idled the same way, for the
+ * caller's next refill.  `make bench B=cost`, fwd: from the zone's free
+ * and the fill's allocation, about 50 instructions a packet, to about
+ * 30.
+ */
+static inline __attribute__((always_inline)) unsigned int
+xm_mb_recycle_loop(struct xm_zone *z, struct xm_mbuf *const *ms,
+		   unsigned int n, struct xm_fillrun *f, const uint32_t cshift)
+{
+	uint64_t *const ring = f->ring, *const lent = f->lent;
+	const uint32_t mask = f->mask, prod0 = f->prod;
+	const char *const base = f->base;
+	uint32_t prod = prod0, end = prod0 + f->room;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct xm_mbuf *m = ms[i];
+		char *frame;
+
+		xm_mb_assert_live(m, "xm_freem");
+		if (xm_unlikely(m->m_next != NULL || !xm_mb_paired_sole(m) ||
+				m->m_ext.ext_arg1 != z)) {
+			xm_freem(m);
+			continue;
+		}
+		frame = m->m_ext.ext_buf;
+		xm_mb_set_flags_type(m, XM_MB_IDLE_FLAGS, XM_MT_NOTMBUF);
+		m->m_ext.ext_count = 0;
+		if (xm_likely(prod != end)) {
+			uint64_t off = (uint64_t)(frame - base);
+			uint64_t idx = off >> cshift;
+
+			ring[prod++ & mask] = off;
+			lent[idx / 64] |= (uint64_t)1 << (idx % 64);
+		} else if (f->nspill < f->spill_room) {
+			/* the ring is full: kept for the next refill */
+			f->spill[f->nspill++] = frame;
+		} else {
+			/* what xm_freem does with it */
+			xm_zone_free(z, frame);
+		}
+	}
+	f->prod = prod;
+	return prod - prod0;
+}
+
+unsigned int _xm_mbuf_recycle(struct xm_zone *z, struct xm_mbuf *const *ms,
+			      unsigned int n, struct xm_fillrun *f)
+{
+	/* the port's two chunk sizes, each with a constant shift */
+	if (f->cshift == 11)
+		return xm_mb_recycle_loop(z, ms, n, f, 11);
+	if (f->cshift == 12)
+		return xm_mb_recycle_loop(z, ms, n, f, 12);
+	return xm_mb_recycle_loop(z, ms, n, f, f->cshift);
 }
 
 uint64_t xm_mtooff(const struct xm_mbuf *m)

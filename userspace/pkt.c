@@ -70,8 +70,9 @@ static inline bool is_echo(const struct xm_pkt_info *pi)
  * The L4 header at off, inside an IP packet ending at end (end <= len).
  * Called for unfragmented packets and first fragments only.
  */
-static int parse_l4(const uint8_t *p, uint32_t off, uint32_t end,
-		    uint32_t cap, struct xm_pkt_info *pi)
+static inline __attribute__((always_inline)) int
+parse_l4(const uint8_t *p, uint32_t off, uint32_t end, uint32_t cap,
+	 struct xm_pkt_info *pi)
 {
 	uint32_t avail = end - off;
 	bool frag = pi->pi_flags & XM_PKT_F_FRAG;
@@ -147,8 +148,8 @@ other:
 }
 
 /* Fragment checks shared by both versions; fdata: bytes in this fragment. */
-static int check_frag(struct xm_pkt_info *pi, uint32_t foff, bool more,
-		      uint32_t fdata)
+static inline int check_frag(struct xm_pkt_info *pi, uint32_t foff, bool more,
+			     uint32_t fdata)
 {
 	if (foff == 0 && !more)
 		return 0;
@@ -164,8 +165,9 @@ static int check_frag(struct xm_pkt_info *pi, uint32_t foff, bool more,
 	return 0;
 }
 
-static int parse_ipv4(const uint8_t *p, uint32_t off, uint32_t cap,
-		      uint32_t len, struct xm_pkt_info *pi)
+static inline __attribute__((always_inline)) int
+parse_ipv4(const uint8_t *p, uint32_t off, uint32_t cap, uint32_t len,
+	   struct xm_pkt_info *pi)
 {
 	struct xm_pkt_ip *ip = &pi->pi_ip;
 	uint32_t hlen, totlen, foff;
@@ -349,8 +351,9 @@ upper:
 	return parse_l4(p, cur, end, cap, pi);
 }
 
-static int parse_l3(const uint8_t *p, uint32_t off, uint32_t cap,
-		    uint32_t len, struct xm_pkt_info *pi)
+static inline __attribute__((always_inline)) int
+parse_l3(const uint8_t *p, uint32_t off, uint32_t cap, uint32_t len,
+	 struct xm_pkt_info *pi)
 {
 	pi->pi_l3_off = off;
 	switch (pi->pi_eth.eth_type) {

@@ -134,6 +134,7 @@ static void xm_queue_stats(struct xm_port_queue *q, struct xm_port_stats *st)
 	st->tx_wakeups += q->q_tx_wakeups;
 	st->rx_wakeups += q->q_rx_wakeups;
 	st->fill_added += q->q_fill_added;
+	st->fill_recycled += q->q_fill_recycled;
 	st->fill_starved += q->q_fill_starved;
 	st->fill_reserve += q->q_fill_reserve;
 

@@ -12,12 +12,15 @@
  *      | RX ring:   frames back, wrapped by xm_rxframe() -> mbufs
  *      | TX ring:   frames of the application's chains, each one's
  *      |            mbuf reference parked in q_fifo until completion
- *      v completion ring: the parked reference is dropped (xm_free)
+ *      v completion ring: the parked reference is dropped (xm_free);
+ *                 a sole one of the port's own frame puts the frame
+ *                 straight back on the fill ring (xm_reap_done)
  *
  * Frame conservation: a frame on a fill ring, in the kernel or on an RX
  * ring not yet read is recorded in the socket's q_lent bitmap; one on the
- * TX path has its entry in q_fifo.  Closing a socket returns both sets to
- * the zone (_xm_port_queue_reclaim), after the kernel has let go of the
+ * TX path has its entry in q_fifo; a completed one kept for the next
+ * refill is in q_stash.  Closing a socket returns the three sets to the
+ * zone (_xm_port_queue_reclaim), after the kernel has let go of the
  * socket.
  *
  * Official port KPI (xm_port.h): xm_port_rx_burst, xm_port_tx_burst,
@@ -40,15 +43,6 @@
 
 /* ------------------------------------------------------------ frames */
 
-static inline void xm_lent_set(struct xm_port *p, struct xm_port_queue *q,
-			       uint64_t off)
-{
-	uint64_t i = off >> p->p_chunk_shift;
-
-	q->q_lent[i / 64] |= 1ULL << (i % 64);
-	q->q_lent_cnt++;
-}
-
 /* @return false when the frame was not lent (a kernel bug or ours). */
 static inline bool xm_lent_clear(struct xm_port *p, struct xm_port_queue *q,
 				 uint64_t off)
@@ -66,6 +60,28 @@ static inline bool xm_lent_clear(struct xm_port *p, struct xm_port_queue *q,
 /* ---------------------------------------------------------------- fill */
 
 /*
+ * Puts n frames on the fill ring and marks them lent, with the ring's
+ * and the bitmap's fields in locals: stores into the ring could alias
+ * them otherwise, and every one would be loaded again per frame.
+ */
+static inline __attribute__((always_inline)) void
+xm_fill_put(struct xm_ring *r, uint64_t *lent, const char *base,
+	    uint32_t shift, void *const *items, unsigned int n)
+{
+	uint64_t *ring = r->r_ring;
+	uint32_t prod = r->r_cached_prod, mask = r->r_mask;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t off = (uint64_t)((const char *)items[i] - base);
+		uint64_t idx = off >> shift;
+
+		ring[(prod + i) & mask] = off;
+		lent[idx / 64] |= (uint64_t)1 << (idx % 64);
+	}
+	r->r_cached_prod = prod + n;
+}
+
+/*
  * Tops up the fill ring in batches.  When the zone is short and the ring
  * is running low, the emergency reserve keeps it stocked (the reserve
  * exists for exactly this: an application holding many frames must not
@@ -79,14 +95,50 @@ static uint32_t xm_fill(struct xm_port *p, struct xm_port_queue *q)
 	uint32_t low = r->r_size / 8 > 2 * XM_PORT_FILL_BATCH ?
 		       r->r_size / 8 : 2 * XM_PORT_FILL_BATCH;
 	void *items[XM_PORT_FILL_BATCH];
-	uint32_t free, added = 0;
-	uint64_t *ring = r->r_ring;
+	uint32_t free, added = 0, cap = p->p_lend_max;
+	uint32_t inflight = q->q_fifo_tail - q->q_fifo_head;
 
+	/* at the cap (copy mode, the kernel holds all it may): nothing to
+	 * do, and an idle poll comes here every time */
+	if (q->q_lent_cnt >= cap)
+		return 0;
 	free = xm_prod_free(r, XM_PORT_FILL_BATCH);
-	if (q->q_lent_cnt >= p->p_lend_max)
+	/*
+	 * Frames in TX flight come back to this ring as they complete
+	 * (xm_reap_done): leave them their room, on the ring and under the
+	 * cap, but at most half of either and never below the low mark (a
+	 * TX backlog must not starve reception).
+	 */
+	if (xm_unlikely(inflight)) {
+		uint32_t level = r->r_size - free, top = r->r_size;
+		uint32_t keep = inflight < top / 2 ? inflight : top / 2;
+
+		if (top > low)
+			top = top - low > keep ? top - keep : low;
+		free = level < top ? top - level : 0;
+		keep = inflight < cap / 2 ? inflight : cap / 2;
+		if (cap > low)
+			cap = cap - low > keep ? cap - keep : low;
+	}
+	if (q->q_lent_cnt >= cap)
 		free = 0;
-	else if (free > p->p_lend_max - q->q_lent_cnt)
-		free = p->p_lend_max - q->q_lent_cnt;
+	else if (free > cap - q->q_lent_cnt)
+		free = cap - q->q_lent_cnt;
+	if (q->q_stash_cnt && free) {
+		/* completed frames kept for this (xm_reap_done) first */
+		uint32_t n = q->q_stash_cnt < free ? q->q_stash_cnt : free;
+		void *const *from = q->q_stash + q->q_stash_cnt - n;
+
+		if (p->p_chunk_shift == 11)
+			xm_fill_put(r, q->q_lent, p->p_base, 11, from, n);
+		else
+			xm_fill_put(r, q->q_lent, p->p_base, 12, from, n);
+		q->q_stash_cnt -= n;
+		q->q_lent_cnt += n;
+		q->q_fill_recycled += n;
+		free -= n;
+		added += n;
+	}
 	while (free >= XM_PORT_FILL_BATCH) {
 		uint32_t level = r->r_size - free;
 		unsigned int n = XM_PORT_FILL_BATCH;
@@ -112,13 +164,13 @@ static uint32_t xm_fill(struct xm_port *p, struct xm_port_queue *q)
 				q->q_fill_reserve++;
 			}
 		}
-		for (unsigned int i = 0; i < n; i++) {
-			uint64_t off = (uint64_t)((char *)items[i] - p->p_base);
-
-			ring[(r->r_cached_prod + i) & r->r_mask] = off;
-			xm_lent_set(p, q, off);
-		}
-		r->r_cached_prod += n;
+		/* the two chunk sizes a port takes, each with a constant
+		 * shift (a variable one holds %cl: -3 instructions a frame) */
+		if (p->p_chunk_shift == 11)
+			xm_fill_put(r, q->q_lent, p->p_base, 11, items, n);
+		else
+			xm_fill_put(r, q->q_lent, p->p_base, 12, items, n);
+		q->q_lent_cnt += n;
 		free -= n;
 		added += n;
 		if (n < XM_PORT_FILL_BATCH)
@@ -186,50 +238,49 @@ static inline void xm_rx_meta(struct xm_port *p, struct xm_mbuf *m,
 
 /*
  * Takes a run of one-descriptor packets from the RX ring, from index
- * done on, at most max descriptors and room packets: checks and clears
- * each frame's lent bit, then wraps them all in one call
- * (_xm_rxframe_port_ring, which reads the descriptors again), with the
- * ring's fields read once.  Stops before a descriptor that continues a
- * packet or names a frame not lent, which the caller's one-descriptor
- * path takes.  Metadata is read after the wrap.
+ * done on, at most max descriptors and room packets, in one call to the
+ * mbuf layer (_xm_rxframe_port_ring), which checks and clears each
+ * frame's lent bit and wraps it in the same pass, with the ring's fields
+ * read once.  It stops before a descriptor that continues a packet or
+ * names a frame not lent, which the caller's one-descriptor path takes.
+ * Metadata is read after the wrap.
  * @return descriptors consumed; *npkts and *bytes grow by what was
  * wrapped (a frame the wrap refused is dropped and counted).
  */
+_Static_assert(XM_RXDESC_CONTD == XDP_PKT_CONTD, "XDP_PKT_CONTD");
+_Static_assert(sizeof(struct xm_rxdesc) == sizeof(struct xdp_desc) &&
+	       offsetof(struct xm_rxdesc, options) ==
+	       offsetof(struct xdp_desc, options), "struct xdp_desc");
+
 static uint32_t xm_rx_run(struct xm_port *p, struct xm_port_queue *q,
 			  uint32_t done, uint32_t max, uint32_t room,
 			  uint32_t rcv, struct xm_mbuf **out, uint64_t *bytes,
 			  uint16_t *npkts)
 {
-	const struct xdp_desc *ring = q->q_rx.r_ring;
-	uint32_t cons = q->q_rx.r_cached_cons + done, mask = q->q_rx.r_mask;
-	uint64_t *lent = q->q_lent, nchunks = p->p_nchunks;
-	uint32_t shift = p->p_chunk_shift, k, got;
+	struct xm_rxrun r = {
+		.ring = q->q_rx.r_ring,
+		.first = q->q_rx.r_cached_cons + done,
+		.mask = q->q_rx.r_mask,
+		.lent = q->q_lent,
+		.nchunks = p->p_nchunks,
+		.rcv = rcv,
+	};
+	uint32_t k;
 
 	if (max > room)
 		max = room;
-	for (k = 0; k < max; k++) {
-		const struct xdp_desc *d = &ring[(cons + k) & mask];
-		uint64_t i = d->addr >> shift;
-		uint64_t bit = 1ULL << (i % 64);
-
-		if (xm_unlikely(d->options & XDP_PKT_CONTD) ||
-		    xm_unlikely(i >= nchunks || !(lent[i / 64] & bit)))
-			break;
-		lent[i / 64] &= ~bit;
-	}
+	k = _xm_rxframe_port_ring(p->p_umem, p->p_zone, &r, max, out);
 	if (k == 0)
 		return 0;
 	q->q_lent_cnt -= k;
-	got = _xm_rxframe_port_ring(p->p_umem, p->p_zone,
-				    (const struct xm_rxdesc *)ring, cons, mask,
-				    p->p_chunk - 1, k, rcv, out, bytes);
-	if (xm_unlikely(got < k))
-		q->q_rx_dropped_sw += k - got;	/* back in the zone */
+	if (xm_unlikely(r.nout < k))
+		q->q_rx_dropped_sw += k - r.nout;	/* back in the zone */
 	if (p->p_meta)
-		for (uint32_t j = 0; j < got; j++)
+		for (uint32_t j = 0; j < r.nout; j++)
 			xm_rx_meta(p, out[j],
 				   (uint64_t)(out[j]->m_data - p->p_base));
-	*npkts += (uint16_t)got;
+	*npkts += (uint16_t)r.nout;
+	*bytes += r.bytes;
 	return k;
 }
 
@@ -526,11 +577,65 @@ static void xm_txent_release(struct xm_port *p, struct xm_txent *e)
  * and references are dropped only from the head, so a frame split over
  * several descriptors is never released while one of them is still out.
  * In order and with nothing marked, a completion releases its entry at
- * once, and the mbufs go back in one xm_freem_bulk() per batch instead of
+ * once, and the mbufs go back once per batch (xm_reap_done) instead of
  * one xm_free() each (`make bench B=cost`, fwd: reaping went from ~90 to
- * ~45 instructions a packet).
+ * ~45 instructions a packet, and to ~25 with the mark check once a
+ * batch and no clearing of entries past the head).
  */
 #define XM_REAP_BATCH	64
+
+/*
+ * Drops the references of a batch of completed one-descriptor packets.
+ * On a port that receives too, the frames of its own zone whose mbufs
+ * held the only reference go straight back on this queue's fill ring
+ * (_xm_mbuf_recycle idles their headers), as the raw l2fwd loop hands
+ * its completions to the fill ring, as far as the ring and the lending
+ * cap have room, and then into the queue's stash (q_stash), which the
+ * next refill empties first: under copy mode's lending cap a reap
+ * often comes before the RX burst that makes room (xmbuf-lb's idle
+ * flush: `make bench B=cost`, lb, every frame went through the zone).
+ * The rest go to the zone, and everything of a TX-only port is freed as
+ * usual.
+ */
+static void xm_reap_done(struct xm_port *p, struct xm_port_queue *q,
+			 struct xm_mbuf *const *done, unsigned int nd)
+{
+	struct xm_fillrun f;
+	uint32_t room, k;
+
+	if (!p->p_rx) {
+		xm_freem_bulk(done, nd);
+		return;
+	}
+	room = q->q_lent_cnt >= p->p_lend_max ? 0 :
+	       p->p_lend_max - q->q_lent_cnt;
+	if (room > nd)
+		room = nd;
+	room = room ? xm_prod_free(&q->q_fill, room) : 0;
+	if (room > nd)
+		room = nd;
+	f = (struct xm_fillrun){
+		.ring = q->q_fill.r_ring,
+		.prod = q->q_fill.r_cached_prod,
+		.mask = q->q_fill.r_mask,
+		.room = room,
+		.cshift = p->p_chunk_shift,
+		.lent = q->q_lent,
+		.base = p->p_base,
+		.spill = q->q_stash,
+		.spill_room = XM_PORT_STASH,
+		.nspill = q->q_stash_cnt,
+	};
+	k = _xm_mbuf_recycle(p->p_zone, done, nd, &f);
+	q->q_stash_cnt = f.nspill;
+	if (k) {
+		q->q_fill.r_cached_prod = f.prod;
+		q->q_lent_cnt += k;
+		q->q_fill_added += k;
+		q->q_fill_recycled += k;
+		xm_prod_submit(&q->q_fill);
+	}
+}
 
 static uint32_t xm_tx_reap(struct xm_port *p, struct xm_port_queue *q)
 {
@@ -539,31 +644,46 @@ static uint32_t xm_tx_reap(struct xm_port *p, struct xm_port_queue *q)
 	uint32_t cons = q->q_comp.r_cached_cons, cmask = q->q_comp.r_mask;
 	struct xm_txent *fifo = q->q_fifo;
 	uint32_t head = q->q_fifo_head, fmask = q->q_fifo_mask;
+	const uint32_t tail = q->q_fifo_tail;	/* only tx_burst moves it */
 	struct xm_mbuf *done[XM_REAP_BATCH];
 	unsigned int nd = 0;
+	uint32_t i = 0;
 
 	if (n == 0)
 		return 0;
-	for (uint32_t i = 0; i < n; i++) {
+	/*
+	 * In order, nothing marked: batches of at most XM_REAP_BATCH, each
+	 * entry checked against its completion and released at once (an
+	 * entry past the head is never read again: its kind and object stay
+	 * as they are), the mbufs handed on per batch.
+	 */
+	while (q->q_fifo_ooo == 0 && i < n) {
+		uint32_t stop = n - i < XM_REAP_BATCH ? n : i + XM_REAP_BATCH;
+
+		for (; i < stop; i++) {
+			uint64_t addr = ring[(cons + i) & cmask];
+			struct xm_txent *e = &fifo[head & fmask];
+
+			if (xm_unlikely(head == tail || e->te_addr != addr))
+				break;
+			if (xm_likely(e->te_kind == XM_TXENT_MBUF))
+				done[nd++] = e->te_obj;
+			else
+				xm_txent_release(p, e);
+			head++;
+		}
+		if (nd) {
+			xm_reap_done(p, q, done, nd);
+			nd = 0;
+		}
+		if (i < stop)
+			break;
+	}
+	for (; i < n; i++) {
 		uint64_t addr = ring[(cons + i) & cmask];
 		struct xm_txent *e = &fifo[head & fmask];
 
-		if (xm_likely(q->q_fifo_ooo == 0 && head != q->q_fifo_tail &&
-			      e->te_addr == addr)) {
-			if (e->te_kind == XM_TXENT_MBUF) {
-				done[nd++] = e->te_obj;
-				e->te_kind = XM_TXENT_NONE;
-				e->te_obj = NULL;
-				if (nd == XM_REAP_BATCH) {
-					xm_freem_bulk(done, nd);
-					nd = 0;
-				}
-			} else {
-				xm_txent_release(p, e);
-			}
-			head++;
-			continue;
-		}
+		/* the general case: out of order, or marks outstanding */
 		q->q_fifo_head = head;
 		if (head != q->q_fifo_tail && e->te_addr == addr &&
 		    !e->te_done) {
@@ -597,8 +717,6 @@ static uint32_t xm_tx_reap(struct xm_port *p, struct xm_port_queue *q)
 		}
 	}
 	q->q_fifo_head = head;
-	if (nd)
-		xm_freem_bulk(done, nd);
 	q->q_comp.r_cached_cons = cons + n;
 	xm_cons_release(&q->q_comp);
 	q->q_tx_completions += n;
@@ -694,24 +812,39 @@ static __attribute__((noinline)) bool xm_tx_other(struct xm_port *p,
  * from 2.4% to 0.9% of the sender's CPU).  A run of them is made with the
  * ring's and the FIFO's indices in registers (stores into descriptors
  * would otherwise make the compiler reload them every packet) and the
- * room counted once per run: `make bench B=cost`, fwd, from ~60 to ~20
+ * room counted once per run, before the loop (a reap first when the
+ * burst does not fit): `make bench B=cost`, fwd, from ~60 to ~20
  * instructions a packet.  off < umem_len also rules out data below the
  * region (the difference wraps), and a segment inside one chunk ends
- * inside the region.  Kept apart from xm_tx_other() (noinline), so the
- * compiler keeps this loop's values in registers.
+ * inside the region.  Kept apart from xm_tx_other() and from the burst
+ * (noinline both), so the compiler keeps this loop's values in
+ * registers.
  * @return packets queued from pkts[]; *full when the rings had no room.
  */
-static uint32_t xm_tx_run(struct xm_port *p, struct xm_port_queue *q,
-			  struct xm_mbuf **pkts, uint32_t n, bool *full)
+static __attribute__((noinline)) uint32_t
+xm_tx_run(struct xm_port *p, struct xm_port_queue *q, struct xm_mbuf **pkts,
+	  uint32_t n, bool *full)
 {
-	struct xdp_desc *ring = q->q_tx.r_ring;
+	struct xdp_desc *ring;
 	struct xm_txent *fifo = q->q_fifo;
-	uint32_t prod = q->q_tx.r_cached_prod, tmask = q->q_tx.r_mask;
-	uint32_t tail = q->q_fifo_tail, fmask = q->q_fifo_mask;
+	uint32_t prod, tmask = q->q_tx.r_mask;
+	uint32_t tail, fmask = q->q_fifo_mask;
 	uint64_t umem_len = (uint64_t)p->p_nchunks * p->p_chunk, bytes = 0;
-	uint32_t shift = p->p_chunk_shift, room = 0, i;
+	const uint64_t chunk = p->p_chunk, cmask = chunk - 1;
+	uint32_t room, i, want = n;
 	char *base = p->p_base;
 
+	/* the room, once for the run: no count in the loop */
+	room = xm_tx_room(q, n);
+	if (room < n) {
+		xm_tx_reap(p, q);
+		room = xm_tx_room(q, n);
+	}
+	if (room < n)
+		n = room;
+	ring = q->q_tx.r_ring;
+	prod = q->q_tx.r_cached_prod;
+	tail = q->q_fifo_tail;
 	for (i = 0; i < n; i++) {
 		struct xm_mbuf *m = pkts[i];
 		uint64_t off = (uint64_t)(m->m_data - base);
@@ -719,23 +852,12 @@ static uint32_t xm_tx_run(struct xm_port *p, struct xm_port_queue *q,
 		struct xdp_desc *d;
 		struct xm_txent *e;
 
-		if (m->m_next != NULL || m->m_len <= 0 || off >= umem_len ||
-		    (off >> shift) != ((off + len - 1) >> shift))
+		/* 1..room to the chunk's end bytes, so within one chunk (no
+		 * shift by a variable, %cl); a length <= 0 wraps to a huge
+		 * len - 1 and fails the same test */
+		if (m->m_next != NULL || off >= umem_len ||
+		    len - 1 >= chunk - (off & cmask))
 			break;
-		if (xm_unlikely(room == 0)) {
-			q->q_tx.r_cached_prod = prod;
-			q->q_fifo_tail = tail;
-			room = xm_tx_room(q, n - i);
-			if (room == 0) {
-				xm_tx_reap(p, q);
-				room = xm_tx_room(q, n - i);
-				if (room == 0) {
-					*full = true;
-					break;
-				}
-			}
-		}
-		room--;
 		d = &ring[prod++ & tmask];
 		e = &fifo[tail++ & fmask];
 		d->addr = off;
@@ -752,6 +874,9 @@ static uint32_t xm_tx_run(struct xm_port *p, struct xm_port_queue *q,
 	q->q_tx_descs += i;
 	q->q_tx_packets += i;
 	q->q_tx_bytes += bytes;
+	/* stopped by the room, not by a packet of another kind */
+	if (i == n && n < want)
+		*full = true;
 	return i;
 }
 
@@ -874,6 +999,9 @@ void _xm_port_queue_reclaim(struct xm_port *p, struct xm_port_queue *q)
 		xm_txent_release(p, &q->q_fifo[j & q->q_fifo_mask]);
 	q->q_fifo_head = q->q_fifo_tail;
 	q->q_fifo_ooo = 0;
+	if (q->q_stash_cnt)
+		xm_zone_free_bulk(p->p_zone, q->q_stash, q->q_stash_cnt);
+	q->q_stash_cnt = 0;
 	if (q->q_lent == NULL)
 		return;
 	for (uint64_t w = 0; w < (p->p_nchunks + 63) / 64; w++) {

@@ -392,6 +392,9 @@ struct xm_port_stats {
 	uint64_t xdp_no_socket;		/* matched, but no socket on that
 					 * queue: passed to the stack */
 	uint64_t rx_wakeups;		/* poll() calls made for the driver */
+	uint64_t fill_recycled;		/* of fill_added: TX completions of
+					 * the port's own frames put back on
+					 * the fill ring without the zone */
 };
 
 /**

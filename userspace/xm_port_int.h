@@ -90,6 +90,8 @@ struct xm_xdp_statistics {
  * frames, as tcpdump waits on a large -B. */
 #define XM_PORT_RING_MAX	(1U << 22)
 #define XM_PORT_FILL_BATCH	64	/* frames per refill step */
+#define XM_PORT_STASH		128	/* completed frames a queue keeps
+					 * for its next refill (port_io.c) */
 #define XM_PORT_MAX_SEGS	16	/* descriptors per TX packet; the
 					 * kernel takes MAX_SKB_FRAGS + 1 */
 #define XM_PORT_XDP_HEADROOM	256	/* XDP_PACKET_HEADROOM */
@@ -188,6 +190,10 @@ struct xm_port_queue {
 	uint64_t *q_lent;		/* bitmap by chunk: frame is the
 					 * kernel's (fill ring, RX path) */
 	uint32_t q_lent_cnt;		/* bits set */
+	uint32_t q_stash_cnt;		/* frames in q_stash */
+	void *q_stash[XM_PORT_STASH];	/* completed frames of the port's
+					 * zone, idle, not lent, not in the
+					 * zone: the next refill's first */
 	/* TX side */
 	struct xm_ring q_tx;
 	struct xm_ring q_comp;
@@ -217,6 +223,7 @@ struct xm_port_queue {
 	uint64_t q_tx_completions;
 	uint64_t q_tx_wakeups;
 	uint64_t q_fill_added;
+	uint64_t q_fill_recycled;	/* of q_fill_added: from completions */
 	uint64_t q_fill_starved;
 	uint64_t q_fill_reserve;
 	uint64_t q_rx_wakeups;

@@ -154,10 +154,11 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 		XM_EX_STD(XM_EX_O_MODE, XM_EX_NO_LETTER, NULL),
 		XM_EX_STD(XM_EX_O_DURATION, XM_EX_NO_LETTER,
 			  "stop after SEC seconds"),
-		{ .name = "busy-poll", .arg = XM_EX_ARG_NONE, .dest = &a->busy,
-		  .help = "never sleep (default: an empty ring is looked\n"
-			  "at again for 200 us, yielding the CPU, then\n"
-			  "the worker sleeps in poll())" },
+		XM_EX_STD(XM_EX_O_BUSY_POLL, 0,
+			  "preferred busy polling, budget N (as the other\n"
+			  "tools), and the workers never sleep (default: an\n"
+			  "empty ring is looked at again for 200 us,\n"
+			  "yielding the CPU, then the worker sleeps in poll())"),
 		XM_EX_STD(XM_EX_O_QUIET, 0, "no live statistics"),
 		{ .letter = 'q', .arg = XM_EX_ARG_NONE, .dest = &a->ex.quiet,
 		  .help = "the same (tcpdump's quiet output)" },

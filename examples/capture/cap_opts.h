@@ -25,7 +25,8 @@
 
 struct cap_args {
 	struct xm_ex_args ex;		/* -i, --queues, --cpus, --mode,
-					 * --duration, --json, --quiet, -v */
+					 * --duration, --busy-poll, --json,
+					 * --quiet, -v */
 	const char *path;		/* -w */
 	const char *tap;		/* --tap */
 	const char *user;		/* -Z */
@@ -37,7 +38,6 @@ struct cap_args {
 	uint32_t snaplen;		/* -s */
 	uint32_t buffer_kib;		/* -B */
 	enum cap_format format;		/* --pcap, --nano, --pcapng */
-	bool busy;			/* --busy-poll */
 };
 
 /**

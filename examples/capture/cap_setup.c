@@ -155,7 +155,8 @@ int cap_open_ports(struct capture *c)
 		/* -Z: a bpf_link, so that the program comes off at exit
 		 * with no capability left (cap_privs.h) */
 		.flags = XM_PORT_F_RX_ONLY |
-			 (c->drop_privs ? XM_PORT_F_XDP_LINK : 0));
+			 (c->drop_privs ? XM_PORT_F_XDP_LINK : 0),
+		.busy_poll_budget = a->ex.busy_poll);
 	c->in = xm_port_open(c->u, a->ex.ifname, &pin);
 	if (!c->in)
 		return xm_ex_error("cannot capture on '%s': %s", a->ex.ifname,
@@ -168,7 +169,8 @@ int cap_open_ports(struct capture *c)
 			.mode = a->ex.mode,
 			.tx_size = CAP_TX_RING,
 			.port_index = 1,
-			.flags = XM_PORT_F_TX_ONLY);
+			.flags = XM_PORT_F_TX_ONLY,
+			.busy_poll_budget = a->ex.busy_poll);
 		c->tap = xm_ex_port_open_peer(c->u, a->tap, c->in, &pt);
 		if (!c->tap)
 			return xm_ex_error("cannot open tap interface '%s': %s",

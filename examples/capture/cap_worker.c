@@ -270,7 +270,7 @@ int cap_worker_main(void *arg)
 		if (!n) {
 			if (c->tap && xm_port_tx_pending(c->tap, q))
 				xm_port_tx_flush(c->tap, q);
-			if (c->a->busy)
+			if (c->a->ex.busy_poll)
 				continue;
 			/*
 			 * A sleeper on the socket costs the receive path a

@@ -28,6 +28,8 @@
  * decap: --stats), -B (fwd: --tx-budget; capture: --buffer-size, as
  * tcpdump), -b (fwd, lb: --burst; pktgen: --bit-rate), -C (capture: file
  * size, as tcpdump), -n (pktgen: --count).
+ *   -p                  fwd, lb: --poll (sleep when idle); capture sleeps
+ *                       when idle unless --busy-poll N (every tool) is given
  *
  * KPI: xm_ex_opts_parse, xm_ex_opts_help, xm_ex_opts_dump,
  *      xm_ex_opts_resolve, xm_ex_parse_size, xm_ex_mode_names.
@@ -99,6 +101,15 @@ static const struct xm_ex_opt std_opts[XM_EX_O_COUNT] = {
 		.name = "poll", .letter = 'p', .arg = XM_EX_ARG_NONE,
 		.dest = ARGS_OFF(poll),
 		.help = "sleep in poll() when idle (default: busy spin)",
+	},
+	[XM_EX_O_BUSY_POLL] = {
+		.name = "busy-poll", .arg = XM_EX_ARG_U32,
+		.dest = ARGS_OFF(busy_poll), .lo = 0, .hi = 65535,
+		.metavar = "N", .what = "busy-poll budget",
+		.flags = XM_EX_F_RANGE_HINT,
+		.help = "preferred busy polling: each RX/TX burst runs the\n"
+			"NAPI for up to N packets (SO_PREFER_BUSY_POLL,\n"
+			"SO_BUSY_POLL_BUDGET; 0: off, the default)",
 	},
 	[XM_EX_O_FRAMES] = {
 		.name = "frames", .letter = 'F', .arg = XM_EX_ARG_U32,

@@ -71,6 +71,7 @@ enum xm_ex_std {
 	XM_EX_O_MODE,		/* -m, --mode MODE */
 	XM_EX_O_BURST,		/* -b, --burst N */
 	XM_EX_O_POLL,		/* -p, --poll */
+	XM_EX_O_BUSY_POLL,	/* --busy-poll N */
 	XM_EX_O_FRAMES,		/* -F, --frames N */
 	XM_EX_O_JSON,		/* -j, --json */
 	XM_EX_O_QUIET,		/* -Q, --quiet */
@@ -171,6 +172,8 @@ struct xm_ex_args {
 	uint32_t mode;				/* -m: enum xm_port_mode */
 	uint32_t burst;				/* -b: packets per burst */
 	bool poll;				/* -p: sleep in poll() */
+	uint32_t busy_poll;			/* --busy-poll: the ports'
+						 * busy_poll_budget; 0 off */
 	uint32_t frames;			/* -F: 0, computed */
 	bool json;				/* -j: JSON summary */
 	bool quiet;				/* -Q: no live stats */

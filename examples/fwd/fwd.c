@@ -196,6 +196,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		  .help = "packets per burst, 1.." XM_EX_STR(FWD_BURST_MAX)
 			  " (default " XM_EX_STR(FWD_BURST_DEFAULT) ")" },
 		XM_EX_STD(XM_EX_O_POLL, 0, NULL),
+		XM_EX_STD(XM_EX_O_BUSY_POLL, 0, NULL),
 		XM_EX_STD(XM_EX_O_FRAMES, 0, NULL),
 		{ .name = "tx-budget", .letter = 'B', .arg = XM_EX_ARG_U32,
 		  .dest = &a->tx_budget, .lo = XM_PORT_TX_BUDGET_MIN,
@@ -408,7 +409,8 @@ static int open_ports(struct fwd *f, const struct fwd_args *a,
 		.port_index = 0,
 		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING |
 			 (a->out_name ? XM_PORT_F_RX_ONLY : 0),
-		.tx_budget = a->out_name ? 0 : a->tx_budget);
+		.tx_budget = a->out_name ? 0 : a->tx_budget,
+		.busy_poll_budget = a->ex.busy_poll);
 	f->in = xm_port_open(f->u, in, &pin);
 	if (!f->in)
 		return xm_ex_error("cannot open port on '%s': %s", in,
@@ -420,7 +422,8 @@ static int open_ports(struct fwd *f, const struct fwd_args *a,
 			.mode = a->ex.mode,
 			.port_index = 1,
 			.flags = XM_PORT_F_TX_ONLY,
-			.tx_budget = a->tx_budget);
+			.tx_budget = a->tx_budget,
+			.busy_poll_budget = a->ex.busy_poll);
 		f->out = xm_ex_port_open_peer(f->u, a->out_name, f->in, &pout);
 		if (!f->out)
 			return xm_ex_error("cannot open port on '%s': %s",

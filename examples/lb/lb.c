@@ -200,7 +200,14 @@ static uint16_t lb_burst(struct lb_worker *w, const struct lb_config *cfg,
 			lb_lru_prefetch_entry(w->path.p_lru, k[i].k_hash);
 	for (uint16_t i = 0; i < n; i++) {
 		struct xm_mbuf *m = pkts[i];
-		uint32_t room = (uint32_t)xm_leadingspace(m);
+		/* xm_leadingspace() and xm_trailingspace() with one
+		 * xm_writable() between them, not one each (callgrind: -30
+		 * instructions a packet) */
+		bool wr = xm_writable(m);
+		char *start = xm_start(m);
+		uint32_t room = wr ? (uint32_t)(m->m_data - start) : 0;
+		uint32_t tail = wr ? (uint32_t)(start + xm_size(m) -
+						m->m_data - m->m_len) : 0;
 		struct lb_result r;
 
 		if (__builtin_expect(room < atomic_load_explicit(
@@ -209,8 +216,7 @@ static uint16_t lb_burst(struct lb_worker *w, const struct lb_config *cfg,
 					      memory_order_relaxed);
 		if (!go[i] ||
 		    lb_path_decide(&w->path, cfg, xm_mtod(m, uint8_t *),
-				   (uint32_t)m->m_len, room,
-				   (uint32_t)xm_trailingspace(m), t, &k[i],
+				   (uint32_t)m->m_len, room, tail, t, &k[i],
 				   &r) == LB_DROP) {
 			xm_freem(m);
 			continue;
@@ -1268,6 +1274,7 @@ static int parse_args(int argc, char **argv, struct lb_args *a)
 		  .help = "frames per burst, 1.." XM_EX_STR(LB_BURST_MAX)
 			  " (default " XM_EX_STR(LB_BURST_DEFAULT) ")" },
 		XM_EX_STD(XM_EX_O_POLL, 0, NULL),
+		XM_EX_STD(XM_EX_O_BUSY_POLL, 0, NULL),
 		XM_EX_STD(XM_EX_O_FRAMES, 0, NULL),
 		XM_EX_STD(XM_EX_O_JSON, 0, NULL),
 		XM_EX_STD(XM_EX_O_QUIET, 0, "no live stats line (the default "
@@ -1489,7 +1496,8 @@ static int open_port(struct lb *lb, const struct lb_args *a)
 		.mode = a->ex.mode,
 		.multi_buffer = XM_PORT_MB_OFF,
 		.flags = XM_PORT_F_NO_METADATA | XM_PORT_F_LEND_RX_RING |
-			 XM_PORT_F_STEER_NONE);
+			 XM_PORT_F_STEER_NONE,
+		.busy_poll_budget = a->ex.busy_poll);
 
 	lb->port = xm_port_open(lb->u, a->ex.ifname, &po);
 	if (!lb->port)

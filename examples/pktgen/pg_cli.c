@@ -342,6 +342,7 @@ static void pg_opts_common(struct pg_args *a, struct xm_ex_opt *t,
 		XM_EX_STD(XM_EX_O_DURATION, 0, "stop after SEC seconds"),
 		XM_EX_STD(XM_EX_O_MODE, 0, "AF_XDP mode: auto, zero-copy, copy, "
 			  "skb"),
+		XM_EX_STD(XM_EX_O_BUSY_POLL, 0, NULL),
 		{ .arg = XM_EX_ARG_STD, .std = XM_EX_O_BURST,
 		  .letter = XM_EX_NO_LETTER, .hi = PG_BURST_MAX,
 		  .flags = PG_RANGE,

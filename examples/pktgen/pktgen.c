@@ -397,7 +397,8 @@ static int pg_ports_open(struct pg *g)
 			.comp_size = PG_TX_RING,
 			.port_index = 0,
 			.flags = XM_PORT_F_TX_ONLY,
-			.tx_budget = a->tx_budget);
+			.tx_budget = a->tx_budget,
+			.busy_poll_budget = a->std.busy_poll);
 		g->txp = xm_port_open(g->u, a->std.ifname, &po);
 		if (!g->txp)
 			return xm_ex_error("cannot open an AF_XDP port on %s: %s",
@@ -420,7 +421,8 @@ static int pg_ports_open(struct pg *g)
 			.rx_size = PG_RX_RING,
 			.fill_size = 2 * PG_RX_RING,
 			.port_index = 1,
-			.flags = XM_PORT_F_RX_ONLY);
+			.flags = XM_PORT_F_RX_ONLY,
+			.busy_poll_budget = a->std.busy_poll);
 		g->rxp = xm_port_open(g->u, rif, &po);
 		if (!g->rxp)
 			return xm_ex_error("cannot open an AF_XDP port on %s: %s",

@@ -45,11 +45,13 @@
 #                  kernel's RT throttling still leaves others 5%); 0: as
 #                  ordinary processes
 #   PORT_CASES     cases to run (default: rx_xmbuf rx_xmbuf_busy rx_raw
-#                  rx_dpdk fwd_xmbuf fwd_dpdk); figures need their cases
-#                  (rx_xmbuf_busy: bench-port with preferred busy
-#                  polling, busy_poll_budget 64: every burst calls
-#                  recvfrom(); on veth the kernel has no NAPI id for the
-#                  socket to poll, so this is the cost of the calls)
+#                  rx_dpdk fwd_xmbuf fwd_xmbuf_busy fwd_dpdk); figures
+#                  need their cases (rx_xmbuf_busy: bench-port with
+#                  preferred busy polling, busy_poll_budget 64: every
+#                  burst calls recvfrom(); fwd_xmbuf_busy: xmbuf-fwd
+#                  --busy-poll 64, recvfrom() on RX and sendto() on
+#                  every TX burst; on veth the kernel has no NAPI id for
+#                  the socket to poll, so this is the cost of the calls)
 #
 # Exit status: 0 when every case ran; 1 otherwise (what failed is shown);
 # 77 (skip) when not root.
@@ -75,7 +77,7 @@ case " ${PORT_CASES:-rx_xmbuf fwd_xmbuf rx_raw} " in
 *" rx_xmbuf "*|*" rx_xmbuf_busy "*) need+=(bench-port) ;;
 esac
 case " ${PORT_CASES:-fwd_xmbuf} " in
-*" fwd_xmbuf "*) need+=(xmbuf-fwd) ;;
+*" fwd_xmbuf "*|*" fwd_xmbuf_busy "*) need+=(xmbuf-fwd) ;;
 esac
 case " ${PORT_CASES:-rx_raw} " in
 *" rx_raw "*) need+=(peer-raw-rxdrop) ;;
@@ -221,10 +223,10 @@ run_testpmd() { # NAME OUT FWD_MODE
 }
 
 # xmbuf-fwd: start, wait for its banner, send with the sink on vG, stop.
-run_fwd_ours() { # NAME OUT
-	local name=$1 out=$2 pid
+run_fwd_ours() { # NAME OUT [xmbuf-fwd args]
+	local name=$1 out=$2 pid; shift 2
 	ip netns exec "$NS_R" "${RT[@]}" "$BIN/xmbuf-fwd" -i "$VR" -q 0 \
-		--cpus $RX_CPU \
+		--cpus $RX_CPU "$@" \
 		-d $((SECS + 30)) --json > "$out" 2> "$out.err" &
 	pid=$!
 	pids+=("$pid")
@@ -256,6 +258,7 @@ run_case() { # CASE ROUND
 	rx_raw)   run_rx_ours "$c" "$TMP/$c.$r" "$BIN/peer-raw-rxdrop" -i "$VR" ;;
 	rx_dpdk)  run_testpmd "$c" "$TMP/$c.$r" rxonly ;;
 	fwd_xmbuf) run_fwd_ours "$c" "$TMP/$c.$r" ;;
+	fwd_xmbuf_busy) run_fwd_ours "$c" "$TMP/$c.$r" --busy-poll 64 ;;
 	fwd_dpdk) run_testpmd "$c" "$TMP/$c.$r" macswap ;;
 	esac || return 1
 	[ -n "$RES" ] || { echo "port: case $c gave no figure" >&2; return 1; }
@@ -277,7 +280,7 @@ fi
 echo "# port: $ROUNDS rounds, $SECS s per case, $SIZE-byte frames," \
      "source on CPU $GEN_CPU, program under test on CPU $RX_CPU," \
      "veth copy mode${RT:+, SCHED_FIFO}"
-read -r -a cases <<< "${PORT_CASES:-rx_xmbuf rx_xmbuf_busy rx_raw rx_dpdk fwd_xmbuf fwd_dpdk}"
+read -r -a cases <<< "${PORT_CASES:-rx_xmbuf rx_xmbuf_busy rx_raw rx_dpdk fwd_xmbuf fwd_xmbuf_busy fwd_dpdk}"
 status=0
 : > "$TMP/results"
 for r in $(seq 1 "$ROUNDS"); do
@@ -310,7 +313,7 @@ function offered(c,    r, n, a, m, b) {
 END {
 	offered("rx_xmbuf"); offered("rx_xmbuf_busy"); offered("rx_raw")
 	offered("rx_dpdk")
-	offered("fwd_xmbuf"); offered("fwd_dpdk")
+	offered("fwd_xmbuf"); offered("fwd_xmbuf_busy"); offered("fwd_dpdk")
 	figure("rxdrop_mpps", "rx_xmbuf")
 	figure("rxdrop_busy_poll_mpps", "rx_xmbuf_busy")
 	figure("rxdrop_raw_mpps", "rx_raw")
@@ -318,6 +321,7 @@ END {
 	ratio("rxdrop_vs_raw_ratio", "rx_xmbuf", "rx_raw")
 	ratio("rxdrop_vs_dpdk_ratio", "rx_xmbuf", "rx_dpdk")
 	figure("fwd_mpps", "fwd_xmbuf")
+	figure("fwd_busy_poll_mpps", "fwd_xmbuf_busy")
 	figure("fwd_dpdk_mpps", "fwd_dpdk")
 	ratio("fwd_vs_dpdk_ratio", "fwd_xmbuf", "fwd_dpdk")
 	# CPU cost in the program under test: TSC cycles in the loops
@@ -329,6 +333,7 @@ END {
 	cratio("rxdrop_cost_vs_raw_ratio", "rx_xmbuf", "rx_raw")
 	cratio("rxdrop_cost_vs_dpdk_ratio", "rx_xmbuf", "rx_dpdk")
 	cyc("fwd_cycles_per_pkt", "fwd_xmbuf")
+	cyc("fwd_busy_poll_cycles_per_pkt", "fwd_xmbuf_busy")
 	cyc("fwd_dpdk_cycles_per_pkt", "fwd_dpdk")
 	cratio("fwd_cost_vs_dpdk_ratio", "fwd_xmbuf", "fwd_dpdk")
 	exit bad

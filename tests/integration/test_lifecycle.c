@@ -30,6 +30,7 @@
  * Needs root; skipped, loudly, without it.  The binaries are
  * build/bin/xmbuf-* of this build tree, or $XMBUF_<TOOL>.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +54,7 @@
 #include "../lib/hugepages.h"
 #include "../lib/netns.h"
 #include "../lib/proc.h"
+#include "xm_port.h"
 
 #define OUT_MAX		(64 * 1024)
 #define READY_MS	15000	/* start-up, on a loaded machine */
@@ -609,4 +613,126 @@ Test(lifecycle, a_blocked_stderr_does_not_hold_a_stop)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "status %#x", status);
 	cr_expect(xdp_detached(), "xmbuf-fwd left its XDP program");
+}
+
+/* ---------------------------------------------------------- busy poll */
+
+/* A socket option of one of pid's AF_XDP sockets, read via pidfd_getfd. */
+struct xsk_opts {
+	int sockets;			/* AF_XDP sockets pid holds */
+	int prefer_min, prefer_max;	/* SO_PREFER_BUSY_POLL over them */
+	int usecs_min, usecs_max;	/* SO_BUSY_POLL over them */
+};
+
+static int sock_opt(int fd, int opt)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	cr_assert_eq(getsockopt(fd, SOL_SOCKET, opt, &v, &len), 0,
+		     "getsockopt %d: %s", opt, strerror(errno));
+	return v;
+}
+
+/*
+ * Reads the busy-poll options of every AF_XDP socket the running tool
+ * holds: a copy of each of its socket descriptors comes over with
+ * pidfd_getfd(2) (we are root), and SO_DOMAIN tells the AF_XDP ones.
+ */
+static void tool_xsk_opts(pid_t pid, struct xsk_opts *o)
+{
+	char dir[64], path[64 + 256], link[64];
+	struct dirent *de;
+	int pidfd;
+	DIR *d;
+
+	memset(o, 0, sizeof(*o));
+	o->prefer_min = o->usecs_min = INT_MAX;
+	o->prefer_max = o->usecs_max = INT_MIN;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	cr_assert_geq(pidfd, 0, "pidfd_open: %s", strerror(errno));
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	cr_assert_not_null(d, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		ssize_t n;
+		int fd, v;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, "socket:", 7) != 0)
+			continue;
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
+		if (fd < 0)
+			continue;	/* closed meanwhile */
+		if (sock_opt(fd, SO_DOMAIN) == AF_XDP) {
+			o->sockets++;
+			v = sock_opt(fd, SO_PREFER_BUSY_POLL);
+			o->prefer_min = v < o->prefer_min ? v : o->prefer_min;
+			o->prefer_max = v > o->prefer_max ? v : o->prefer_max;
+			v = sock_opt(fd, SO_BUSY_POLL);
+			o->usecs_min = v < o->usecs_min ? v : o->usecs_min;
+			o->usecs_max = v > o->usecs_max ? v : o->usecs_max;
+		}
+		close(fd);
+	}
+	closedir(d);
+	close(pidfd);
+}
+
+ParameterizedTestParameters(lifecycle, busy_poll_reaches_every_socket)
+{
+	static int cases[] = { T_FWD, T_CAPTURE, T_PKTGEN, T_LB };
+
+	return cr_make_param_array(int, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+/*
+ * --busy-poll N, which every tool that opens ports takes, ends up on each
+ * of its AF_XDP sockets as preferred busy polling (SO_PREFER_BUSY_POLL 1,
+ * SO_BUSY_POLL the port's default of XM_PORT_BUSY_POLL_USECS; the budget
+ * can be set, not read back); without it the sockets have neither.
+ */
+ParameterizedTest(int *ti, lifecycle, busy_poll_reaches_every_socket)
+{
+	const struct tool *t = &tools[*ti];
+	static const char *const busy[] = { "--busy-poll", "24", NULL };
+	struct xsk_opts o;
+	struct child c;
+	int status;
+
+	net_setup();
+	for (int run = 0; run < 2; run++) {
+		child_spawn(&c, t, NULL, run ? busy : NULL);
+		if (!child_wait_err(&c, t->ready, READY_MS)) {
+			child_finish(&c, SIGKILL, 2000);
+			cr_assert_fail("xmbuf-%s did not come up; stderr:\n%s",
+				       t->name, c.err);
+		}
+		tool_xsk_opts(c.pid, &o);
+		status = child_finish(&c, SIGTERM, STOP_MS);
+		cr_assert(status >= 0 && WIFEXITED(status) &&
+			  WEXITSTATUS(status) == 0, "xmbuf-%s: status %#x; "
+			  "stderr:\n%s", t->name, status, c.err);
+		cr_log_info("xmbuf-%s%s: %d AF_XDP socket(s), "
+			    "SO_PREFER_BUSY_POLL %d..%d, SO_BUSY_POLL %d..%d",
+			    t->name, run ? " --busy-poll 24" : "", o.sockets,
+			    o.prefer_min, o.prefer_max, o.usecs_min,
+			    o.usecs_max);
+		cr_assert_gt(o.sockets, 0, "xmbuf-%s holds no AF_XDP socket",
+			     t->name);
+		cr_expect(o.prefer_min == run && o.prefer_max == run,
+			  "xmbuf-%s%s: SO_PREFER_BUSY_POLL %d..%d", t->name,
+			  run ? " --busy-poll 24" : "", o.prefer_min,
+			  o.prefer_max);
+		cr_expect(o.usecs_min == (run ? XM_PORT_BUSY_POLL_USECS : 0) &&
+			  o.usecs_max == (run ? XM_PORT_BUSY_POLL_USECS : 0),
+			  "xmbuf-%s%s: SO_BUSY_POLL %d..%d", t->name,
+			  run ? " --busy-poll 24" : "", o.usecs_min,
+			  o.usecs_max);
+	}
 }

@@ -941,6 +941,82 @@ Test(port, forward_two_pairs_same_frame_no_copy)
 	audit_home();
 }
 
+/*
+ * A port that sends back what it received (xmbuf-fwd's loop on one
+ * port): the completions of its own frames go straight back on its fill
+ * ring (fill_recycled), without a trip through the zone, and every frame
+ * still comes home at close.  Before, each one went to the zone and the
+ * next refill took it out again (fill_recycled did not exist: 0).
+ */
+static void reflect_round(uint32_t flags)
+{
+	enum { N = 600 };
+	struct xm_mbuf *pkts[BURST];
+	static uint8_t frame[1600];
+	uint32_t sent = 0, fwd = 0;
+	struct xm_port_stats st;
+	uint64_t deadline;
+	XM_OPTS(xm_port_opts, po, .mode = XM_PORT_MODE_COPY, .flags = flags);
+
+	env(1500, 1, false);
+	F.p1 = xm_port_open(F.u, F.v1.a, &po);
+	cr_assert_not_null(F.p1, "open: %s", strerror(errno));
+	deadline = xm_now_ms() + 20000;
+	while (fwd < N && xm_now_ms() < deadline) {
+		uint16_t n, tx;
+
+		while (sent < N && sent - fwd < BURST) {
+			struct xm_tframe t = frame_to_a(&F.v1, DPORT, 0, sent);
+			size_t len = 60 + sent % 1000;
+
+			cr_assert_eq(xm_tframe_build(frame, len, &t), len);
+			cr_assert_eq(xm_raw_send(F.raw1, frame, len), 0);
+			sent++;
+		}
+		n = xm_port_rx_burst(F.p1, 0, pkts, BURST);
+		if (n == 0) {
+			(void)xm_port_poll(F.p1, 0, 10);
+			continue;
+		}
+		tx = xm_port_tx_burst(F.p1, 0, pkts, n);
+		if (tx < n)
+			xm_freem_bulk(pkts + tx, n - tx);
+		fwd += n;
+	}
+	cr_assert_eq(fwd, N, "received %u of %u", fwd, N);
+	deadline = xm_now_ms() + WAIT_MS;
+	while (xm_port_tx_pending(F.p1, 0) && xm_now_ms() < deadline)
+		(void)xm_port_tx_flush(F.p1, 0);
+	cr_assert_eq(xm_port_tx_pending(F.p1, 0), 0, "completions missing");
+	cr_assert_eq(xm_port_stats(F.p1, &st), 0);
+	cr_log_info("reflected %u: tx %llu, completions %llu, fill added "
+		    "%llu, of them recycled %llu", fwd,
+		    (unsigned long long)st.tx_packets,
+		    (unsigned long long)st.tx_completions,
+		    (unsigned long long)st.fill_added,
+		    (unsigned long long)st.fill_recycled);
+	cr_assert_eq(st.tx_copied, 0, "reflecting copied");
+	/* the first bursts have nothing in flight to take back; after
+	 * that, the refill leaves the room (xm_fill) */
+	cr_assert_geq(st.fill_recycled, N / 2, "%llu of %u completed frames "
+		      "went back to the fill ring directly",
+		      (unsigned long long)st.fill_recycled, N);
+	cr_assert_leq(st.fill_recycled, st.tx_completions);
+	cr_assert_leq(st.fill_recycled, st.fill_added);
+	audit_home();
+}
+
+Test(port, reflect_recycles_completed_frames_to_the_fill_ring)
+{
+	reflect_round(0);
+}
+
+/* The same under the copy-mode lending cap (xmbuf-fwd's and -lb's). */
+Test(port, reflect_recycles_under_the_lending_cap)
+{
+	reflect_round(XM_PORT_F_LEND_RX_RING);
+}
+
 /* --------------------------------------------------------- multi-queue */
 
 Test(port, multiqueue_4_queues_all_traffic_received)
