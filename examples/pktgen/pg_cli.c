@@ -592,7 +592,8 @@ static void pg_cli_texts(struct xm_ex_cli *cli, char *synopsis, size_t len)
 "reordered, duplicated, stream_overflow, rx_pps, rx_bps_l1, rx_bps_l2,\n"
 "latency_ns {min, avg, max, p50, p99, p999}, latency_histogram, sizes\n"
 "{frame_bytes, wire_bytes, count}.  --json-stream intervals: type,\n"
-"t, sent, received (stamped packets), rx_packets (every packet), lost, the rates, latency_ns.\n"
+"t, sent, received (stamped packets), rx_packets (every packet), lost,\n"
+"the rates, latency_ns.\n"
 "Rates are measured from the first to the last packet.  Exit status: 0\n"
 "success, 1 runtime error, 2 usage error.\n";
 }
