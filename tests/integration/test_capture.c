@@ -312,8 +312,13 @@ static void child_spawn(struct child *c, const struct xm_netns *ns,
 	buf_reserve(&c->err, 4096);
 	c->out.p[0] = c->err.p[0] = '\0';
 	argv[n++] = capture_path();
-	for (; args && args[n - 1] && n < 47; n++)
-		argv[n] = args[n - 1];
+	/* these tests are the inline path's; the capture side has an
+	 * address (the stack tests need it), so it is asked for, with
+	 * --force (test_capture_passive.c has the default path) */
+	argv[n++] = "--inline";
+	argv[n++] = "--force";
+	for (int i = 0; args && args[i] && n < 47; i++)
+		argv[n++] = args[i];
 	argv[n] = NULL;
 	c->pid = xm_proc_spawn(ns, argv, 0, &c->out_fd, &c->err_fd);
 	cr_assert(c->pid > 0, "spawn: %s", strerror(-c->pid));
@@ -2038,6 +2043,8 @@ Test(capture, long_filter_expression, .fini = net_teardown)
 	/* one argument: the tool joins words with spaces anyway */
 	argv = calloc(16, sizeof(*argv));
 	cr_assert_not_null(argv);
+	argv[n++] = "--inline";
+	argv[n++] = "--force";
 	argv[n++] = "-i";
 	argv[n++] = v1.a;
 	argv[n++] = "-w";
