@@ -2179,7 +2179,9 @@ Test(capture, usage_errors)
 	struct child c;
 	static const char *const bad[][8] = {
 		{ "-w", "/tmp/x.pcap", NULL },			/* no -i */
-		{ "-i", "lo", NULL },				/* no -w */
+		{ "-i", "lo", "-Q", "sideways", NULL },		/* bad -Q */
+		{ "-i", "lo", "-C", "1", NULL },		/* -C, no -w */
+		{ "-i", "lo", "-Q", "out", NULL },	/* inline: in only */
 		{ "-i", "lo", "-w", "x", "-c", "0", NULL },
 		{ "-i", "lo", "-w", "x", "-c", "abc", NULL },
 		{ "-i", "lo", "-w", "-", "-C", "1", NULL },
@@ -2198,6 +2200,6 @@ Test(capture, usage_errors)
 	}
 	cr_assert_eq(run_capture(&c, NULL, (const char *const[]){ "--help",
 		NULL }, 10000), 0);
-	cr_assert(strstr(c.out.p, "usage: xmbuf-capture -i IF -w FILE"));
+	cr_assert(strstr(c.out.p, "usage: xmbuf-capture -i IF [-w FILE]"));
 	child_free(&c);
 }
