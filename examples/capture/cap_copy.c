@@ -332,6 +332,15 @@ static int load(struct cap_copy *pv)
 	}
 	cap_bpf_last[0] = '\0';
 	err = xm_cap_bpf__load(pv->skel);
+	if (err == -EPERM && xdp)
+		return xm_ex_error("--at-xdp: the kernel does not allow "
+				   "tracing programs here: loading %s for XDP "
+				   "program %s on '%s' was refused with EPERM "
+				   "before the verifier ran (a security policy: "
+				   "lockdown or a BPF LSM); capture without "
+				   "--at-xdp sees what the program passes",
+				   pv->o.at_xdp == CAP_AT_XDP_EXIT ? "fexit" :
+				   "fentry", pv->target, pv->o.ifname);
 	if (err && xdp)
 		return xm_ex_error("--at-xdp: the kernel refused %s on XDP "
 				   "program %s: %s%s%s",
