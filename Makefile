@@ -336,6 +336,13 @@ $(BIN)/xm-sink: $(BUILD)/obj/rel/tests/bench/sink.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
+# The capture benchmark's host: a counting UDP socket.
+BENCH_TOOLS += $(BIN)/xm-udpsink
+$(BIN)/xm-udpsink: $(BUILD)/obj/rel/tests/bench/udp_sink.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^
+
 # Peers the benchmarks compare against, built by `make bench` only (never
 # by `make` or `make test`): DPDK comes in through pkg-config, read when
 # the rule runs so that a machine without libdpdk-dev still builds the rest.
