@@ -12,7 +12,6 @@
  * usage error).  The socket's drops (a full receive buffer) are what the
  * host lost: SO_RXQ_OVFL is not needed, the count says it.
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
