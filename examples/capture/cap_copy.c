@@ -309,6 +309,10 @@ static int load(struct cap_copy *pv)
 	pv->skel->rodata->xm_cap_snaplen = pv->o.snaplen;
 	bpf_map__set_max_entries(pv->skel->maps.xm_cap_ring,
 				 ring_size(pv->o.ring_kib));
+	/* an eighth of the ring, at most 256 KiB, wakes the reader */
+	pv->skel->rodata->xm_cap_wakeup =
+		ring_size(pv->o.ring_kib) / 8 < (256u << 10) ?
+		ring_size(pv->o.ring_kib) / 8 : (256u << 10);
 	bpf_program__set_autoload(pv->skel->progs.xm_cap_tc_in,
 				  !xdp && (pv->o.dirs & XM_CAP_DIR_IN));
 	bpf_program__set_autoload(pv->skel->progs.xm_cap_tc_out,

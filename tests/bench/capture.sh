@@ -264,11 +264,11 @@ start_sink() { # LOG
 	wait_for "$1" ready "$spid" || { echo "capture: xm-udpsink did not start" >&2; return 1; }
 }
 
-stop_sink() { # LOG; prints what it received
+stop_sink() { # LOG; sets SINKGOT to what it received
 	kill -INT "$spid" 2> /dev/null
 	wait "$spid"
 	spid=""
-	awk '/^received/ { print $2 }' "$1.out"
+	SINKGOT=$(awk '/^received/ { print $2 }' "$1.out")
 }
 
 needs_sink() { case $1 in passive|tcpdump|none) return 0 ;; esac; return 1; }
@@ -300,8 +300,9 @@ trial() { # TOOL RATE [COUNT]
 	# before it is stopped, so the tail of a trial is not lost to it
 	sleep 1.5
 	stop_tool
-	sinkgot=""
-	needs_sink "$t" && sinkgot=$(stop_sink "$TMP/sink.log")
+	SINKGOT=""
+	needs_sink "$t" && stop_sink "$TMP/sink.log"
+	sinkgot=$SINKGOT
 	sent=$(json sent "$TMP/gen.json")
 	txpps=$(json tx_pps "$TMP/gen.json")
 	case $t in
