@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * capture.c - xmbuf-capture: line-rate packet capture to pcap/pcapng on
- * the AF_XDP port layer, in tcpdump's habits.
+ * capture.c - xmbuf-capture: packet capture to pcap/pcapng (or a line per
+ * packet on stdout), in tcpdump's habits, on one of three paths chosen at
+ * start (cap_setup.c, cap_iface.h), the banner saying which and why:
+ *
+ *   passive  default where the interface carries host traffic: tcx
+ *            ingress/egress copy into a BPF ring buffer (cap_copy.c), the
+ *            host keeps every packet; cap_passive.c takes the copies
+ *   inline   --inline, or the default on a port with no address and no
+ *            route: AF_XDP, consuming, line rate (below)
+ *   at-xdp   --at-xdp entry|exit: fentry/fexit on the XDP program attached
+ *
+ * All three end in the same writer, filter, -c and counters
+ * (cap_worker_process).  The inline path:
  *
  *   -i IF, every queue (or --queues)            -w FILE (rotated) or -w -
  *   XDP: rules (filter subset) ---no match---> kernel stack
