@@ -2670,7 +2670,10 @@ Test(capture, at_xdp_exit_of_a_running_program, .fini = net_teardown)
 		cr_assert_eq(status, 1, "stderr:\n%s", c.err.p);
 		cr_assert(strstr(c.err.p, "--at-xdp: the kernel"),
 			  "a clear refusal:\n%s", c.err.p);
-		cr_log_warn("SKIPPED: --at-xdp capture itself: %s", c.err.p);
+		/* on stderr, not cr_log_warn: Criterion 2.4 exits 1 after a
+		 * warning even when every test passed */
+		fprintf(stderr, "NOTE: --at-xdp refused here, the refusal was "
+			"checked: %s", c.err.p);
 	} else {
 		cr_assert_eq(ping_host(data), PINGS, "the program still "
 			     "passes everything");
