@@ -276,9 +276,10 @@ $(foreach v,dbg asan,$(eval $(call pg_test_rules,$(v))))
 
 # tests/unit/test_capture_*.c link the capture tool's pure parts the same
 # way: every examples/capture/*.c but its main and run (capture.c,
-# cap_setup.c, cap_worker.c: threads and ports) and its command line.
+# cap_setup.c, cap_worker.c, cap_passive.c, cap_copy.c: threads, ports,
+# programs) and its command line.
 CAPTURE_PURE_SRCS := $(filter-out $(addprefix examples/capture/,capture.c \
-	cap_setup.c cap_worker.c cap_opts.c),$(wildcard examples/capture/*.c))
+	cap_setup.c cap_worker.c cap_opts.c cap_passive.c cap_copy.c),$(filter-out %.bpf.c,$(wildcard examples/capture/*.c)))
 define capture_test_rules
 $(BUILD)/test/$(1)/unit/test_capture_%: $(BUILD)/obj/$(1)/tests/unit/test_capture_%.o $(call objs_of,$(1),$(TESTLIB_SRCS) $(CAPTURE_PURE_SRCS)) $(BUILD)/obj/$(1)/libxmbuf.a
 	$$(call msg,LD,$$@)
@@ -378,6 +379,13 @@ $(BIN)/xm-sink: $(BUILD)/obj/rel/tests/bench/sink.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
+
+# The capture benchmark's host: a counting UDP socket.
+BENCH_TOOLS += $(BIN)/xm-udpsink
+$(BIN)/xm-udpsink: $(BUILD)/obj/rel/tests/bench/udp_sink.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^
 
 # Peers the benchmarks compare against, built by `make bench` only (never
 # by `make` or `make test`): DPDK comes in through pkg-config, read when

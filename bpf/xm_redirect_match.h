@@ -19,7 +19,8 @@
  *                header after at most four     extension header cut short
  *                extension headers             or more than four of them
  *   src, dst     each address whole            the address is cut
- *   dst_port     TCP/UDP/SCTP, first fragment  IPv4 IHL < 5, cut short
+ *   src_port,    TCP/UDP/SCTP, first fragment  IPv4 IHL < 5, cut short
+ *   dst_port
  *
  * A test on a field that was not read HOLDS: a frame the parser cannot
  * read goes to user space, where the application (libpcap in
@@ -64,13 +65,14 @@
 /* xm_xdp_view.ports */
 #define XM_VIEW_PORTS_UNREAD	0	/* could not be read: tests hold */
 #define XM_VIEW_PORTS_NONE	1	/* the frame has none */
-#define XM_VIEW_PORTS_READ	2	/* dst_port read */
+#define XM_VIEW_PORTS_READ	2	/* src_port and dst_port read */
 
 /* What the rules look at, parsed once per frame; all zero = nothing read. */
 struct xm_xdp_view {
 	__u32 src[4];			/* network order; IPv4 in src[0] */
 	__u32 dst[4];
 	__u16 dst_port;			/* network order, with PORTS_READ */
+	__u16 src_port;			/* network order, with PORTS_READ */
 	__u16 vlan_id;			/* outer tag, 0 = untagged */
 	__u8 family;			/* 0, XM_XDP_FAMILY_IPV4 or _IPV6 */
 	__u8 proto;			/* IPv4 protocol, IPv6 last header */
@@ -98,6 +100,7 @@ XM_MATCH_FN void xm_xdp_read_ports(const __u8 *l4, const __u8 *end,
 {
 	if (l4 + 4 > end)
 		return;
+	__builtin_memcpy(&v->src_port, l4, 2);
 	__builtin_memcpy(&v->dst_port, l4 + 2, 2);
 	v->ports = XM_VIEW_PORTS_READ;
 }
@@ -258,7 +261,8 @@ XM_MATCH_FN bool xm_xdp_rule_match(const struct xm_xdp_rule *r,
 				   const struct xm_xdp_view *v)
 {
 	const __u32 ip_tests = XM_XDP_M_FAMILY | XM_XDP_M_SRC | XM_XDP_M_DST |
-			       XM_XDP_M_PROTO | XM_XDP_M_DST_PORT;
+			       XM_XDP_M_PROTO | XM_XDP_M_DST_PORT |
+			       XM_XDP_M_SRC_PORT;
 	__u32 m = r->match;
 
 	if ((m & XM_XDP_M_VLAN) && (v->known & XM_VIEW_K_VLAN) &&
@@ -277,6 +281,10 @@ XM_MATCH_FN bool xm_xdp_rule_match(const struct xm_xdp_rule *r,
 	if ((m & XM_XDP_M_DST_PORT) &&
 	    (v->ports == XM_VIEW_PORTS_NONE ||
 	     (v->ports == XM_VIEW_PORTS_READ && v->dst_port != r->dst_port)))
+		return false;
+	if ((m & XM_XDP_M_SRC_PORT) &&
+	    (v->ports == XM_VIEW_PORTS_NONE ||
+	     (v->ports == XM_VIEW_PORTS_READ && v->src_port != r->src_port)))
 		return false;
 	if ((m & XM_XDP_M_SRC) &&
 	    !xm_xdp_prefix_match(v->src, v->src_read, r->src, r->src_mask))

@@ -50,6 +50,7 @@ _Static_assert(sizeof(struct xm_xdp_meta) % 4 == 0 &&
 #define XM_XDP_M_SRC		0x08
 #define XM_XDP_M_DST		0x10
 #define XM_XDP_M_FAMILY		0x20
+#define XM_XDP_M_SRC_PORT	0x40
 
 #define XM_XDP_FAMILY_IPV4	4
 #define XM_XDP_FAMILY_IPV6	6
@@ -61,7 +62,7 @@ struct xm_xdp_rule {
 	__u8 ip_proto;
 	__u16 dst_port;			/* network byte order */
 	__u16 vlan_id;			/* host order, 0 = untagged */
-	__u16 pad;
+	__u16 src_port;			/* network byte order */
 	__u32 src[4];			/* network order, already masked */
 	__u32 src_mask[4];
 	__u32 dst[4];

@@ -3,7 +3,9 @@
 # examples/common/xm_ex_opts.c describes it), read from each tool's
 # --list-options ("LONG SHORT METAVAR ALIAS OLD", tab-separated):
 #   - -i, --iface IF with --interface as its alias, everywhere;
-#   - -Q, --quiet and -v, --verbose everywhere;
+#   - -Q, --quiet and -v, --verbose everywhere, but in xmbuf-capture,
+#     where -Q is tcpdump's direction (in|out|inout) and --quiet has -q
+#     (tcpdump's) as its letter;
 #   - --cpus, where a tool takes it, has no letter (-c and -C meant CPUs
 #     in some tools and other things in others);
 #   - -c is never CPUs; in xmbuf-capture it is --count, as tcpdump's;
@@ -37,7 +39,13 @@ for tool in "$bin"/xmbuf-*; do
 	t=$("$tool" --list-options)
 	[ "$(row "$t" --iface | cut -f2,4)" = $'-i\t--interface' ] ||
 		bad "$name: no -i, --iface with the alias --interface"
-	[ "$(row "$t" --quiet | cut -f2)" = -Q ] || bad "$name: no -Q, --quiet"
+	if [ "$name" = xmbuf-capture ]; then
+		[ "$(row "$t" -Q | cut -f1)" = --direction ] ||
+			bad "$name: -Q is not tcpdump's --direction"
+		[ -n "$(row "$t" --quiet)" ] || bad "$name: no --quiet"
+	else
+		[ "$(row "$t" --quiet | cut -f2)" = -Q ] || bad "$name: no -Q, --quiet"
+	fi
 	[ "$(row "$t" --verbose | cut -f2)" = -v ] || bad "$name: no -v, --verbose"
 	cpus=$(row "$t" --cpus)
 	if [ -n "$cpus" ] && [ "$(cut -f2 <<<"$cpus")" != - ]; then
@@ -77,5 +85,5 @@ while read -r name old new cmd; do
 	fi
 done <<<"$OLD_SPELLINGS"
 
-[ $rc = 0 ] && echo "check_vocabulary: $n tools share -i/--iface, -Q, -v, --cpus; $(grep -c . <<<"$OLD_SPELLINGS") old letters deprecated"
+[ $rc = 0 ] && echo "check_vocabulary: $n tools share -i/--iface, -Q (capture: -Q DIR, -q), -v, --cpus; $(grep -c . <<<"$OLD_SPELLINGS") old letters deprecated"
 exit $rc

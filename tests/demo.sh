@@ -96,12 +96,13 @@ for ns in "$NS_G" "$NS_C"; do
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 done
 ip -n "$NS_G" addr add "$NET.1/24" dev "$VG" || fail "address on $VG"
-ip -n "$NS_C" addr add "$NET.2/24" dev "$VC" || fail "address on $VC"
+# no address on vC: a capture port (a mirror port), where xmbuf-capture
+# takes the inline AF_XDP path by default
 ip -n "$NS_G" link set "$VG" up || fail "$VG up"
 ip -n "$NS_C" link set "$VC" up || fail "$VC up"
 MAC_G=$(ip netns exec "$NS_G" cat "/sys/class/net/$VG/address")
 MAC_C=$(ip netns exec "$NS_C" cat "/sys/class/net/$VC/address")
-say "network: $NS_G/$VG ($NET.1, $MAC_G) <-> $NS_C/$VC ($NET.2, $MAC_C)"
+say "network: $NS_G/$VG ($NET.1, $MAC_G) <-> $NS_C/$VC (no address: a capture port, $MAC_C)"
 
 # ---------------------------------------------------------------- capture
 # -c: it stops by itself once every packet is written; the duration only

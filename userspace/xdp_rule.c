@@ -42,7 +42,7 @@ int _xm_xdp_rule_encode(const struct xm_port_rule *r, struct xm_xdp_rule *kr,
 {
 	const uint32_t known = XM_RULE_M_PROTO | XM_RULE_M_DST_PORT |
 			       XM_RULE_M_VLAN | XM_RULE_M_SRC | XM_RULE_M_DST |
-			       XM_RULE_M_FAMILY;
+			       XM_RULE_M_FAMILY | XM_RULE_M_SRC_PORT;
 	unsigned int alen, maxlen;
 
 	if (r->match & ~known) {
@@ -76,6 +76,7 @@ int _xm_xdp_rule_encode(const struct xm_port_rule *r, struct xm_xdp_rule *kr,
 		     XM_XDP_FAMILY_IPV4;
 	kr->ip_proto = r->ip_proto;
 	kr->dst_port = htons(r->dst_port);
+	kr->src_port = htons(r->src_port);
 	kr->vlan_id = r->vlan_id;
 	if (r->match & XM_RULE_M_SRC)
 		xm_prefix(r->src, alen, r->src_len, kr->src, kr->src_mask);

@@ -430,6 +430,7 @@ XM_API int xm_port_queue_stats(struct xm_port *p, unsigned int qidx,
 #define XM_RULE_M_SRC		0x08	/* src/src_len of family */
 #define XM_RULE_M_DST		0x10	/* dst/dst_len of family */
 #define XM_RULE_M_FAMILY	0x20	/* IPv4 or IPv6 only (family) */
+#define XM_RULE_M_SRC_PORT	0x40	/* src_port (UDP, TCP, SCTP) */
 
 struct xm_port_rule {
 	uint32_t match;			/* XM_RULE_M_* */
@@ -443,6 +444,7 @@ struct xm_port_rule {
 	uint8_t src[16];		/* network byte order: first 4 bytes
 					 * for AF_INET */
 	uint8_t dst[16];		/* network byte order */
+	uint16_t src_port;		/* host byte order */
 };
 
 /**

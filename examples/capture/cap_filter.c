@@ -339,24 +339,33 @@ static void prim_port(struct parser *ps, const struct qual *q, const char *id,
 		fail(ps, "out of memory%s", NULL);
 		goto out;
 	}
-	/* the destination port is a rule field; a source port is not, so
-	 * "src port" stands for the protocols that have ports */
-	for (unsigned int i = 0; i < np; i++) {
-		struct term t;
-
-		term_proto(&t, protos[i]);
-		cap_set_add(src, &t);
-		if (q->proto != QP_NONE) {
-			t.r.match |= XM_RULE_M_DST_PORT;
-			t.r.dst_port = port;
-			cap_set_add(dst, &t);
-		}
-	}
+	/*
+	 * Both ports are rule fields, so "udp port 9" is exactly {17, sport
+	 * 9} u {17, dport 9}.  Without a protocol a port test alone says it:
+	 * the matcher fails it on a frame with no ports, as libpcap's
+	 * "(tcp or udp or sctp) and port" does.
+	 */
 	if (q->proto == QP_NONE) {
 		struct term t = { .r = { .match = XM_RULE_M_DST_PORT,
 					 .dst_port = port } };
 
 		cap_set_add(dst, &t);
+		t.r.match = XM_RULE_M_SRC_PORT;
+		t.r.dst_port = 0;
+		t.r.src_port = port;
+		cap_set_add(src, &t);
+	}
+	for (unsigned int i = 0; q->proto != QP_NONE && i < np; i++) {
+		struct term t;
+
+		term_proto(&t, protos[i]);
+		t.r.match |= XM_RULE_M_DST_PORT;
+		t.r.dst_port = port;
+		cap_set_add(dst, &t);
+		term_proto(&t, protos[i]);
+		t.r.match |= XM_RULE_M_SRC_PORT;
+		t.r.src_port = port;
+		cap_set_add(src, &t);
 	}
 	switch (q->dir) {
 	case QD_DST:
@@ -849,6 +858,8 @@ const char *cap_filter_rule_str(const struct xm_port_rule *r, char *buf,
 		inet_ntop(r->family, r->dst, a, sizeof(a));
 		APPEND("%sdst %s/%u", off ? " " : "", a, r->dst_len);
 	}
+	if (r->match & XM_RULE_M_SRC_PORT)
+		APPEND("%ssrc port %u", off ? " " : "", r->src_port);
 	if (r->match & XM_RULE_M_DST_PORT)
 		APPEND("%sdst port %u", off ? " " : "", r->dst_port);
 	if (!off)

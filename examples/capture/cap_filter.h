@@ -25,8 +25,9 @@
  *   icmp, icmp6, ip, ip6     protocol and/or address family
  *   ip|ip6 broadcast|multicast  the family (the address test stays in
  *                            user space)
- *   [proto] dst port N       destination port (TCP, UDP, SCTP)
- *   [proto] [src] port N     the protocols only (rules have no source port)
+ *   [proto] [src|dst] port N source and/or destination port (TCP, UDP,
+ *                            SCTP): "udp port 9" is exactly {udp sport 9}
+ *                            u {udp dport 9}, two rules
  *   ip|ip6 [src|dst] host A  source and/or destination prefix /32, /128
  *   ip|ip6 [src|dst] net A/L prefix (also "net 10.1" for 10.1.0.0/16)
  *   vlan N                   the outer tag (0x8100, 0x88a8, 0x9100, as

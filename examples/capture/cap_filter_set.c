@@ -88,8 +88,13 @@ bool cap_term_meet(const struct term *x, const struct term *y,
 		return false;
 	if (b->match & XM_RULE_M_DST_PORT)
 		r->dst_port = b->dst_port;
+	if ((a->match & b->match & XM_RULE_M_SRC_PORT) &&
+	    a->src_port != b->src_port)
+		return false;
+	if (b->match & XM_RULE_M_SRC_PORT)
+		r->src_port = b->src_port;
 	/* ports exist for TCP, UDP and SCTP only */
-	if ((r->match & XM_RULE_M_DST_PORT) && (r->match & XM_RULE_M_PROTO) &&
+	if ((r->match & M_PORTS) && (r->match & XM_RULE_M_PROTO) &&
 	    r->ip_proto != PROTO_TCP && r->ip_proto != PROTO_UDP &&
 	    r->ip_proto != PROTO_SCTP)
 		return false;
@@ -136,6 +141,9 @@ static bool term_covers(const struct term *x, const struct term *y)
 		return false;
 	if ((a->match & XM_RULE_M_DST_PORT) &&
 	    (!(b->match & XM_RULE_M_DST_PORT) || a->dst_port != b->dst_port))
+		return false;
+	if ((a->match & XM_RULE_M_SRC_PORT) &&
+	    (!(b->match & XM_RULE_M_SRC_PORT) || a->src_port != b->src_port))
 		return false;
 	if ((a->match & XM_RULE_M_SRC) &&
 	    (!(b->match & XM_RULE_M_SRC) || b->src_len < a->src_len ||

@@ -19,8 +19,39 @@
 static int check_args(struct cap_args *a, bool pcap, bool nano, bool pcapng,
 		      uint32_t tsprec)
 {
-	if (!a->path || !*a->path)
-		return xm_ex_usage_error("-w FILE is required");
+	if (a->list)
+		return -1;
+	if (!a->ex.ifname)
+		return xm_ex_usage_error("-i IF is required (-D lists them)");
+	if (a->path && !*a->path)
+		return xm_ex_usage_error("-w needs a file name");
+	if (!a->dirs) {
+		a->dirs = CAP_DIR_IN | CAP_DIR_OUT;
+	} else {
+		a->dirs_given = true;
+	}
+	if (a->at_xdp && a->inline_path)
+		return xm_ex_usage_error("--at-xdp and --inline exclude each "
+					 "other");
+	if ((a->at_xdp || a->inline_path) && a->dirs_given &&
+	    a->dirs != CAP_DIR_IN)
+		return xm_ex_usage_error("-Q %s: the %s path sees received "
+					 "packets only (-Q in)",
+					 a->dirs == CAP_DIR_OUT ? "out" :
+					 "inout", a->at_xdp ? "--at-xdp" :
+					 "inline");
+	if (a->force && !a->inline_path)
+		return xm_ex_usage_error("--force goes with --inline");
+	if (!a->path) {
+		/* a line per packet on stdout: no file to rotate */
+		if (a->rotate_bytes || a->rotate_secs || a->ring_files)
+			return xm_ex_usage_error("-C, -G and -W need -w FILE");
+		if (pcap || nano || pcapng || tsprec)
+			return xm_ex_usage_error("--pcap, --nano, --pcapng and "
+						 "--time-stamp-precision need "
+						 "-w");
+		return -1;
+	}
 	/* tcpdump: 0 and anything too large mean the maximum */
 	if (a->snaplen == 0 || a->snaplen > CAP_SNAPLEN_MAX)
 		a->snaplen = CAP_SNAPLEN_MAX;
@@ -42,6 +73,8 @@ static int check_args(struct cap_args *a, bool pcap, bool nano, bool pcapng,
 		return xm_ex_usage_error("-C, -G and -W need a file, not '-w -'");
 	if (a->ring_files && !a->rotate_bytes && !a->rotate_secs)
 		return xm_ex_usage_error("-W needs -C or -G");
+	if (a->tap && a->at_xdp)
+		return xm_ex_usage_error("--tap needs the inline path");
 	if (a->tap && !strcmp(a->tap, a->ex.ifname))
 		return xm_ex_usage_error("--tap needs an interface other than "
 					 "-i");
@@ -79,6 +112,17 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 		{ "nano", CAP_TSPREC_NANO, false },
 		{ NULL, 0, false },
 	};
+	static const struct xm_ex_enum directions[] = {
+		{ "in", CAP_DIR_IN, false },
+		{ "out", CAP_DIR_OUT, false },
+		{ "inout", CAP_DIR_IN | CAP_DIR_OUT, false },
+		{ NULL, 0, false },
+	};
+	static const struct xm_ex_enum points[] = {
+		{ "entry", CAP_AT_XDP_ENTRY, false },
+		{ "exit", CAP_AT_XDP_EXIT, false },
+		{ NULL, 0, false },
+	};
 	bool pcap = false, nano = false, pcapng = false;
 	uint32_t tsprec = 0;
 	char buffer_hint[64], buffer_help[256];
@@ -86,10 +130,35 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 		XM_EX_STD_REQUIRED(XM_EX_O_IFACE, 0,
 				   "capture interface (required; --interface\n"
 				   "is the same)"),
+		{ .letter = 'D', .name = "list-interfaces",
+		  .arg = XM_EX_ARG_NONE, .dest = &a->list,
+		  .help = "list the interfaces, each with the path a capture\n"
+			  "on it takes by default and why, and exit" },
 		{ .letter = 'w', .arg = XM_EX_ARG_STR, .dest = &a->path,
 		  .metavar = "FILE",
 		  .help = "output file; '-' streams to stdout (pcap unless\n"
-			  "--pcapng); a strftime pattern with -G" },
+			  "--pcapng); a strftime pattern with -G; without\n"
+			  "-w, one line per packet on stdout (tcpdump -n -q)" },
+		{ .letter = 'Q', .name = "direction", .arg = XM_EX_ARG_ENUM,
+		  .dest = &a->dirs, .enums = directions, .metavar = "DIR",
+		  .what = "direction",
+		  .help = "in, out or inout (default): received and/or\n"
+			  "transmitted packets (passive path; the inline\n"
+			  "and --at-xdp paths see received ones only)" },
+		{ .name = "inline", .arg = XM_EX_ARG_NONE,
+		  .dest = &a->inline_path,
+		  .help = "the AF_XDP path: packets are CONSUMED (what the\n"
+			  "kernel rules take never reaches the host); the\n"
+			  "default only on a port with no address and no\n"
+			  "route (a mirror port); elsewhere needs --force" },
+		{ .name = "force", .arg = XM_EX_ARG_NONE, .dest = &a->force,
+		  .help = "--inline on an interface that carries host\n"
+			  "traffic (cuts the host off what it captures)" },
+		{ .name = "at-xdp", .arg = XM_EX_ARG_ENUM, .dest = &a->at_xdp,
+		  .enums = points, .metavar = "WHERE", .what = "XDP point",
+		  .help = "entry or exit of the XDP program attached to IF\n"
+			  "(fentry/fexit): what it sees, and at exit what\n"
+			  "it made of it with its verdict; it keeps working" },
 		{ .name = "count", .letter = 'c', .arg = XM_EX_ARG_U64,
 		  .dest = &a->count,
 		  .lo = 1, .hi = UINT64_MAX, .what = "packet count",
@@ -139,10 +208,15 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 		XM_EX_STD(XM_EX_O_JSON, XM_EX_NO_LETTER,
 			  "summary as one JSON object"),
 		{ .arg = XM_EX_ARG_TEXT,
-		  .help = "  expression            tcpdump filter; its simple "
-			  "part runs in the XDP\n"
-			  "                        program, packets it rejects "
-			  "go to the stack\n" },
+		  .help = "  expression            tcpdump filter, applied whole "
+			  "by libpcap to what\n"
+			  "                        is written; passive: decides "
+			  "only what is written,\n"
+			  "                        never what the host gets; "
+			  "inline: its simple part\n"
+			  "                        runs in the XDP program "
+			  "(exact), what it rejects\n"
+			  "                        goes to the stack\n" },
 		{ .name = "buffer-size", .letter = 'B', .arg = XM_EX_ARG_U32,
 		  .dest = &a->buffer_kib, .lo = 64, .hi = CAP_BUFFER_KIB_MAX,
 		  .what = "buffer size", .hint = buffer_hint,
@@ -159,7 +233,8 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 			  "tools), and the workers never sleep (default: an\n"
 			  "empty ring is looked at again for 200 us,\n"
 			  "yielding the CPU, then the worker sleeps in poll())"),
-		XM_EX_STD(XM_EX_O_QUIET, 0, "no live statistics"),
+		XM_EX_STD(XM_EX_O_QUIET, XM_EX_NO_LETTER,
+			  "no live statistics (-Q is tcpdump's direction)"),
 		{ .letter = 'q', .arg = XM_EX_ARG_NONE, .dest = &a->ex.quiet,
 		  .help = "the same (tcpdump's quiet output)" },
 		XM_EX_STD(XM_EX_O_VERBOSE, 0, NULL),
@@ -168,14 +243,25 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 	const struct xm_ex_cli cli = {
 		.tool = "capture",
 		.synopsis =
-"-i IF -w FILE [-c COUNT] [-s SNAPLEN] [--pcap] [-C MB]\n"
-"       [-G SECONDS] [-W N] [-Z USER] [--tap IF2] [--json] [expression]",
+"-i IF [-w FILE] [-Q in|out|inout] [--inline [--force]]\n"
+"       [--at-xdp entry|exit] [-c COUNT] [-s SNAPLEN] [--pcap] [-C MB]\n"
+"       [-G SECONDS] [-W N] [-Z USER] [--tap IF2] [--json] [expression]\n"
+"       -D",
 		.description =
-"Captures packets from every RX queue of IF through AF_XDP into one\n"
-"pcapng (default) or pcap file, written from the frames they arrived in.\n",
+"Captures packets of IF into one pcapng (default) or pcap file, or\n"
+"prints a line per packet.  Two paths:\n"
+"  passive  (the default on an interface with an address, a master or a\n"
+"           route: one that carries the host's traffic) copies received\n"
+"           and transmitted packets at tcx ingress/egress; every packet\n"
+"           goes on exactly as without the capture, filter or not.\n"
+"  inline   (--inline; the default on a port with no address and no\n"
+"           route: a mirror port, a TAP) takes packets through AF_XDP at\n"
+"           line rate and CONSUMES them: what the kernel rules take\n"
+"           never reaches the host's stack.\n"
+"The start banner says which path and why; -D lists the interfaces.\n",
 		.epilogue =
 "Live statistics once a second on stderr; the summary on stdout (stderr\n"
-"with -w -).  Exit status: 0 success, 1 runtime error, 2 usage error.\n",
+"with -w - or without -w).  Exit status: 0 success, 1 runtime error, 2 usage error.\n",
 		.opts = opts,
 		.args = &a->ex,
 		/* options end at the first word of the expression, as in

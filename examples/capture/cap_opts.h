@@ -23,11 +23,21 @@
 					 * 4 GiB */
 #define CAP_MB			1000000ull	/* tcpdump's -C unit */
 
+#define CAP_DIR_IN		1	/* -Q: received (= XM_CAP_DIR_IN) */
+#define CAP_DIR_OUT		2	/* transmitted (= XM_CAP_DIR_OUT) */
+
+enum cap_at_xdp {			/* --at-xdp */
+	CAP_AT_XDP_NONE,
+	CAP_AT_XDP_ENTRY,		/* fentry: the frame as it came in */
+	CAP_AT_XDP_EXIT,		/* fexit: as it leaves, with the verdict */
+};
+
 struct cap_args {
 	struct xm_ex_args ex;		/* -i, --queues, --cpus, --mode,
 					 * --duration, --busy-poll, --json,
 					 * --quiet, -v */
-	const char *path;		/* -w */
+	const char *path;		/* -w, or NULL: a line per packet on
+					 * stdout (tcpdump -n -q) */
 	const char *tap;		/* --tap */
 	const char *user;		/* -Z */
 	char *expr;			/* the filter, or NULL (malloc'd) */
@@ -38,6 +48,12 @@ struct cap_args {
 	uint32_t snaplen;		/* -s */
 	uint32_t buffer_kib;		/* -B */
 	enum cap_format format;		/* --pcap, --nano, --pcapng */
+	uint32_t dirs;			/* -Q: CAP_DIR_* */
+	bool dirs_given;		/* -Q was given */
+	bool inline_path;		/* --inline */
+	bool force;			/* --force */
+	uint32_t at_xdp;		/* --at-xdp: enum cap_at_xdp */
+	bool list;			/* -D */
 };
 
 /**

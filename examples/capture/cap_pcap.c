@@ -9,7 +9,8 @@
  *
  *   pcapng EPB:
  *   | type 6 | total len | if 0 | ts high | ts low | caplen | origlen |
- *   | data, padded to 4 | epb_queue | epb_hash | opt_endofopt | total len |
+ *   | data, padded to 4 | epb_flags | epb_queue | epb_hash | epb_verdict |
+ *   | opt_endofopt | total len |
  *
  * The options go in every EPB whose packet carries them; opt_endofopt is
  * written although the spec lets a block end without it, because some
@@ -299,11 +300,15 @@ static uint32_t epb_trailer_len(const struct cap_pkt_meta *pm)
 {
 	uint32_t n = pad4(pm->caplen);
 
+	if (pm->has_flags)
+		n += (uint32_t)opt_size(4);
 	if (pm->has_queue)
 		n += (uint32_t)opt_size(4);
 	if (pm->has_hash)
 		n += (uint32_t)opt_size(5);
-	if (pm->has_queue || pm->has_hash)
+	if (pm->has_verdict)
+		n += (uint32_t)opt_size(9);
+	if (pm->has_queue || pm->has_hash || pm->has_flags || pm->has_verdict)
 		n += CAP_NG_OPT_HLEN;
 	return n + 4;
 }
@@ -350,6 +355,9 @@ static uint32_t rec_trailer(const struct cap_pkt_meta *pm, uint8_t *p)
 	uint32_t off = pad4(pm->caplen);
 
 	memset(p, 0, off);
+	if (pm->has_flags)
+		off += (uint32_t)put_opt(p + off, CAP_NG_EPB_FLAGS, &pm->flags,
+					 4);
 	if (pm->has_queue)
 		off += (uint32_t)put_opt(p + off, CAP_NG_EPB_QUEUE, &pm->queue,
 					 4);
@@ -360,7 +368,14 @@ static uint32_t rec_trailer(const struct cap_pkt_meta *pm, uint8_t *p)
 		memcpy(h + 1, &pm->hash, 4);
 		off += (uint32_t)put_opt(p + off, CAP_NG_EPB_HASH, h, 5);
 	}
-	if (pm->has_queue || pm->has_hash)
+	if (pm->has_verdict) {
+		uint8_t v[9];
+
+		v[0] = CAP_NG_VERDICT_XDP;
+		memcpy(v + 1, &pm->verdict, 8);
+		off += (uint32_t)put_opt(p + off, CAP_NG_EPB_VERDICT, v, 9);
+	}
+	if (pm->has_queue || pm->has_hash || pm->has_flags || pm->has_verdict)
 		off += (uint32_t)put_opt(p + off, CAP_NG_OPT_END, NULL, 0);
 	put32(p + off, CAP_NG_EPB_HLEN + pm->caplen + epb_trailer_len(pm));
 	return off + 4;

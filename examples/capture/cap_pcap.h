@@ -71,8 +71,14 @@ enum cap_format {
 #define CAP_NG_IF_DESCRIPTION	3
 #define CAP_NG_IF_TSRESOL	9
 #define CAP_NG_IF_FILTER	11
+#define CAP_NG_EPB_FLAGS	2
 #define CAP_NG_EPB_HASH		3
 #define CAP_NG_EPB_QUEUE	6
+#define CAP_NG_EPB_VERDICT	7
+
+#define CAP_NG_FLAG_INBOUND	0x1	/* epb_flags direction */
+#define CAP_NG_FLAG_OUTBOUND	0x2
+#define CAP_NG_VERDICT_XDP	2	/* epb_verdict type: Linux eBPF XDP */
 #define CAP_NG_ISB_STARTTIME	2
 #define CAP_NG_ISB_ENDTIME	3
 #define CAP_NG_ISB_IFRECV	4
@@ -87,9 +93,9 @@ enum cap_format {
 					 * octet comes first) */
 
 #define CAP_NG_EPB_HLEN		28	/* EPB up to the packet data */
-/* Largest pcapng EPB trailer: pad 3, queue 8, hash 12, end 4, total
- * length 4. */
-#define CAP_NG_EPB_TRAILER_MAX	31
+/* Largest pcapng EPB trailer: pad 3, flags 8, queue 8, hash 12,
+ * verdict 16, end 4, total length 4. */
+#define CAP_NG_EPB_TRAILER_MAX	55
 
 /* What a record says about one packet. */
 struct cap_pkt_meta {
@@ -98,8 +104,13 @@ struct cap_pkt_meta {
 	uint32_t caplen;		/* bytes written (<= wirelen) */
 	uint32_t queue;			/* RX queue id (with has_queue) */
 	uint32_t hash;			/* RSS hash (with has_hash) */
+	uint32_t flags;			/* epb_flags (with has_flags):
+					 * CAP_NG_FLAG_INBOUND/OUTBOUND */
+	uint64_t verdict;		/* XDP action (with has_verdict) */
 	bool has_queue;			/* write epb_queue */
 	bool has_hash;			/* write epb_hash */
+	bool has_flags;			/* write epb_flags */
+	bool has_verdict;		/* write epb_verdict */
 };
 
 /* What the file and interface headers say. */

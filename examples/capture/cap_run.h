@@ -4,10 +4,16 @@
  * setup and its main share (capture.c has the model).
  *
  *   cap_opts.c    the command line (struct cap_args)
- *   cap_setup.c   filter, UMEM and ports, kernel rules, the run itself
- *                 (workers by the examples' launcher, the output's tick)
+ *   cap_setup.c   filter, path, UMEM and ports, kernel rules, the run
+ *                 itself (workers by the examples' launcher, the output's
+ *                 tick)
  *   cap_worker.c  a queue's loop: receive, filter, stamp, write, tap;
  *                 the counters and the pcapng statistics block
+ *   cap_passive.c the copying paths (passive tcx, --at-xdp): programs,
+ *                 the ring buffer's worker
+ *   cap_text.c    without -w: a line per packet (tcpdump -n -q)
+ *   cap_iface.c   does the interface carry host traffic (the default
+ *                 path), -D
  *   capture.c     main and the summary
  */
 #ifndef CAP_RUN_H
@@ -25,7 +31,9 @@
 #include "xm_port.h"
 #include "xm_umem.h"
 
+#include "cap_copy.h"
 #include "cap_filter.h"
+#include "cap_iface.h"
 #include "cap_opts.h"
 #include "cap_out.h"
 #include "cap_pcap.h"
@@ -47,6 +55,21 @@
 
 struct capture;
 
+/* The capture path (cap_setup.c chooses it, capture.c has the model). */
+enum cap_path {
+	CAP_PATH_INLINE,		/* AF_XDP, consuming */
+	CAP_PATH_PASSIVE,		/* tcx copies, the host keeps all */
+	CAP_PATH_AT_XDP,		/* fentry/fexit on the XDP program */
+};
+
+/* What a copying path knows of a packet beyond its bytes. */
+struct cap_pkt_ext {
+	uint32_t wirelen;		/* length of the frame */
+	uint32_t dir;			/* CAP_DIR_IN or CAP_DIR_OUT */
+	uint32_t verdict;		/* XDP action at exit, or ~0 */
+};
+
+
 /* Counters a worker writes and others read (relaxed atomics). */
 struct cap_counters {
 	_Atomic uint64_t rx;		/* packets received */
@@ -57,6 +80,8 @@ struct cap_counters {
 	_Atomic uint64_t sw_stamps;	/* no usable XDP stamp */
 	_Atomic uint64_t tap_tx;	/* handed to the tap's TX ring */
 	_Atomic uint64_t tap_dropped;	/* tap TX ring full / no header */
+	_Atomic uint64_t printed;	/* without -w: lines on stdout */
+	_Atomic uint64_t print_dropped;	/* without -w: lines not written */
 };
 
 struct cap_worker {
@@ -68,11 +93,19 @@ struct cap_worker {
 	uint64_t last_ns;		/* monotonic, last burst */
 	struct cap_batch *batch;	/* records being built */
 	uint8_t *linear;		/* a chain made flat for the filter */
+	char *text;			/* without -w: the batch's lines */
+	size_t text_len;
 	struct cap_counters n;		/* its counters */
 } __attribute__((aligned(64)));
 
 struct capture {
 	struct cap_args *a;		/* the command line */
+	enum cap_path path;		/* chosen at start */
+	char path_why[160];		/* why (the banner) */
+	const char *hook_name;		/* copying paths: "tcx", ... */
+	char xdp_target[160];		/* --at-xdp: "func (id N)" */
+	struct cap_copy *cp;		/* copying paths' programs */
+	struct cap_passive *pv;		/* ... and their worker's batch */
 	struct xm_umem *u;		/* the one UMEM */
 	struct xm_port *in;		/* -i */
 	struct xm_port *tap;		/* --tap, or NULL */
@@ -89,7 +122,7 @@ struct capture {
 	_Atomic int fatal;		/* -errno of the output, 0 */
 	int64_t clock_off;		/* at start */
 	uint64_t start_real_ns;		/* wall clock at start */
-	char descr[128];		/* if_description */
+	char descr[384];		/* if_description */
 	char hostinfo[200];		/* shb_os */
 	char isb_comment[512];		/* storage for the ISB callback */
 	char mode_name[16];		/* bound mode, kept past close */
@@ -109,6 +142,8 @@ struct cap_totals {
 	uint64_t sw_stamps;		/* stamped with the burst's time */
 	uint64_t tap_tx;		/* handed to the tap */
 	uint64_t tap_dropped;		/* not forwarded */
+	uint64_t printed;		/* without -w: lines */
+	uint64_t print_dropped;		/* without -w: lines lost */
 	uint64_t first_ns;		/* first burst, monotonic (after join) */
 	uint64_t last_ns;		/* last burst */
 };
@@ -121,6 +156,13 @@ uint64_t cap_clock_ns(clockid_t id);
 int64_t cap_clock_offset(void);
 /** Worker w's loop until a stop (the launcher's fn).  @return 0. */
 int cap_worker_main(void *w);
+/**
+ * Filters, stamps, writes and frees packets pkts[0 .. n) (at most
+ * CAP_BATCH_PKTS); ext (NULL on the inline path) has their wire length,
+ * direction and verdict.
+ */
+void cap_worker_process(struct cap_worker *w, struct xm_mbuf **pkts,
+			unsigned int n, const struct cap_pkt_ext *ext);
 /** The workers' counters summed. */
 void cap_sum_workers(const struct capture *c, struct cap_totals *t);
 /** The port's statistics (zeroed on failure).  @return 0 or -errno. */
@@ -134,7 +176,37 @@ void cap_fill_isb(void *arg, struct cap_isb *isb);
 /** cap_out's message callback. */
 void cap_out_message(void *arg, const char *msg);
 
+/* ------------------------------------------------------ cap_passive.c */
+
+/** The copying path's UMEM, programs (c->path) and worker state.
+ *  @return 0 or the exit status. */
+int cap_passive_open(struct capture *c);
+/** The ring buffer's worker (the launcher's fn).  @return 0. */
+int cap_passive_worker_main(void *w);
+/** Detaches every program (their counters kept). */
+void cap_passive_close(struct capture *c);
+/** Frees what cap_passive_open made but the UMEM. */
+void cap_passive_free(struct capture *c);
+/** The copying path's counters (zero before open).  @return 0. */
+int cap_passive_stats(struct capture *c, struct cap_kstats *ks);
+
+/* --------------------------------------------------------- cap_text.c */
+
+/**
+ * Appends to buf (at *len, at most cap bytes) tcpdump -n -q's line for
+ * a frame: time, addresses, protocol, length.  @return 0, or -ENOSPC
+ * (nothing appended).
+ */
+int cap_text_line(char *buf, size_t *len, size_t cap, uint64_t ts_ns,
+		  const uint8_t *p, uint32_t caplen, uint32_t wirelen,
+		  uint32_t dir, uint32_t verdict);
+#define CAP_TEXT_LINE_MAX	256	/* one line, at most */
+
 /* -------------------------------------------------------- cap_setup.c */
+
+/** Chooses the path from the options and the interface (the banner's
+ *  why).  @return -1 to go on, else the exit status. */
+int cap_choose_path(struct capture *c);
 
 /** Compiles the expression.  @return -1 to go on, else the status. */
 int cap_compile_filter(struct capture *c);

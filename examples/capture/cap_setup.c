@@ -8,6 +8,7 @@
  * (rotation by time) and printing the live line.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ void cap_push_rules(struct capture *c)
 {
 	char desc[128];
 
-	if (!c->a->expr || c->tap)
+	if (!c->a->expr || c->tap || c->path != CAP_PATH_INLINE)
 		return;
 	cap_filter_translate(c->a->expr, &c->rules);
 	if (c->rules.all) {
@@ -118,12 +119,65 @@ void cap_push_rules(struct capture *c)
 	}
 }
 
+int cap_choose_path(struct capture *c)
+{
+	const struct cap_args *a = c->a;
+	bool host = cap_iface_host_traffic(a->ex.ifname, c->path_why,
+					   sizeof(c->path_why));
+
+	if (a->at_xdp) {
+		c->path = CAP_PATH_AT_XDP;
+		snprintf(c->path_why, sizeof(c->path_why), "--at-xdp %s",
+			 a->at_xdp == CAP_AT_XDP_EXIT ? "exit" : "entry");
+		return -1;
+	}
+	if (a->tap && !a->inline_path && host)
+		return xm_ex_usage_error("--tap needs the inline path, and "
+					 "'%s' carries host traffic (%s): "
+					 "--inline --force", a->ex.ifname,
+					 c->path_why);
+	if (a->inline_path || a->tap) {
+		if (host && !a->force)
+			return xm_ex_usage_error(
+				"--inline on '%s', which carries host traffic "
+				"(%s): the capture would consume what it "
+				"takes and cut the host off it; add --force to "
+				"do it anyway", a->ex.ifname, c->path_why);
+		if (host)
+			fprintf(stderr, "%s: WARNING: --inline --force on %s "
+				"(%s): what the capture takes never reaches "
+				"the host\n", xm_ex_prog(), a->ex.ifname,
+				c->path_why);
+		c->path = CAP_PATH_INLINE;
+		if (!host)
+			snprintf(c->path_why, sizeof(c->path_why),
+				 "--inline; no address, no route");
+		else
+			snprintf(c->path_why, sizeof(c->path_why),
+				 "--inline --force");
+		return -1;
+	}
+	if (!host && a->dirs_given && a->dirs != CAP_DIR_IN) {
+		/* an explicit -Q out on a mirror port: the passive path */
+		c->path = CAP_PATH_PASSIVE;
+		snprintf(c->path_why, sizeof(c->path_why), "-Q %s",
+			 a->dirs == CAP_DIR_OUT ? "out" : "inout");
+		return -1;
+	}
+	c->path = host ? CAP_PATH_PASSIVE : CAP_PATH_INLINE;
+	return -1;
+}
+
 int cap_open_ports(struct capture *c)
 {
 	const struct cap_args *a = c->a;
 	uint32_t rx = CAP_RX_RING_DEFAULT, fill;
 	unsigned int nq;
 
+	if (c->path != CAP_PATH_INLINE)
+		return cap_passive_open(c) ? XM_EX_RUNTIME : 0;
+	/* the inline path receives only */
+	c->a->dirs = CAP_DIR_IN;
 	/* -B: what may wait in the RX ring for the writer (tcpdump's
 	 * kernel buffer); the fill ring is twice that, the port's rule */
 	if (a->buffer_kib) {
@@ -183,9 +237,18 @@ void cap_describe(struct capture *c)
 {
 	struct utsname un;
 
-	snprintf(c->descr, sizeof(c->descr),
-		 "%s: AF_XDP, %u queue(s), %s mode", c->a->ex.ifname, c->nworkers,
-		 c->mode_name);
+	if (c->path == CAP_PATH_INLINE)
+		snprintf(c->descr, sizeof(c->descr),
+			 "%s: AF_XDP, %u queue(s), %s mode", c->a->ex.ifname,
+			 c->nworkers, c->mode_name);
+	else if (c->path == CAP_PATH_PASSIVE)
+		snprintf(c->descr, sizeof(c->descr),
+			 "%s: passive copies (%s), %s", c->a->ex.ifname,
+			 c->hook_name, c->a->dirs == CAP_DIR_IN ? "in" :
+			 c->a->dirs == CAP_DIR_OUT ? "out" : "in+out");
+	else
+		snprintf(c->descr, sizeof(c->descr), "%s: %s of XDP program "
+			 "%s", c->a->ex.ifname, c->hook_name, c->xdp_target);
 	if (uname(&un) == 0)
 		snprintf(c->hostinfo, sizeof(c->hostinfo), "%s %s %s",
 			 un.sysname, un.release, un.machine);
@@ -219,6 +282,8 @@ int cap_open_output(struct capture *c)
 
 	c->clock_off = cap_clock_offset();
 	c->start_real_ns = cap_clock_ns(CLOCK_REALTIME);
+	if (!a->path)
+		return 0;	/* a line per packet on stdout */
 	return cap_out_open(&c->out, &oo, c->start_real_ns) ? XM_EX_RUNTIME :
 								 0;
 }
@@ -232,6 +297,8 @@ static int tick(void *arg, uint64_t now_ns)
 	int err = 0;
 
 	(void)now_ns;
+	if (!c->out)
+		return 0;
 	/*
 	 * Never wait long for the output lock here: a worker may hold it
 	 * in a write to a stream whose reader does not read, and only this
@@ -261,13 +328,21 @@ static void sample(void *arg, uint64_t *v)
 	struct xm_port_stats st;
 	struct cap_totals t;
 
-	cap_port_stats(c, &st);
 	cap_sum_workers(c, &t);
 	v[0] = t.rx;
-	v[1] = os->packets;
+	v[1] = c->out ? os->packets : t.printed;
 	v[2] = os->bytes;
-	v[3] = cap_kernel_drops(&st);
-	v[4] = t.filtered + (c->rules_pushed ? st.xdp_passed : 0);
+	if (c->path != CAP_PATH_INLINE) {
+		struct cap_kstats ks;
+
+		cap_passive_stats(c, &ks);
+		v[3] = ks.lost_in + ks.lost_out + ks.copy_err + ks.nombuf;
+		v[4] = t.filtered;
+	} else {
+		cap_port_stats(c, &st);
+		v[3] = cap_kernel_drops(&st);
+		v[4] = t.filtered + (c->rules_pushed ? st.xdp_passed : 0);
+	}
 	v[5] = os->unwritten_full + os->unwritten_error +
 	       os->unwritten_stopped;
 }
@@ -285,11 +360,55 @@ static int alloc_workers(struct capture *c)
 		w->qidx = i;
 		w->batch = malloc(sizeof(*w->batch));
 		w->linear = malloc(CAP_LINEAR_MAX);
-		if (!w->batch || !w->linear)
+		w->text = c->a->path ? NULL :
+			  malloc(CAP_BATCH_PKTS * CAP_TEXT_LINE_MAX);
+		if (!w->batch || !w->linear || (!c->a->path && !w->text))
 			return xm_ex_error("out of memory");
 		cap_batch_init(w->batch, c->a->format);
 	}
 	return 0;
+}
+
+/*
+ * The start banner: the path and why first, as a user must know whether
+ * the host keeps its packets ("capturing on IF: passive (has
+ * 198.18.7.2/24), in+out").
+ */
+static void banner(struct capture *c)
+{
+	const struct cap_args *a = c->a;
+	char to[PATH_MAX + 64];
+
+	if (c->out)
+		snprintf(to, sizeof(to), "%s (%s, snaplen %u)",
+			 cap_out_current(c->out), cap_format_name(a->format),
+			 a->snaplen);
+	else
+		snprintf(to, sizeof(to), "stdout (a line per packet)");
+	switch (c->path) {
+	case CAP_PATH_INLINE:
+		fprintf(stderr, "%s: capturing on %s: inline (%s), in; AF_XDP "
+			"consumes what it takes; %u queue(s), mode %s%s, to "
+			"%s\n", xm_ex_prog(), a->ex.ifname, c->path_why,
+			c->nworkers, c->mode_name,
+			xm_port_multi_buffer(c->in) ? " (multi-buffer)" : "",
+			to);
+		break;
+	case CAP_PATH_PASSIVE:
+		fprintf(stderr, "%s: capturing on %s: passive (%s), %s; copies "
+			"at %s, every packet goes on unchanged; to %s\n",
+			xm_ex_prog(), a->ex.ifname, c->path_why,
+			a->dirs == CAP_DIR_IN ? "in" :
+			a->dirs == CAP_DIR_OUT ? "out" : "in+out",
+			c->hook_name, to);
+		break;
+	case CAP_PATH_AT_XDP:
+		fprintf(stderr, "%s: capturing on %s: %s of XDP program %s "
+			"(%s), in; the program keeps working; to %s\n",
+			xm_ex_prog(), a->ex.ifname, c->hook_name,
+			c->xdp_target, c->path_why, to);
+		break;
+	}
 }
 
 int cap_run(struct capture *c, struct cap_run_result *r)
@@ -304,7 +423,8 @@ int cap_run(struct capture *c, struct cap_run_result *r)
 	};
 	const struct cap_args *a = c->a;
 	struct xm_ex_run run = {
-		.fn = cap_worker_main,
+		.fn = c->path == CAP_PATH_INLINE ? cap_worker_main :
+						   cap_passive_worker_main,
 		.stride = sizeof(struct cap_worker),
 		.opts = &a->ex,
 		.cols = cols,
@@ -319,12 +439,7 @@ int cap_run(struct capture *c, struct cap_run_result *r)
 	if (ret)
 		return ret;
 	if (!a->ex.quiet)
-		fprintf(stderr, "%s: capturing on %s, %u queue(s), mode %s%s, "
-			"to %s (%s, snaplen %u)\n", xm_ex_prog(), a->ex.ifname,
-			c->nworkers, c->mode_name,
-			xm_port_multi_buffer(c->in) ? " (multi-buffer)" : "",
-			cap_out_current(c->out), cap_format_name(a->format),
-			a->snaplen);
+		banner(c);
 	run.args = c->workers;
 	run.nworkers = c->nworkers;
 	r->worker_err = xm_ex_run(&run);

@@ -61,10 +61,11 @@ static inline uint64_t pkt_time(struct cap_worker *w, const struct xm_mbuf *m,
 
 /* -------------------------------------------------------------- worker */
 
-static inline bool pkt_matches(struct cap_worker *w, struct xm_mbuf *m)
+static inline bool pkt_matches(struct cap_worker *w, struct xm_mbuf *m,
+			       uint32_t wirelen)
 {
 	struct capture *c = w->c;
-	struct pcap_pkthdr h = { .len = m->m_pkthdr.len };
+	struct pcap_pkthdr h = { .len = wirelen };
 	const uint8_t *data = xm_mtod(m, const uint8_t *);
 
 	if (!c->have_prog)
@@ -121,17 +122,65 @@ static void tap_send(struct cap_worker *w, struct xm_mbuf **pkts, uint16_t n)
 	atomic_fetch_add_explicit(&w->n.tap_tx, sent, memory_order_relaxed);
 }
 
-static void process(struct cap_worker *w, struct xm_mbuf **pkts,
-		    unsigned int n, struct xm_mbuf **held,
-		    struct xm_mbuf **tx)
+/* Without -w: the batch's lines go to stdout, whole, under the output
+ * lock (one writer at a time, lines never interleaved). */
+static void flush_text(struct cap_worker *w, uint64_t lines)
 {
+	struct capture *c = w->c;
+	bool ok;
+
+	if (!w->text_len)
+		return;
+	pthread_mutex_lock(&c->out_lock);
+	ok = fwrite(w->text, 1, w->text_len, stdout) == w->text_len &&
+	     fflush(stdout) == 0;
+	pthread_mutex_unlock(&c->out_lock);
+	atomic_fetch_add_explicit(ok ? &w->n.printed : &w->n.print_dropped,
+				  lines, memory_order_relaxed);
+	if (!ok) {
+		int zero = 0;
+
+		/* a reader that went away ends the capture, as -w - does */
+		atomic_compare_exchange_strong(&c->fatal, &zero, -EPIPE);
+		xm_ex_stop();
+	}
+	w->text_len = 0;
+}
+
+/* Without -w: the packet's line into the batch's text. */
+static void add_text(struct cap_worker *w, struct xm_mbuf *m,
+		     const struct cap_pkt_meta *pm, const struct cap_pkt_ext *x)
+{
+	const uint8_t *data = xm_mtod(m, const uint8_t *);
+	uint32_t len = (uint32_t)m->m_len;
+
+	if (m->m_next) {
+		/* the headers may straddle the mbufs of a chain */
+		len = pm->caplen < CAP_LINEAR_MAX ? pm->caplen : CAP_LINEAR_MAX;
+		if (xm_copydata(m, 0, (int)len, w->linear) != 0)
+			len = (uint32_t)m->m_len;
+		else
+			data = w->linear;
+	}
+	cap_text_line(w->text, &w->text_len,
+		      CAP_BATCH_PKTS * CAP_TEXT_LINE_MAX, pm->ts_ns, data, len,
+		      pm->wirelen,
+		      x && w->c->a->dirs == (CAP_DIR_IN | CAP_DIR_OUT) ?
+		      x->dir : 0, x ? x->verdict : UINT32_MAX);
+}
+
+void cap_worker_process(struct cap_worker *w, struct xm_mbuf **pkts,
+			unsigned int n, const struct cap_pkt_ext *ext)
+{
+	struct xm_mbuf *held[CAP_BATCH_PKTS];
+	struct xm_mbuf *tx[CAP_BATCH_PKTS];
 	struct capture *c = w->c;
 	const struct cap_args *a = c->a;
 	uint64_t mono = cap_clock_ns(CLOCK_MONOTONIC);
 	uint64_t real = cap_clock_ns(CLOCK_REALTIME);
 	unsigned int nheld = 0, nfree = 0;
 	uint16_t ntx = 0;
-	uint64_t bytes = 0, accepted = 0, filtered = 0, after = 0;
+	uint64_t bytes = 0, accepted = 0, filtered = 0, after = 0, lines = 0;
 	bool last_slot = false;
 	struct xm_mbuf *drop[CAP_BATCH_PKTS];
 
@@ -150,14 +199,16 @@ static void process(struct cap_worker *w, struct xm_mbuf **pkts,
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct xm_mbuf *m = pkts[i];
-		struct cap_pkt_meta pm;
+		const struct cap_pkt_ext *x = ext ? &ext[i] : NULL;
+		uint32_t wirelen = x ? x->wirelen : m->m_pkthdr.len;
+		struct cap_pkt_meta pm = { 0 };
 		struct iovec seg[CAP_SEGS_MAX];
 		unsigned int nseg = 0;
 		uint32_t left;
 		int err;
 
-		bytes += m->m_pkthdr.len;
-		if (!pkt_matches(w, m)) {
+		bytes += wirelen;
+		if (!pkt_matches(w, m, wirelen)) {
 			filtered++;
 			if (c->tap)
 				tx[ntx++] = m;
@@ -192,12 +243,29 @@ static void process(struct cap_worker *w, struct xm_mbuf **pkts,
 							  memory_order_relaxed);
 		}
 		pm.ts_ns = pkt_time(w, m, mono, real);
-		pm.wirelen = m->m_pkthdr.len;
-		pm.caplen = pm.wirelen < a->snaplen ? pm.wirelen : a->snaplen;
-		pm.queue = m->m_pkthdr.rcvqueue;
-		pm.has_queue = true;
-		pm.hash = m->m_pkthdr.flowid;
-		pm.has_hash = (m->m_flags & XM_FLOWID) != 0;
+		pm.wirelen = wirelen;
+		pm.caplen = m->m_pkthdr.len < a->snaplen ? m->m_pkthdr.len :
+							   a->snaplen;
+		if (x) {
+			/* a copy: its direction, and its verdict at an XDP
+			 * program's exit */
+			pm.has_flags = true;
+			pm.flags = x->dir == CAP_DIR_OUT ?
+				   CAP_NG_FLAG_OUTBOUND : CAP_NG_FLAG_INBOUND;
+			pm.has_verdict = x->verdict != UINT32_MAX;
+			pm.verdict = x->verdict;
+		} else {
+			pm.queue = m->m_pkthdr.rcvqueue;
+			pm.has_queue = true;
+			pm.hash = m->m_pkthdr.flowid;
+			pm.has_hash = (m->m_flags & XM_FLOWID) != 0;
+		}
+		if (!c->out) {
+			add_text(w, m, &pm, x);
+			lines++;
+			drop[nfree++] = m;
+			continue;
+		}
 		left = pm.caplen;
 		for (struct xm_mbuf *s = m; s && left && nseg < CAP_SEGS_MAX;
 		     s = s->m_next) {
@@ -225,7 +293,10 @@ static void process(struct cap_worker *w, struct xm_mbuf **pkts,
 	}
 	if (c->tap)
 		tap_send(w, tx, ntx);
-	flush_batch(w, held, &nheld, real);
+	if (c->out)
+		flush_batch(w, held, &nheld, real);
+	else
+		flush_text(w, lines);
 	if (nfree)
 		xm_freem_bulk(drop, nfree);
 	atomic_fetch_add_explicit(&w->n.rx, n, memory_order_relaxed);
@@ -245,8 +316,6 @@ int cap_worker_main(void *arg)
 	struct cap_worker *w = arg;
 	struct capture *c = w->c;
 	struct xm_mbuf *pkts[CAP_BATCH_PKTS];
-	struct xm_mbuf *held[CAP_BATCH_PKTS];
-	struct xm_mbuf *tx[CAP_BATCH_PKTS];
 	unsigned int q = w->qidx;
 	uint64_t spin_end = 0;
 
@@ -293,7 +362,7 @@ int cap_worker_main(void *arg)
 			continue;
 		}
 		spin_end = 0;
-		process(w, pkts, n, held, tx);
+		cap_worker_process(w, pkts, n, NULL);
 		if (c->tap)
 			xm_port_tx_complete(c->tap, q);
 	}
@@ -321,6 +390,8 @@ void cap_sum_workers(const struct capture *c, struct cap_totals *t)
 		SUM(sw_stamps);
 		SUM(tap_tx);
 		SUM(tap_dropped);
+		SUM(printed);
+		SUM(print_dropped);
 #undef SUM
 		if (c->workers[i].first_ns &&
 		    (!t->first_ns || c->workers[i].first_ns < t->first_ns))
@@ -367,8 +438,34 @@ void cap_fill_isb(void *arg, struct cap_isb *isb)
 	struct xm_port_stats st;
 	struct cap_totals t;
 
-	cap_port_stats(c, &st);
 	cap_sum_workers(c, &t);
+	if (c->path != CAP_PATH_INLINE) {
+		struct cap_kstats ks;
+
+		cap_passive_stats(c, &ks);
+		isb->start_ns = c->start_real_ns;
+		isb->ifrecv = ks.seen_in + ks.seen_out;
+		isb->ifdrop = ks.lost_in + ks.lost_out + ks.copy_err +
+			      ks.nombuf;
+		isb->filteraccept = t.accepted;
+		snprintf(c->isb_comment, sizeof(c->isb_comment),
+			 "xmbuf-capture %s (%s): seen %llu in, %llu out; not "
+			 "copied (ring buffer full) %llu in, %llu out; copy "
+			 "errors %llu; no mbuf %llu; filtered in user space "
+			 "%llu; after -c %llu; every packet went on to the "
+			 "host unchanged", c->mode_name, c->hook_name,
+			 (unsigned long long)ks.seen_in,
+			 (unsigned long long)ks.seen_out,
+			 (unsigned long long)ks.lost_in,
+			 (unsigned long long)ks.lost_out,
+			 (unsigned long long)ks.copy_err,
+			 (unsigned long long)ks.nombuf,
+			 (unsigned long long)t.filtered,
+			 (unsigned long long)t.after_count);
+		isb->comment = c->isb_comment;
+		return;
+	}
+	cap_port_stats(c, &st);
 	isb->start_ns = c->start_real_ns;
 	isb->ifrecv = st.xdp_seen;
 	/* every packet the program saw and the capture did not get (with

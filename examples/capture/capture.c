@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * capture.c - xmbuf-capture: line-rate packet capture to pcap/pcapng on
- * the AF_XDP port layer, in tcpdump's habits.
+ * capture.c - xmbuf-capture: packet capture to pcap/pcapng (or a line per
+ * packet on stdout), in tcpdump's habits, on one of three paths chosen at
+ * start (cap_setup.c, cap_iface.h), the banner saying which and why:
+ *
+ *   passive  default where the interface carries host traffic: tcx
+ *            ingress/egress copy into a BPF ring buffer (cap_copy.c), the
+ *            host keeps every packet; cap_passive.c takes the copies
+ *   inline   --inline, or the default on a port with no address and no
+ *            route: AF_XDP, consuming, line rate (below)
+ *   at-xdp   --at-xdp entry|exit: fentry/fexit on the XDP program attached
+ *
+ * All three end in the same writer, filter, -c and counters
+ * (cap_worker_process).  The inline path:
  *
  *   -i IF, every queue (or --queues)            -w FILE (rotated) or -w -
  *   XDP: rules (filter subset) ---no match---> kernel stack
@@ -103,7 +114,14 @@ struct cap_result {
 	int fatal;			/* -errno that stopped the output */
 	bool multi_buffer;		/* bound with XDP_USE_SG */
 	unsigned int queues;		/* sockets (threads) */
+	struct cap_kstats ks;		/* copying paths */
 };
+
+static const char *path_name(const struct capture *c)
+{
+	return c->path == CAP_PATH_INLINE ? "inline" :
+	       c->path == CAP_PATH_PASSIVE ? "passive" : "at-xdp";
+}
 
 static const char *stop_reason(const struct capture *c,
 			       const struct cap_result *r)
@@ -118,6 +136,48 @@ static const char *stop_reason(const struct capture *c,
 	    r->out.unwritten_error >= c->a->count)
 		return "count";
 	return "duration";
+}
+
+/* The summary of a copying path (passive, --at-xdp). */
+static void print_copy_summary(const struct capture *c,
+			       const struct cap_result *r)
+{
+	const struct cap_args *a = c->a;
+	const struct cap_kstats *ks = &r->ks;
+	FILE *out = cap_summary_out;
+
+	fprintf(out, "%s: %s, %s (%s), %.2f s, stopped by %s\n", xm_ex_prog(),
+		a->ex.ifname, path_name(c), c->hook_name, r->seconds,
+		stop_reason(c, r));
+	fprintf(out, "  %llu packets seen (%llu in, %llu out), %llu copied, "
+		"%llu written (%llu bytes) to %s%s\n",
+		(unsigned long long)(ks->seen_in + ks->seen_out),
+		(unsigned long long)ks->seen_in,
+		(unsigned long long)ks->seen_out,
+		(unsigned long long)r->t.rx,
+		(unsigned long long)(a->path ? r->out.packets : r->t.printed),
+		(unsigned long long)r->out.bytes,
+		a->path ? cap_format_name(a->format) : "stdout",
+		a->path ? " file(s)" : "");
+	fprintf(out, "  not copied: %llu ring buffer full (%llu in, %llu out), "
+		"%llu copy errors, %llu no mbuf; the host got every packet\n",
+		(unsigned long long)(ks->lost_in + ks->lost_out),
+		(unsigned long long)ks->lost_in,
+		(unsigned long long)ks->lost_out,
+		(unsigned long long)ks->copy_err,
+		(unsigned long long)ks->nombuf);
+	fprintf(out, "  filtered: %llu in user space (the filter decides what "
+		"is written, never what the host gets)\n",
+		(unsigned long long)r->t.filtered);
+	fprintf(out, "  not written: %llu disk full, %llu write error, %llu "
+		"output blocked at the stop, %llu after -c\n",
+		(unsigned long long)r->out.unwritten_full,
+		(unsigned long long)r->out.unwritten_error,
+		(unsigned long long)r->out.unwritten_stopped,
+		(unsigned long long)r->t.after_count);
+	fprintf(out, "  audit: %s, %llu frames held after close\n",
+		r->audit_err == 0 && r->audit_held == 0 ? "ok" : "FAILED",
+		(unsigned long long)r->audit_held);
 }
 
 static void print_summary(const struct capture *c, const struct cap_result *r)
@@ -142,6 +202,10 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 		xm_ex_json_str(&j, "iface", a->ex.ifname);
 		xm_ex_json_str(&j, "tap", a->tap);
 		xm_ex_json_str(&j, "mode", c->mode_name);
+		xm_ex_json_str(&j, "path", path_name(c));
+		xm_ex_json_str(&j, "path_why", c->path_why);
+		xm_ex_json_str(&j, "direction", a->dirs == CAP_DIR_IN ? "in" :
+			       a->dirs == CAP_DIR_OUT ? "out" : "inout");
 		xm_ex_json_bool(&j, "multi_buffer", r->multi_buffer);
 		xm_ex_json_u64(&j, "queues", r->queues);
 		xm_ex_json_str(&j, "format", cap_format_name(a->format));
@@ -176,6 +240,18 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 			       r->out.unwritten_stopped);
 		xm_ex_json_u64(&j, "after_count", r->t.after_count);
 		xm_ex_json_u64(&j, "sw_timestamps", r->t.sw_stamps);
+		xm_ex_json_u64(&j, "printed", r->t.printed);
+		if (c->path != CAP_PATH_INLINE) {
+			xm_ex_json_object(&j, "copies");
+			xm_ex_json_str(&j, "hook", c->hook_name);
+			xm_ex_json_u64(&j, "seen_in", r->ks.seen_in);
+			xm_ex_json_u64(&j, "seen_out", r->ks.seen_out);
+			xm_ex_json_u64(&j, "ring_lost_in", r->ks.lost_in);
+			xm_ex_json_u64(&j, "ring_lost_out", r->ks.lost_out);
+			xm_ex_json_u64(&j, "copy_errors", r->ks.copy_err);
+			xm_ex_json_u64(&j, "no_mbuf", r->ks.nombuf);
+			xm_ex_json_close(&j);
+		}
 		xm_ex_json_u64(&j, "tap_forwarded", r->t.tap_tx);
 		xm_ex_json_u64(&j, "tap_dropped", r->t.tap_dropped);
 		xm_ex_json_double(&j, "rx_mpps", mpps);
@@ -207,8 +283,12 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 			xm_ex_error("could not write the JSON summary");
 		return;
 	}
-	fprintf(out, "%s: %s, %u queue(s), mode %s%s, %.2f s, stopped by %s\n",
-		xm_ex_prog(), a->ex.ifname, r->queues, c->mode_name,
+	if (c->path != CAP_PATH_INLINE) {
+		print_copy_summary(c, r);
+		return;
+	}
+	fprintf(out, "%s: %s, inline, %u queue(s), mode %s%s, %.2f s, stopped "
+		"by %s\n", xm_ex_prog(), a->ex.ifname, r->queues, c->mode_name,
 		r->multi_buffer ? " (multi-buffer)" : "", r->seconds,
 		stop_reason(c, r));
 	fprintf(out, "  %llu packets received (%.3f Mpps while traffic "
@@ -324,6 +404,10 @@ static void close_output(struct capture *c, struct cap_result *r)
 	int err;
 
 	r->fatal = atomic_load(&c->fatal);
+	if (!c->out) {
+		snprintf(r->last_file, sizeof(r->last_file), "-");
+		return;
+	}
 	cap_out_stats(c->out, &r->out);
 	r->have_out = true;
 	snprintf(r->last_file, sizeof(r->last_file), "%s",
@@ -351,7 +435,12 @@ int main(int argc, char **argv)
 	ret = cap_parse_args(argc, argv, &a);
 	if (ret >= 0)
 		return ret;
-	if (!strcmp(a.path, "-"))
+	if (a.list) {
+		ret = cap_iface_list(stdout);
+		goto out_args;
+	}
+	/* stdout carries the packets: with -w - and without -w */
+	if (!a.path || !strcmp(a.path, "-"))
 		cap_summary_out = stderr;
 	xm_ex_set_print(a.ex.verbose, false);
 	err = xm_ex_signals_install();
@@ -369,12 +458,15 @@ int main(int argc, char **argv)
 	ret = check_names(&c, &user);
 	if (ret >= 0)
 		goto out_filter;
+	ret = cap_choose_path(&c);
+	if (ret >= 0)
+		goto out_filter;
 	ret = cap_open_ports(&c);
 	if (ret)
 		goto out_ports;
 	cap_push_rules(&c);
 	cap_describe(&c);
-	r.multi_buffer = xm_port_multi_buffer(c.in);
+	r.multi_buffer = c.in && xm_port_multi_buffer(c.in);
 	r.queues = c.nworkers;
 	ret = switch_user(&c, &user);
 	if (ret)
@@ -383,7 +475,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out_ports;
 	snprintf(r.first_file, sizeof(r.first_file), "%s",
-		 cap_out_current(c.out));
+		 c.out ? cap_out_current(c.out) : "-");
 
 	ret = cap_run(&c, &run);
 	if (ret)
@@ -392,12 +484,17 @@ int main(int argc, char **argv)
 	r.seconds = run.seconds;
 	r.worker_err = run.worker_err;
 	cap_sum_workers(&c, &r.t);
-	r.have_st = cap_port_stats(&c, &r.st) == 0;
+	if (c.in)
+		r.have_st = cap_port_stats(&c, &r.st) == 0;
 	if (c.tap)
 		r.have_tap_st = xm_port_stats(c.tap, &r.tap_st) == 0;
 out_file:
 	close_output(&c, &r);
 out_ports:
+	/* the hooks come off first: nothing stays attached */
+	cap_passive_close(&c);
+	if (c.pv && ran)
+		cap_passive_stats(&c, &r.ks);
 	xm_port_close(c.tap);
 	xm_port_close(c.in);
 	if (ran) {
@@ -410,9 +507,11 @@ out_ports:
 		for (unsigned int i = 0; i < c.nworkers; i++) {
 			free(c.workers[i].batch);
 			free(c.workers[i].linear);
+			free(c.workers[i].text);
 		}
 		free(c.workers);
 	}
+	cap_passive_free(&c);
 	xm_umem_destroy(c.u);
 out_filter:
 	if (c.have_prog)

@@ -15,7 +15,9 @@
  *                       bird's letter; lb counts nothing); never CPUs
  *   --cpus LIST         every tool, no letter (fwd and pktgen had -c, lb
  *                       -C: kept one release as deprecated letters)
- *   -Q, --quiet         every tool: no live statistics line
+ *   -Q, --quiet         every tool: no live statistics line; but capture,
+ *                       where -Q is tcpdump's direction (in|out|inout) and
+ *                       --quiet has tcpdump's -q
  *   -v, --verbose       every tool: the library's messages (info, debug)
  *   -q                  --queues in fwd, pktgen and lb; in capture
  *                       tcpdump's -q (quiet output), where --queues has

@@ -3,10 +3,34 @@
 #
 # capture.sh - the capture benchmark (`make bench B=capture`, through
 # run.sh's bench_capture): the highest offered rate at which a capture
-# tool writes every packet to a file on tmpfs, for xmbuf-capture
-# (pcapng, -B 256 MiB), tcpdump -w (pcap, -B 256 MiB) and netsniff-ng
-# (pcap, 256 MiB ring), all fed by the same source in the same
-# invocation.  Each tool gets the same 256 MiB of kernel-side buffer; for
+# tool writes every packet to a file on tmpfs, for xmbuf-capture's two
+# paths (pcapng, -B 256 MiB: "inline" with --inline --force, "passive"
+# by default on vC, which has an address), tcpdump -w (pcap, -B 256 MiB)
+# and, when asked, netsniff-ng (pcap, 256 MiB ring), all fed by the same
+# source in the same invocation; and two references: "none", no capture
+# at all, and "ceiling", a plain XDP_DROP program (xm-sink) on vC.
+#
+# The host: where the packets go on to the stack (passive, tcpdump,
+# none), a UDP socket bound to port 9 in C reads them (xm-udpsink, on
+# the tools' CPU), and a trial passes only when it got every packet as
+# well: a capture that slows the host it watches fails there.  inline
+# consumes what it takes (no sink); ceiling passes when its counter saw
+# every packet.
+#
+#   pass when:  inline    the file holds every packet
+#               passive   the file and the sink hold every packet
+#               tcpdump   the file and the sink hold every packet
+#               none      the sink holds every packet
+#               ceiling   XDP_DROP counted every packet
+#
+# Figures: each one's highest zero-loss rate (Mpps), and the ratios
+#   capture_passive_vs_tcpdump_ratio   passive / tcpdump
+#   capture_passive_host_cost_ratio    passive / none (what the host keeps)
+#   capture_tcpdump_host_cost_ratio    tcpdump / none
+#   capture_inline_vs_tcpdump_ratio    inline / tcpdump (the earlier
+#                                      capture_vs_tcpdump_ratio; tcpdump's
+#                                      trials now also need the sink whole)
+#   capture_inline_vs_ceiling_ratio    inline / ceiling  Each tool gets the same 256 MiB of kernel-side buffer; for
 # xmbuf-capture that is 131072 frames of 2 KiB waiting in its RX ring
 # (its UMEM is about three times that), for tcpdump and netsniff-ng
 # several million 64-byte frames packed in their rings.
@@ -50,7 +74,8 @@
 #   CAPTURE_START    first rate of the ladder, pps (default 250000)
 #   CAPTURE_MAX      highest rate tried, pps (default 8000000)
 #   CAPTURE_BISECT   bisection steps after the ladder (default 3)
-#   CAPTURE_TOOLS    tools to run (default: xmbuf tcpdump netsniff)
+#   CAPTURE_TOOLS    tools to run (default: inline passive tcpdump none
+#                    ceiling; netsniff too when named)
 #   CAPTURE_NAPI     softirq (default): vC's receive path runs on the
 #                    source's CPU, as described above; threaded: vC's
 #                    NAPI runs as a kernel thread pinned to the tools'
@@ -101,8 +126,8 @@ FILTER="udp dst port 9"
 
 bench_need_root
 
-read -r -a tools <<< "${CAPTURE_TOOLS:-xmbuf tcpdump netsniff}"
-for b in xmbuf-pktgen xmbuf-capture; do
+read -r -a tools <<< "${CAPTURE_TOOLS:-inline passive tcpdump none ceiling}"
+for b in xmbuf-pktgen xmbuf-capture xm-udpsink xm-sink; do
 	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... build)"
 done
 # ethtool turns GRO on for vC; capinfos counts the files
@@ -111,8 +136,8 @@ for t in "${tools[@]}"; do
 	case $t in
 	tcpdump) cmds+=(tcpdump) ;;
 	netsniff) cmds+=(netsniff-ng) ;;
-	xmbuf) ;;
-	*) die "unknown tool '$t' (xmbuf, tcpdump, netsniff)" ;;
+	inline|passive|none|ceiling) ;;
+	*) die "unknown tool '$t' (inline, passive, tcpdump, netsniff, none, ceiling)" ;;
 	esac
 done
 [ "$NAPI" = threaded ] && cmds+=(pgrep)
@@ -127,8 +152,13 @@ TMP=$(mktemp -d /tmp/xmbuf-capbench.XXXXXX) || exit 1
 FS=$TMP/fs
 mounted=0
 pid=""
+spid=""
 
 teardown() {
+	if [ -n "$spid" ]; then
+		kill -INT "$spid" 2> /dev/null
+		wait "$spid" 2> /dev/null
+	fi
 	if [ -n "$pid" ]; then
 		kill -INT "$pid" 2> /dev/null
 		sleep 0.5
@@ -179,11 +209,24 @@ json() { # KEY FILE
 start_tool() { # TOOL FILE LOG
 	local t=$1 f=$2 log=$3 ready
 	case $t in
-	xmbuf)
+	inline)
+		ip netns exec "$NS_C" "$BIN/xmbuf-capture" -i "$VC" -w "$f" \
+			--inline --force \
+			-B 262144 --cpus $CAP_CPU --json --duration 600 \
+			$FILTER > "$log.out" 2> "$log" &
+		ready="capturing on" ;;
+	passive)
 		ip netns exec "$NS_C" "$BIN/xmbuf-capture" -i "$VC" -w "$f" \
 			-B 262144 --cpus $CAP_CPU --json --duration 600 \
 			$FILTER > "$log.out" 2> "$log" &
 		ready="capturing on" ;;
+	none)
+		pid=""
+		return 0 ;;
+	ceiling)
+		ip netns exec "$NS_C" "$BIN/xm-sink" -i "$VC" -d 600 \
+			> "$log.out" 2> "$log" &
+		ready="ready" ;;
 	tcpdump)
 		ip netns exec "$NS_C" taskset -c $CAP_CPU tcpdump -i "$VC" \
 			-B 262144 -w "$f" -n -q $FILTER > "$log.out" 2> "$log" &
@@ -204,12 +247,31 @@ start_tool() { # TOOL FILE LOG
 }
 
 stop_tool() {
+	[ -n "$pid" ] || return 0
 	kill -INT "$pid" 2> /dev/null
 	wait "$pid"
 	local rc=$?
 	pid=""
 	return $rc
 }
+
+# The host's UDP socket (port 9, the tools' CPU), for the tools that
+# leave the packets to the stack.
+start_sink() { # LOG
+	ip netns exec "$NS_C" "$BIN/xm-udpsink" -a 198.18.0.2 -p 9 \
+		-c $CAP_CPU > "$1.out" 2> "$1" &
+	spid=$!
+	wait_for "$1" ready "$spid" || { echo "capture: xm-udpsink did not start" >&2; return 1; }
+}
+
+stop_sink() { # LOG; sets SINKGOT to what it received
+	kill -INT "$spid" 2> /dev/null
+	wait "$spid"
+	spid=""
+	SINKGOT=$(awk '/^received/ { print $2 }' "$1.out")
+}
+
+needs_sink() { case $1 in passive|tcpdump|none) return 0 ;; esac; return 1; }
 
 # One trial: TOOL at RATE, in this shell (teardown must see its process);
 # COUNT packets (default RATE x CAPTURE_SECONDS).
@@ -220,6 +282,9 @@ trial() { # TOOL RATE [COUNT]
 	log=$TMP/$t.log
 	n=${3:-$(awk -v r="$rate" -v s="$SECS" 'BEGIN { printf "%d", r * s }')}
 	rm -f "$f"
+	if needs_sink "$t"; then
+		start_sink "$TMP/sink.log" || return 1
+	fi
 	start_tool "$t" "$f" "$log" || return 1
 	if ! ip netns exec "$NS_G" "$BIN/xmbuf-pktgen" tx -i "$VG" \
 		--dst-mac "$MAC_C" --src 198.18.0.1 --dst 198.18.0.2 -s 60 \
@@ -235,11 +300,23 @@ trial() { # TOOL RATE [COUNT]
 	# before it is stopped, so the tail of a trial is not lost to it
 	sleep 1.5
 	stop_tool
+	SINKGOT=""
+	needs_sink "$t" && stop_sink "$TMP/sink.log"
+	sinkgot=$SINKGOT
 	sent=$(json sent "$TMP/gen.json")
 	txpps=$(json tx_pps "$TMP/gen.json")
-	got=$(capinfos -c -M "$f" 2> /dev/null | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }')
+	case $t in
+	none) got=$sinkgot ;;
+	ceiling) got=$(awk 'END { print $2 }' "$log.out") ;;
+	*) got=$(capinfos -c -M "$f" 2> /dev/null | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }') ;;
+	esac
 	rm -f "$f"
 	[ -n "$got" ] || got=0
+	# the host's share: every packet reached the socket too
+	if needs_sink "$t" && [ "${sinkgot:-0}" != "$sent" ]; then
+		echo "# $t: the sink got ${sinkgot:-0} of $sent" >&2
+		got="$got(sink:${sinkgot:-0})"
+	fi
 	if [ -z "$sent" ] || [ -z "$txpps" ]; then
 		echo "capture: no summary from xmbuf-pktgen" >&2
 		return 1
@@ -250,7 +327,7 @@ trial() { # TOOL RATE [COUNT]
 		TRIAL="FAIL $txpps $got $sent"
 		# what the tool says about where the rest went
 		case $t in
-		xmbuf) echo "# xmbuf: $(grep -o '"\(received\|written\|dropped_[a-z_]*\|filtered_[a-z]*\|xdp_[a-z_]*\)":[0-9]*' "$log.out" | paste -sd' ')" >&2 ;;
+		inline|passive) echo "# $t: $(grep -o '"\(received\|written\|dropped_[a-z_]*\|filtered_[a-z]*\|xdp_[a-z_]*\)":[0-9]*' "$log.out" | paste -sd' ')" >&2 ;;
 		tcpdump) echo "# tcpdump: $(grep -h 'packets' "$log" | paste -sd',')" >&2 ;;
 		netsniff) echo "# netsniff-ng: $(grep -h 'packets' "$log" | tr -s ' ' | paste -sd',')" >&2 ;;
 		esac
@@ -362,10 +439,17 @@ function ratio(bench, num, den,    r, n, a, list) {
 }
 { v[$1, $2] = $3 }
 END {
-	figure("capture_zero_loss_mpps", "xmbuf")
+	figure("capture_inline_zero_loss_mpps", "inline")
+	figure("capture_passive_zero_loss_mpps", "passive")
 	figure("capture_tcpdump_zero_loss_mpps", "tcpdump")
 	figure("capture_netsniff_zero_loss_mpps", "netsniff")
-	ratio("capture_vs_tcpdump_ratio", "xmbuf", "tcpdump")
-	ratio("capture_vs_netsniff_ratio", "xmbuf", "netsniff")
+	figure("capture_host_zero_loss_mpps", "none")
+	figure("capture_ceiling_mpps", "ceiling")
+	ratio("capture_passive_vs_tcpdump_ratio", "passive", "tcpdump")
+	ratio("capture_passive_host_cost_ratio", "passive", "none")
+	ratio("capture_tcpdump_host_cost_ratio", "tcpdump", "none")
+	ratio("capture_inline_vs_tcpdump_ratio", "inline", "tcpdump")
+	ratio("capture_inline_vs_ceiling_ratio", "inline", "ceiling")
+	ratio("capture_inline_vs_netsniff_ratio", "inline", "netsniff")
 }' "$TMP/results"
 exit $status

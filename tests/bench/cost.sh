@@ -210,8 +210,8 @@ run_capture() {
 	pktgen_src "$out.gen"
 	ip netns exec "$NS_R" valgrind --tool=callgrind --collect-atstart=no \
 		--toggle-collect=cap_worker_main --callgrind-out-file="$out.cg" \
-		"$BIN/xmbuf-capture" -i "$VR" -w "$TMP/cap.pcapng" \
-		-c "$PACKETS" -B 4096 --queues 0 --cpus $RX_CPU \
+		"$BIN/xmbuf-capture" -i "$VR" --inline --force \
+		-w "$TMP/cap.pcapng" -c "$PACKETS" -B 4096 --queues 0 --cpus $RX_CPU \
 		--duration 120 --quiet --json > "$out" 2> "$out.err"
 	local rc=$?
 	stop_source

@@ -62,7 +62,7 @@ static inline const char *cap_fuzz_rules(struct cap_fuzz_state *s,
 {
 	const uint32_t known = XM_RULE_M_PROTO | XM_RULE_M_DST_PORT |
 			       XM_RULE_M_VLAN | XM_RULE_M_SRC | XM_RULE_M_DST |
-			       XM_RULE_M_FAMILY;
+			       XM_RULE_M_FAMILY | XM_RULE_M_SRC_PORT;
 	struct cap_filter_rules *fr = &s->rules;
 	char desc[160];
 
@@ -88,7 +88,7 @@ static inline const char *cap_fuzz_rules(struct cap_fuzz_state *s,
 			if (r->family != AF_INET && r->family != AF_INET6)
 				return "address rule without a family";
 		}
-		if ((r->match & XM_RULE_M_DST_PORT) &&
+		if ((r->match & (XM_RULE_M_DST_PORT | XM_RULE_M_SRC_PORT)) &&
 		    (r->match & XM_RULE_M_PROTO) && r->ip_proto != 6 &&
 		    r->ip_proto != 17 && r->ip_proto != 132)
 			return "port on a protocol without ports";

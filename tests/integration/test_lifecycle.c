@@ -84,7 +84,10 @@ static const struct tool tools[T_MAX] = {
 	},
 	[T_CAPTURE] = {
 		.name = "capture", .env = "XMBUF_CAPTURE",
-		.args = { "-i", "@IF", "-w", "@OUT", "--json" },
+		/* the AF_XDP path's lifecycle (the veth end has an address,
+		 * so it is asked for) */
+		.args = { "-i", "@IF", "--inline", "--force", "-w", "@OUT",
+			  "--json" },
 		.ready = "capturing on", .regions = 1, .stopped_by = true,
 	},
 	[T_PKTGEN] = {

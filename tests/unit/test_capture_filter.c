@@ -53,6 +53,22 @@ static const struct xm_port_rule *find_rule(uint32_t match, uint8_t proto,
 	return NULL;
 }
 
+/* The rule with exactly these tests, source port included. */
+static const struct xm_port_rule *find_sport(uint32_t match, uint8_t proto,
+					     uint16_t sport, uint16_t dport)
+{
+	for (unsigned int i = 0; i < fr.nrules; i++) {
+		const struct xm_port_rule *r = &fr.rules[i];
+
+		if (r->match == match &&
+		    (!(match & XM_RULE_M_PROTO) || r->ip_proto == proto) &&
+		    (!(match & XM_RULE_M_SRC_PORT) || r->src_port == sport) &&
+		    (!(match & XM_RULE_M_DST_PORT) || r->dst_port == dport))
+			return r;
+	}
+	return NULL;
+}
+
 TestSuite(capture_filter);
 
 Test(capture_filter, protocols)
@@ -90,18 +106,31 @@ Test(capture_filter, ports)
 	translate("dst port 53");
 	cr_assert_eq(fr.nrules, 1);
 	cr_assert_not_null(find_rule(XM_RULE_M_DST_PORT, 0, 53));
-	/* a source port is no rule field: the protocols stand for it */
-	translate("tcp port 80");
+	/* the source port is a rule field too: "udp port 9" is exactly
+	 * UDP with source or destination port 9, never "all UDP" */
+	translate("udp port 9");
+	cr_assert_eq(fr.nrules, 2);
+	cr_assert_not_null(find_sport(XM_RULE_M_PROTO | XM_RULE_M_DST_PORT, 17,
+				      0, 9));
+	cr_assert_not_null(find_sport(XM_RULE_M_PROTO | XM_RULE_M_SRC_PORT, 17,
+				      9, 0));
+	cr_assert_null(find_rule(XM_RULE_M_PROTO, 17, 0));
+	translate("tcp src port 80");
 	cr_assert_eq(fr.nrules, 1);
-	cr_assert_not_null(find_rule(XM_RULE_M_PROTO, 6, 0));
+	cr_assert_not_null(find_sport(XM_RULE_M_PROTO | XM_RULE_M_SRC_PORT, 6,
+				      80, 0));
 	translate("port 53");
-	cr_assert_eq(fr.nrules, 4);
-	cr_assert_not_null(find_rule(XM_RULE_M_DST_PORT, 0, 53));
-	cr_assert_not_null(find_rule(XM_RULE_M_PROTO, 132, 0));
+	cr_assert_eq(fr.nrules, 2);
+	cr_assert_not_null(find_sport(XM_RULE_M_DST_PORT, 0, 0, 53));
+	cr_assert_not_null(find_sport(XM_RULE_M_SRC_PORT, 0, 53, 0));
 	translate("src and dst port 53");
-	cr_assert_eq(fr.nrules, 3);
-	cr_assert_not_null(find_rule(XM_RULE_M_PROTO | XM_RULE_M_DST_PORT, 6,
-				     53));
+	cr_assert_eq(fr.nrules, 1);
+	cr_assert_not_null(find_sport(XM_RULE_M_SRC_PORT | XM_RULE_M_DST_PORT,
+				      0, 53, 53));
+	translate("src port 7 and dst port 9");
+	cr_assert_eq(fr.nrules, 1);
+	cr_assert_not_null(find_sport(XM_RULE_M_SRC_PORT | XM_RULE_M_DST_PORT,
+				      0, 7, 9));
 	/* a bare number reuses "dst port" */
 	translate("dst port 53 or 80");
 	cr_assert_eq(fr.nrules, 2);
