@@ -127,9 +127,10 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 	uint32_t tsprec = 0;
 	char buffer_hint[64], buffer_help[256];
 	const struct xm_ex_opt opts[] = {
-		XM_EX_STD_REQUIRED(XM_EX_O_IFACE, 0,
-				   "capture interface (required; --interface\n"
-				   "is the same)"),
+		/* required unless -D: check_args says so */
+		XM_EX_STD(XM_EX_O_IFACE, 0,
+			  "capture interface (required; --interface\n"
+			  "is the same)"),
 		{ .letter = 'D', .name = "list-interfaces",
 		  .arg = XM_EX_ARG_NONE, .dest = &a->list,
 		  .help = "list the interfaces, each with the path a capture\n"

@@ -2208,6 +2208,29 @@ Test(capture, usage_errors)
 	child_free(&c);
 }
 
+/*
+ * -D alone lists the interfaces, each with the path a capture on it
+ * would take and why (here the test's veth end, which has an address:
+ * passive), and exits 0; -D needs no -i.  Before -i stopped being
+ * required by the parser, "xmbuf-capture -D" was the usage error
+ * "-i IF is required" (exit 2).
+ */
+Test(capture, list_interfaces, .fini = net_teardown)
+{
+	char want[128], ip[INET_ADDRSTRLEN];
+	struct in_addr a;
+	struct child c;
+
+	net_setup(1, 1500);
+	a.s_addr = v1.ip_a;
+	cr_assert_not_null(inet_ntop(AF_INET, &a, ip, sizeof(ip)));
+	snprintf(want, sizeof(want), ".%s [passive: has %s/", v1.a, ip);
+	cr_assert_eq(run_capture(&c, &ns_cap, (const char *const[]){ "-D",
+		NULL }, 10000), 0, "stderr:\n%s", c.err.p);
+	cr_assert(strstr(c.out.p, want), "no '%s' in:\n%s", want, c.out.p);
+	child_free(&c);
+}
+
 /* ------------------------------------------- paths: inline, passive */
 
 /*
