@@ -152,9 +152,42 @@ static void ipv6(struct line *l, const uint8_t *p, const uint8_t *end)
 		put(l, "IP6 truncated");
 		return;
 	}
+	const uint8_t *h = p + 40;
+	uint32_t left = be16(p + 4);
+	uint8_t nh = p[6];
+
 	put(l, "IP6 ");
-	/* extension headers are not walked: their protocol is printed */
-	l4(l, AF_INET6, p + 8, p + 24, p[6], p + 40, end, be16(p + 4));
+	/* extension headers (hop-by-hop, routing, destination options,
+	 * fragment) are walked to the transport, as tcpdump does; a chain
+	 * cut by the snap length prints the header it stopped at */
+	for (int n = 0; n < 8; n++) {
+		uint32_t hl;
+
+		if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
+			break;
+		if (h + 8 > end)
+			break;
+		if (nh == 44) {
+			if (be16(h + 2) & 0xfff8) {
+				char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+
+				inet_ntop(AF_INET6, p + 8, s, sizeof(s));
+				inet_ntop(AF_INET6, p + 24, d, sizeof(d));
+				put(l, "%s > %s: ip-proto-%u (fragment)", s, d,
+				    h[0]);
+				return;
+			}
+			hl = 8;
+		} else {
+			hl = ((uint32_t)h[1] + 1) * 8;
+		}
+		if (hl > left)
+			break;
+		nh = h[0];
+		h += hl;
+		left -= hl;
+	}
+	l4(l, AF_INET6, p + 8, p + 24, nh, h, end, left);
 }
 
 static void arp(struct line *l, const uint8_t *p, const uint8_t *end,

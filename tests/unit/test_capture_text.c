@@ -2,7 +2,7 @@
 /*
  * test_capture_text.c - xmbuf-capture's line per packet without -w
  * (examples/capture/cap_text.c): tcpdump -n -q's words for ICMP echo,
- * UDP, TCP, ARP, IPv6, the direction and an XDP verdict, a frame cut by
+ * UDP, TCP, ARP, IPv6 (extension headers walked), the direction and an XDP verdict, a frame cut by
  * the snap length, and a full buffer left untouched.
  */
 #include <errno.h>
@@ -121,4 +121,35 @@ Test(capture_text, a_full_buffer_is_left_alone)
 	cr_assert_eq(cap_text_line(buf, &len, sizeof(buf), 0, f, (uint32_t)n,
 				   (uint32_t)n, 0, UINT32_MAX), -ENOSPC);
 	cr_assert_eq(len, 5);
+}
+
+/* An MLDv2 report behind a hop-by-hop header (router alert) prints as
+ * ICMP6, not as "ip-proto-0"; a later fragment prints as a fragment. */
+Test(capture_text, ipv6_extension_headers)
+{
+	uint8_t f[128] = { 0 };
+	size_t n = 14 + 40 + 8 + 28;
+
+	f[12] = 0x86; f[13] = 0xdd;
+	f[14] = 0x60;
+	f[19] = 8 + 28;			/* payload length */
+	f[20] = 0;			/* hop-by-hop */
+	f[21] = 1;
+	f[22] = 0xfe; f[23] = 0x80; f[37] = 1;	/* fe80::1 */
+	f[38] = 0xff; f[39] = 0x02; f[53] = 0x16;	/* ff02::16 */
+	f[54] = 58;			/* then ICMPv6 */
+	f[55] = 0;			/* 8 bytes */
+	f[56] = 5; f[57] = 2;		/* router alert */
+	f[62] = 143;			/* MLDv2 report */
+	cr_assert_str_eq(line(f, (uint32_t)n, (uint32_t)n, 0, UINT32_MAX),
+			 "IP6 fe80::1 > ff02::16: ICMP6 type 143 code 0, "
+			 "length 28\n");
+	/* cut inside the hop-by-hop header: its own number is printed */
+	cr_assert_str_eq(line(f, 14 + 40 + 4, (uint32_t)n, 0, UINT32_MAX),
+			 "IP6 fe80::1 > ff02::16: ip-proto-0 36\n");
+	/* a fragment with a non-zero offset */
+	f[20] = 44;
+	f[54] = 17; f[55] = 0; f[56] = 0; f[57] = 0x10;
+	cr_assert_str_eq(line(f, (uint32_t)n, (uint32_t)n, 0, UINT32_MAX),
+			 "IP6 fe80::1 > ff02::16: ip-proto-17 (fragment)\n");
 }
