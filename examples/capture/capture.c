@@ -138,6 +138,24 @@ static const char *stop_reason(const struct capture *c,
 	return "duration";
 }
 
+/* The summary's lines every path prints the same way. */
+static void print_unwritten(FILE *out, const struct cap_result *r)
+{
+	fprintf(out, "  not written: %llu disk full, %llu write error, %llu "
+		"output blocked at the stop, %llu after -c\n",
+		(unsigned long long)r->out.unwritten_full,
+		(unsigned long long)r->out.unwritten_error,
+		(unsigned long long)r->out.unwritten_stopped,
+		(unsigned long long)r->t.after_count);
+}
+
+static void print_audit(FILE *out, const struct cap_result *r)
+{
+	fprintf(out, "  audit: %s, %llu frames held after close\n",
+		r->audit_err == 0 && r->audit_held == 0 ? "ok" : "FAILED",
+		(unsigned long long)r->audit_held);
+}
+
 /* The summary of a copying path (passive, --at-xdp). */
 static void print_copy_summary(const struct capture *c,
 			       const struct cap_result *r)
@@ -169,15 +187,8 @@ static void print_copy_summary(const struct capture *c,
 	fprintf(out, "  filtered: %llu in user space (the filter decides what "
 		"is written, never what the host gets)\n",
 		(unsigned long long)r->t.filtered);
-	fprintf(out, "  not written: %llu disk full, %llu write error, %llu "
-		"output blocked at the stop, %llu after -c\n",
-		(unsigned long long)r->out.unwritten_full,
-		(unsigned long long)r->out.unwritten_error,
-		(unsigned long long)r->out.unwritten_stopped,
-		(unsigned long long)r->t.after_count);
-	fprintf(out, "  audit: %s, %llu frames held after close\n",
-		r->audit_err == 0 && r->audit_held == 0 ? "ok" : "FAILED",
-		(unsigned long long)r->audit_held);
+	print_unwritten(out, r);
+	print_audit(out, r);
 }
 
 static void print_summary(const struct capture *c, const struct cap_result *r)
@@ -308,19 +319,12 @@ static void print_summary(const struct capture *c, const struct cap_result *r)
 		"stack), %llu in user space\n", (unsigned long long)kfilt,
 		c->rules_pushed ? c->rules.nrules : 0,
 		(unsigned long long)r->t.filtered);
-	fprintf(out, "  not written: %llu disk full, %llu write error, %llu "
-		"output blocked at the stop, %llu after -c\n",
-		(unsigned long long)r->out.unwritten_full,
-		(unsigned long long)r->out.unwritten_error,
-		(unsigned long long)r->out.unwritten_stopped,
-		(unsigned long long)r->t.after_count);
+	print_unwritten(out, r);
 	if (a->tap)
 		fprintf(out, "  tap %s: %llu forwarded, %llu dropped\n", a->tap,
 			(unsigned long long)r->t.tap_tx,
 			(unsigned long long)r->t.tap_dropped);
-	fprintf(out, "  audit: %s, %llu frames held after close\n",
-		r->audit_err == 0 && r->audit_held == 0 ? "ok" : "FAILED",
-		(unsigned long long)r->audit_held);
+	print_audit(out, r);
 }
 
 /* The exit status the run earned (see the top of this file). */
