@@ -126,6 +126,16 @@ struct lb_pkt {
 };
 
 /**
+ * xm_pkt_parse() of the balancer's common frame (untagged IPv4 without
+ * options, an unfragmented TCP or UDP segment), cheaper.
+ * @return true with *pi exactly what xm_pkt_parse() gives (success);
+ * false, *pi undefined, for any other frame: parse it with
+ * xm_pkt_parse().
+ */
+bool lb_path_parse_fast(const uint8_t *frame, uint32_t len,
+			struct xm_pkt_info *pi);
+
+/**
  * First half of a decision: parses the frame, finds its service, hashes
  * its flow and prefetches the connection-table bucket.
  * @return true when the frame goes on to lb_path_decide(); false when it
