@@ -178,10 +178,10 @@ uint64_t lb_flow_hash(const struct lb_sipkey *k, const struct lb_flow *f)
 {
 	uint64_t t, x, y;
 
-	t = (uint64_t)(f->f_sport >> 8) |
-	    (uint64_t)(f->f_sport & 0xff) << 8 |
-	    (uint64_t)(f->f_dport >> 8) << 16 |
-	    (uint64_t)(f->f_dport & 0xff) << 24 |
+	/* The ports' big-endian bytes, low first: byte-swapped values on
+	 * any host. */
+	t = (uint64_t)__builtin_bswap16(f->f_sport) |
+	    (uint64_t)__builtin_bswap16(f->f_dport) << 16 |
 	    (uint64_t)f->f_proto << 32 | (uint64_t)f->f_flags << 40;
 	if (!(f->f_flags & LB_FLOW_V6))
 		return fmix64(mum((le32w(f->f_src[0]) |

@@ -564,8 +564,8 @@ enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
 	}
 	memcpy(frame - n, b->be_has_mac ? b->be_mac : c->c_gw_mac, 6);
 	memcpy(frame - n + 6, w->p_mac, 6);
-	frame[-n + (int)l2len - 2] = b->be_family == 4 ? 0x08 : 0x86;
-	frame[-n + (int)l2len - 1] = b->be_family == 4 ? 0x00 : 0xdd;
+	st16(frame - n + l2len - 2, b->be_family == 4 ? XM_PKT_ETH_P_IPV4 :
+						      XM_PKT_ETH_P_IPV6);
 	r->r_off = -n;
 	r->r_len = l2len + (uint32_t)n + pip->pi_l3_len;
 
