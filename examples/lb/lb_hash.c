@@ -21,8 +21,7 @@
  *   lb_sipkey_init()  expand a 16-byte key
  *   lb_siphash()      SipHash-2-4 of a byte string
  *   lb_siphash13()    SipHash-1-3 of a byte string
- *   lb_flow_hash()    keyed multiply-xor mix of a flow's canonical
- *                     encoding, its words built from the fields
+ *   (lb_flow_hash(), every packet's, is inline in lb_hash.h)
  */
 #include <endian.h>
 
@@ -118,79 +117,4 @@ uint64_t lb_siphash13(const struct lb_sipkey *k, const void *data,
 		      size_t len)
 {
 	return sip_bytes(k, data, len, 1, 3);
-}
-
-/*
- * The flow hash's mixing step: the 128-bit product of two 64-bit words,
- * its halves folded together (the "multiply-and-xor" of wyhash and
- * rapidhash).  Each output bit depends on every input bit of both words
- * through the carries of the multiplication, and it is two instructions
- * on x86-64 (MUL, XOR).
- */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-	unsigned __int128 r = (unsigned __int128)a * b;
-
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-/*
- * MurmurHash3's 64-bit finaliser: a bijection in which every input bit
- * flips every output bit with probability close to 1/2.  After mum() it
- * evens out the low bits (the Maglev slot and the connection-table
- * bucket take different bit ranges of the hash, lb_lru.c), which a lone
- * product leaves weaker than the middle ones.
- */
-static inline uint64_t fmix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-/* A 32-bit word as stored (network order bytes), read as a
- * little-endian value, so that hosts of either byte order agree. */
-static inline uint64_t le32w(uint32_t stored)
-{
-	return le32toh(stored);
-}
-
-/*
- * The flow is encoded as 64-bit words (the same on every host: bytes
- * read little-endian), and the words are mixed with the flow-hash key
- * words of lb_sipkey_init():
- *
- *   IPv4: a = src | dst << 32
- *         t = sport(BE) dport(BE) proto flags 0 14   (bytes, low first)
- *         h = fmix64(mum(a ^ f0, t ^ f1))
- *   IPv6: a0..a3 = src, dst (8 bytes each), t as above with 38
- *         x = mum(a0 ^ f0, a1 ^ f1), y = mum(a2 ^ f2, a3 ^ f3)
- *         h = fmix64(mum(x ^ t ^ f4, y ^ f5))
- *
- * About 25 instructions for an IPv4 flow against ~125 for SipHash-1-3
- * (callgrind, examples/lb/README.md); tests/unit/test_lb_hash.c checks
- * the encoding, the spread and the avalanche.
- */
-uint64_t lb_flow_hash(const struct lb_sipkey *k, const struct lb_flow *f)
-{
-	uint64_t t, x, y;
-
-	/* The ports' big-endian bytes, low first: byte-swapped values on
-	 * any host. */
-	t = (uint64_t)__builtin_bswap16(f->f_sport) |
-	    (uint64_t)__builtin_bswap16(f->f_dport) << 16 |
-	    (uint64_t)f->f_proto << 32 | (uint64_t)f->f_flags << 40;
-	if (!(f->f_flags & LB_FLOW_V6))
-		return fmix64(mum((le32w(f->f_src[0]) |
-				   le32w(f->f_dst[0]) << 32) ^ k->f[0],
-				  (t | (uint64_t)14 << 56) ^ k->f[1]));
-	x = mum((le32w(f->f_src[0]) | le32w(f->f_src[1]) << 32) ^ k->f[0],
-		(le32w(f->f_src[2]) | le32w(f->f_src[3]) << 32) ^ k->f[1]);
-	y = mum((le32w(f->f_dst[0]) | le32w(f->f_dst[1]) << 32) ^ k->f[2],
-		(le32w(f->f_dst[2]) | le32w(f->f_dst[3]) << 32) ^ k->f[3]);
-	return fmix64(mum(x ^ (t | (uint64_t)38 << 56) ^ k->f[4],
-			  y ^ k->f[5]));
 }

@@ -53,7 +53,8 @@ static inline enum lb_verdict drop(uint64_t *counter)
 /* Outer IPv4 source: the prefix with its host bits from the hash. */
 static uint32_t outer_src4(const struct lb_prefix *pf, uint64_t h)
 {
-	uint32_t host = pf->p_len ? (1u << (32 - pf->p_len)) - 1 : ~0u;
+	/* the low 32 - p_len bits (p_len 0..32), without a branch */
+	uint32_t host = (uint32_t)(0xffffffffull >> pf->p_len);
 
 	return htonl(ntohl(pf->p_addr.a_v4) | ((uint32_t)(h >> 16) & host));
 }
