@@ -18,7 +18,7 @@
  *
  * Decision, per packet (fragments by 3-tuple, as Maglev's paper does):
  *   parse -> VIP (dst, proto, dport) or, for any fragment, the VIP owning
- *   (dst, proto) -> flow hash (SipHash, deployment key) -> connection
+ *   (dst, proto) -> flow hash (keyed, deployment key) -> connection
  *   table hit: the flow's backend (found again by stable id after a
  *   reload; rescheduled if it left the pool) / miss: Maglev table slot
  *   hash mod M, and an entry for the flow only when the packet starts
