@@ -53,7 +53,8 @@ static inline enum lb_verdict drop(uint64_t *counter)
 /* Outer IPv4 source: the prefix with its host bits from the hash. */
 static uint32_t outer_src4(const struct lb_prefix *pf, uint64_t h)
 {
-	uint32_t host = pf->p_len ? (1u << (32 - pf->p_len)) - 1 : ~0u;
+	/* the low 32 - p_len bits (p_len 0..32), without a branch */
+	uint32_t host = (uint32_t)(0xffffffffull >> pf->p_len);
 
 	return htonl(ntohl(pf->p_addr.a_v4) | ((uint32_t)(h >> 16) & host));
 }
@@ -217,6 +218,104 @@ static enum lb_verdict too_big(struct lb_path *w, const struct lb_config *c,
 	return LB_REPLY;
 }
 
+static inline uint16_t ld16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return ntohs(v);
+}
+
+/*
+ * What xm_pkt_parse() makes of an untagged IPv4 frame without options
+ * carrying an unfragmented TCP or UDP segment (the balancer's common
+ * case), without its walk through the layers: the same checks, in the
+ * same order of bounds, and the same struct, field by field (test_lb_path
+ * and fuzz_lb_path compare the two whole).  Any other frame, or one a
+ * check refuses, is left to xm_pkt_parse(), which says why.  Measured:
+ * ~60 instructions a packet against ~170 (callgrind, README "Cost").
+ */
+static const struct xm_pkt_info pi_zero;
+
+static inline __attribute__((always_inline)) bool
+parse_fast(const uint8_t *p, uint32_t len, struct xm_pkt_info *pi)
+{
+	uint32_t totlen, avail, hlen, ulen;
+	uint16_t frag;
+	uint8_t proto;
+
+	if (len < XM_PKT_ETH_HLEN + XM_PKT_IPV4_HLEN || p[12] != 0x08 ||
+	    p[13] != 0x00 || p[14] != 0x45)
+		return false;
+	totlen = ld16(p + 16);
+	frag = ld16(p + 20);
+	proto = p[23];
+	if (totlen < XM_PKT_IPV4_HLEN || totlen > len - XM_PKT_ETH_HLEN ||
+	    (frag & (XM_PKT_IP_MF | XM_PKT_IP_OFFMASK)) != 0)
+		return false;
+	/* totlen <= len - 14: everything up to the IP packet's end is in
+	 * the frame. */
+	avail = totlen - XM_PKT_IPV4_HLEN;
+	if (proto == XM_PKT_IPPROTO_TCP) {
+		if (avail < XM_PKT_TCP_HLEN)
+			return false;
+		hlen = (uint32_t)(p[46] >> 4) * 4;
+		if (hlen < XM_PKT_TCP_HLEN || hlen > avail)
+			return false;
+		ulen = 0;
+	} else if (proto == XM_PKT_IPPROTO_UDP) {
+		hlen = XM_PKT_UDP_HLEN;
+		if (avail < hlen)
+			return false;
+		ulen = ld16(p + 38);
+		if (ulen < hlen || ulen > avail)
+			return false;
+	} else {
+		return false;
+	}
+
+	*pi = pi_zero;
+	pi->pi_len = len;
+	pi->pi_caplen = len;
+	pi->pi_flags = XM_PKT_F_IPV4 | XM_PKT_F_L4 |
+		       ((frag & XM_PKT_IP_DF) ? XM_PKT_F_DF : 0) |
+		       (len - XM_PKT_ETH_HLEN > totlen ? XM_PKT_F_L2_PAD : 0);
+	pi->pi_proto = proto;
+	memcpy(&pi->pi_eth, p, 12);	/* eth_dst, eth_src */
+	pi->pi_eth.eth_type = XM_PKT_ETH_P_IPV4;
+	pi->pi_ip.ip_version = 4;
+	pi->pi_ip.ip_proto = proto;
+	pi->pi_ip.ip_ttl = p[22];
+	pi->pi_ip.ip_tos = p[15];
+	pi->pi_ip.ip_id = ld16(p + 18);
+	pi->pi_ip.ip_frag = frag;
+	pi->pi_ip.ip_payload_len = avail;
+	memcpy(&pi->pi_ip.ip_src.a_v4, p + 26, 4);
+	memcpy(&pi->pi_ip.ip_dst.a_v4, p + 30, 4);
+	pi->pi_l3_off = XM_PKT_ETH_HLEN;
+	pi->pi_l3_hlen = XM_PKT_IPV4_HLEN;
+	pi->pi_l4_hlen = (uint16_t)hlen;
+	pi->pi_l3_len = totlen;
+	pi->pi_csum_dst_off = XM_PKT_ETH_HLEN + 16;
+	pi->pi_l4_off = XM_PKT_ETH_HLEN + XM_PKT_IPV4_HLEN;
+	pi->pi_sport = ld16(p + 34);
+	pi->pi_dport = ld16(p + 36);
+	if (proto == XM_PKT_IPPROTO_TCP) {
+		pi->pi_tcp_flags = p[47];
+		pi->pi_payload_len = avail - hlen;
+	} else {
+		pi->pi_payload_len = ulen - hlen;
+	}
+	pi->pi_payload_off = XM_PKT_ETH_HLEN + XM_PKT_IPV4_HLEN + hlen;
+	return true;
+}
+
+bool lb_path_parse_fast(const uint8_t *frame, uint32_t len,
+			struct xm_pkt_info *pi)
+{
+	return parse_fast(frame, len, pi);
+}
+
 bool lb_path_classify(struct lb_path *w, const struct lb_config *c,
 		      const uint8_t *frame, uint32_t len, struct lb_pkt *k)
 {
@@ -225,6 +324,10 @@ bool lb_path_classify(struct lb_path *w, const struct lb_config *c,
 	int vi;
 
 	cnt_inc(w->p_st.rx);
+	/* The common case needs none of the checks below (parse_fast()
+	 * takes only unfragmented IPv4 TCP/UDP). */
+	if (parse_fast(frame, len, pi))
+		goto flow;
 	if (xm_pkt_parse(frame, len, pi) != 0) {
 		cnt_inc(w->p_st.malformed_why[pi->pi_err < XM_PKT_ERR_MAX ?
 					      pi->pi_err : 0]);
@@ -240,6 +343,7 @@ bool lb_path_classify(struct lb_path *w, const struct lb_config *c,
 		cnt_inc(w->p_st.not_tcp_udp);
 		return false;
 	}
+flow:
 
 	memset(f, 0, sizeof(*f));
 	memcpy(f->f_src, pi->pi_ip.ip_src.a_v6_32, sizeof(f->f_src));
@@ -461,8 +565,8 @@ enum lb_verdict lb_path_decide(struct lb_path *w, const struct lb_config *c,
 	}
 	memcpy(frame - n, b->be_has_mac ? b->be_mac : c->c_gw_mac, 6);
 	memcpy(frame - n + 6, w->p_mac, 6);
-	frame[-n + (int)l2len - 2] = b->be_family == 4 ? 0x08 : 0x86;
-	frame[-n + (int)l2len - 1] = b->be_family == 4 ? 0x00 : 0xdd;
+	st16(frame - n + l2len - 2, b->be_family == 4 ? XM_PKT_ETH_P_IPV4 :
+						      XM_PKT_ETH_P_IPV6);
 	r->r_off = -n;
 	r->r_len = l2len + (uint32_t)n + pip->pi_l3_len;
 

@@ -18,7 +18,7 @@
  *
  * Decision, per packet (fragments by 3-tuple, as Maglev's paper does):
  *   parse -> VIP (dst, proto, dport) or, for any fragment, the VIP owning
- *   (dst, proto) -> flow hash (SipHash, deployment key) -> connection
+ *   (dst, proto) -> flow hash (keyed, deployment key) -> connection
  *   table hit: the flow's backend (found again by stable id after a
  *   reload; rescheduled if it left the pool) / miss: Maglev table slot
  *   hash mod M, and an entry for the flow only when the packet starts
@@ -124,6 +124,16 @@ struct lb_pkt {
 	uint64_t k_hash;		/* lb_flow_hash() of k_flow */
 	int k_vip;			/* service index */
 };
+
+/**
+ * xm_pkt_parse() of the balancer's common frame (untagged IPv4 without
+ * options, an unfragmented TCP or UDP segment), cheaper.
+ * @return true with *pi exactly what xm_pkt_parse() gives (success);
+ * false, *pi undefined, for any other frame: parse it with
+ * xm_pkt_parse().
+ */
+bool lb_path_parse_fast(const uint8_t *frame, uint32_t len,
+			struct xm_pkt_info *pi);
 
 /**
  * First half of a decision: parses the frame, finds its service, hashes

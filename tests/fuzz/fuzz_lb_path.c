@@ -11,7 +11,8 @@
  * and a connection table small enough to evict.  Properties checked:
  * the verdict is one of three; a forwarded frame starts within the
  * headroom, ends within the buffer and parses as an outer IP packet
- * around the inner one; a reply parses with good checksums; every drop
+ * around the inner one; the fast parse of the common frame agrees with
+ * xm_pkt_parse() byte for byte; a reply parses with good checksums; every drop
  * is counted; the connection table stays sound.
  *
  * The first byte of an input chooses the encapsulation and whether the
@@ -172,6 +173,14 @@ static void one(const struct lb_config *c, const uint8_t *data, size_t size,
 	enum lb_verdict v;
 
 	memcpy(frame, data, size);
+	/* The fast parse of the common frame is xm_pkt_parse() exactly. */
+	if (lb_path_parse_fast(frame, (uint32_t)size, &pi)) {
+		struct xm_pkt_info full;
+
+		if (xm_pkt_parse(frame, (uint32_t)size, &full) != 0 ||
+		    memcmp(&pi, &full, sizeof(pi)) != 0)
+			fail("fast parse differs from xm_pkt_parse()");
+	}
 	v = lb_path_process(&w, c, frame, (uint32_t)size, HEADROOM,
 			    (uint32_t)(sizeof(buf) - HEADROOM - size), now, &r);
 	if (w.p_st.rx != before.rx + 1)

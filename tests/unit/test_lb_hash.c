@@ -3,7 +3,8 @@
  * test_lb_hash.c - xmbuf-lb's keyed hashes (examples/lb/lb_hash.c):
  * SipHash-2-4 against the reference vectors of the paper's authors,
  * SipHash-1-3 against vectors of the same construction, and the flow
- * hash's canonical encoding.
+ * hash: its encoding (against a second implementation written from the
+ * description), its key words, its avalanche and spread.
  */
 #include <string.h>
 
@@ -170,6 +171,69 @@ Test(lb_hash, key_bytes_are_little_endian_words)
 	cr_assert_eq(key.k1, 0x0f0e0d0c0b0a0908ull);
 }
 
+/*
+ * The flow hash written again from its description (lb_hash.c), over
+ * the canonical encoding's bytes rather than the fields: words read
+ * little-endian from the byte string, the key words from
+ * lb_sipkey_init().
+ */
+static uint64_t ref_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t ref_mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static uint64_t ref_fmix(uint64_t x)
+{
+	x = (x ^ (x >> 33)) * 0xff51afd7ed558ccdull;
+	x = (x ^ (x >> 33)) * 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+/* enc: 14 bytes (IPv4) or 38 (IPv6); the length goes in the top byte
+ * of the last word. */
+static uint64_t ref_flow_hash(const struct lb_sipkey *k, const uint8_t *enc,
+			      size_t len)
+{
+	uint8_t t[8] = { 0 };
+
+	memcpy(t, enc + len - 6, 6);
+	t[7] = (uint8_t)len;
+	if (len == 14)
+		return ref_fmix(ref_mum(ref_le64(enc) ^ k->f[0],
+					ref_le64(t) ^ k->f[1]));
+	return ref_fmix(ref_mum(ref_mum(ref_le64(enc) ^ k->f[0],
+					ref_le64(enc + 8) ^ k->f[1]) ^
+				ref_le64(t) ^ k->f[4],
+				ref_mum(ref_le64(enc + 16) ^ k->f[2],
+					ref_le64(enc + 24) ^ k->f[3]) ^
+				k->f[5]));
+}
+
+Test(lb_hash, flow_key_words_come_from_the_key)
+{
+	struct lb_sipkey key = ref_key();
+	uint8_t msg[16];
+
+	memcpy(msg, "xmbuf-lb flow  ", 16);
+	for (unsigned int i = 0; i < LB_FLOW_KEY_WORDS; i++) {
+		msg[15] = (uint8_t)i;
+		cr_assert_eq(key.f[i], lb_siphash(&key, msg, 16), "word %u", i);
+		for (unsigned int j = 0; j < i; j++)
+			cr_assert_neq(key.f[i], key.f[j]);
+	}
+}
+
 Test(lb_hash, flow_hash_is_the_canonical_encoding)
 {
 	struct lb_sipkey key = ref_key();
@@ -186,7 +250,7 @@ Test(lb_hash, flow_hash_is_the_canonical_encoding)
 	enc[11] = 80;
 	enc[12] = 6;
 	enc[13] = 0;
-	cr_assert_eq(lb_flow_hash(&key, &f), lb_siphash13(&key, enc, 14));
+	cr_assert_eq(lb_flow_hash(&key, &f), ref_flow_hash(&key, enc, 14));
 
 	/* Words an IPv4 flow does not use are not hashed. */
 	g.f_src[2] = 0xdeadbeef;
@@ -221,13 +285,66 @@ Test(lb_hash, flow_hash_v6_is_the_canonical_encoding)
 	enc[35] = 0xcd;
 	enc[36] = 17;
 	enc[37] = LB_FLOW_V6;
-	cr_assert_eq(lb_flow_hash(&key, &f), lb_siphash13(&key, enc, 38));
+	cr_assert_eq(lb_flow_hash(&key, &f), ref_flow_hash(&key, enc, 38));
 	/* A fragment's 3-tuple: ports zero, the flag in the last byte. */
 	f.f_sport = f.f_dport = 0;
 	f.f_flags = LB_FLOW_V6 | LB_FLOW_FRAG;
 	memset(enc + 32, 0, 4);
 	enc[37] = LB_FLOW_V6 | LB_FLOW_FRAG;
-	cr_assert_eq(lb_flow_hash(&key, &f), lb_siphash13(&key, enc, 38));
+	cr_assert_eq(lb_flow_hash(&key, &f), ref_flow_hash(&key, enc, 38));
+}
+
+/*
+ * Avalanche: flipping any one bit of a flow flips each bit of the hash
+ * with probability near 1/2 (what lets any bit range serve as the
+ * Maglev slot, the table bucket or the outer source).  200 flows, each
+ * of the 14-byte encoding's 112 bits flipped in turn (22400 pairs): every
+ * output bit flips in 40..60% of them, and half the bits on average.
+ */
+Test(lb_hash, flow_hash_avalanche)
+{
+	struct lb_sipkey key = ref_key();
+	static unsigned int flips[64];
+	uint64_t total = 0, pairs = 0;
+
+	for (uint32_t n = 0; n < 200; n++) {
+		struct lb_flow f = v4_flow(0x0a000000u + n * 7919u,
+					   (uint16_t)(1024 + n));
+		uint64_t h = lb_flow_hash(&key, &f);
+
+		for (int bit = 0; bit < 112; bit++) {
+			struct lb_flow g = f;
+			uint64_t d;
+
+			if (bit < 32)
+				g.f_src[0] ^= 1u << bit;
+			else if (bit < 64)
+				g.f_dst[0] ^= 1u << (bit - 32);
+			else if (bit < 80)
+				g.f_sport ^= (uint16_t)(1u << (bit - 64));
+			else if (bit < 96)
+				g.f_dport ^= (uint16_t)(1u << (bit - 80));
+			else if (bit < 104)
+				g.f_proto ^= (uint8_t)(1u << (bit - 96));
+			else
+				g.f_flags ^= (uint8_t)(1u << (bit - 104));
+			if (g.f_flags & LB_FLOW_V6)
+				continue;	/* another encoding */
+			d = h ^ lb_flow_hash(&key, &g);
+			total += (uint64_t)__builtin_popcountll(d);
+			pairs++;
+			for (int o = 0; o < 64; o++)
+				flips[o] += (d >> o) & 1;
+		}
+	}
+	for (int o = 0; o < 64; o++)
+		cr_assert(flips[o] > pairs * 40 / 100 &&
+			  flips[o] < pairs * 60 / 100,
+			  "output bit %d flipped %u of %llu times", o, flips[o],
+			  (unsigned long long)pairs);
+	cr_assert(total > pairs * 31 && total < pairs * 33,
+		  "%llu bits flipped over %llu pairs",
+		  (unsigned long long)total, (unsigned long long)pairs);
 }
 
 Test(lb_hash, flow_hash_v6_uses_all_words)
@@ -291,16 +408,22 @@ Test(lb_hash, same_key_same_hash_other_key_other_hash)
 Test(lb_hash, source_ports_spread_evenly)
 {
 	struct lb_sipkey key = ref_key();
-	unsigned int bins[16] = { 0 };
+	unsigned int bins[3][16] = { { 0 } };
 
 	/* 65536 flows from one client, only the port varying: what an
-	 * attacker controls.  Each of 16 bins gets 4096 +- 10%. */
+	 * attacker controls.  Each of 16 bins gets 4096 +- 10%, by the low
+	 * bits (the Maglev slot), bits 32.. (the connection-table bucket,
+	 * lb_lru.c) and bits 16.. (the outer source, lb_path.c). */
 	for (uint32_t p = 0; p < 65536; p++) {
 		struct lb_flow f = v4_flow(0x0101a8c0, (uint16_t)p);
+		uint64_t h = lb_flow_hash(&key, &f);
 
-		bins[lb_flow_hash(&key, &f) % 16]++;
+		bins[0][h % 16]++;
+		bins[1][(h >> 32) % 16]++;
+		bins[2][(h >> 16) % 16]++;
 	}
-	for (int i = 0; i < 16; i++)
-		cr_assert(bins[i] > 3686 && bins[i] < 4506, "bin %d: %u", i,
-			  bins[i]);
+	for (int r = 0; r < 3; r++)
+		for (int i = 0; i < 16; i++)
+			cr_assert(bins[r][i] > 3686 && bins[r][i] < 4506,
+				  "range %d bin %d: %u", r, i, bins[r][i]);
 }
