@@ -226,7 +226,17 @@ Test(lb_ops, all_down_keeps_the_last_table)
 	/* still all down: not counted again */
 	n = lb_config_clone(m);
 	cr_assert_eq(lb_state_apply(n, m, NULL, is_down, NULL), 0);
+	lb_config_free(n);
+	/* both back up: served and announced again (the clone starts
+	 * from the all-down generation, which must not stick) */
 	ndown = 0;
+	n = lb_config_clone(m);
+	cr_assert_eq(lb_state_apply(n, m, NULL, is_down, NULL), 0);
+	build(n, m);
+	cr_assert_not(n->c_vips[0].v_all_down);
+	cr_assert_eq(n->c_vips[0].v_nactive, 2);
+	cr_assert_eq(n->c_vips[0].v_be[0].be_weight, 1);
+	cr_assert(lb_config_vip_healthy(n, 4, &n->c_vips[0].v_addr));
 	lb_config_free(n);
 	lb_config_free(m);
 	lb_config_free(c);
@@ -290,6 +300,16 @@ Test(lb_ops, ctl_commands_parse)
 	cr_assert_eq(lb_ctl_parse(big, sizeof(big), &cmd, err, sizeof(err)),
 		     -EINVAL);
 	cr_assert_not_null(strstr(err, "longer than"));
+	/* the limit exactly: LB_CTL_LINE_MAX bytes are a command, one
+	 * more is refused for its length (not read past the buffer) */
+	memset(big, ' ', sizeof(big));
+	memcpy(big, "status", 6);
+	cr_assert_eq(lb_ctl_parse(big, LB_CTL_LINE_MAX, &cmd, err,
+				  sizeof(err)), 0, "%s", err);
+	cr_assert_eq((int)cmd.verb, LB_CTL_STATUS);
+	cr_assert_eq(lb_ctl_parse(big, LB_CTL_LINE_MAX + 1, &cmd, err,
+				  sizeof(err)), -EINVAL);
+	cr_assert_not_null(strstr(err, "longer than"), "%s", err);
 	/* an argument of LB_CTL_ARG_MAX bytes: one too many */
 	memset(big, 'b', 6 + LB_CTL_ARG_MAX);
 	memcpy(big, "drain ", 6);
@@ -510,6 +530,25 @@ Test(lb_ops, metrics_parse_with_prometheus_client)
 		"ok &= g(\"xmbuf_port_rx_ring_full_total\", iface=\"eth\\\"1\")"
 		" == 2\n"
 		"sys.exit(0 if ok else 1)\n", buf), 0, "%s", buf);
+	free(buf);
+}
+
+/* Label values escaped as the exposition format says: backslash,
+ * double quote and newline (an interface name may hold a backslash). */
+Test(lb_ops, metrics_label_values_are_escaped)
+{
+	struct lb_snap s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+
+	cr_assert_not_null(o);
+	fake_snap(&s);
+	s.iface = "a\\b\"c\nd";
+	lb_metrics_format(o, &s);
+	fclose(o);
+	cr_assert_not_null(strstr(buf, "{iface=\"a\\\\b\\\"c\\nd\"}"),
+			   "%s", buf);
 	free(buf);
 }
 
