@@ -101,6 +101,11 @@ Test(lb_key, a_key_others_can_read_is_refused)
 	cr_assert_eq(chmod(path, 0644), 0);
 	cr_assert_eq(state(dir, k, &created, err), -EPERM);
 	cr_assert_not_null(strstr(err, "0600"), "%s", err);
+	/* the group alone, or others alone, is one reader too many */
+	cr_assert_eq(chmod(path, 0640), 0);
+	cr_assert_eq(state(dir, k, &created, err), -EPERM, "0640");
+	cr_assert_eq(chmod(path, 0604), 0);
+	cr_assert_eq(state(dir, k, &created, err), -EPERM, "0604");
 }
 
 Test(lb_key, a_file_that_is_not_a_key_is_refused_and_kept)
