@@ -428,8 +428,8 @@ const char *cap_copy_target(const struct cap_copy *cp)
 
 /*
  * The wait is edge-triggered, on an epoll of our own: it ends when the
- * programs wake the reader (xm_cap_wakeup bytes wait, see xm_cap.bpf.c)
- * or at the timeout, not as soon as one record waits.  libbpf's
+ * programs wake the reader (xm_cap_wakeup bytes wait and it is armed,
+ * see xm_cap.bpf.c) or at the timeout, not as soon as one record waits.  libbpf's
  * ring_buffer__poll is level-triggered: in steady traffic a few records
  * always wait, so the reader never slept, took them a handful at a time
  * (a writev each) and kept its CPU busy, the CPU the host's own
@@ -442,9 +442,15 @@ int cap_copy_drain(struct cap_copy *cp, int timeout_ms)
 
 	if (!cp->rb)
 		return -EINVAL;
-	if (timeout_ms && epoll_wait(cp->ep, &ev, 1, timeout_ms) < 0 &&
-	    errno != EINTR)
-		return -errno;
+	if (timeout_ms) {
+		/* a copy after this wakes us (xm_cap.bpf.c); the copies
+		 * before it are taken at the timeout at the latest */
+		__atomic_store_n(&cp->skel->bss->xm_cap_armed, 1,
+				 __ATOMIC_SEQ_CST);
+		if (epoll_wait(cp->ep, &ev, 1, timeout_ms) < 0 &&
+		    errno != EINTR)
+			return -errno;
+	}
 	n = ring_buffer__consume(cp->rb);
 	return n == -EINTR ? 0 : n;
 }
