@@ -16,8 +16,10 @@
  *
  * The copy goes straight into the ring: the record is reserved in the
  * smallest of a few size classes that holds it (bpf_ringbuf_reserve
- * takes a constant size), so a 64-byte packet takes 128 bytes of ring
- * and the frame is copied once.  A full ring is counted (lost), the
+ * takes a constant size), so a 64-byte packet takes 96 bytes of ring
+ * (the ring's 8-byte header, the record's 24, the frame) and the frame
+ * is copied once; the smallest classes are the commonest packets (a
+ * minimal frame, a TCP ACK, a ping).  A full ring is counted (lost), the
  * frame goes on.  Counters: xm_cap_stats, per CPU (xm_cap_shared.h).
  */
 #include "vmlinux.h"
@@ -134,7 +136,11 @@ static __always_inline void copy(struct __sk_buff *skb, const void *src,
 	__u32 caplen = cap_len(wirelen);
 
 	count(dir == XM_CAP_DIR_OUT ? XM_CAP_ST_SEEN_OUT : XM_CAP_ST_SEEN_IN);
-	if (caplen <= 128)
+	if (caplen <= 64)
+		put(skb, src, wirelen, caplen, dir, verdict, 64);
+	else if (caplen <= 96)
+		put(skb, src, wirelen, caplen, dir, verdict, 96);
+	else if (caplen <= 128)
 		put(skb, src, wirelen, caplen, dir, verdict, 128);
 	else if (caplen <= 256)
 		put(skb, src, wirelen, caplen, dir, verdict, 256);
