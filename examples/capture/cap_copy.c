@@ -34,9 +34,9 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
-#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -429,11 +429,12 @@ const char *cap_copy_target(const struct cap_copy *cp)
 /*
  * The wait is edge-triggered, on an epoll of our own: it ends when the
  * programs wake the reader (xm_cap_wakeup bytes wait and it is armed,
- * see xm_cap.bpf.c) or at the timeout, not as soon as one record waits.  libbpf's
- * ring_buffer__poll is level-triggered: in steady traffic a few records
- * always wait, so the reader never slept, took them a handful at a time
- * (a writev each) and kept its CPU busy, the CPU the host's own
- * receivers share (measured: tests/bench/capture.sh, README).
+ * see xm_cap.bpf.c) or at the timeout, not as soon as one record
+ * waits.  libbpf's ring_buffer__poll is level-triggered: in steady
+ * traffic a few records always wait, so the reader never slept, took
+ * them a handful at a time (a writev each) and kept its CPU busy, the
+ * CPU the host's own receivers share (measured: tests/bench/capture.sh,
+ * README).
  */
 int cap_copy_drain(struct cap_copy *cp, int timeout_ms)
 {
