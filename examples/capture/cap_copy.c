@@ -36,6 +36,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -66,6 +67,7 @@ struct cap_copy {
 	struct cap_copy_opts o;
 	struct xm_cap_bpf *skel;
 	struct ring_buffer *rb;
+	int ep;				/* epoll, edge-triggered on the ring */
 	int tcx_fd[2];			/* tcx links: in, out (-1: none) */
 	struct bpf_link *trace[2];	/* fentry, fexit */
 	int tc_attached[2];		/* clsact fallback: in, out */
@@ -384,6 +386,7 @@ int cap_copy_open(struct cap_copy **out, const struct cap_copy_opts *o)
 	pv->o = *o;
 	pv->tcx_fd[0] = pv->tcx_fd[1] = -1;
 	pv->xdp_fd = -1;
+	pv->ep = -1;
 	pv->hook = "tcx";
 	pv->ifindex = (int)if_nametoindex(o->ifname);
 	if (!pv->ifindex)
@@ -402,6 +405,14 @@ int cap_copy_open(struct cap_copy **out, const struct cap_copy_opts *o)
 	if (!pv->rb)
 		return xm_ex_error("cannot map the capture ring buffer: %s",
 				   strerror(errno));
+	/* see cap_copy_drain */
+	pv->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (pv->ep < 0 || epoll_ctl(pv->ep, EPOLL_CTL_ADD,
+				    bpf_map__fd(pv->skel->maps.xm_cap_ring),
+				    &(struct epoll_event){
+					    .events = EPOLLIN | EPOLLET }))
+		return xm_ex_error("cannot wait on the capture ring buffer: "
+				   "%s", strerror(errno));
 	return 0;
 }
 
@@ -415,14 +426,33 @@ const char *cap_copy_target(const struct cap_copy *cp)
 	return cp ? cp->target : "";
 }
 
+/*
+ * The wait is edge-triggered, on an epoll of our own: it ends when the
+ * programs wake the reader (xm_cap_wakeup bytes wait and it is armed,
+ * see xm_cap.bpf.c) or at the timeout, not as soon as one record
+ * waits.  libbpf's ring_buffer__poll is level-triggered: in steady
+ * traffic a few records always wait, so the reader never slept, took
+ * them a handful at a time (a writev each) and kept its CPU busy, the
+ * CPU the host's own receivers share (measured: tests/bench/capture.sh,
+ * README).
+ */
 int cap_copy_drain(struct cap_copy *cp, int timeout_ms)
 {
+	struct epoll_event ev;
 	int n;
 
 	if (!cp->rb)
 		return -EINVAL;
-	n = timeout_ms ? ring_buffer__poll(cp->rb, timeout_ms) :
-			 ring_buffer__consume(cp->rb);
+	if (timeout_ms) {
+		/* a copy after this wakes us (xm_cap.bpf.c); the copies
+		 * before it are taken at the timeout at the latest */
+		__atomic_store_n(&cp->skel->bss->xm_cap_armed, 1,
+				 __ATOMIC_SEQ_CST);
+		if (epoll_wait(cp->ep, &ev, 1, timeout_ms) < 0 &&
+		    errno != EINTR)
+			return -errno;
+	}
+	n = ring_buffer__consume(cp->rb);
 	return n == -EINTR ? 0 : n;
 }
 
@@ -485,6 +515,8 @@ void cap_copy_close(struct cap_copy *pv)
 	if (!pv)
 		return;
 	cap_copy_detach(pv);
+	if (pv->ep >= 0)
+		close(pv->ep);
 	ring_buffer__free(pv->rb);
 	xm_cap_bpf__destroy(pv->skel);
 	if (pv->xdp_fd >= 0)

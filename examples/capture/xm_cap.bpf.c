@@ -16,8 +16,10 @@
  *
  * The copy goes straight into the ring: the record is reserved in the
  * smallest of a few size classes that holds it (bpf_ringbuf_reserve
- * takes a constant size), so a 64-byte packet takes 128 bytes of ring
- * and the frame is copied once.  A full ring is counted (lost), the
+ * takes a constant size), so a 64-byte packet takes 96 bytes of ring
+ * (the ring's 8-byte header, the record's 24, the frame) and the frame
+ * is copied once; the smallest classes are the commonest packets (a
+ * minimal frame, a TCP ACK, a ping).  A full ring is counted (lost), the
  * frame goes on.  Counters: xm_cap_stats, per CPU (xm_cap_shared.h).
  */
 #include "vmlinux.h"
@@ -30,6 +32,9 @@
 const volatile __u32 xm_cap_snaplen = XM_CAP_COPY_MAX;
 const volatile __u64 xm_cap_wakeup = 65536;	/* bytes waiting before
 						 * the reader is woken */
+/* Set by the reader (through the mmap'd .bss) just before it sleeps;
+ * the copy that wakes it clears it. */
+volatile __u32 xm_cap_armed;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -107,12 +112,22 @@ static __always_inline void put(struct __sk_buff *skb, const void *src,
 	 * with a timeout for the rest): the ring's default wakes it for
 	 * every record that finds it caught up, an irq_work on the
 	 * receiving CPU per packet, which cut the source's rate by a third
-	 * in the benchmark (tests/bench/capture.sh).
+	 * in the benchmark (tests/bench/capture.sh).  And only once per
+	 * sleep: a forced wake-up raises the irq_work again as soon as the
+	 * last one ran, so forcing it for every record until the reader
+	 * has caught up was a self-IPI (an exit to the hypervisor, in a VM)
+	 * per packet in that window, a third of this program's time
+	 * (measured with perf).  Two CPUs may both see it armed: a second
+	 * wake-up, harmless.
 	 */
-	bpf_ringbuf_submit(r, bpf_ringbuf_query(&xm_cap_ring,
-						BPF_RB_AVAIL_DATA) >=
-			      xm_cap_wakeup ? BPF_RB_FORCE_WAKEUP :
-					      BPF_RB_NO_WAKEUP);
+	if (xm_cap_armed && bpf_ringbuf_query(&xm_cap_ring,
+					      BPF_RB_AVAIL_DATA) >=
+			    xm_cap_wakeup) {
+		xm_cap_armed = 0;
+		bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	} else {
+		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	}
 }
 
 static __always_inline void copy(struct __sk_buff *skb, const void *src,
@@ -121,7 +136,11 @@ static __always_inline void copy(struct __sk_buff *skb, const void *src,
 	__u32 caplen = cap_len(wirelen);
 
 	count(dir == XM_CAP_DIR_OUT ? XM_CAP_ST_SEEN_OUT : XM_CAP_ST_SEEN_IN);
-	if (caplen <= 128)
+	if (caplen <= 64)
+		put(skb, src, wirelen, caplen, dir, verdict, 64);
+	else if (caplen <= 96)
+		put(skb, src, wirelen, caplen, dir, verdict, 96);
+	else if (caplen <= 128)
 		put(skb, src, wirelen, caplen, dir, verdict, 128);
 	else if (caplen <= 256)
 		put(skb, src, wirelen, caplen, dir, verdict, 256);

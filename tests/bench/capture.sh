@@ -287,7 +287,7 @@ trial() { # TOOL RATE [COUNT]
 	fi
 	start_tool "$t" "$f" "$log" || return 1
 	if ! ip netns exec "$NS_G" "$BIN/xmbuf-pktgen" tx -i "$VG" \
-		--dst-mac "$MAC_C" --src 198.18.0.1 --dst 198.18.0.2 -s 60 \
+		--dst-mac "$MAC_C" --src 198.18.0.1 --dst 198.18.0.2 -s 64 \
 		-n "$n" -r "$rate" --engine live --cpus $GEN_CPU --json -Q \
 		> "$TMP/gen.json" 2> "$TMP/gen.err"; then
 		stop_tool

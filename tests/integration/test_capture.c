@@ -2653,6 +2653,85 @@ Test(capture, passive_sigkill_leaves_nothing, .fini = net_teardown)
 	child_free(&c);
 }
 
+/* CPU time (user + system) of process pid so far, in ns. */
+static uint64_t proc_cpu_ns(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the command's name: state is field 3, utime 14, stime 15 */
+	p = strrchr(buf, ')');
+	cr_assert_not_null(p);
+	cr_assert_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			    "%*u %llu %llu", &ut, &st), 2, "%s", buf);
+	return (ut + st) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
+/*
+ * In steady traffic the passive worker sleeps until the copy programs
+ * wake it (a share of the ring waits) and takes the copies by the
+ * thousand: a packet every ~100 us for about a second costs it a few
+ * per cent of a CPU.  It used to look again at once while copies came
+ * and yield-spin between them, a CPU kept busy (that the host's own
+ * receivers share) for a trickle of packets.  Every packet is written.
+ */
+Test(capture, passive_worker_sleeps_in_steady_traffic,
+     .fini = net_teardown)
+{
+	enum { N = 8000, LEN = 128 };
+	char file[PATH_MAX];
+	const char *args[] = { "-i", NULL, "-w", file, "--json",
+			       "--duration", "60", "udp dst port 9", NULL };
+	uint64_t cpu0, cpu1, t0, t1;
+	uint8_t buf[LEN];
+	struct child c;
+	int fd;
+
+	net_setup(1, 1500);
+	path_default = true;
+	args[1] = v1.a;
+	file_in(file, sizeof(file), "steady.pcapng");
+	start_capture(&c, args);
+	cr_assert(strstr(c.err.p, "passive"), "banner:\n%s", c.err.p);
+	fd = xm_raw_open(&ns_peer, v1.b);
+	cr_assert_geq(fd, 0, "raw socket on %s: %s", v1.b, strerror(-fd));
+	cpu0 = proc_cpu_ns(c.pid);
+	t0 = wall_ns();
+	for (int i = 0; i < N; i++) {
+		struct xm_tframe t = tframe(&v1, 9, (uint32_t)i);
+
+		cr_assert_eq(xm_tframe_build(buf, LEN, &t), LEN);
+		cr_assert_eq(xm_raw_send(fd, buf, LEN), 0, "send %d", i);
+		usleep(50);
+		if (i % 256 == 255)
+			child_pump(&c, 0);
+	}
+	cpu1 = proc_cpu_ns(c.pid);
+	t1 = wall_ns();
+	close(fd);
+	cr_log_info("capture CPU %llu ms in %llu ms of traffic",
+		    (unsigned long long)((cpu1 - cpu0) / 1000000),
+		    (unsigned long long)((t1 - t0) / 1000000));
+	cr_assert_eq(child_finish(&c, SIGINT, 20000), 0, "stderr:\n%s",
+		     c.err.p);
+	cr_assert_eq(jnum(&c, "written"), (uint64_t)N, "stdout:\n%s",
+		     c.out.p);
+	cr_assert_eq(pcapng_records_now(file), N);
+	cr_assert_lt((cpu1 - cpu0) * 5, t1 - t0, "the capture used %llu ms "
+		     "of CPU in %llu ms of steady traffic",
+		     (unsigned long long)((cpu1 - cpu0) / 1000000),
+		     (unsigned long long)((t1 - t0) / 1000000));
+	child_free(&c);
+}
+
 /*
  * --at-xdp on an interface whose XDP program is xmbuf-decap's (it passes
  * what is no tunnel): the copies at its exit carry its verdict, and the
