@@ -8,7 +8,11 @@
 # by default on vC, which has an address), tcpdump -w (pcap, -B 256 MiB)
 # and, when asked, netsniff-ng (pcap, 256 MiB ring), all fed by the same
 # source in the same invocation; and two references: "none", no capture
-# at all, and "ceiling", a plain XDP_DROP program (xm-sink) on vC.
+# at all, "ceiling", a plain XDP_DROP program (xm-sink) on vC, and
+# "rawxsk", the least an AF_XDP receiver can do (peer-raw-rxdrop: libxdp's
+# rings, every frame's address straight back to the fill ring, nothing
+# read or written): what the kernel's copy-mode AF_XDP path itself
+# carries on this machine, the ceiling any AF_XDP capture can reach.
 #
 # The host: where the packets go on to the stack (passive, tcpdump,
 # none), a UDP socket bound to port 9 in C reads them (xm-udpsink, on
@@ -22,6 +26,7 @@
 #               tcpdump   the file and the sink hold every packet
 #               none      the sink holds every packet
 #               ceiling   XDP_DROP counted every packet
+#               rawxsk    the raw loop received every packet
 #
 # Figures: each one's highest zero-loss rate (Mpps), and the ratios
 #   capture_passive_vs_tcpdump_ratio   passive / tcpdump
@@ -30,7 +35,11 @@
 #   capture_inline_vs_tcpdump_ratio    inline / tcpdump (the earlier
 #                                      capture_vs_tcpdump_ratio; tcpdump's
 #                                      trials now also need the sink whole)
-#   capture_inline_vs_ceiling_ratio    inline / ceiling  Each tool gets the same 256 MiB of kernel-side buffer; for
+#   capture_inline_vs_ceiling_ratio    inline / ceiling
+#   capture_rawxsk_vs_ceiling_ratio    rawxsk / ceiling (AF_XDP's own share)
+#   capture_inline_vs_rawxsk_ratio     inline / rawxsk (xmbuf-capture's
+#                                      share of what AF_XDP carries)
+#  Each tool gets the same 256 MiB of kernel-side buffer; for
 # xmbuf-capture that is 131072 frames of 2 KiB waiting in its RX ring
 # (its UMEM is about three times that), for tcpdump and netsniff-ng
 # several million 64-byte frames packed in their rings.
@@ -75,7 +84,7 @@
 #   CAPTURE_MAX      highest rate tried, pps (default 8000000)
 #   CAPTURE_BISECT   bisection steps after the ladder (default 3)
 #   CAPTURE_TOOLS    tools to run (default: inline passive tcpdump none
-#                    ceiling; netsniff too when named)
+#                    ceiling rawxsk; netsniff too when named)
 #   CAPTURE_NAPI     softirq (default): vC's receive path runs on the
 #                    source's CPU, as described above; threaded: vC's
 #                    NAPI runs as a kernel thread pinned to the tools'
@@ -126,7 +135,7 @@ FILTER="udp dst port 9"
 
 bench_need_root
 
-read -r -a tools <<< "${CAPTURE_TOOLS:-inline passive tcpdump none ceiling}"
+read -r -a tools <<< "${CAPTURE_TOOLS:-inline passive tcpdump none ceiling rawxsk}"
 for b in xmbuf-pktgen xmbuf-capture xm-udpsink xm-sink; do
 	[ -x "$BIN/$b" ] || die "missing $BIN/$b (make BUILD=... build)"
 done
@@ -136,8 +145,9 @@ for t in "${tools[@]}"; do
 	case $t in
 	tcpdump) cmds+=(tcpdump) ;;
 	netsniff) cmds+=(netsniff-ng) ;;
+	rawxsk) [ -x "$BIN/peer-raw-rxdrop" ] || die "missing $BIN/peer-raw-rxdrop (make bench builds it)" ;;
 	inline|passive|none|ceiling) ;;
-	*) die "unknown tool '$t' (inline, passive, tcpdump, netsniff, none, ceiling)" ;;
+	*) die "unknown tool '$t' (inline, passive, tcpdump, netsniff, none, ceiling, rawxsk)" ;;
 	esac
 done
 [ "$NAPI" = threaded ] && cmds+=(pgrep)
@@ -227,6 +237,11 @@ start_tool() { # TOOL FILE LOG
 		ip netns exec "$NS_C" "$BIN/xm-sink" -i "$VC" -d 600 \
 			> "$log.out" 2> "$log" &
 		ready="ready" ;;
+	rawxsk)
+		# an RX ring of 131072 frames, as xmbuf-capture's -B 256 MiB
+		ip netns exec "$NS_C" "$BIN/peer-raw-rxdrop" -i "$VC" -d 600 \
+			-c $CAP_CPU -r 131072 > "$log.out" 2> "$log" &
+		ready="ready on" ;;
 	tcpdump)
 		ip netns exec "$NS_C" taskset -c $CAP_CPU tcpdump -i "$VC" \
 			-B 262144 -w "$f" -n -q $FILTER > "$log.out" 2> "$log" &
@@ -308,6 +323,7 @@ trial() { # TOOL RATE [COUNT]
 	case $t in
 	none) got=$sinkgot ;;
 	ceiling) got=$(awk 'END { print $2 }' "$log.out") ;;
+	rawxsk) got=$(awk '/^rx_packets/ { print $2 }' "$log.out") ;;
 	*) got=$(capinfos -c -M "$f" 2> /dev/null | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }') ;;
 	esac
 	rm -f "$f"
@@ -445,11 +461,14 @@ END {
 	figure("capture_netsniff_zero_loss_mpps", "netsniff")
 	figure("capture_host_zero_loss_mpps", "none")
 	figure("capture_ceiling_mpps", "ceiling")
+	figure("capture_rawxsk_zero_loss_mpps", "rawxsk")
 	ratio("capture_passive_vs_tcpdump_ratio", "passive", "tcpdump")
 	ratio("capture_passive_host_cost_ratio", "passive", "none")
 	ratio("capture_tcpdump_host_cost_ratio", "tcpdump", "none")
 	ratio("capture_inline_vs_tcpdump_ratio", "inline", "tcpdump")
 	ratio("capture_inline_vs_ceiling_ratio", "inline", "ceiling")
+	ratio("capture_rawxsk_vs_ceiling_ratio", "rawxsk", "ceiling")
+	ratio("capture_inline_vs_rawxsk_ratio", "inline", "rawxsk")
 	ratio("capture_inline_vs_netsniff_ratio", "inline", "netsniff")
 }' "$TMP/results"
 exit $status

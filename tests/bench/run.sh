@@ -272,12 +272,16 @@ bench_pktgen() {
 }
 
 # ----------------------------------------------------------- capture
-# xmbuf-capture against tcpdump -w (-B 256 MiB) and netsniff-ng: the
-# highest offered rate (xmbuf-pktgen's live-frames source, 64-byte
-# frames) at which each writes every packet to a file on tmpfs; BENCH
-# capture_zero_loss_mpps, capture_vs_tcpdump_ratio (goal >= 4.0) and
-# capture_vs_netsniff_ratio.  Needs root; tests/bench/capture.sh has the
-# details (CAPTURE_ROUNDS, CAPTURE_SECONDS, ...).
+# xmbuf-capture's two paths against tcpdump -w (-B 256 MiB), with no
+# capture, a plain XDP_DROP program and a raw libxdp AF_XDP loop as
+# references: the highest offered rate (xmbuf-pktgen's live-frames
+# source, 64-byte frames) at which each writes every packet to a file on
+# tmpfs (and the host's UDP socket gets every one, where the packets go
+# on to the stack); BENCH capture_passive_vs_tcpdump_ratio,
+# capture_*_host_cost_ratio, capture_inline_vs_tcpdump_ratio,
+# capture_inline_vs_ceiling_ratio, capture_rawxsk_vs_ceiling_ratio and
+# capture_inline_vs_rawxsk_ratio.  Needs root; tests/bench/capture.sh has
+# the details (CAPTURE_ROUNDS, CAPTURE_TOOLS, ...).
 bench_capture() {
 	local rc
 	BIN="$BIN" "$(dirname "$0")/capture.sh"
