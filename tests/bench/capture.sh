@@ -238,9 +238,9 @@ start_tool() { # TOOL FILE LOG
 			> "$log.out" 2> "$log" &
 		ready="ready" ;;
 	rawxsk)
-		# an RX ring of 131072 frames, as xmbuf-capture's -B 256 MiB
+		# the largest RX ring it takes (32768 frames; xmbuf-capture: 131072)
 		ip netns exec "$NS_C" "$BIN/peer-raw-rxdrop" -i "$VC" -d 600 \
-			-c $CAP_CPU -r 131072 > "$log.out" 2> "$log" &
+			-c $CAP_CPU -r 32768 > "$log.out" 2> "$log" &
 		ready="ready on" ;;
 	tcpdump)
 		ip netns exec "$NS_C" taskset -c $CAP_CPU tcpdump -i "$VC" \

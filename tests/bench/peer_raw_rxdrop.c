@@ -208,7 +208,7 @@ static void usage(FILE *f)
 "  -q, --queue Q        queue id (default 0)\n"
 "  -d, --duration SEC   time limit, 1..%d (default 10)\n"
 "  -c, --cpu CPU        pin to CPU\n"
-"  -r, --ring N         RX ring size, a power of two (default 2048)\n"
+"  -r, --ring N         RX ring size, a power of two, 64..32768 (default 2048)\n"
 "  -p, --poll           sleep in poll() when idle instead of spinning\n"
 "  -S, --skb            attach the XDP program in SKB (generic) mode\n"
 "  -h, --help           this text\n", RAW_MAX_SECONDS);
