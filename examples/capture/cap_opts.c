@@ -125,7 +125,7 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 	};
 	bool pcap = false, nano = false, pcapng = false;
 	uint32_t tsprec = 0;
-	char buffer_hint[64], buffer_help[256];
+	char buffer_hint[64], buffer_help[512];
 	const struct xm_ex_opt opts[] = {
 		/* required unless -D: check_args says so */
 		XM_EX_STD(XM_EX_O_IFACE, 0,
@@ -275,10 +275,15 @@ int cap_parse_args(int argc, char **argv, struct cap_args *a)
 	snprintf(buffer_hint, sizeof(buffer_hint), "KiB, 64 .. %u",
 		 CAP_BUFFER_KIB_MAX);
 	snprintf(buffer_help, sizeof(buffer_help),
-		 "RX ring per queue: what may wait for the\n"
-		 "writer, in 2 KiB frames rounded up to a power\n"
-		 "of two (default %u, at most %u KiB);\n"
-		 "the UMEM takes about three times that",
+		 "what may wait for the writer.  inline: the\n"
+		 "RX ring per queue, in 2 KiB frames rounded up\n"
+		 "to a power of two (default %u KiB, at most\n"
+		 "%u KiB); the UMEM takes about three times\n"
+		 "that.\n"
+		 "passive and --at-xdp: the BPF ring buffer,\n"
+		 "rounded up to a power of two (default 32 MiB,\n"
+		 "256 KiB .. 1 GiB); copies it has no room for\n"
+		 "are counted (\"ring buffer full\")",
 		 CAP_RX_RING_DEFAULT * XM_MCLBYTES / 1024, CAP_BUFFER_KIB_MAX);
 	memset(a, 0, sizeof(*a));
 	a->snaplen = CAP_SNAPLEN_MAX;
