@@ -296,7 +296,7 @@ ssize_t cap_isb_block(const struct cap_isb *s, void *buf, size_t cap)
 /* ------------------------------------------------------------- records */
 
 /* Trailer bytes of an EPB after caplen data bytes. */
-static uint32_t epb_trailer_len(const struct cap_pkt_meta *pm)
+static inline uint32_t epb_trailer_len(const struct cap_pkt_meta *pm)
 {
 	uint32_t n = pad4(pm->caplen);
 
@@ -377,7 +377,8 @@ static uint32_t rec_trailer(const struct cap_pkt_meta *pm, uint8_t *p)
 	}
 	if (pm->has_queue || pm->has_hash || pm->has_flags || pm->has_verdict)
 		off += (uint32_t)put_opt(p + off, CAP_NG_OPT_END, NULL, 0);
-	put32(p + off, CAP_NG_EPB_HLEN + pm->caplen + epb_trailer_len(pm));
+	/* off + 4 is epb_trailer_len(pm), written out here */
+	put32(p + off, CAP_NG_EPB_HLEN + pm->caplen + off + 4);
 	return off + 4;
 }
 
