@@ -340,7 +340,7 @@ B ?=
 BENCH_NAMES := $(patsubst tests/bench/bench_%.c,%,$(BENCH_SRCS))
 # Benchmarks that are only a function of tests/bench/run.sh (no
 # bench_NAME.c of their own): they run the examples.
-BENCH_SCRIPTS := lb pktgen capture lb-ecmp
+BENCH_SCRIPTS := lb pktgen capture lb-ecmp xdp-cost
 $(BIN)/bench-%: $(BUILD)/obj/rel/tests/bench/bench_%.o $(BUILD)/obj/rel/libxmbuf.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)

@@ -35,6 +35,7 @@ setpriv       util-linux        deps
 capinfos      wireshark-common  bench
 editcap       wireshark-common  deps
 ethtool       ethtool           bench
+bpftool       bpftool           deps
 netsniff-ng   netsniff-ng       bench
 trafgen       netsniff-ng       bench
 dpdk-testpmd  dpdk-dev          bench

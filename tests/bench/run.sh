@@ -242,6 +242,21 @@ bench_lb() {
 	[ $rc = 0 ] || [ $rc = 77 ]
 }
 
+# ---------------------------------------------------------- xdp-cost
+# What the kernel-side programs cost a packet, by the kernel's BPF
+# statistics at a fixed rate: xmbuf-capture's inline redirect program
+# (without and with a rule), its passive tcx copy program, and libxdp's
+# default program under a raw AF_XDP loop (BENCH xdp_cost_*_ns and
+# xdp_cost_inline_vs_rawxsk_ratio).  Needs root;
+# tests/bench/xdp-cost.sh has the details.
+bench_xdp-cost() {
+	local rc
+	BIN="$BIN" "$(dirname "$0")/xdp-cost.sh"
+	rc=$?
+	# 77: skipped (not root), already said so loudly.
+	[ $rc = 0 ] || [ $rc = 77 ]
+}
+
 # ----------------------------------------------------------- lb-ecmp
 # Two xmbuf-lb behind a router's ECMP route, announced by BGP (BIRD 2):
 # forwarding rate through both against one (BENCH lb_ecmp_scaling_ratio,
