@@ -56,43 +56,24 @@ for c in "${cases[@]}"; do
 done
 bench_preflight ip sysctl awk bpftool ethtool
 
-id=$$
-NS_G=xmxg$id
-NS_C=xmxc$id
-VG=xxg$id
-VC=xxc$id
-TMP=$(mktemp -d /tmp/xmbuf-xdpcost.XXXXXX) || exit 1
-pid=""
 stats_was=$(sysctl -n kernel.bpf_stats_enabled 2> /dev/null) ||
 	die "no kernel.bpf_stats_enabled on this kernel"
+bench_pair_names x xdpcost
+pid=""
 
 teardown() {
-	if [ -n "$pid" ]; then
-		kill -INT "$pid" 2> /dev/null
-		wait "$pid" 2> /dev/null
-	fi
+	[ -n "$pid" ] && bench_stop_pids "$pid"
 	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-	ip netns del "$NS_G" 2> /dev/null
-	ip netns del "$NS_C" 2> /dev/null
-	rm -rf "$TMP"
+	bench_pair_teardown
 }
 trap teardown EXIT
 trap 'exit 1' INT TERM
 
-ip netns add "$NS_G" || die "cannot create namespace $NS_G"
-ip netns add "$NS_C" || die "cannot create namespace $NS_C"
-ip link add "$VG" netns "$NS_G" type veth peer name "$VC" netns "$NS_C" ||
-	die "cannot create veth pair"
-bench_no_ipv6 "$NS_G" "$NS_C"
-ip -n "$NS_G" addr add 198.18.0.1/30 dev "$VG"
-ip -n "$NS_C" addr add 198.18.0.2/30 dev "$VC"
-ip -n "$NS_G" link set "$VG" up
-ip -n "$NS_C" link set "$VC" up
+bench_pair_up
 # GRO on: without it (or an XDP program) a veth drops the frames
 # redirected into it, and the passive case has no XDP program
-gro=$(ip netns exec "$NS_C" ethtool -K "$VC" gro on 2>&1) ||
-	die "cannot turn GRO on for $VC: $gro"
-MAC_C=$(ip netns exec "$NS_C" cat "/sys/class/net/$VC/address")
+gro=$(ip netns exec "$NS_R" ethtool -K "$VR" gro on 2>&1) ||
+	die "cannot turn GRO on for $VR: $gro"
 sysctl -qw kernel.bpf_stats_enabled=1 || die "cannot enable BPF statistics"
 
 # Starts CASE's receiver; sets pid and PROG (the program's name).
@@ -101,17 +82,17 @@ start_case() { # CASE LOG
 	case $1 in
 	inline|inline_rule)
 		[ "$1" = inline_rule ] && filter=(udp dst port 9)
-		ip netns exec "$NS_C" "$BIN/xmbuf-capture" -i "$VC" --inline \
+		ip netns exec "$NS_R" "$BIN/xmbuf-capture" -i "$VR" --inline \
 			--force -w "$TMP/cap.pcapng" --cpus 1 \
 			"${filter[@]}" > /dev/null 2> "$2" &
 		ready="capturing on"; PROG=xm_redirect ;;
 	passive)
-		ip netns exec "$NS_C" "$BIN/xmbuf-capture" -i "$VC" \
+		ip netns exec "$NS_R" "$BIN/xmbuf-capture" -i "$VR" \
 			-w "$TMP/cap.pcapng" --cpus 1 -Q in \
 			> /dev/null 2> "$2" &
 		ready="capturing on"; PROG=xm_cap_tc_in ;;
 	rawxsk)
-		ip netns exec "$NS_C" "$BIN/peer-raw-rxdrop" -i "$VC" -d 600 \
+		ip netns exec "$NS_R" "$BIN/peer-raw-rxdrop" -i "$VR" -d 600 \
 			-c 1 -r 32768 > /dev/null 2> "$2" &
 		ready="ready on"; PROG=xsk_def_prog ;;
 	esac
@@ -142,7 +123,7 @@ run_case() { # CASE ROUND
 	local log=$TMP/$1.log ns sent
 	start_case "$1" "$log" || return 1
 	if ! ip netns exec "$NS_G" "$BIN/xmbuf-pktgen" tx -i "$VG" \
-		--dst-mac "$MAC_C" --src 198.18.0.1 --dst 198.18.0.2 -s 64 \
+		--dst-mac "$RX_MAC" --src 198.18.0.1 --dst 198.18.0.2 -s 64 \
 		-n "$PACKETS" -r "$RATE" --engine live --cpus 0 --json -Q \
 		> "$TMP/gen.json" 2> "$TMP/gen.err"; then
 		fail_case "$1" "$TMP/gen.err"
