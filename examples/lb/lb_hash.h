@@ -16,9 +16,9 @@
  * The flow hash, every packet, is cheaper than SipHash: the flow's words
  * xored with key words, multiplied pairwise to 128 bits with the halves
  * folded (wyhash's "mum"), and MurmurHash3's finaliser (lb_hash.c).
- * About 25 instructions for an IPv4 flow against ~125 for SipHash-1-3,
- * which was most of what the balancer's own code cost a packet
- * (examples/lb/README.md, "Cost").  What that gives up: SipHash is a PRF
+ * About 45 instructions a packet for an IPv4 flow against ~125 for
+ * SipHash-1-3, which was most of what the balancer's own code cost a
+ * packet (examples/lb/README.md, "Cost").  What that gives up: SipHash is a PRF
  * (an attacker who sees outputs learns nothing of the key); this mix is
  * only keyed, with 384 key bits derived from the deployment key by
  * SipHash-2-4 (lb_sipkey_init()).  From outside one sees at most which
@@ -132,8 +132,8 @@ static inline uint64_t lb_le32w(uint32_t stored)
  * (IPv4: 14 bytes, IPv6: 38 bytes: source, destination, ports
  * big-endian, protocol, flags), so equal flows hash equally whatever
  * their padding holds.  The encoding is read as 64-bit words (the same
- * on every host: bytes read little-endian), and the words are mixed with the flow-hash key
- * words of lb_sipkey_init():
+ * on every host: bytes read little-endian), and the words are mixed with
+ * the flow-hash key words of lb_sipkey_init():
  *
  *   IPv4: a = src | dst << 32
  *         t = sport(BE) dport(BE) proto flags 0 14   (bytes, low first)
@@ -142,10 +142,10 @@ static inline uint64_t lb_le32w(uint32_t stored)
  *         x = lb_mum(a0 ^ f0, a1 ^ f1), y = lb_mum(a2 ^ f2, a3 ^ f3)
  *         h = lb_fmix64(lb_mum(x ^ t ^ f4, y ^ f5))
  *
- * About 25 instructions for an IPv4 flow against ~125 for SipHash-1-3
- * (callgrind, examples/lb/README.md); inline, since every packet and
- * every table operation computes it.  tests/unit/test_lb_hash.c checks
- * the encoding, the spread and the avalanche.
+ * About 45 instructions a packet for an IPv4 flow against ~125 for
+ * SipHash-1-3 (callgrind, examples/lb/README.md); inline, since every
+ * packet and every table operation computes it.  tests/unit/test_lb_hash.c
+ * checks the encoding, the spread and the avalanche.
  */
 static inline uint64_t lb_flow_hash(const struct lb_sipkey *k,
 				    const struct lb_flow *f)
